@@ -1,0 +1,232 @@
+"""Kinematics on piecewise-linear routes: circle entry times and collision-course intercepts.
+
+Pure functions of arrays; no Mesa, no randomness. Time is in seconds, distance in km, speed
+in km/s. A route is ``K+1`` points ``pts[k]`` reached at times ``times[k]`` (constant speed on
+each leg); before ``times[0]`` and after ``times[-1]`` the drone is not airborne.
+
+Collision course: an interceptor leaving point ``p`` at time ``t0`` with speed ``v`` meets a
+drone at ``A(t)`` at the earliest ``t >= t0`` with ``|A(t) - p| = v (t - t0)``. On a leg where
+``A(t) = a + u (t - tau)`` this is the quadratic ``(|u|^2 - v^2) s^2 + 2 (d.u) s + |d|^2 = 0``
+in ``s = t - t0`` with ``d = a + u (t0 - tau) - p``; the smallest admissible root on the
+earliest leg is the intercept. Head-on and tail-chase are the two limiting cases
+(``s = D / (v + w)`` and ``s = D / (v - w)``), tested in ``tests/test_geometry.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def position_at(pts: np.ndarray, times: np.ndarray, t: float) -> tuple[float, float]:
+    """Position on one route at time ``t`` (clamped to the route's ends)."""
+    if t <= times[0]:
+        return float(pts[0, 0]), float(pts[0, 1])
+    k = int(np.searchsorted(times, t, side="right")) - 1
+    if k >= len(times) - 1:
+        return float(pts[-1, 0]), float(pts[-1, 1])
+    f = (t - times[k]) / (times[k + 1] - times[k])
+    return (
+        float(pts[k, 0] + f * (pts[k + 1, 0] - pts[k, 0])),
+        float(pts[k, 1] + f * (pts[k + 1, 1] - pts[k, 1])),
+    )
+
+
+def positions_at(pts: np.ndarray, times: np.ndarray, t: float) -> np.ndarray:
+    """Positions of many routes at one time. ``pts`` (N, K+1, 2), ``times`` (N, K+1)."""
+    n, kp1, _ = pts.shape
+    k = np.clip((times <= t).sum(axis=1) - 1, 0, kp1 - 2)
+    rows = np.arange(n)
+    t0 = times[rows, k]
+    t1 = times[rows, k + 1]
+    f = np.clip((t - t0) / np.maximum(t1 - t0, 1e-12), 0.0, 1.0)
+    return pts[rows, k] + f[:, None] * (pts[rows, k + 1] - pts[rows, k])
+
+
+def circle_entry_exit(
+    pts: np.ndarray, times: np.ndarray, centers: np.ndarray, radii: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """First entry into, and the following exit from, circles, for many routes at once.
+
+    Args:
+        pts: route points, shape (N, K+1, 2) in km.
+        times: times at the points, shape (N, K+1) in s.
+        centers: circle centres, shape (M, 2) in km.
+        radii: circle radii in km: a scalar, shape (M,), or (N, M) for per-route radii.
+
+    Returns:
+        ``(t_enter, t_exit)``, each (N, M); ``inf`` where the route never enters the circle.
+        ``t_exit`` is the end of the first visit (the route's end time if it ends inside).
+
+    Only (route leg, circle) pairs whose bounding boxes overlap are solved exactly, which
+    keeps a night of hundreds of drones against hundreds of sites cheap.
+    """
+    n, kp1, _ = pts.shape
+    m = centers.shape[0]
+    radii = np.asarray(radii, dtype=float)
+    rad = np.broadcast_to(radii if radii.ndim == 2 else radii[None, ...], (n, m))
+    rmax = float(rad.max()) if rad.size else 0.0
+    t_enter = np.full((n, m), np.inf)
+    t_exit = np.full((n, m), np.inf)
+    cx, cy = centers[:, 0], centers[:, 1]
+    for k in range(kp1 - 1):
+        p0, p1 = pts[:, k, :], pts[:, k + 1, :]
+        lo = np.minimum(p0, p1) - rmax
+        hi = np.maximum(p0, p1) + rmax
+        near = (
+            (cx[None, :] >= lo[:, 0:1]) & (cx[None, :] <= hi[:, 0:1])
+            & (cy[None, :] >= lo[:, 1:2]) & (cy[None, :] <= hi[:, 1:2])
+        )
+        ii, jj = np.nonzero(near)
+        if not len(ii):
+            continue
+        ax = p0[ii, 0] - cx[jj]
+        ay = p0[ii, 1] - cy[jj]
+        dx = p1[ii, 0] - p0[ii, 0]
+        dy = p1[ii, 1] - p0[ii, 1]
+        qa = dx * dx + dy * dy
+        qb = 2.0 * (ax * dx + ay * dy)
+        qc = ax * ax + ay * ay - rad[ii, jj] ** 2
+        disc = qb * qb - 4.0 * qa * qc
+        ok = (disc >= 0) & (qa > 0)
+        sq = np.sqrt(np.where(ok, disc, 0.0))
+        qa_safe = np.where(qa > 0, qa, 1.0)
+        s1 = (-qb - sq) / (2 * qa_safe)
+        s2 = (-qb + sq) / (2 * qa_safe)
+        # Inside over [max(s1, 0), min(s2, 1)] when that interval is non-empty.
+        lo_s = np.maximum(s1, 0.0)
+        hi_s = np.minimum(s2, 1.0)
+        hit = ok & (lo_s <= hi_s)
+        ii, jj, lo_s, hi_s = ii[hit], jj[hit], lo_s[hit], hi_s[hit]
+        tk = times[ii, k]
+        dt = times[ii, k + 1] - tk
+        te = tk + lo_s * dt
+        tx = tk + hi_s * dt
+        prev_in = t_enter[ii, jj]
+        prev_out = t_exit[ii, jj]
+        new = ~np.isfinite(prev_in)
+        t_enter[ii[new], jj[new]] = te[new]
+        # Exit: extend the first visit while consecutive legs stay inside.
+        cont = ~new & (np.abs(te - prev_out) < 1e-6)
+        upd = new | cont
+        t_exit[ii[upd], jj[upd]] = tx[upd]
+    return t_enter, t_exit
+
+
+def intercept(
+    pts: np.ndarray,
+    times: np.ndarray,
+    px: float,
+    py: float,
+    t0: float,
+    speed: float,
+    t_max: float = math.inf,
+) -> float:
+    """Earliest collision-course intercept of one route from ``(px, py)`` leaving at ``t0``.
+
+    Args:
+        pts: route points (K+1, 2), km.
+        times: times at the points (K+1,), s.
+        px, py: interceptor start point, km.
+        t0: interceptor launch time, s.
+        speed: interceptor speed, km/s.
+        t_max: ignore intercepts later than this.
+
+    Returns:
+        The intercept time in s, or ``inf`` if the interceptor cannot catch the drone before
+        the route ends (or ``t_max``).
+    """
+    v2 = speed * speed
+    n = len(times)
+    for k in range(n - 1):
+        tk, tk1 = times[k], times[k + 1]
+        if tk1 < t0:
+            continue
+        if tk > t_max:
+            break
+        dt = tk1 - tk
+        if dt <= 0:
+            continue
+        ux = (pts[k + 1, 0] - pts[k, 0]) / dt
+        uy = (pts[k + 1, 1] - pts[k, 1]) / dt
+        # Drone position extrapolated to t0 along this leg, relative to the start point.
+        dx = pts[k, 0] + ux * (t0 - tk) - px
+        dy = pts[k, 1] + uy * (t0 - tk) - py
+        a = ux * ux + uy * uy - v2
+        b = 2.0 * (dx * ux + dy * uy)
+        c = dx * dx + dy * dy
+        s_lo = max(tk - t0, 0.0)
+        s_hi = min(tk1, t_max) - t0
+        s = _smallest_root_in(a, b, c, s_lo, s_hi)
+        if s is not None:
+            return t0 + s
+    return math.inf
+
+
+def _smallest_root_in(a: float, b: float, c: float, lo: float, hi: float) -> float | None:
+    """Smallest s in [lo, hi] with a s^2 + b s + c <= 0 crossing to 0 (interceptor catches up).
+
+    ``f(s) = a s^2 + b s + c`` is the squared gap minus the squared interceptor reach; it is
+    >= 0 at s = 0 (c >= 0). The intercept is the first s where f(s) = 0; if f(lo) <= 0 the
+    interceptor is already able to reach the drone at lo (catch at lo).
+    """
+    if hi < lo:
+        return None
+    f_lo = (a * lo + b) * lo + c
+    if f_lo <= 1e-12:
+        return lo
+    if abs(a) < 1e-15:
+        if abs(b) < 1e-15:
+            return None
+        s = -c / b
+        return s if lo <= s <= hi else None
+    disc = b * b - 4.0 * a * c
+    if disc < 0:
+        return None
+    sq = math.sqrt(disc)
+    # Numerically stable roots.
+    q = -0.5 * (b + math.copysign(sq, b))
+    r1 = q / a
+    r2 = c / q if q != 0 else r1
+    best = None
+    for r in (r1, r2):
+        if lo <= r <= hi and (best is None or r < best):
+            best = r
+    return best
+
+
+def intercept_many(
+    pts: np.ndarray, times: np.ndarray, p: np.ndarray, t0: np.ndarray, speed: float
+) -> np.ndarray:
+    """Vectorised :func:`intercept` for one route against many start points (M, 2) / times (M,).
+
+    Used as an independent check of the scalar solver in the tests and for whole-night
+    precomputation.
+    """
+    m = p.shape[0]
+    out = np.full(m, np.inf)
+    v2 = speed * speed
+    for k in range(len(times) - 1):
+        tk, tk1 = times[k], times[k + 1]
+        dt = tk1 - tk
+        if dt <= 0:
+            continue
+        u = (pts[k + 1] - pts[k]) / dt
+        d = pts[k][None, :] + u[None, :] * (t0 - tk)[:, None] - p
+        a = u @ u - v2
+        b = 2.0 * d @ u
+        c = (d * d).sum(1)
+        lo = np.maximum(tk - t0, 0.0)
+        hi = tk1 - t0
+        f_lo = (a * lo + b) * lo + c
+        cand = np.where((f_lo <= 1e-12) & (hi >= lo), lo, np.inf)
+        if abs(a) > 1e-15:
+            disc = b * b - 4 * a * c
+            sq = np.sqrt(np.where(disc >= 0, disc, np.nan))
+            for r in ((-b - sq) / (2 * a), (-b + sq) / (2 * a)):
+                good = (disc >= 0) & (r >= lo) & (r <= hi)
+                cand = np.minimum(cand, np.where(good, r, np.inf))
+        newly = ~np.isfinite(out) & np.isfinite(cand)
+        out = np.where(newly, t0 + cand, out)
+    return out
