@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 from scipy import stats
 
 from sim.model import DefenseModel
@@ -103,3 +104,104 @@ def mean_ci(values, level: float = 0.95) -> dict[str, float]:
     sd = float(v.std(ddof=1))
     h = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * sd / math.sqrt(len(v)))
     return {"mean": m, "ci_low": m - h, "ci_high": m + h, "std": sd, "n": int(len(v))}
+
+
+HEADLINE = (
+    "demand_served_fraction", "energy_not_served_mwh", "kinetic_coverage",
+    "geometric_coverage_capacity_fraction", "launched", "destroyed", "lost_ew", "leaked",
+    "interception_rate", "hits_on_sites", "interceptors_launched", "interceptor_kills",
+    "programme_cost_eur", "cost_exchange_ratio",
+)
+
+
+@dataclass
+class RunSet:
+    """Replicated runs of one scenario, with their summary.
+
+    Attributes:
+        scenario: the scenario run.
+        seed: root seed.
+        runs: one :class:`RunOutput` per replicate.
+        summary: the content of ``summary.json``.
+        nights: all replicates' nightly rows.
+    """
+
+    scenario: object
+    seed: int
+    runs: list[RunOutput]
+    summary: dict
+    nights: pd.DataFrame
+
+
+def summarize(scenario, seed: int, runs: list[RunOutput], scenario_file: str | None = None
+              ) -> dict:
+    """Build ``summary.json``: outcome values (replicate means) and, with several replicates,
+    each outcome's mean and 95% confidence interval under ``outcomes``."""
+    from sim import __version__
+
+    names = list(runs[0].outcomes)
+    summary: dict = {
+        "scenario": scenario.name,
+        "scenario_file": scenario_file,
+        "description": scenario.description,
+        "seed": seed,
+        "replicates": len(runs),
+        "nights": scenario.period.nights,
+        "start_date": scenario.period.start_date.isoformat(),
+        "budget_eur": float(scenario.defense.budget_eur),
+        "sim_version": __version__,
+    }
+    stats_by = {k: mean_ci([r.outcomes.get(k, math.nan) for r in runs]) for k in names}
+    for k in names:
+        v = stats_by[k]["mean"]
+        if k in summary:
+            continue
+        summary[k] = v
+    site_ids = sorted({s for r in runs for s in r.hits_by_site})
+    summary["hits_by_site"] = {
+        s: (runs[0].hits_by_site.get(s, 0) if len(runs) == 1
+            else float(np.mean([r.hits_by_site.get(s, 0) for r in runs])))
+        for s in sorted(site_ids, key=lambda s: -sum(r.hits_by_site.get(s, 0) for r in runs))
+    }
+    if runs[0].details:
+        summary["details"] = runs[0].details if len(runs) == 1 else {
+            k: {kk: float(np.mean([r.details[k][kk] for r in runs])) for kk in v}
+            for k, v in runs[0].details.items()
+        }
+    if len(runs) > 1:
+        summary["outcomes"] = stats_by
+    return summary
+
+
+def run(scenario, seed: int | None = None, replicates: int = 1, overrides: dict | None = None,
+        progress: bool = False, scenario_file: str | None = None) -> RunSet:
+    """Run a scenario for several replicates and summarise (the ``sim run`` command).
+
+    Args:
+        scenario: a :class:`sim.scenario.Scenario` or a path to a YAML file.
+        seed: root seed (default: the scenario's).
+        replicates: number of replicates (replicate r uses ``SeedSequence([seed, r])``).
+        overrides: ``{"defense.budget_eur": 4e8}``-style what-ifs.
+        progress: show a progress bar on stderr.
+    """
+    from tqdm.auto import tqdm
+
+    from sim.scenario import load_scenario, with_overrides
+
+    if not isinstance(scenario, BaseModel):
+        scenario_file = scenario_file or str(scenario)
+        scenario = load_scenario(scenario)
+    if overrides:
+        scenario = with_overrides(scenario, overrides)
+    if replicates < 1:
+        raise ValueError("replicates must be >= 1")
+    seed = int(scenario.seed if seed is None else seed)
+    runs = []
+    bar = tqdm(range(replicates), desc=f"{scenario.name}", unit="winter", disable=not progress,
+               delay=0.5, leave=False)
+    for r in bar:
+        runs.append(run_one(scenario, seed=seed, replicate=r))
+    summary = summarize(scenario, seed, runs, scenario_file)
+    nights = pd.concat([r.nights for r in runs], ignore_index=True)
+    return RunSet(scenario=scenario, seed=seed, runs=runs, summary=summary, nights=nights)
+

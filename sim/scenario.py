@@ -79,9 +79,16 @@ class Launches(Strict):
         1.0, ge=0, le=20, description="Scales the mean launches of every night (what-if threat)."
     )
     apply_trend: bool = Field(
-        True,
-        description="Scale the fitted levels by the fitted yearly growth trend to the "
-        "scenario's dates (the record ends in Sep 2025).",
+        False,
+        description="Scale the fitted levels (levels at the profile's reference date, Apr 2025) "
+        "by the fitted 2023-25 growth trend to the scenario's dates. Off by default: the "
+        "exponential trend (x5.4 a year) overshoots the autumn-2025 record when extrapolated.",
+    )
+    salvo_probability: float | None = Field(
+        None, ge=0, le=1,
+        description="If set, the probability that an attack night is a big-salvo night in every "
+        "month, replacing the fitted p_salvo (winter 2024-25 had none; autumn 2025 saw 'massive "
+        "strikes every 10-15 days', Nekrasov Dec 2025, facts.md E).",
     )
     max_per_night: int = Field(
         2000, ge=1, le=20000, description="Upper cap on drones launched in one night."

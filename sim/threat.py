@@ -65,12 +65,19 @@ def profile_dict(launches) -> dict:
     """The launch profile a scenario asks for, in the JSON profile format of
     :mod:`sim.calibrate` (a custom profile has no trend)."""
     if launches.profile == "fitted":
-        return packaged_threat_profile()
-    return {
-        "months": {str(m): mp.model_dump() for m, mp in launches.monthly.items()},
-        "trend_per_year": 0.0,
-        "reference_date": "2025-01-01",
-    }
+        prof = packaged_threat_profile()
+    else:
+        prof = {
+            "months": {str(m): mp.model_dump() for m, mp in launches.monthly.items()},
+            "trend_per_year": 0.0,
+            "reference_date": "2025-01-01",
+        }
+    if launches.salvo_probability is not None:
+        prof = dict(prof)
+        prof["months"] = {
+            m: {**v, "p_salvo": launches.salvo_probability} for m, v in prof["months"].items()
+        }
+    return prof
 
 
 def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator) -> np.ndarray:

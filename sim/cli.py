@@ -1,0 +1,229 @@
+"""Command line: ``python -m sim COMMAND`` (also installed as ``sim``).
+
+Commands:
+    run SCENARIO.yaml        simulate a winter; print a summary; write summary.json, nights.parquet
+    validate SCENARIO.yaml   check a scenario file against the schema
+    schema                   print the scenario JSON Schema
+    bench                    time the shipped nl-200m winter and a peak night
+    calibrate threat PATH    refit the threat profile from the Air Force record CSV
+
+Bad input (a missing or malformed file, an unknown key, a value out of range) prints one clear
+message naming the file, the key path and the reason, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from sim.errors import SimInputError
+
+EXIT_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors exit 2 with one line, like bad input
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative; it must be >= 0")
+    return v
+
+
+def _pos_int(text: str) -> int:
+    v = _nonneg_int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be >= 1")
+    return v
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "n/a"
+        if abs(v) >= 1e6:
+            return f"{v / 1e6:,.1f} M"
+        if abs(v) < 10 and v != int(v):
+            return f"{v:.3f}"
+        return f"{v:,.0f}"
+    return str(v)
+
+
+LABELS = {
+    "demand_served_fraction": "Winter demand served",
+    "energy_not_served_mwh": "Energy not served (MWh)",
+    "kinetic_coverage": "Drones aimed at energy stopped",
+    "geometric_coverage_capacity_fraction": "Capacity inside an interceptor envelope",
+    "launched": "Drones launched",
+    "destroyed": "Destroyed (all kinetic layers)",
+    "lost_ew": "Lost to electronic warfare",
+    "leaked": "Reached their target area",
+    "interception_rate": "Neutralised share ((destroyed+EW)/launched)",
+    "hits_on_sites": "Hits on energy sites",
+    "interceptors_launched": "Programme interceptors launched",
+    "interceptor_kills": "Programme interceptor kills",
+    "programme_cost_eur": "Programme spend (EUR)",
+    "cost_exchange_ratio": "Cost-exchange ratio (attacker EUR / programme EUR)",
+}
+
+
+def summary_table(summary: dict) -> str:
+    """A readable table of the headline outcomes (with 95% CIs for several replicates)."""
+    from sim.runner import HEADLINE
+
+    rows = []
+    outs = summary.get("outcomes", {})
+    for k in HEADLINE:
+        if k not in summary:
+            continue
+        v = summary[k]
+        cell = _fmt(v)
+        if k in outs and outs[k]["n"] > 1:
+            cell += f"  [{_fmt(outs[k]['ci_low'])}, {_fmt(outs[k]['ci_high'])}]"
+        rows.append((LABELS.get(k, k), cell))
+    width = max(len(r[0]) for r in rows)
+    head = (f"{summary['scenario']}: {summary['nights']} nights from {summary['start_date']}, "
+            f"budget EUR {summary['budget_eur'] / 1e6:,.0f}M, seed {summary['seed']}, "
+            f"{summary['replicates']} replicate(s)")
+    lines = [head, "-" * len(head)]
+    lines += [f"{a:<{width}}  {b}" for a, b in rows]
+    if summary["replicates"] > 1:
+        lines.append("(replicate mean [95% confidence interval])")
+    top = list(summary.get("hits_by_site", {}).items())[:5]
+    if top:
+        lines.append("Most-hit sites: " + ", ".join(f"{s} ({_fmt(float(h))})" for s, h in top))
+    return "\n".join(lines)
+
+
+def cmd_run(args) -> int:
+    from sim.output import StagedDir, atomic_write_json, atomic_write_parquet, check_out_dir
+    from sim.runner import run
+    from sim.scenario import load_scenario, parse_set_args, with_overrides
+
+    scenario = load_scenario(args.scenario)
+    overrides = parse_set_args(args.set)
+    if overrides:
+        scenario = with_overrides(scenario, overrides)
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    check_out_dir(out, args.overwrite)
+    rs = run(scenario, seed=args.seed, replicates=args.replicates, progress=not args.quiet,
+             scenario_file=str(args.scenario))
+    rs.summary["overrides"] = overrides
+    with StagedDir(out) as stage:
+        atomic_write_json(stage / "summary.json", rs.summary)
+        atomic_write_parquet(stage / "nights.parquet", rs.nights)
+        (stage / "scenario.yaml").write_text(
+            _scenario_yaml(scenario), encoding="utf-8"
+        )
+    print(summary_table(rs.summary))
+    print(f"\nWrote {out / 'summary.json'} and {out / 'nights.parquet'}")
+    return 0
+
+
+def _scenario_yaml(scenario) -> str:
+    import yaml
+
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False)
+
+
+def cmd_validate(args) -> int:
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    print(f"{args.scenario}: valid scenario {sc.name!r} ({sc.period.nights} nights from "
+          f"{sc.period.start_date}, budget EUR {sc.defense.budget_eur:,.0f})")
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from sim.scenario import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from sim.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def cmd_calibrate(args) -> int:
+    from sim.calibrate import calibrate_threat
+
+    prof = calibrate_threat(args.path, args.out)
+    print(f"Fitted threat profile from {args.path}: reference date {prof['reference_date']}, "
+          f"max night {prof['max_night']}, decoy share {prof['decoy_share']:.2f}")
+    print(f"Wrote {args.out or 'sim/data/threat_profile.json'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="sim", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="simulate a winter from a scenario file")
+    r.add_argument("scenario", help="scenario YAML file")
+    r.add_argument("--seed", type=_nonneg_int, default=None, help="root seed (default: file's)")
+    r.add_argument("--replicates", type=_pos_int, default=1, help="replicates (default 1)")
+    r.add_argument("--out", default=None, help="results folder (default results/NAME)")
+    r.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
+                   help="override a scenario value, e.g. defense.budget_eur=400000000")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing results folder")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_run)
+
+    v = sub.add_parser("validate", help="check a scenario file")
+    v.add_argument("scenario")
+    v.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("schema", help="print the scenario JSON Schema")
+    s.set_defaults(func=cmd_schema)
+
+    b = sub.add_parser("bench", help="time the nl-200m winter and a peak night")
+    b.add_argument("--repeats", type=_pos_int, default=5)
+    b.add_argument("--quick", action="store_true", help="fewer repeats and sizes")
+    b.set_defaults(func=cmd_bench)
+
+    c = sub.add_parser("calibrate", help="refit calibrated inputs from public records")
+    csub = c.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    ct = csub.add_parser("threat", help="fit the nightly launch profile from the AF record CSV")
+    ct.add_argument("path", help="missile_attacks_daily CSV (Ivaniuk dataset)")
+    ct.add_argument("--out", default=None, help="profile JSON (default: the packaged one)")
+    ct.set_defaults(func=cmd_calibrate)
+
+    import importlib
+    import importlib.util
+
+    for module in ("sim.sweep.cli", "sim.validation_cli", "sim.plots_cli"):
+        if importlib.util.find_spec(module.rsplit(".", 1)[0]) is None or (
+            importlib.util.find_spec(module) is None
+        ):
+            continue
+        importlib.import_module(module).register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SimInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
