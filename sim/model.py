@@ -49,7 +49,8 @@ NIGHT_COUNTS = (
     "destroyed_missiles", "leaked", "leaked_warhead", "hits_on_sites", "aimed_at_energy",
     "aimed_at_energy_stopped", "tracked", "interceptors_launched", "interceptor_kills",
     "interceptors_expended", "interceptors_recovered", "existing_interceptors_launched",
-    "existing_interceptor_kills", "fire_group_engagements", "missiles_fired",
+    "existing_interceptor_kills", "existing_interceptors_recovered", "fire_group_engagements",
+    "missiles_fired",
 )
 
 
@@ -305,6 +306,7 @@ class DefenseModel(mesa.Model):
             "interceptors_recovered": int(res.recovered[1]),
             "existing_interceptors_launched": int(res.launched[0]),
             "existing_interceptor_kills": int(res.kills[0]),
+            "existing_interceptors_recovered": int(res.recovered[0]),
             "fire_group_engagements": int(mfg_eng.sum()),
             "missiles_fired": int(sam_eng.sum()),
             "programme_stock": int(self.programme_stock),

@@ -1,0 +1,169 @@
+"""Conservation laws, determinism, common random numbers and the budget (issue: core engine)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.budget import capability_schedule
+from sim.model import DefenseModel
+from sim.runner import run_one
+from sim.scenario import with_overrides
+
+from .conftest import short
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    budget=st.floats(0, 1e9),
+    pk=st.floats(0, 1),
+    decoy=st.floats(0, 0.8),
+    intensity=st.floats(0.1, 4.0),
+    reengage=st.booleans(),
+    allocator=st.sampled_from(["greedy", "optimal"]),
+    policy=st.sampled_from(["energy_sites", "cities", "corridors"]),
+    seed=st.integers(0, 2**31),
+)
+def test_conservation_every_night(nl200m, budget, pk, decoy, intensity, reengage, allocator,
+                                  policy, seed):
+    sc = short(nl200m, nights=6, **{
+        "defense.budget_eur": budget, "defense.interceptor.pk": pk, "threat.decoy_share": decoy,
+        "threat.launches.intensity_multiplier": intensity, "defense.interceptor.reengage": reengage,
+        "defense.allocator": allocator, "defense.basing.policy": policy, "energy.enabled": False,
+    })
+    model = DefenseModel(sc, seed=seed)
+    stock_before = []
+    while model.running:
+        k = model.night
+        delivered_tonight = int(model.capability.interceptors_delivered[k]) - model._delivered_prev
+        stock_before.append(model.programme_stock + delivered_tonight)
+        model.step()
+    df = pd.DataFrame(model.night_rows)
+    # Every drone launched ends in exactly one category.
+    assert (df["launched"] == df["destroyed"] + df["lost_ew"] + df["leaked"]).all()
+    assert (df["destroyed"] == df["destroyed_programme"] + df["destroyed_existing_interceptors"]
+            + df["destroyed_fire_groups"] + df["destroyed_missiles"]).all()
+    assert (df["launched"] == df["launched_shahed"] + df["launched_jet"]
+            + df["launched_decoy"]).all()
+    # Interceptors launched never exceed what is in stock that night plus the ones recovered
+    # after a miss and flown again.
+    assert ((df["interceptors_launched"] - df["interceptors_recovered"]).to_numpy()
+            <= np.array(stock_before)).all()
+    assert (df["interceptor_kills"] == df["destroyed_programme"]).all()
+    assert (df["interceptors_expended"] + df["interceptors_recovered"]
+            == df["interceptors_launched"]).all()
+    assert (df["existing_interceptors_launched"] - df["existing_interceptors_recovered"]
+            <= sc.defense.layers.existing_interceptors.interceptors_per_night).all()
+    # Hits only by warhead drones that reached their target.
+    assert (df["hits_on_sites"] <= df["leaked_warhead"]).all()
+    # Spend never exceeds the budget.
+    assert (df["programme_spend_eur"] <= budget + 1e-6).all()
+    if budget == 0:
+        assert df["interceptors_launched"].sum() == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(budget=st.floats(0, 5e9), nights=st.integers(1, 400),
+       unit=st.floats(500, 50_000), rate=st.floats(0, 1e5))
+def test_budget_spend_never_exceeds_budget(budget, nights, unit, rate):
+    from sim.scenario import Scenario
+
+    sc = with_overrides(Scenario(name="b"), {
+        "defense.budget_eur": budget, "period.nights": nights,
+        "defense.costs.interceptor_unit_cost_eur": unit,
+        "defense.delivery.interceptors_per_month": rate,
+    })
+    cap = capability_schedule(sc.defense, sc.period.dates)
+    assert (cap.spend_eur <= budget + 1e-6).all()
+    assert (np.diff(cap.interceptors_delivered) >= 0).all()
+    assert cap.interceptors_delivered[-1] <= cap.interceptors_ordered
+    assert cap.interceptors_ordered * unit <= budget * sc.defense.split.interceptors + 1e-6
+
+
+def test_zero_budget_gives_no_programme_but_existing_layers_remain(baseline):
+    r = run_one(short(baseline, nights=10, **{"energy.enabled": False}), seed=3)
+    o = r.outcomes
+    assert o["interceptors_launched"] == 0 and o["programme_cost_eur"] == 0
+    assert o["destroyed_fire_groups"] > 0 and o["lost_ew"] > 0
+    assert o["existing_interceptor_kills"] > 0
+
+
+def test_delivery_schedule_caps_fleet_month_by_month(nl200m):
+    cap = capability_schedule(nl200m.defense, nl200m.period.dates)
+    dates = nl200m.period.dates
+    first = nl200m.defense.delivery.first_delivery_date
+    before = [i for i, d in enumerate(dates) if d < first]
+    assert all(cap.interceptors_delivered[i] == 0 for i in before)
+    per_month = nl200m.defense.delivery.interceptors_per_month
+    i0 = dates.index(first)
+    assert cap.interceptors_delivered[i0] == min(per_month, cap.interceptors_ordered)
+    assert cap.interceptors_delivered[i0 + 20] == cap.interceptors_delivered[i0]
+
+
+def test_determinism_and_replicates(nl200m):
+    sc = short(nl200m, nights=8, **{"energy.enabled": False})
+    a = run_one(sc, seed=5, replicate=0)
+    b = run_one(sc, seed=5, replicate=0)
+    c = run_one(sc, seed=5, replicate=1)
+    pd.testing.assert_frame_equal(a.nights, b.nights)
+    assert a.outcomes == b.outcomes
+    assert not a.nights["launched"].equals(c.nights["launched"])
+
+
+def test_common_random_numbers_same_raids_across_policies(nl200m):
+    lo = short(nl200m, nights=8, **{"defense.budget_eur": 0})
+    hi = short(nl200m, nights=8, **{"defense.budget_eur": 8e8})
+    a, b = run_one(lo, seed=9), run_one(hi, seed=9)
+    for col in ("launched", "launched_shahed", "launched_decoy", "aimed_at_energy"):
+        assert a.nights[col].equals(b.nights[col]), col
+
+
+FASTER = {"defense.delivery.interceptors_per_month": 24000, "defense.delivery.crews_per_month": 80,
+          "defense.delivery.launch_sites_per_month": 80, "defense.delivery.radars_per_month": 20}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_larger_budget_does_not_lower_destroyed(nl200m, seed):
+    """With common random numbers, more money never destroys fewer drones.
+
+    Budgets EUR 0, 200M and 400M (the last with doubled delivery rates, as in nl-400m) face
+    the same raids. Tolerance: 1% of launched drones, allowed for interactions between
+    layers (a drone the programme kills can free a capped fire-group engagement for another
+    drone); on seeds 0-5 the tolerance was needed 0 times (tests/test_model.py, rerun with
+    pytest -k larger_budget).
+    """
+    base = short(nl200m, nights=20, **{"energy.enabled": False})
+    runs = [
+        run_one(with_overrides(base, {"defense.budget_eur": 0}), seed=seed),
+        run_one(with_overrides(base, {"defense.budget_eur": 2e8}), seed=seed),
+        run_one(with_overrides(base, {"defense.budget_eur": 4e8, **FASTER}), seed=seed),
+    ]
+    launched = runs[0].outcomes["launched"]
+    for lo, hi in zip(runs, runs[1:], strict=False):
+        assert hi.outcomes["launched"] == launched
+        assert hi.outcomes["destroyed"] >= lo.outcomes["destroyed"] - 0.01 * launched
+        assert (hi.outcomes["destroyed"] + hi.outcomes["lost_ew"]
+                >= lo.outcomes["destroyed"] + lo.outcomes["lost_ew"] - 0.01 * launched)
+    # The programme makes a difference at all.
+    assert runs[1].outcomes["destroyed"] > runs[0].outcomes["destroyed"]
+
+
+def test_mesa_agents_are_views(nl200m):
+    from sim.agents import AttackDrone, EnergySite, InterceptorDrone, LaunchSite
+
+    sc = short(nl200m, nights=3, **{"energy.enabled": False})
+    m = DefenseModel(sc, seed=2)
+    m.step()
+    m.step()
+    drones = m.agents_by_type[AttackDrone]
+    assert len(drones) == m.record["launched"]
+    assert len(m.agents_by_type.get(InterceptorDrone, [])) == len(m.engagements["attacker"])
+    assert len(m.agents_by_type[EnergySite]) == len(m.sites)
+    assert len(m.agents_by_type[LaunchSite]) >= sc.defense.layers.existing_interceptors.launch_sites
+    fates = {d.fate for d in drones}
+    assert fates <= {"interceptor", "fire_group", "missile", "ew", "leaked"}
+    df = m.datacollector.get_model_vars_dataframe()
+    assert len(df) == 2 and (df["launched"].to_numpy() == [r["launched"] for r in m.night_rows]).all()
