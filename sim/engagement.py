@@ -122,17 +122,36 @@ class _Night:
         idx = np.nonzero(engageable)[0]
         self.cand: dict[int, list[tuple[int, float, float]]] = {}
         self.ready0: dict[int, float] = {}
+        self._routes: dict[int, tuple[list, list]] = {}
         if len(idx) and teams.n:
             t_in, t_out = circle_entry_exit(raid.pts[idx], raid.times[idx], teams.xy, self.R)
-            lead = self.R / self.v
-            for row, i in enumerate(idx):
-                js = np.nonzero(np.isfinite(t_in[row]))[0]
-                if not len(js):
-                    continue
-                order = js[np.argsort(t_in[row, js])]
-                c = [(int(j), float(t_in[row, j]) - lead, float(t_out[row, j])) for j in order]
-                self.cand[int(i)] = c
-                self.ready0[int(i)] = max(float(t_track[i]), c[0][1] - self.delay)
+            rows, js = np.nonzero(np.isfinite(t_in))
+            t_enter = t_in[rows, js]
+            order = np.lexsort((t_enter, rows))
+            rows, js = rows[order], js[order]
+            lead = (t_enter[order] - self.R / self.v).tolist()
+            outs = t_out[rows, js].tolist()
+            drones = idx[rows].tolist()
+            cand = self.cand
+            for i, j, a, b in zip(drones, js.tolist(), lead, outs, strict=True):
+                lst = cand.get(i)
+                if lst is None:
+                    cand[i] = [(j, a, b)]
+                else:
+                    lst.append((j, a, b))
+            t_tr = t_track.tolist()
+            delay = self.delay
+            self.ready0 = {i: max(t_tr[i], c[0][1] - delay) for i, c in cand.items()}
+        self.teams_xy = teams.xy.tolist()
+        self.team_prog = teams.programme.tolist()
+
+    def route(self, i: int) -> tuple[list, list]:
+        """Drone i's route as Python lists (fast scalar access in the solver)."""
+        r = self._routes.get(i)
+        if r is None:
+            r = (self.raid.pts[i].tolist(), self.raid.times[i].tolist())
+            self._routes[i] = r
+        return r
 
     # ------------------------------------------------------------------ options
     def _free_crew(self, j: int) -> int:
@@ -146,30 +165,32 @@ class _Night:
     def options(self, i: int, t_now: float) -> list[tuple[float, int, float, int]]:
         """Feasible (t_intercept, team, t_launch, crew) for drone i decided at t_now."""
         out = []
-        raid = self.raid
-        pts, times = raid.pts[i], raid.times[i]
         t_limit = self.t_gone[i]
+        delay, pool, prog_of = self.delay, self.pool, self.team_prog
+        lead_s = self.R / self.v
         for j, t_lead, t_out in self.cand.get(i, ()):
-            if t_lead + self.delay > t_limit:
+            if t_lead + delay > t_limit:
                 break
-            if t_lead > t_now + self.delay + 1e-9:
+            if t_lead > t_now + delay + 1e-9:
                 continue  # just in time: this site is decided when the drone nears it
-            prog = self.teams.programme[j]
-            if self.pool[prog] <= 0:
+            if pool[prog_of[j]] <= 0:
                 continue
             c = self._free_crew(j)
             if c < 0:
                 continue
-            t_launch = max(t_lead, t_now + self.delay, self.crew_free[j][c] + self.delay)
-            if t_launch >= min(t_out, t_limit):
+            t_launch = max(t_lead, t_now + delay, self.crew_free[j][c] + delay)
+            end = min(t_out, t_limit)
+            if t_launch >= end:
                 continue
-            if t_launch == t_lead:
-                t_int = t_lead + self.R / self.v
+            if t_launch <= t_lead + 1e-6:  # launch on time: meet it at the envelope edge
+                t_launch = t_lead
+                t_int = t_lead + lead_s
             else:
-                bx, by = self.teams.xy[j]
+                pts, times = self.route(i)
+                bx, by = self.teams_xy[j]
                 t_int = intercept(pts, times, bx, by, t_launch, self.v,
-                                  min(t_out, t_limit, t_launch + self.R / self.v))
-            if t_int < min(t_limit, t_out + 1e-6) and math.isfinite(t_int):
+                                  min(end, t_launch + lead_s))
+            if t_int < min(t_limit, t_out + 1e-6):
                 out.append((t_int, j, t_launch, c))
         return out
 
@@ -177,7 +198,7 @@ class _Night:
         """Earliest later time at which drone i could get an interceptor."""
         best = math.inf
         for j, t_lead, t_out in self.cand.get(i, ()):
-            if self.pool[self.teams.programme[j]] <= 0 or t_out <= t_now:
+            if self.pool[self.team_prog[j]] <= 0 or t_out <= t_now:
                 continue
             c = self._free_crew(j)
             if c < 0:
@@ -190,12 +211,12 @@ class _Night:
     # ------------------------------------------------------------------ execution
     def commit(self, i: int, opt, heap) -> None:
         t_int, j, t_launch, c = opt
-        prog = int(self.teams.programme[j])
+        prog = self.team_prog[j]
         self.pool[prog] -= 1
         self.launched[prog] += 1
         self.crew_left[j][c] -= 1
         icfg = self.icfg
-        pts, times = self.raid.pts[i], self.raid.times[i]
+        pts, times = self.route(i)
         attacks = 0
         t_hit = t_int
         killed = False

@@ -14,23 +14,25 @@ earliest leg is the intercept. Head-on and tail-chase are the two limiting cases
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
 
 
-def position_at(pts: np.ndarray, times: np.ndarray, t: float) -> tuple[float, float]:
-    """Position on one route at time ``t`` (clamped to the route's ends)."""
+def position_at(pts, times, t: float) -> tuple[float, float]:
+    """Position on one route at time ``t`` (clamped to the route's ends).
+
+    ``pts`` (K+1, 2) and ``times`` (K+1,) may be arrays or nested lists.
+    """
     if t <= times[0]:
-        return float(pts[0, 0]), float(pts[0, 1])
-    k = int(np.searchsorted(times, t, side="right")) - 1
+        return float(pts[0][0]), float(pts[0][1])
+    k = bisect.bisect_right(times, t) - 1
     if k >= len(times) - 1:
-        return float(pts[-1, 0]), float(pts[-1, 1])
+        return float(pts[-1][0]), float(pts[-1][1])
     f = (t - times[k]) / (times[k + 1] - times[k])
-    return (
-        float(pts[k, 0] + f * (pts[k + 1, 0] - pts[k, 0])),
-        float(pts[k, 1] + f * (pts[k + 1, 1] - pts[k, 1])),
-    )
+    (ax, ay), (bx, by) = pts[k], pts[k + 1]
+    return float(ax + f * (bx - ax)), float(ay + f * (by - ay))
 
 
 def positions_at(pts: np.ndarray, times: np.ndarray, t: float) -> np.ndarray:
@@ -126,7 +128,7 @@ def intercept(
     """Earliest collision-course intercept of one route from ``(px, py)`` leaving at ``t0``.
 
     Args:
-        pts: route points (K+1, 2), km.
+        pts: route points (K+1, 2), km (an array or nested lists; lists are faster here).
         times: times at the points (K+1,), s.
         px, py: interceptor start point, km.
         t0: interceptor launch time, s.
@@ -148,11 +150,12 @@ def intercept(
         dt = tk1 - tk
         if dt <= 0:
             continue
-        ux = (pts[k + 1, 0] - pts[k, 0]) / dt
-        uy = (pts[k + 1, 1] - pts[k, 1]) / dt
+        (ax, ay), (bx, by) = pts[k], pts[k + 1]
+        ux = (bx - ax) / dt
+        uy = (by - ay) / dt
         # Drone position extrapolated to t0 along this leg, relative to the start point.
-        dx = pts[k, 0] + ux * (t0 - tk) - px
-        dy = pts[k, 1] + uy * (t0 - tk) - py
+        dx = ax + ux * (t0 - tk) - px
+        dy = ay + uy * (t0 - tk) - py
         a = ux * ux + uy * uy - v2
         b = 2.0 * (dx * ux + dy * uy)
         c = dx * dx + dy * dy

@@ -38,6 +38,7 @@ from sim.threat import (
     JET,
     SHAHED,
     TARGET_SITE,
+    area_weights,
     generate_raid,
     nightly_launch_counts,
     target_weights,
@@ -76,6 +77,11 @@ class DefenseModel(mesa.Model):
 
         self.sites = load_sites() if sites is None else sites
         self.site_p = target_weights(self.sites, scenario.threat.targeting)
+        self.site_xy = self.sites[["x_km", "y_km"]].to_numpy(float)
+        self.area_w = area_weights(scenario.threat)
+        self._interceptable = np.array(
+            [scenario.threat.types[t].interceptable for t in ("shahed", "jet", "decoy")]
+        )
         self.site_hits_total = np.zeros(len(self.sites), dtype=np.int64)
         for i in range(len(self.sites)):
             EnergySite(self, i)
@@ -210,9 +216,9 @@ class DefenseModel(mesa.Model):
         # 2. Launches.
         n = int(self.launch_counts[k])
         raid = generate_raid(
-            sc.threat, n, self.sites, self.site_p, teams.xy,
+            sc.threat, n, self.site_xy, self.site_p, teams.xy,
             np.full(teams.n, self.envelope_km), stream(self.root, "threat", k + 1),
-            stream(self.root, "routing", k),
+            stream(self.root, "routing", k), self.area_w,
         )
         self.raid = raid
 
@@ -228,8 +234,7 @@ class DefenseModel(mesa.Model):
         tracked = np.isfinite(t_track) & (t_track < t_gone)
 
         # 5. Interceptors (programme and existing units).
-        types = [sc.threat.types[t] for t in ("shahed", "jet", "decoy")]
-        interceptable = np.array([t.interceptable for t in types])[raid.kind]
+        interceptable = self._interceptable[raid.kind]
         engageable = tracked & interceptable & (raid.altitude_m <= d.interceptor.max_altitude_m)
         pool = (d.layers.existing_interceptors.interceptors_per_night, self.programme_stock)
         res = run_interceptors(

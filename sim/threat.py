@@ -149,6 +149,19 @@ def target_weights(sites: pd.DataFrame, targeting) -> np.ndarray:
     return w / total if total > 0 else w
 
 
+@lru_cache(maxsize=1)
+def _area_arrays() -> tuple[np.ndarray, np.ndarray]:
+    a = launch_areas()
+    return a[["x_km", "y_km"]].to_numpy(float), a["border_km"].to_numpy(float)
+
+
+@lru_cache(maxsize=1)
+def _city_arrays() -> tuple[np.ndarray, np.ndarray]:
+    c = city_targets()
+    w = c["weight"].to_numpy(float)
+    return c[["x_km", "y_km"]].to_numpy(float), np.cumsum(w / w.sum())
+
+
 def area_weights(threat) -> np.ndarray:
     areas = launch_areas()
     if threat.launch_areas is None:
@@ -161,27 +174,31 @@ def area_weights(threat) -> np.ndarray:
 def generate_raid(
     threat,
     n: int,
-    sites: pd.DataFrame,
+    site_xy: np.ndarray,
     site_p: np.ndarray,
     avoid_centers: np.ndarray,
     avoid_radii: np.ndarray,
     rng: np.random.Generator,
     rng_route: np.random.Generator,
+    area_w: np.ndarray | None = None,
 ) -> Raid:
     """Draw one night's raid of ``n`` drones.
 
     Args:
         threat: the scenario's ``threat`` section.
         n: number of drones launched.
-        sites: energy sites (``load_sites()`` frame).
+        site_xy: (S, 2) energy-site positions, km.
         site_p: targeting probabilities over sites (:func:`target_weights`).
         avoid_centers: (Z, 2) centres of interceptor envelopes known to the attacker.
         avoid_radii: (Z,) their radii, km.
         rng: threat stream (types, areas, targets, times).
         rng_route: routing stream (waypoints).
+        area_w: launch-area probabilities (default: :func:`area_weights`).
     """
-    areas = launch_areas()
-    cities = city_targets()
+    if area_w is None:
+        area_w = area_weights(threat)
+    area_xy, area_border = _area_arrays()
+    city_xy, city_cum = _city_arrays()
     k_wp = threat.routing.waypoints
     if n == 0:
         z = np.zeros(0)
@@ -195,21 +212,19 @@ def generate_raid(
     u = rng.random((n, 6))
     p_jet, p_decoy = threat.jet_share, threat.decoy_share
     kind = np.where(u[:, 0] < p_decoy, DECOY, np.where(u[:, 0] < p_decoy + p_jet, JET, SHAHED))
-    area = np.searchsorted(np.cumsum(area_weights(threat)), u[:, 1] * (1 - 1e-12))
+    area = np.searchsorted(np.cumsum(area_w), u[:, 1] * (1 - 1e-12))
     to_site = u[:, 2] < threat.targeting.energy_share
     if site_p.sum() <= 0:
         to_site[:] = False
     site_idx = np.searchsorted(np.cumsum(site_p), u[:, 3] * (1 - 1e-12)) if site_p.sum() > 0 else (
         np.zeros(n, dtype=int)
     )
-    cw = cities["weight"].to_numpy(float)
-    city_idx = np.searchsorted(np.cumsum(cw / cw.sum()), u[:, 3] * (1 - 1e-12))
+    city_idx = np.searchsorted(city_cum, u[:, 3] * (1 - 1e-12))
     target_kind = np.where(to_site, TARGET_SITE, TARGET_CITY)
     target = np.where(to_site, site_idx, city_idx)
-    tx = np.where(to_site, sites["x_km"].to_numpy()[np.minimum(site_idx, len(sites) - 1)],
-                  cities["x_km"].to_numpy()[city_idx])
-    ty = np.where(to_site, sites["y_km"].to_numpy()[np.minimum(site_idx, len(sites) - 1)],
-                  cities["y_km"].to_numpy()[city_idx])
+    s_idx = np.minimum(site_idx, len(site_xy) - 1)
+    tx = np.where(to_site, site_xy[s_idx, 0], city_xy[city_idx, 0])
+    ty = np.where(to_site, site_xy[s_idx, 1], city_xy[city_idx, 1])
 
     types = [threat.types[name] for name in TYPE_NAMES]
     speed = np.array([t.speed_kmh for t in types])[kind] / 3600.0
@@ -227,7 +242,7 @@ def generate_raid(
     ) * 3600.0
 
     # Route: launch point, dog-leg waypoints, target.
-    start = np.stack([areas["x_km"].to_numpy()[area], areas["y_km"].to_numpy()[area]], axis=1)
+    start = area_xy[area]
     end = np.stack([tx, ty], axis=1)
     pts = np.empty((n, k_wp + 2, 2))
     pts[:, 0] = start
@@ -251,7 +266,7 @@ def generate_raid(
             pts[:, j + 1] = wp
     seg = np.hypot(*np.moveaxis(np.diff(pts, axis=1), -1, 0))  # (N, K+1)
     times = np.concatenate([t_launch[:, None], t_launch[:, None] + np.cumsum(seg, 1) / speed[:, None]], 1)
-    border_km = areas["border_km"].to_numpy(float)[area]
+    border_km = area_border[area]
     cum = np.concatenate([np.zeros((n, 1)), np.cumsum(seg, 1)], 1)
     total = cum[:, -1]
     b = np.minimum(border_km, total)

@@ -1,0 +1,159 @@
+"""Site list, regions, links and weather: packaged data and validation of bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.demand import load_monthly_normals
+from sim.errors import DataFileError
+from sim.grid import load_links, load_regions
+from sim.infrastructure import SITE_COLUMNS, SITE_STATUSES, SITE_TYPES, load_sites
+
+PACKAGED = Path(__file__).resolve().parents[1] / "sim" / "data" / "energy_sites.csv"
+
+
+@pytest.fixture(scope="module")
+def sites() -> pd.DataFrame:
+    return load_sites()
+
+
+def test_packaged_sites_load_with_projection(sites):
+    assert tuple(sites.columns[: len(SITE_COLUMNS)]) == SITE_COLUMNS
+    assert {"x_km", "y_km"} <= set(sites.columns)
+    assert sites["id"].is_unique
+    assert set(sites["type"]) <= set(SITE_TYPES)
+    assert set(sites["status"]) <= set(SITE_STATUSES)
+    assert (sites["source"].str.len() > 10).all(), "every row cites a source"
+    assert sites["estimate"].dtype == bool
+    # Kyiv lies north-west of the projection centre (48.5 N, 31.5 E)
+    kyiv = sites.set_index("id").loc["water_kyiv"]
+    assert kyiv.x_km < 0 < kyiv.y_km
+
+
+def test_packaged_sites_content(sites):
+    s = sites.set_index("id")
+    assert s.loc["zaporizhzhia_npp", "status"] == "occupied"
+    assert s.loc["zaporizka_tpp", "status"] == "occupied"
+    assert s.loc["kakhovka_hpp", "status"] == "destroyed"
+    for sid in ("vuhlehirska_tpp", "kurakhove_tpp"):
+        assert s.loc[sid, "status"] != "operational" and s.loc[sid, "estimate"]
+    # "A / B" rows of facts.md are split
+    for sid in (
+        "kyiv_hpp",
+        "kyiv_pspp",
+        "dniester_hpp",
+        "dniester_pspp",
+        "zaliutyne_330",
+        "loseve_330",
+        "usatove_330",
+        "adzhalyk_330",
+        "novokyivska_330",
+        "pivnichna_330",
+        "nyvky_330",
+    ):
+        assert sid in s.index
+    for city in ("kyiv", "kharkiv", "odesa", "dnipro", "lviv", "zaporizhzhia"):
+        row = s.loc[f"water_{city}"]
+        assert row.type == "water_utility" and row.capacity_mw > 0 and row.estimate
+    gas = s[s.type.isin(["gas_production", "gas_storage"])]
+    assert len(gas) >= 4 and gas.estimate.all() and (gas.gas_mcm_per_day > 0).all()
+    assert s.loc["rivne_npp", "capacity_mw"] == 2835
+    assert (s[s.type == "substation_750"].shape[0]) == 7
+
+
+def test_site_regions_exist_and_demand_total():
+    sites = load_sites()
+    regions = load_regions()
+    assert set(sites["region_id"]) <= set(regions["id"])
+    assert regions["peak_demand_mw"].sum() == pytest.approx(18000, abs=30)
+    links = load_links()
+    ids = set(sites["id"]) | set(regions["id"])
+    assert set(links["from_id"]) <= ids and set(links["to_id"]) <= ids
+
+
+def test_weather_normals():
+    t = load_monthly_normals()
+    assert t.shape == (12,)
+    assert t[0] < 0 and t[6] > 15  # cold January, warm July
+
+
+def _write_bad(tmp_path: Path, edit) -> Path:
+    df = pd.read_csv(PACKAGED, dtype=str, keep_default_na=False)
+    df = edit(df)
+    p = tmp_path / "sites.csv"
+    df.to_csv(p, index=False)
+    return p
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda d: d.drop(columns=["lat"]), ["missing column", "lat"]),
+        (
+            lambda d: d.assign(id=d["id"].where(d.index != 3, d["id"].iloc[1])),
+            ["row 5", "field id", "duplicate"],
+        ),
+        (
+            lambda d: d.assign(type=d["type"].where(d.index != 2, "windfarm")),
+            ["row 4", "field type", "windfarm"],
+        ),
+        (
+            lambda d: d.assign(status=d["status"].where(d.index != 0, "bombed")),
+            ["row 2", "field status"],
+        ),
+        (
+            lambda d: d.assign(lat=d["lat"].where(d.index != 6, "10.0")),
+            ["row 8", "lat/lon", "outside the theatre"],
+        ),
+        (
+            lambda d: d.assign(capacity_mw=d["capacity_mw"].where(d.index != 1, "-5")),
+            ["row 3", "field capacity_mw", "negative"],
+        ),
+        (
+            lambda d: d.assign(capacity_mw=d["capacity_mw"].where(d.index != 4, "big")),
+            ["row 6", "field capacity_mw", "not a number"],
+        ),
+        (
+            lambda d: d.assign(gas_mcm_per_day=d["gas_mcm_per_day"].where(d.index != 4, "")),
+            ["row 6", "field gas_mcm_per_day"],
+        ),
+    ],
+)
+def test_bad_site_file_names_file_row_field(tmp_path, edit, words):
+    p = _write_bad(tmp_path, edit)
+    with pytest.raises(DataFileError) as exc:
+        load_sites(p)
+    msg = str(exc.value)
+    assert str(p) in msg
+    for w in words:
+        assert w in msg
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataFileError, match="not found"):
+        load_sites(tmp_path / "nope.csv")
+
+
+def test_bad_regions_file(tmp_path):
+    df = pd.read_csv(
+        Path(__file__).resolve().parents[1] / "sim" / "data" / "regions.csv",
+        dtype=str,
+        keep_default_na=False,
+    )
+    df.loc[2, "peak_demand_mw"] = "-1"
+    p = tmp_path / "regions.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(DataFileError, match=r"row 4, field peak_demand_mw"):
+        load_regions(p)
+
+
+def test_projection_matches_geo(sites):
+    from sim.geo import project
+
+    x, y = project(sites["lat"].to_numpy(), sites["lon"].to_numpy())
+    np.testing.assert_allclose(sites["x_km"], x)
+    np.testing.assert_allclose(sites["y_km"], y)
