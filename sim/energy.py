@@ -381,6 +381,35 @@ class EnergyConfig(BaseModel):
         return self
 
 
+NIGHT_KEYS: tuple[str, ...] = (
+    "demand_mw",
+    "served_mw",
+    "demand_served_fraction",
+    "energy_demand_mwh",
+    "energy_served_mwh",
+    "energy_not_served_mwh",
+    "deficit_gt_10pct",
+    "regions_deficit_gt_10pct",
+    "available_generation_mw",
+    "domestic_generation_mw",
+    "capacity_down_mw",
+    "substation_capacity_down_mw",
+    "gas_output_mcm",
+    "gas_output_lost_mcm",
+    "gas_production_lost_mcm",
+    "gas_storage_lost_mcm",
+    "water_outage_hours",
+    "water_utilities_affected",
+    "sites_damaged",
+    "sites_down",
+    "repair_jobs_open",
+    "spare_transformers_left",
+    "temperature_c",
+    "demand_scale",
+)
+"""Keys of the dict returned by :meth:`EnergySystem.night` (collected every night)."""
+
+
 class EnergySystem:
     """Damage, repair and served demand of the energy system over a winter.
 

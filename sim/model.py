@@ -143,6 +143,10 @@ class DefenseModel(mesa.Model):
         keys = ["night", "date", *NIGHT_COUNTS, "programme_stock", "programme_sites",
                 "programme_crews", "programme_radars", "programme_spend_eur",
                 "coverage_sites_fraction", "coverage_capacity_fraction"]
+        if self.energy is not None:
+            from sim.energy import NIGHT_KEYS
+
+            keys += list(NIGHT_KEYS)
         return keys
 
     @property

@@ -167,3 +167,15 @@ def test_mesa_agents_are_views(nl200m):
     assert fates <= {"interceptor", "fire_group", "missile", "ew", "leaked"}
     df = m.datacollector.get_model_vars_dataframe()
     assert len(df) == 2 and (df["launched"].to_numpy() == [r["launched"] for r in m.night_rows]).all()
+
+
+def test_datacollector_holds_every_nightly_column(nl200m):
+    from sim.energy import NIGHT_KEYS
+
+    m = DefenseModel(short(nl200m, nights=3), seed=1)
+    m.run()
+    df = m.datacollector.get_model_vars_dataframe()
+    rows = pd.DataFrame(m.night_rows)
+    assert set(rows.columns) == set(df.columns)
+    assert set(NIGHT_KEYS) <= set(df.columns)
+    pd.testing.assert_frame_equal(df.reset_index(drop=True), rows[df.columns], check_dtype=False)
