@@ -75,7 +75,9 @@ class DefenseModel(mesa.Model):
         self.night = 0
         d = scenario.defense
 
-        self.sites = load_sites() if sites is None else sites
+        if sites is None:
+            sites = load_sites(scenario.sites_file) if scenario.sites_file else load_sites()
+        self.sites = sites
         self.site_p = target_weights(self.sites, scenario.threat.targeting)
         self.site_xy = self.sites[["x_km", "y_km"]].to_numpy(float)
         self.area_w = area_weights(scenario.threat)

@@ -465,6 +465,11 @@ class Scenario(Strict):
     threat: Threat = Field(default_factory=Threat)
     defense: Defense = Field(default_factory=Defense)
     energy: EnergyConfig = Field(default_factory=EnergyConfig)
+    sites_file: str | None = Field(
+        None,
+        description="Energy-site CSV replacing the packaged list (same columns as "
+        "sim/data/energy_sites.csv); a relative path is taken from the working folder.",
+    )
 
 
 # --------------------------------------------------------------------------- loading
