@@ -70,7 +70,7 @@ class DefenseModel(mesa.Model):
         self.replicate = int(replicate)
         self.root = root_sequence(self.seed_root, self.replicate)
         super().__init__(rng=stream(self.root, "model"))
-        self.scenario = scenario
+        self.spec = scenario  # (Mesa 3.5 reserves `Model.scenario`)
         self.dates = scenario.period.dates
         self.night = 0
         d = scenario.defense
@@ -161,7 +161,7 @@ class DefenseModel(mesa.Model):
         pass
 
     def _teams(self, n_prog: int) -> Teams:
-        d = self.scenario.defense
+        d = self.spec.defense
         xy = np.concatenate([self.existing_xy, self.programme_xy[:n_prog]]) if n_prog else (
             self.existing_xy
         )
@@ -200,7 +200,7 @@ class DefenseModel(mesa.Model):
         """Simulate one night."""
         if not self.running:
             return
-        sc, d, k = self.scenario, self.scenario.defense, self.night
+        sc, d, k = self.spec, self.spec.defense, self.night
         cap = self.capability
 
         # 1. Deliveries.

@@ -48,8 +48,8 @@ def outcomes_of(model: DefenseModel) -> tuple[dict[str, float], dict]:
     out["leak_rate"] = _ratio(t["leaked"], t["launched"])
     out["kinetic_coverage"] = _ratio(t["aimed_at_energy_stopped"], t["aimed_at_energy"])
     out["programme_cost_eur"] = cost
-    out["budget_eur"] = float(model.scenario.defense.budget_eur)
-    out["budget_unspent_eur"] = float(model.scenario.defense.budget_eur) - cost
+    out["budget_eur"] = float(model.spec.defense.budget_eur)
+    out["budget_unspent_eur"] = float(model.spec.defense.budget_eur) - cost
     out["interceptors_ordered"] = float(model.capability.interceptors_ordered)
     out["interceptors_delivered"] = float(model.capability.interceptors_delivered[-1])
     out["programme_stock_end"] = float(model.programme_stock)
@@ -73,16 +73,20 @@ def outcomes_of(model: DefenseModel) -> tuple[dict[str, float], dict]:
     return out, details
 
 
-def run_one(scenario, seed: int | None = None, replicate: int = 0) -> RunOutput:
+def run_one(scenario, seed: int | None = None, replicate: int = 0, on_night=None) -> RunOutput:
     """Simulate one winter.
 
     Args:
         scenario: a validated scenario.
         seed: root seed (default: the scenario's).
         replicate: replicate number (its own random streams).
+        on_night: optional callable ``f(n)`` called after each night (progress bars).
     """
     model = DefenseModel(scenario, seed=seed, replicate=replicate)
-    model.run()
+    while model.running:
+        model.step()
+        if on_night is not None:
+            on_night(1)
     outcomes, details = outcomes_of(model)
     nights = pd.DataFrame(model.night_rows)
     nights.insert(0, "replicate", replicate)
@@ -197,10 +201,10 @@ def run(scenario, seed: int | None = None, replicates: int = 1, overrides: dict 
         raise ValueError("replicates must be >= 1")
     seed = int(scenario.seed if seed is None else seed)
     runs = []
-    bar = tqdm(range(replicates), desc=f"{scenario.name}", unit="winter", disable=not progress,
-               delay=0.5, leave=False)
-    for r in bar:
-        runs.append(run_one(scenario, seed=seed, replicate=r))
+    with tqdm(total=replicates * scenario.period.nights, desc=scenario.name, unit="night",
+              disable=not progress, delay=0.5, leave=False) as bar:
+        for r in range(replicates):
+            runs.append(run_one(scenario, seed=seed, replicate=r, on_night=bar.update))
     summary = summarize(scenario, seed, runs, scenario_file)
     nights = pd.concat([r.nights for r in runs], ignore_index=True)
     return RunSet(scenario=scenario, seed=seed, runs=runs, summary=summary, nights=nights)
