@@ -224,7 +224,12 @@ def intercept_many(
         hi = tk1 - t0
         f_lo = (a * lo + b) * lo + c
         cand = np.where((f_lo <= 1e-12) & (hi >= lo), lo, np.inf)
-        if abs(a) > 1e-15:
+        if abs(a) <= 1e-15:  # equal speeds: the quadratic is linear in s
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(np.abs(b) > 1e-15, -c / b, np.inf)
+            good = (r >= lo) & (r <= hi)
+            cand = np.minimum(cand, np.where(good, r, np.inf))
+        else:
             disc = b * b - 4 * a * c
             sq = np.sqrt(np.where(disc >= 0, disc, np.nan))
             for r in ((-b - sq) / (2 * a), (-b + sq) / (2 * a)):
