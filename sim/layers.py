@@ -7,9 +7,10 @@ battle as the programme's, see :mod:`sim.engagement`.)
   facts.md C). A lost drone disappears at a uniformly drawn time between entering
   Ukrainian-controlled airspace and 60% of its remaining flight.
 * Mobile fire groups (guns, MANPADS; >80% of kills in H1 2024, facts.md C): a tracked drone
-  still flying after the interceptors is engaged with probability ``p_engage`` (its route
-  crosses a cued group), in order of arrival, up to ``engagements_per_night``; each engagement
-  kills with ``pk`` (times ``pk_jet_factor`` against jets).
+  still flying after the interceptors, at or below ``max_altitude_m``, is engaged with
+  probability ``p_engage`` (its route crosses a cued group), in order of arrival, up to
+  ``engagements_per_night``; each engagement kills with ``pk`` (times ``pk_jet_factor``
+  against jets).
 * Missile defence: a drone still flying near its target is engaged with probability
   ``p_engage``, up to ``missiles_per_night``, and killed with ``pk``.
 
@@ -58,8 +59,8 @@ def fire_groups(raid, alive, tracked, cfg, rng: np.random.Generator):
     """
     u = rng.random((raid.n, 2))
     pk = np.where(raid.kind == JET, cfg.pk * cfg.pk_jet_factor, cfg.pk)
-    return _capped_layer(alive & tracked, raid.t_impact, cfg.p_engage, pk,
-                         cfg.engagements_per_night, u)
+    reachable = alive & tracked & (raid.altitude_m <= cfg.max_altitude_m)
+    return _capped_layer(reachable, raid.t_impact, cfg.p_engage, pk, cfg.engagements_per_night, u)
 
 
 def missile_defense(raid, alive, cfg, rng: np.random.Generator):

@@ -39,6 +39,7 @@ from sim.threat import (
     SHAHED,
     TARGET_SITE,
     area_weights,
+    city_targets,
     generate_raid,
     nightly_launch_counts,
     target_weights,
@@ -102,9 +103,10 @@ class DefenseModel(mesa.Model):
         self.existing_xy = base_positions(
             ex.basing, ex.launch_sites, self.sites, self.site_p, scenario.threat, d.basing
         )
-        self.existing_radar_xy = self.sites.loc[
-            np.argsort(-self.site_p, kind="stable")[: d.sensors.existing_radars], ["x_km", "y_km"]
-        ].to_numpy(float)
+        cities = city_targets()
+        top = np.argsort(-cities["weight"].to_numpy(float), kind="stable")
+        top = top[: d.sensors.surveillance.count]
+        self.existing_radar_xy = cities[["x_km", "y_km"]].to_numpy(float)[top]
         for xy in self.existing_xy:
             LaunchSite(self, xy, programme=False, crews=d.crews.crews_per_site)
         for xy in self.existing_radar_xy:
@@ -235,8 +237,9 @@ class DefenseModel(mesa.Model):
         t_gone = np.minimum(raid.t_impact, t_lost)
 
         # 4. Detection.
-        radar_xy = np.concatenate([self.existing_radar_xy, self.programme_xy[:n_rad]])
-        t_track = track_times(raid, d.sensors, radar_xy, stream(self.root, "detection", k))
+        radars = [(self.existing_radar_xy, d.sensors.surveillance),
+                  (self.programme_xy[:n_rad], d.sensors.radar)]
+        t_track = track_times(raid, d.sensors, radars, stream(self.root, "detection", k))
         tracked = np.isfinite(t_track) & (t_track < t_gone)
 
         # 5. Interceptors (programme and existing units).

@@ -347,12 +347,26 @@ class RadarSpec(Strict):
     latency_s: float = Field(10, ge=0, description="From detection to a track at C2 (s).")
 
 
+class SurveillanceRadars(Strict):
+    """Ukraine's existing air-surveillance radars (present without the programme)."""
+
+    count: int = Field(
+        20, ge=0, description="Radars, placed at the largest cities by weight (EST)."
+    )
+    range_km: float = Field(
+        120, gt=0, description="Instrumented range (km, EST: P-18/35D6-class radars)."
+    )
+    mast_height_m: float = Field(25, ge=0, description="Antenna height (m), for the horizon.")
+    p_detect: float = Field(0.9, ge=0, le=1, description="Detection probability in cover (EST).")
+    latency_s: float = Field(30, ge=0, description="From detection to a track at C2 (s).")
+
+
 class Sensors(Strict):
     acoustic: Acoustic = Field(default_factory=Acoustic)
-    radar: RadarSpec = Field(default_factory=RadarSpec)
-    existing_radars: int = Field(
-        30, ge=0, description="Radars outside the programme, placed at the largest sites (EST)."
+    radar: RadarSpec = Field(
+        default_factory=RadarSpec, description="Programme radars (at programme launch sites)."
     )
+    surveillance: SurveillanceRadars = Field(default_factory=SurveillanceRadars)
 
 
 class Basing(Strict):
@@ -394,10 +408,19 @@ class ExistingInterceptors(Strict):
 
 class MobileFireGroups(Strict):
     p_engage: float = Field(
-        0.55, ge=0, le=1,
-        description="Probability that a detected drone's route crosses a cued group (EST, calibrated).",
+        0.95, ge=0, le=1,
+        description="Probability that a tracked drone still flying meets a cued group. With pk, "
+        "fitted to the Air Force record Oct 2024 - Mar 2025 (p_engage x pk = 0.90; "
+        "sim/data/defense_calibration.json, docs/validation.md).",
     )
-    pk: float = Field(0.5, ge=0, le=1, description="Kill probability of an engagement (EST).")
+    pk: float = Field(
+        0.95, ge=0, le=1, description="Kill probability of an engagement (fitted with p_engage)."
+    )
+    max_altitude_m: float = Field(
+        1500, ge=0,
+        description="Highest drone altitude fire groups can engage (m): heavy machine guns and "
+        "AA guns (EST). Shaheds moved up to 3-5 km in 2025 (facts.md A), out of their reach.",
+    )
     pk_jet_factor: float = Field(0.2, ge=0, le=1, description="pk multiplier against jets (EST).")
     engagements_per_night: int = Field(
         600, ge=0, description="Nightly cap on engagements by all groups (saturation, EST)."

@@ -6,8 +6,9 @@ Two kinds, as in Ukraine's air defence (facts.md C):
   1,000 m and below"): a drone flying at or below ``acoustic.max_altitude_m`` is detected with
   probability ``acoustic.p_detect`` when it enters Ukrainian-controlled airspace; the track
   reaches C2 ``latency_s`` later.
-* Radars at fixed positions (existing radars at the largest energy sites, plus programme radars
-  at programme launch sites): each sees a drone inside ``min(range_km, radar horizon)``, where
+* Radars at fixed positions (Ukraine's surveillance radars at the largest cities, and the
+  programme's short-range radars at its launch sites): each sees a drone inside
+  ``min(range_km, radar horizon)``, where
   the radar horizon for antenna height h and target altitude a is
   ``4.12 (sqrt(h) + sqrt(a))`` km (4/3-earth refraction). A drone entering a radar's cover is
   detected with probability ``radar.p_detect`` at entry.
@@ -28,15 +29,16 @@ def radar_horizon_km(mast_height_m: float, altitude_m: np.ndarray) -> np.ndarray
     return 4.12 * (np.sqrt(mast_height_m) + np.sqrt(np.maximum(altitude_m, 0.0)))
 
 
-def track_times(raid, sensors_cfg, radar_xy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def track_times(raid, sensors_cfg, radars, rng: np.random.Generator) -> np.ndarray:
     """Time at which each drone's track reaches C2 (s), ``inf`` if never detected.
 
     Args:
         raid: the night's :class:`sim.threat.Raid`.
         sensors_cfg: the scenario's ``defense.sensors`` section.
-        radar_xy: (R, 2) radar positions, km.
-        rng: the detection stream. A fixed number of uniforms is drawn per drone and radar
-            slot so that adding radars does not reshuffle the acoustic draws.
+        radars: list of ``(xy (R, 2) km, spec)`` radar groups; ``spec`` has ``range_km``,
+            ``mast_height_m``, ``p_detect`` and ``latency_s``.
+        rng: the detection stream. The acoustic draws come first and have a fixed count, so
+            adding radars does not reshuffle them.
     """
     n = raid.n
     ac = sensors_cfg.acoustic
@@ -45,15 +47,13 @@ def track_times(raid, sensors_cfg, radar_xy: np.ndarray, rng: np.random.Generato
     low = raid.altitude_m <= ac.max_altitude_m
     hit = low & (u_ac < ac.p_detect)
     t_track[hit] = raid.t_border[hit] + ac.latency_s
-    if len(radar_xy) and n:
-        rd = sensors_cfg.radar
-        # Effective range depends on the drone's altitude; entry into the largest circle is
-        # computed per drone with its own radius (radii per drone, not per radar).
+    for xy, rd in radars:
+        if not len(xy) or not n:
+            continue
         reach = np.minimum(rd.range_km, radar_horizon_km(rd.mast_height_m, raid.altitude_m))
-        t_in, _ = circle_entry_exit(raid.pts, raid.times, radar_xy, reach[:, None])
+        t_in, _ = circle_entry_exit(raid.pts, raid.times, xy, reach[:, None])
         u_r = rng.random(t_in.shape)
         seen = np.isfinite(t_in) & (u_r < rd.p_detect)
         t_radar = np.where(seen, t_in, np.inf).min(axis=1) + rd.latency_s
         t_track = np.minimum(t_track, t_radar)
     return t_track
-
