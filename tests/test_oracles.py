@@ -66,7 +66,7 @@ def test_independent_shots_leak_is_one_minus_pk_to_the_n():
     xy = np.array([[0.0, -300.0], [0.0, -200.0], [0.0, -100.0]])
     leaked = 0
     rng = np.random.default_rng(1)
-    for trial in range(trials // 100):
+    for _trial in range(trials // 100):
         # 100 drones far apart in time so that each site has a fresh crew for every drone.
         raid = straight_raid(100, t_launch=np.arange(100) * 4000.0)
         teams = Teams(xy=xy, programme=np.zeros(3, int), crews=np.full(3, 1), sorties_per_crew=100)
