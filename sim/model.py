@@ -209,7 +209,7 @@ class DefenseModel(mesa.Model):
         delivered = int(cap.interceptors_delivered[k])
         self.programme_stock += delivered - self._delivered_prev
         self._delivered_prev = delivered
-        n_prog = int(cap.sites[k]) if self.programme_stock > 0 or cap.sites[k] else 0
+        n_prog = int(cap.sites[k])
         while len(self._programme_sites) < n_prog:
             i = len(self._programme_sites)
             self._programme_sites.append(LaunchSite(self, self.programme_xy[i], True, 0))

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim.engagement import Teams, run_interceptors
 from sim.model import DefenseModel
@@ -49,11 +50,11 @@ def within(observed, expected_p, n, k=4.0):
     return abs(observed - expected_p) <= k * se
 
 
-def fight(raid, teams, interceptor, crews, pool=(10**9, 0), seed=0):
+def fight(raid, teams, interceptor, crews, pool=(10**9, 0), seed=0, allocator="greedy"):
     t_track = raid.t_launch.copy()
     t_gone = raid.t_impact.copy()
     return run_interceptors(
-        raid, t_track, t_gone, np.ones(raid.n, bool), teams, pool, interceptor, crews, "greedy",
+        raid, t_track, t_gone, np.ones(raid.n, bool), teams, pool, interceptor, crews, allocator,
         30.0, np.random.default_rng(seed),
     )
 
@@ -107,7 +108,8 @@ def test_shoot_look_shoot_with_fresh_interceptors_uses_the_geometric_mean():
     assert shots.max() >= 2
 
 
-def test_saturation_c_crews_against_a_salvo():
+@pytest.mark.parametrize("allocator", ["greedy", "optimal"])
+def test_saturation_c_crews_against_a_salvo(allocator):
     pk, c, a, trials = 0.7, 5, 20, 400
     interceptor, crews = icfg(pk=pk, reengage=False, look_s=1e6)
     kills = []
@@ -115,7 +117,7 @@ def test_saturation_c_crews_against_a_salvo():
         raid = straight_raid(a)  # all launched together on one route: a simultaneous salvo
         teams = Teams(xy=np.array([[0.0, -50.0]]), programme=np.zeros(1, int),
                       crews=np.array([c]), sorties_per_crew=1)
-        res = fight(raid, teams, interceptor, crews, seed=s)
+        res = fight(raid, teams, interceptor, crews, seed=s, allocator=allocator)
         assert res.launched[0] == c  # every crew flies its one sortie, no more
         kills.append(int(res.killed.sum()))
     kills = np.array(kills)
