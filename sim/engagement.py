@@ -117,6 +117,7 @@ class _Night:
         # Crews: free time and sorties left, per team.
         self.crew_free = [[0.0] * int(c) for c in teams.crews]
         self.crew_left = [[teams.sorties_per_crew] * int(c) for c in teams.crews]
+        self._best_crew: dict[int, int] = {}
         self.pk = np.where(raid.kind == 1, icfg.pk * icfg.pk_jet_factor, icfg.pk)
         # Candidate sites per drone: envelope entry/exit times, sorted by entry.
         idx = np.nonzero(engageable)[0]
@@ -155,11 +156,16 @@ class _Night:
 
     # ------------------------------------------------------------------ options
     def _free_crew(self, j: int) -> int:
-        best, best_t = -1, math.inf
-        free, left = self.crew_free[j], self.crew_left[j]
-        for c in range(len(free)):
-            if left[c] > 0 and free[c] < best_t:
-                best, best_t = c, free[c]
+        """The crew of site j that is free first and has a sortie left (-1 if none); cached
+        per site and refreshed when one of its crews is committed."""
+        best = self._best_crew.get(j)
+        if best is None:
+            best, best_t = -1, math.inf
+            free, left = self.crew_free[j], self.crew_left[j]
+            for c in range(len(free)):
+                if left[c] > 0 and free[c] < best_t:
+                    best, best_t = c, free[c]
+            self._best_crew[j] = best
         return best
 
     def options(self, i: int, t_now: float) -> list[tuple[float, int, float, int]]:
@@ -215,6 +221,7 @@ class _Night:
         self.pool[prog] -= 1
         self.launched[prog] += 1
         self.crew_left[j][c] -= 1
+        self._best_crew.pop(j, None)
         icfg = self.icfg
         pts, times = self.route(i)
         attacks = 0
@@ -252,6 +259,7 @@ class _Night:
                 self.expended[prog] += 1
             heapq.heappush(heap, (t_hit + icfg.look_s, i))
         self.crew_free[j][c] = t_hit + self.reset
+        self._best_crew.pop(j, None)
         log = self.log
         log.attacker.append(i)
         log.team.append(j)

@@ -51,9 +51,37 @@ def track_times(raid, sensors_cfg, radars, rng: np.random.Generator) -> np.ndarr
         if not len(xy) or not n:
             continue
         reach = np.minimum(rd.range_km, radar_horizon_km(rd.mast_height_m, raid.altitude_m))
-        t_in, _ = circle_entry_exit(raid.pts, raid.times, xy, reach[:, None])
-        u_r = rng.random(t_in.shape)
-        seen = np.isfinite(t_in) & (u_r < rd.p_detect)
-        t_radar = np.where(seen, t_in, np.inf).min(axis=1) + rd.latency_s
-        t_track = np.minimum(t_track, t_radar)
+        u_r = rng.random((n, len(xy)))  # one draw per drone and radar, at first entry
+        t_radar = first_detection(raid.pts, raid.times, xy, reach, u_r < rd.p_detect)
+        t_track = np.minimum(t_track, t_radar + rd.latency_s)
     return t_track
+
+
+def first_detection(pts, times, xy, reach, detects) -> np.ndarray:
+    """Earliest time each route enters the cover of a radar that detects it.
+
+    Args:
+        pts, times: routes (N, K+1, 2) and their times (N, K+1).
+        xy: radar positions (R, 2).
+        reach: (N,) detection radius for each drone (its altitude sets the radar horizon).
+        detects: (N, R) whether radar r detects drone i when the drone first enters its cover.
+
+    Legs are taken in time order and a drone already detected is dropped from later legs
+    (no later leg can give an earlier time), which keeps wide-area radars cheap.
+    """
+    n = pts.shape[0]
+    t_det = np.full(n, np.inf)
+    entered = np.zeros(detects.shape, dtype=bool)
+    active = np.arange(n)
+    for k in range(pts.shape[1] - 1):
+        if not len(active):
+            break
+        te, _ = circle_entry_exit(pts[active, k:k + 2], times[active, k:k + 2], xy,
+                                  reach[active, None])
+        inside = np.isfinite(te)
+        new = inside & ~entered[active]
+        entered[active] |= inside
+        t_leg = np.where(new & detects[active], te, np.inf).min(axis=1)
+        t_det[active] = np.minimum(t_det[active], t_leg)
+        active = active[~np.isfinite(t_det[active])]
+    return t_det
