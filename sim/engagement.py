@@ -119,9 +119,13 @@ class _Night:
         self.crew_left = [[teams.sorties_per_crew] * int(c) for c in teams.crews]
         self._best_crew: dict[int, int] = {}
         self.pk = np.where(raid.kind == 1, icfg.pk * icfg.pk_jet_factor, icfg.pk)
-        # Candidate sites per drone: envelope entry/exit times, sorted by entry.
+        # Candidate sites per drone: envelope entry/exit times, sorted by entry, stored flat
+        # (pairs of drone i are _site[s:e], _lead[s:e], _out[s:e] with (s, e) = _span[i]).
         idx = np.nonzero(engageable)[0]
-        self.cand: dict[int, list[tuple[int, float, float]]] = {}
+        self._span: dict[int, tuple[int, int]] = {}
+        self._site: list[int] = []
+        self._lead: list[float] = []
+        self._out: list[float] = []
         self.ready0: dict[int, float] = {}
         self._routes: dict[int, tuple[list, list]] = {}
         if len(idx) and teams.n:
@@ -130,19 +134,16 @@ class _Night:
             t_enter = t_in[rows, js]
             order = np.lexsort((t_enter, rows))
             rows, js = rows[order], js[order]
-            lead = (t_enter[order] - self.R / self.v).tolist()
-            outs = t_out[rows, js].tolist()
-            drones = idx[rows].tolist()
-            cand = self.cand
-            for i, j, a, b in zip(drones, js.tolist(), lead, outs, strict=True):
-                lst = cand.get(i)
-                if lst is None:
-                    cand[i] = [(j, a, b)]
-                else:
-                    lst.append((j, a, b))
-            t_tr = t_track.tolist()
-            delay = self.delay
-            self.ready0 = {i: max(t_tr[i], c[0][1] - delay) for i, c in cand.items()}
+            lead = t_enter[order] - self.R / self.v
+            self._site = js.tolist()
+            self._lead = lead.tolist()
+            self._out = t_out[rows, js].tolist()
+            uniq, starts, counts = np.unique(rows, return_index=True, return_counts=True)
+            drones = idx[uniq]
+            self._span = dict(zip(drones.tolist(), zip(starts.tolist(),
+                                                       (starts + counts).tolist())))
+            ready = np.maximum(t_track[drones], lead[starts] - self.delay)
+            self.ready0 = dict(zip(drones.tolist(), ready.tolist()))
         self.teams_xy = teams.xy.tolist()
         self.team_prog = teams.programme.tolist()
 
@@ -171,19 +172,26 @@ class _Night:
     def options(self, i: int, t_now: float) -> list[tuple[float, int, float, int]]:
         """Feasible (t_intercept, team, t_launch, crew) for drone i decided at t_now."""
         out = []
+        span = self._span.get(i)
+        if span is None:
+            return out
         t_limit = self.t_gone[i]
         delay, pool, prog_of = self.delay, self.pool, self.team_prog
+        sites, leads, outs = self._site, self._lead, self._out
         lead_s = self.R / self.v
-        for j, t_lead, t_out in self.cand.get(i, ()):
+        for p in range(*span):
+            t_lead = leads[p]
             if t_lead + delay > t_limit:
                 break
             if t_lead > t_now + delay + 1e-9:
                 continue  # just in time: this site is decided when the drone nears it
+            j = sites[p]
             if pool[prog_of[j]] <= 0:
                 continue
             c = self._free_crew(j)
             if c < 0:
                 continue
+            t_out = outs[p]
             t_launch = max(t_lead, t_now + delay, self.crew_free[j][c] + delay)
             end = min(t_out, t_limit)
             if t_launch >= end:
@@ -203,7 +211,11 @@ class _Night:
     def next_chance(self, i: int, t_now: float) -> float:
         """Earliest later time at which drone i could get an interceptor."""
         best = math.inf
-        for j, t_lead, t_out in self.cand.get(i, ()):
+        span = self._span.get(i)
+        if span is None:
+            return best
+        for p in range(*span):
+            j, t_lead, t_out = self._site[p], self._lead[p], self._out[p]
             if self.pool[self.team_prog[j]] <= 0 or t_out <= t_now:
                 continue
             c = self._free_crew(j)
