@@ -235,7 +235,6 @@ class _Night:
         self.crew_left[j][c] -= 1
         self._best_crew.pop(j, None)
         icfg = self.icfg
-        pts, times = self.route(i)
         attacks = 0
         t_hit = t_int
         killed = False
@@ -249,6 +248,7 @@ class _Night:
             if not icfg.reengage or attacks >= icfg.max_attacks_per_sortie:
                 break
             # Turn and attack again on a new collision course from the miss point.
+            pts, times = self.route(i)
             mx, my = position_at(pts, times, t_hit)
             t_next = intercept(pts, times, mx, my, t_hit + icfg.reattack_turn_s, self.v,
                                min(self.t_gone[i], t_launch + self.endurance_s))
