@@ -55,6 +55,7 @@ def time_winter(sc, repeats: int, seed: int = 0) -> tuple[list[float], list[floa
         m.run()
         totals.append(time.perf_counter() - t0)
         energy.append(e_time)
+        m.close()
     return totals, energy
 
 
@@ -80,6 +81,7 @@ def time_night(sc, n_attackers: int, repeats: int) -> float:
         t0 = time.perf_counter()
         m.step()
         times.append(time.perf_counter() - t0)
+        m.close()
     return statistics.median(times)
 
 

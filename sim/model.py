@@ -352,6 +352,17 @@ class DefenseModel(mesa.Model):
                 pool.pop().remove()
             pool.extend(cls(self, i) for i in range(len(pool), n))
 
+    def close(self) -> None:
+        """Let the model be freed once its results are read.
+
+        Mesa 3.3 keeps every model alive through the class-level agent id counters
+        (``mesa.Agent._ids``, keyed by model); a sweep worker running thousands of winters would
+        grow without bound. Newer Mesa keeps the counter on the model and needs nothing here.
+        """
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
+
     def run(self) -> None:
         """Simulate every remaining night."""
         while self.running:

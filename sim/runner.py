@@ -94,6 +94,7 @@ def run_one(scenario, seed: int | None = None, replicate: int = 0, on_night=None
     hits = {
         sid: int(h) for sid, h in zip(model.sites["id"], model.hits_by_site, strict=True) if h
     }
+    model.close()
     return RunOutput(outcomes=outcomes, nights=nights, hits_by_site=hits, details=details)
 
 

@@ -179,3 +179,17 @@ def test_datacollector_holds_every_nightly_column(nl200m):
     assert set(rows.columns) == set(df.columns)
     assert set(NIGHT_KEYS) <= set(df.columns)
     pd.testing.assert_frame_equal(df.reset_index(drop=True), rows[df.columns], check_dtype=False)
+
+
+def test_closed_model_is_freed(nl200m):
+    """Sweeps run thousands of winters per process: a finished model must not stay alive."""
+    import gc
+    import weakref
+
+    m = DefenseModel(short(nl200m, nights=2), seed=1)
+    m.run()
+    ref = weakref.ref(m)
+    m.close()
+    del m
+    gc.collect()
+    assert ref() is None
