@@ -140,10 +140,11 @@ class _Night:
             self._out = t_out[rows, js].tolist()
             uniq, starts, counts = np.unique(rows, return_index=True, return_counts=True)
             drones = idx[uniq]
-            self._span = dict(zip(drones.tolist(), zip(starts.tolist(),
-                                                       (starts + counts).tolist())))
+            ends = (starts + counts).tolist()
+            self._span = dict(zip(drones.tolist(), zip(starts.tolist(), ends, strict=True),
+                                  strict=True))
             ready = np.maximum(t_track[drones], lead[starts] - self.delay)
-            self.ready0 = dict(zip(drones.tolist(), ready.tolist()))
+            self.ready0 = dict(zip(drones.tolist(), ready.tolist(), strict=True))
         self.teams_xy = teams.xy.tolist()
         self.team_prog = teams.programme.tolist()
 

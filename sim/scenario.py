@@ -41,9 +41,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
 
-Prob = Field(ge=0.0, le=1.0)
-
-
 # --------------------------------------------------------------------------- period
 class Period(Strict):
     start_date: dt.date = Field(
