@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         sites = load_sites()
         eligible = int((sites["type"].isin(base.defense.basing.site_types)
                         & (sites["status"] == "operational")).sum())
-        sub += (f";\nlaunch sites go to the {eligible} listed energy sites first, "
-                f"further sites add depth around them")
+        first = base.defense.delivery.first_delivery_date
+        sub += (f";\nfirst deliveries {first:%d %b %Y}; launch sites go to the {eligible} "
+                f"listed energy sites first")
     ax.set_title(sub, loc="left", fontsize=8, color="#444444")
     fig.suptitle("What the interceptor budget buys over a winter", x=0.01, ha="left",
                  fontsize=12)

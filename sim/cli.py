@@ -48,6 +48,10 @@ def _pos_int(text: str) -> int:
     return v
 
 
+def _pct(v) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
+
+
 def _fmt(v) -> str:
     if isinstance(v, float):
         if math.isnan(v):
@@ -100,6 +104,16 @@ def summary_table(summary: dict) -> str:
     lines += [f"{a:<{width}}  {b}" for a, b in rows]
     if summary["replicates"] > 1:
         lines.append("(replicate mean [95% confidence interval])")
+    months = summary.get("by_month") or {}
+    if len(months) > 1:
+        lines.append("")
+        lines.append(f"{'By month':<10}{'launched':>10}{'stopped*':>10}{'hits':>8}{'served':>9}")
+        for m, d in months.items():
+            served = d.get("demand_served_fraction", math.nan)
+            lines.append(f"{m:<10}{d['launched']:>10,.0f}{_pct(d['kinetic_coverage']):>10}"
+                         f"{d['hits_on_sites']:>8,.0f}{_pct(served):>9}")
+        lines.append("(* share of drones aimed at energy sites that were stopped; served: "
+                     "energy demand served)")
     top = list(summary.get("hits_by_site", {}).items())[:5]
     if top:
         lines.append("Most-hit sites: " + ", ".join(f"{s} ({_fmt(float(h))})" for s, h in top))

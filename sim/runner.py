@@ -173,9 +173,36 @@ def summarize(scenario, seed: int, runs: list[RunOutput], scenario_file: str | N
             k: {kk: float(np.mean([r.details[k][kk] for r in runs])) for kk in v}
             for k, v in runs[0].details.items()
         }
+    summary["by_month"] = by_month(pd.concat([r.nights for r in runs], ignore_index=True))
     if len(runs) > 1:
         summary["outcomes"] = stats_by
     return summary
+
+
+MONTHLY_SUMS = ("launched", "destroyed", "lost_ew", "leaked", "hits_on_sites", "aimed_at_energy",
+                "aimed_at_energy_stopped", "interceptors_launched", "interceptor_kills")
+
+
+def by_month(nights: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Calendar-month totals per replicate (replicate mean), with the month's kinetic coverage
+    and neutralised share: when in the winter the drones get through."""
+    if nights.empty:
+        return {}
+    month = nights["date"].str[:7]
+    reps = max(int(nights["replicate"].nunique()), 1) if "replicate" in nights else 1
+    cols = [c for c in MONTHLY_SUMS if c in nights]
+    g = nights.groupby(month)[cols].sum() / reps
+    out = {}
+    for m, row in g.iterrows():
+        d = {c: float(row[c]) for c in cols}
+        d["kinetic_coverage"] = _ratio(row["aimed_at_energy_stopped"], row["aimed_at_energy"])
+        d["interception_rate"] = _ratio(row["destroyed"] + row["lost_ew"], row["launched"])
+        if "energy_served_mwh" in nights:
+            sub = nights[month == m]
+            d["demand_served_fraction"] = _ratio(sub["energy_served_mwh"].sum(),
+                                                 sub["energy_demand_mwh"].sum())
+        out[str(m)] = d
+    return out
 
 
 def run(scenario, seed: int | None = None, replicates: int = 1, overrides: dict | None = None,

@@ -42,6 +42,10 @@ def test_run_writes_summary_and_nights(tmp_path, capsys):
     per_rep = nights.groupby("replicate")["launched"].sum()
     assert s["launched"] == pytest.approx(per_rep.mean())
     assert "Drones launched" in stdout
+    # Monthly figures add up to the winter's (replicate means).
+    months = s["by_month"]
+    assert sum(m["launched"] for m in months.values()) == pytest.approx(s["launched"])
+    assert sum(m["hits_on_sites"] for m in months.values()) == pytest.approx(s["hits_on_sites"])
 
 
 def test_set_makes_a_what_if(tmp_path, capsys):
