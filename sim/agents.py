@@ -37,7 +37,7 @@ class EnergySite(mesa.Agent):
     @property
     def hits(self) -> int:
         """Warhead hits taken so far this winter."""
-        return int(self.model.site_hits_total[self.index])
+        return int(self.model.hits_by_site[self.index])
 
 
 class LaunchSite(mesa.Agent):

@@ -85,7 +85,7 @@ class DefenseModel(mesa.Model):
         self._interceptable = np.array(
             [scenario.threat.types[t].interceptable for t in ("shahed", "jet", "decoy")]
         )
-        self.site_hits_total = np.zeros(len(self.sites), dtype=np.int64)
+        self.hits_by_site = np.zeros(len(self.sites), dtype=np.int64)
         for i in range(len(self.sites)):
             EnergySite(self, i)
 
@@ -117,7 +117,6 @@ class DefenseModel(mesa.Model):
         self.programme_stock = 0  # delivered and not yet expended
         self._delivered_prev = 0
         self.totals = {k: 0 for k in NIGHT_COUNTS}
-        self.hits_by_site = np.zeros(len(self.sites), dtype=np.int64)
         self.attacker_value_killed_programme = 0.0
         self.layer_cost_eur = 0.0
         self.raid = None
@@ -130,7 +129,7 @@ class DefenseModel(mesa.Model):
         self._sortie_agents: list[InterceptorDrone] = []
 
         self.energy = None
-        if getattr(scenario.energy, "enabled", False):
+        if scenario.energy.enabled:
             from sim.energy import EnergySystem
 
             self.energy = EnergySystem(
@@ -272,7 +271,6 @@ class DefenseModel(mesa.Model):
         hit = leaked & warhead & to_site & (u_hit < sc.threat.targeting.p_hit)
         hits = np.bincount(raid.target[hit], minlength=len(self.sites))
         self.hits_by_site += hits
-        self.site_hits_total += hits
 
         fates = np.full(n, "leaked", dtype=object)
         fates[lost] = "ew"

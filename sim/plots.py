@@ -326,7 +326,7 @@ def site_states(model=None, sites: pd.DataFrame | None = None) -> np.ndarray:
         state[a < 1.0 - 1e-9] = "damaged"
         state[a <= 1e-9] = "down"
     elif model is not None:
-        state[np.asarray(model.site_hits_total) > 0] = "hit"
+        state[np.asarray(model.hits_by_site) > 0] = "hit"
     state[~op] = "not_operational"
     return state
 

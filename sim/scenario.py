@@ -22,17 +22,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.energy import EnergyConfig  # the energy model owns its configuration section
 from sim.errors import ScenarioError
 
 MAX_SCENARIO_BYTES = 1_000_000
-
-try:  # the energy consequence model owns its own configuration section
-    from sim.energy import EnergyConfig
-except ImportError:  # pragma: no cover - only while the energy module is absent
-
-    class EnergyConfig(BaseModel):  # type: ignore[no-redef]
-        model_config = ConfigDict(extra="forbid")
-        enabled: bool = False
 
 
 class Strict(BaseModel):
