@@ -162,7 +162,6 @@ def _interrupted(out: Path | str | None) -> int:
 def cmd_sweep(args) -> int:
     """Handler of ``sim sweep``."""
     from sim.sweep import api
-    from sim.sweep.engine import run_sweep
     from sim.sweep.spec import load_sweep
 
     loaded = load_sweep(args.sweep_file, _overrides(args))
@@ -170,20 +169,7 @@ def cmd_sweep(args) -> int:
         loaded.spec = loaded.spec.model_copy(update={"nights_table": True})
     out = Path(args.out) if args.out else api.default_out(loaded)
     try:
-        res = run_sweep(
-            loaded,
-            out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            backend=args.backend,
-            force=args.force,
-            max_runs=args.max_runs,
-            progress=not args.no_progress,
-            chunk_size=args.chunk_size,
-            connect_timeout=args.connect_timeout,
-            flush_runs=args.flush_runs,
-            flush_seconds=args.flush_seconds,
-        )
+        res = _run_sweep_from_args(loaded, out, args)
     except SweepInterrupted:
         return _interrupted(out)
     if res.ran == 0:
@@ -254,22 +240,8 @@ def cmd_sensitivity(args) -> int:
             loaded = load_sweep(target, _overrides(args))
             derived, suffix = api.derive_for_method(loaded, args.method, args.samples)
             out = Path(args.out) if args.out else api.default_out(loaded, suffix)
-            from sim.sweep.engine import run_sweep
 
-            run_sweep(
-                derived,
-                out,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                backend=args.backend,
-                force=args.force,
-                max_runs=args.max_runs,
-                progress=not args.no_progress,
-                chunk_size=args.chunk_size,
-                connect_timeout=args.connect_timeout,
-                flush_runs=args.flush_runs,
-                flush_seconds=args.flush_seconds,
-            )
+            _run_sweep_from_args(derived, out, args)
             table = api.analyze_folder(out, _csv_list(args.outcomes), args.method)
     except SweepInterrupted:
         return _interrupted(out)
@@ -291,3 +263,23 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
         return _interrupted(None)
+
+
+def _run_sweep_from_args(loaded, out, args):
+    """Run (or resume) a sweep with the execution options of the command line."""
+    from sim.sweep.engine import run_sweep
+
+    return run_sweep(
+        loaded,
+        out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        backend=args.backend,
+        force=args.force,
+        max_runs=args.max_runs,
+        progress=not args.no_progress,
+        chunk_size=args.chunk_size,
+        connect_timeout=args.connect_timeout,
+        flush_runs=args.flush_runs,
+        flush_seconds=args.flush_seconds,
+    )
