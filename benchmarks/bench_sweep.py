@@ -86,12 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     args = ap.parse_args(argv)
 
-    from sim.runner import run_one
-    from sim.sweep.designs import generate_design
-    from sim.sweep.engine import make_context, run_sweep
-    from sim.sweep.evaluators import ProcessEvaluator, SerialEvaluator
-    from sim.sweep.model import SIM_MODEL, point_scenario
-    from sim.sweep.spec import SweepSpec, load_sweep, parse_overrides
+    from sim.experiments.runs import run_one
+    from sim.experiments.sweep.designs import generate_design
+    from sim.experiments.sweep.engine import make_context, run_sweep
+    from sim.experiments.sweep.evaluators import ProcessEvaluator, SerialEvaluator
+    from sim.experiments.sweep.model import SIM_MODEL, point_scenario
+    from sim.experiments.sweep.spec import SweepSpec, load_sweep, parse_overrides
 
     loaded = load_sweep(args.sweep, parse_overrides(args.set))
     loaded.spec = SweepSpec.model_validate({**loaded.spec.model_dump(), "replicates": args.replicates})

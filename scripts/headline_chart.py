@@ -38,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     import pandas as pd
 
-    from sim import plots
-    from sim.scenario import load_scenario
-    from sim.sweep.api import sweep
-    from sim.sweep.spec import load_sweep
+    from sim.config.io import load_scenario
+    from sim.experiments.sweep.api import sweep
+    from sim.experiments.sweep.spec import load_sweep
+    from sim.viz import figures as plots
 
     results = Path(args.results)
     runs_path = results / "runs.parquet"
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     plateau = float(s.loc[s["mean"] >= top - 0.005, "defense.budget_eur"].min())
     sub = f"nl-200m programme, winter 2025-26, {reps} simulated winters per budget level"
     if base is not None:
-        from sim.infrastructure import load_sites
+        from sim.config.data import load_sites
 
         sites = load_sites()
         eligible = int((sites["type"].isin(base.defense.basing.site_types)

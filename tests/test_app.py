@@ -29,8 +29,8 @@ pytest.importorskip("mesa.visualization", reason="mesa.visualization needs solar
 
 warnings.filterwarnings("ignore", message=".*use_state.*found despite early return.*")
 
-from sim import app  # noqa: E402
-from sim.errors import SimInputError  # noqa: E402
+from sim.config.errors import SimInputError  # noqa: E402
+from sim.viz import dashboard as app  # noqa: E402
 
 FAST = {"nights": 4}
 

@@ -10,20 +10,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibrate import (
+from sim.calibration.threat_fit import (
     DEFAULT_PROFILE_PATH,
-    MONTH_KEYS,
     MONTHLY_CSV_NAME,
     calibrate_threat,
     fit_threat_profile,
-    level_multiplier,
     load_air_force_record,
     load_threat_profile,
     monthly_aggregates,
-    sample_nightly_launches,
     write_threat_profile,
 )
-from sim.errors import DataFileError
+from sim.config.errors import DataFileError
+from sim.model.threat import MONTH_KEYS, level_multiplier, sample_nightly_launches
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RECORD_CSV = (

@@ -13,11 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.demand import daily_temperature_c, demand_scale
-from sim.energy import EnergyConfig, EnergySystem
-from sim.errors import DataFileError
-from sim.grid import Grid, load_links, load_regions
-from sim.infrastructure import SITE_TYPES, load_sites
+from sim.config.data import load_links, load_regions, load_sites
+from sim.config.energy import SITE_TYPES, EnergyConfig
+from sim.config.errors import DataFileError
+from sim.model.energy.demand import daily_temperature_c, demand_scale
+from sim.model.energy.grid import Grid
+from sim.model.energy.system import EnergySystem
 
 START = dt.date(2025, 11, 1)
 

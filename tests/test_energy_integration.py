@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.runner import run_one
-from sim.scenario import with_overrides
+from sim.config.io import with_overrides
+from sim.experiments.runs import run_one
 
 from .conftest import SCENARIOS
 

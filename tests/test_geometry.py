@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.geometry import circle_entry_exit, intercept, intercept_many, position_at
+from sim.model.geometry import circle_entry_exit, intercept, intercept_many, position_at
 
 
 def straight(p0, p1, t0, speed):

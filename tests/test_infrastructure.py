@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.demand import load_monthly_normals
-from sim.errors import DataFileError
-from sim.grid import load_links, load_regions
-from sim.infrastructure import SITE_COLUMNS, SITE_STATUSES, SITE_TYPES, load_sites
+from sim.config.data import SITE_COLUMNS, load_links, load_monthly_normals, load_regions, load_sites
+from sim.config.energy import SITE_STATUSES, SITE_TYPES
+from sim.config.errors import DataFileError
 
 PACKAGED = Path(__file__).resolve().parents[1] / "sim" / "data" / "energy_sites.csv"
 
@@ -152,7 +151,7 @@ def test_bad_regions_file(tmp_path):
 
 
 def test_projection_matches_geo(sites):
-    from sim.geo import project
+    from sim.config.geo import project
 
     x, y = project(sites["lat"].to_numpy(), sites["lon"].to_numpy())
     np.testing.assert_allclose(sites["x_km"], x)

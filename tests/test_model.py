@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.budget import capability_schedule
-from sim.model import DefenseModel
-from sim.runner import run_one
-from sim.scenario import with_overrides
+from sim.config.io import with_overrides
+from sim.experiments.runs import run_one
+from sim.model.budget import capability_schedule
+from sim.model.defense_model import DefenseModel
 
 from .conftest import short
 
@@ -69,7 +69,7 @@ def test_conservation_every_night(nl200m, budget, pk, decoy, intensity, reengage
 @given(budget=st.floats(0, 5e9), nights=st.integers(1, 400),
        unit=st.floats(500, 50_000), rate=st.floats(0, 1e5))
 def test_budget_spend_never_exceeds_budget(budget, nights, unit, rate):
-    from sim.scenario import Scenario
+    from sim.config.schema import Scenario
 
     sc = with_overrides(Scenario(name="b"), {
         "defense.budget_eur": budget, "period.nights": nights,
@@ -152,7 +152,7 @@ def test_larger_budget_does_not_lower_destroyed(nl200m, seed):
 
 
 def test_mesa_agents_are_views(nl200m):
-    from sim.agents import AttackDrone, EnergySite, InterceptorDrone, LaunchSite
+    from sim.model.agents import AttackDrone, EnergySite, InterceptorDrone, LaunchSite
 
     sc = short(nl200m, nights=3, **{"energy.enabled": False})
     m = DefenseModel(sc, seed=2)
@@ -170,7 +170,7 @@ def test_mesa_agents_are_views(nl200m):
 
 
 def test_datacollector_holds_every_nightly_column(nl200m):
-    from sim.energy import NIGHT_KEYS
+    from sim.model.energy.system import NIGHT_KEYS
 
     m = DefenseModel(short(nl200m, nights=3), seed=1)
     m.run()

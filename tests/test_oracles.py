@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim import oracles
+from sim.calibration import oracles
 
 
 def check(result):

@@ -16,10 +16,12 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from sim import plots  # noqa: E402
 from sim.cli import main  # noqa: E402
-from sim.model import DefenseModel  # noqa: E402
-from sim.runner import mean_ci  # noqa: E402
+from sim.experiments.runs import mean_ci  # noqa: E402
+from sim.model.defense_model import DefenseModel  # noqa: E402
+from sim.viz import figures as plots
+from sim.viz import map as vmap
+from sim.viz import style  # noqa: E402
 
 from .conftest import ROOT, SCENARIOS, short  # noqa: E402
 
@@ -28,7 +30,7 @@ CORRIDORS = str(SCENARIOS / "nl-200m-corridors.yaml")
 # A few nights in January 2026: the programme has deliveries from the first night.
 FAST = {"period.nights": 4, "period.start_date": "2026-01-10"}
 FAST_SET = [a for k, v in FAST.items() for a in ("--set", f"{k}={v}")]
-PALETTE = {c.lower() for c in plots.OKABE_ITO.values()} | {"#555555", "#bbbbbb", "#9a9a9a"}
+PALETTE = {c.lower() for c in style.OKABE_ITO.values()} | {"#555555", "#bbbbbb", "#9a9a9a"}
 
 
 @pytest.fixture(autouse=True)
@@ -96,11 +98,11 @@ def _colours(ax):
 
 # ------------------------------------------------------------------------------------ outline
 def test_outline_is_packaged_with_its_source():
-    rings = plots.ukraine_outline_lonlat()
+    rings = vmap.ukraine_outline_lonlat()
     assert len(rings) == 1 and len(rings[0]) > 90
     lon, lat = rings[0][:, 0], rings[0][:, 1]
     assert 22 < lon.min() < 23 and 40 < lon.max() < 41 and 44 < lat.min() < 45.5
-    xy = plots.ukraine_outline_km()[0]
+    xy = vmap.ukraine_outline_km()[0]
     assert -700 < xy[:, 0].min() < -500 and 550 < xy[:, 0].max() < 700
     readme = (ROOT / "sim" / "data" / "README_boundaries.md").read_text()
     assert "Natural Earth" in readme and "public domain" in readme
@@ -108,7 +110,7 @@ def test_outline_is_packaged_with_its_source():
 
 # ------------------------------------------------------------------------------------ map
 def test_map_of_a_night(night_model):
-    fig, ax = plots.plot_map(night_model)
+    fig, ax = vmap.plot_map(night_model)
     assert "km" in ax.get_xlabel() and "km" in ax.get_ylabel()
     assert night_model.record["date"] in ax.get_title(loc="left")
     texts = {t.get_text() for a in fig.axes for leg in a.artists
@@ -123,18 +125,18 @@ def test_map_of_a_night(night_model):
     n_sites = sum(len(c.get_offsets()) for c in ax.collections
                   if c.get_zorder() == 7)
     assert n_sites == len(night_model.sites)
-    states = plots.site_states(night_model)
-    assert set(states) <= set(plots.SITE_STATES)
+    states = vmap.site_states(night_model)
+    assert set(states) <= set(vmap.SITE_STATES)
     assert (states == "not_operational").sum() == (night_model.sites["status"] != "operational").sum()
 
 
 def test_static_map_and_map_into_a_bare_figure(night_model):
     from matplotlib.figure import Figure
 
-    fig, ax = plots.plot_map(None)
+    fig, ax = vmap.plot_map(None)
     assert "Energy sites" in ax.get_title(loc="left")
     bare = Figure(figsize=(8, 5), layout="constrained")
-    fig2, ax2 = plots.plot_map(night_model, fig=bare)
+    fig2, ax2 = vmap.plot_map(night_model, fig=bare)
     assert fig2 is bare and len(bare.axes) == 2
 
 
@@ -142,20 +144,20 @@ def test_animation_writes_a_gif(night_model, tmp_path):
     from PIL import Image
 
     path = tmp_path / "night.gif"
-    anim, fig = plots.animate_night(night_model, path, frames=3, dpi=30)
+    anim, fig = vmap.animate_night(night_model, path, frames=3, dpi=30)
     with Image.open(path) as im:
         assert im.format == "GIF" and im.n_frames == 3
 
 
 # ------------------------------------------------------------------------------------ sweeps
 def test_summarize_by_matches_mean_ci(runs):
-    s = plots.summarize_by(runs, "defense.budget_eur", "kinetic_coverage")
+    s = style.summarize_by(runs, "defense.budget_eur", "kinetic_coverage")
     assert list(s["defense.budget_eur"]) == [0.0, 1e8, 2e8]
     ref = mean_ci(runs.loc[runs["defense.budget_eur"] == 1e8, "kinetic_coverage"].tolist())
     row = s[s["defense.budget_eur"] == 1e8].iloc[0]
     assert row["mean"] == pytest.approx(ref["mean"]) and row["ci_low"] == pytest.approx(ref["ci_low"])
     # NaN outcomes (no programme at EUR 0) leave that level out
-    s = plots.summarize_by(runs, "defense.budget_eur", "cost_exchange_ratio")
+    s = style.summarize_by(runs, "defense.budget_eur", "cost_exchange_ratio")
     assert list(s["defense.budget_eur"]) == [1e8, 2e8]
 
 
@@ -285,7 +287,7 @@ def test_hits_by_site_and_validation():
 
 def test_save_figure_writes_png_and_svg(runs, tmp_path):
     fig, _ = plots.plot_coverage_vs_budget(runs)
-    paths = plots.save_figure(fig, tmp_path / "sub" / "headline")
+    paths = style.save_figure(fig, tmp_path / "sub" / "headline")
     assert [p.name for p in paths] == ["headline.png", "headline.svg"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in paths[1].read_text()[:500]
@@ -321,7 +323,7 @@ def test_plot_run_folder(tmp_path, capsys):
 
 
 def test_plot_sweep_folder(tmp_path, capsys):
-    from sim.sweep.api import sweep
+    from sim.experiments.sweep.api import sweep
 
     spec = {"name": "tiny-funding", "base": NL, "fixed": FAST,
             "levers": [{"key": "defense.budget_eur", "values": [0, 1e8, 2e8]}],
@@ -336,7 +338,7 @@ def test_plot_sweep_folder(tmp_path, capsys):
 
 
 def test_plot_sensitivity_sweep_folder(tmp_path, capsys):
-    from sim.sweep.api import sensitivity
+    from sim.experiments.sweep.api import sensitivity
 
     spec = {"name": "tiny-uncertainty", "base": NL, "fixed": FAST,
             "uncertainties": [{"key": "defense.interceptor.pk", "low": 0.4, "high": 0.9},
@@ -352,8 +354,8 @@ def test_plot_sensitivity_sweep_folder(tmp_path, capsys):
 
 
 def test_plot_comparison_folder(tmp_path, capsys):
-    from sim.sweep.api import compare
-    from sim.sweep.compare import to_json
+    from sim.experiments.sweep.api import compare
+    from sim.experiments.sweep.compare import to_json
 
     df = compare(NL, CORRIDORS, replicates=2, overrides=FAST, workers=1)
     folder = tmp_path / "cmp"

@@ -10,22 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from sim.sweep.toy import write_toy_sweep
+from tests.fixtures.toy import write_toy_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _main():
-    """The project's main CLI if it carries the sweep verbs, else the standalone one."""
-    try:
-        from sim.cli import build_parser, main
+    from sim.cli import main
 
-        build_parser().parse_args(["sweep", "x.yaml"])
-        return main
-    except (ImportError, SystemExit):
-        from sim.sweep.cli import main
-
-        return main
+    return main
 
 
 @pytest.fixture
@@ -119,7 +112,7 @@ def test_unreachable_scheduler_subprocess(tmp_path):
         [
             sys.executable,
             "-m",
-            "sim.sweep",
+            "sim",
             "sweep",
             str(path),
             "--out",
@@ -151,7 +144,7 @@ def test_dask_cli_on_local_cluster(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "sim.sweep",
+                "sim",
                 "sweep",
                 str(path),
                 "--out",
@@ -166,7 +159,7 @@ def test_dask_cli_on_local_cluster(tmp_path):
             timeout=120,
         )
     assert p.returncode == 0, p.stderr
-    from sim.sweep.api import sweep
+    from sim.experiments.sweep.api import sweep
 
     sweep(path, out=tmp_path / "s", backend="serial", progress=False)
     assert (tmp_path / "d" / "runs.parquet").read_bytes() == (tmp_path / "s" / "runs.parquet").read_bytes()

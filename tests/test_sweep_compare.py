@@ -10,13 +10,13 @@ import pytest
 import yaml
 from scipy import stats
 
-from sim.sweep.api import compare, sweep
-from sim.sweep.cli import main
-from sim.sweep.compare import compare_tables, format_table, paired_stats
-from sim.sweep.errors import CompareError
-from sim.sweep.toy import TOY, TOY_SCENARIO, toy_override, write_toy_sweep
+from sim.cli import main
+from sim.experiments.sweep.api import compare, sweep
+from sim.experiments.sweep.compare import compare_tables, format_table, paired_stats
+from sim.experiments.sweep.errors import CompareError
+from tests.fixtures.toy import TOY, TOY_SCENARIO, toy_override, write_toy_sweep
 
-TOYREF = "sim.sweep.toy:TOY"
+TOYREF = "tests.fixtures.toy:TOY"
 
 
 @pytest.fixture

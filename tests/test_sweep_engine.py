@@ -15,14 +15,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.errors import ScenarioError
-from sim.sweep.engine import SweepInterrupted, run_sweep
-from sim.sweep.errors import DesignTooLargeError, ResultsFolderError, SchedulerError, SweepSpecError
-from sim.sweep.evaluators import DaskEvaluator, ProcessEvaluator, SerialEvaluator
-from sim.sweep.model import ModelAdapter
-from sim.sweep.spec import load_sweep
-from sim.sweep.store import SweepStore
-from sim.sweep.toy import toy_load, toy_override, toy_run, write_toy_sweep
+from sim.config.errors import ScenarioError
+from sim.experiments.sweep.engine import SweepInterrupted, run_sweep
+from sim.experiments.sweep.errors import (
+    DesignTooLargeError,
+    ResultsFolderError,
+    SchedulerError,
+    SweepSpecError,
+)
+from sim.experiments.sweep.evaluators import DaskEvaluator, ProcessEvaluator, SerialEvaluator
+from sim.experiments.sweep.model import ModelAdapter
+from sim.experiments.sweep.spec import load_sweep
+from sim.experiments.sweep.store import SweepStore
+from tests.fixtures.toy import toy_load, toy_override, toy_run, write_toy_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,7 +155,7 @@ def _launch(sweep_file, out, *extra):
         [
             sys.executable,
             "-m",
-            "sim.sweep",
+            "sim",
             "sweep",
             str(sweep_file),
             "--out",
@@ -338,7 +343,7 @@ def test_parts_are_written_in_bounded_chunks(tmp_path, monkeypatch):
 
 
 def test_process_evaluator_keeps_a_bounded_window():
-    from sim.sweep.model import run_chunk  # noqa: F401 - imported for the worker
+    from sim.experiments.sweep.model import run_chunk  # noqa: F401 - imported for the worker
 
     pulled = []
 
@@ -366,7 +371,7 @@ def test_progress_bar_shows_rate(tmp_path):
         [
             sys.executable,
             "-m",
-            "sim.sweep",
+            "sim",
             "sweep",
             str(path),
             "--out",

@@ -15,7 +15,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("sim.runner") is None or not (ROOT / "scenarios" / "nl-200m.yaml").exists(),
+    importlib.util.find_spec("sim.experiments.runs") is None or not (ROOT / "scenarios" / "nl-200m.yaml").exists(),
     reason="the simulation engine is not available",
 )
 
@@ -39,10 +39,10 @@ def _mini_sweep(tmp_path, **spec):
 
 
 def test_shipped_funding_sweep():
-    from sim.sweep.designs import generate_design
-    from sim.sweep.engine import check_inputs, make_context, run_count
-    from sim.sweep.model import SIM_MODEL
-    from sim.sweep.spec import load_sweep
+    from sim.experiments.sweep.designs import generate_design
+    from sim.experiments.sweep.engine import check_inputs, make_context, run_count
+    from sim.experiments.sweep.model import SIM_MODEL
+    from sim.experiments.sweep.spec import load_sweep
 
     loaded = load_sweep(ROOT / "sweeps" / "funding.yaml")
     assert loaded.base_path == (ROOT / "scenarios" / "nl-200m.yaml").resolve()
@@ -57,10 +57,10 @@ def test_shipped_funding_sweep():
 
 
 def test_shipped_threat_uncertainty_sweep():
-    from sim.sweep.designs import generate_design
-    from sim.sweep.engine import check_inputs, make_context
-    from sim.sweep.model import SIM_MODEL
-    from sim.sweep.spec import load_sweep
+    from sim.experiments.sweep.designs import generate_design
+    from sim.experiments.sweep.engine import check_inputs, make_context
+    from sim.experiments.sweep.model import SIM_MODEL
+    from sim.experiments.sweep.spec import load_sweep
 
     loaded = load_sweep(ROOT / "sweeps" / "threat-uncertainty.yaml")
     assert loaded.spec.design.kind == "latin_hypercube"
@@ -79,8 +79,8 @@ def test_shipped_threat_uncertainty_sweep():
 def test_real_backends_identical(tmp_path):
     from distributed import LocalCluster
 
-    from sim.sweep.api import sweep
-    from sim.sweep.evaluators import DaskEvaluator, ProcessEvaluator, SerialEvaluator
+    from sim.experiments.sweep.api import sweep
+    from sim.experiments.sweep.evaluators import DaskEvaluator, ProcessEvaluator, SerialEvaluator
 
     path = _mini_sweep(tmp_path)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
@@ -111,8 +111,8 @@ def test_real_backends_identical(tmp_path):
 
 
 def test_real_compare_identical_and_improvement():
-    from sim.scenario import load_scenario, with_overrides
-    from sim.sweep.api import compare
+    from sim.config.io import load_scenario, with_overrides
+    from sim.experiments.sweep.api import compare
 
     a = ROOT / "scenarios" / "nl-200m.yaml"
     same = compare(a, a, replicates=3, overrides=SHORT, backend="serial")

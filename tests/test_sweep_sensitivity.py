@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.sweep.api import analyze_folder, sensitivity, sweep
-from sim.sweep.cli import main
-from sim.sweep.errors import SensitivityError
-from sim.sweep.toy import ISHIGAMI_SCENARIO, ishigami_indices, write_toy_sweep
+from sim.cli import main
+from sim.experiments.sweep.api import analyze_folder, sensitivity, sweep
+from sim.experiments.sweep.errors import SensitivityError
+from tests.fixtures.toy import ISHIGAMI_SCENARIO, ishigami_indices, write_toy_sweep
 
 PI = math.pi
 
@@ -20,7 +20,7 @@ def _ishigami_sweep(tmp_path, **design):
     (tmp_path / "ish.yaml").write_text(yaml.safe_dump(ISHIGAMI_SCENARIO))
     spec = {
         "name": "ishigami",
-        "model": "sim.sweep.toy:ISHIGAMI",
+        "model": "tests.fixtures.toy:ISHIGAMI",
         "base": "ish.yaml",
         "uncertainties": [{"key": f"x.x{i}", "low": -PI, "high": PI} for i in (1, 2, 3)],
         "design": design or {"kind": "sobol", "samples": 1024},

@@ -8,11 +8,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.errors import SimInputError
-from sim.sweep.designs import design_size, generate_design
-from sim.sweep.errors import SweepSpecError
-from sim.sweep.spec import Factor, load_sweep, parse_overrides, yaml_load
-from sim.sweep.toy import write_toy_sweep
+from sim.config.errors import SimInputError
+from sim.experiments.sweep.designs import design_size, generate_design
+from sim.experiments.sweep.errors import SweepSpecError
+from sim.experiments.sweep.spec import Factor, load_sweep, parse_overrides, yaml_load
+from tests.fixtures.toy import write_toy_sweep
 
 
 def _write(tmp_path, **spec):

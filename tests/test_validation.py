@@ -20,10 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.errors import SimInputError
-from sim.scenario import Scenario, get_path, load_scenario, with_overrides
-from sim.validation import (
+from sim.calibration.defense_fit import (
     DEFAULT_CALIBRATION_PATH,
     DEFAULT_PARAMETERS,
     DEFAULT_SCENARIO_PATH,
@@ -39,6 +36,10 @@ from sim.validation import (
     summarise_errors,
     update_scenario_file,
 )
+from sim.cli import main
+from sim.config.errors import SimInputError
+from sim.config.io import get_path, load_scenario, with_overrides
+from sim.config.schema import Scenario
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RECORD_CSV = (

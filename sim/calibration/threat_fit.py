@@ -1,0 +1,810 @@
+"""Threat calibration from the Ukrainian Air Force record of Shahed-type drone launches.
+
+Source: "Massive Missile Attacks on Ukraine" by Petro Ivaniuk (Kaggle ``piterfm``), digitised
+from Ukrainian Air Force reports, CC BY-NC-SA 4.0. The fitted profile and the monthly aggregates
+written by :func:`calibrate_threat` are derivatives and are shared under the same licence
+(see ``sim/data/README_threat.md``).
+
+Pipeline::
+
+    nights = load_air_force_record(csv)        # one row per night, Shahed-type drones only
+    monthly = monthly_aggregates(nights)        # one row per calendar month
+    profile = fit_threat_profile(nights)        # seasonal nightly launch model + trend
+    counts = sample_nightly_launches(profile, dates, rng,
+                                     intensity_multiplier=level_multiplier(profile, dates))
+
+Rules used to build the nightly series (see :func:`load_air_force_record`):
+
+* **Which rows.** Rows whose ``model`` contains "Shahed" (case-insensitive). The Air Force's
+  "Shahed" figure includes Gerbera/imitator decoys. The only bundled label in the record,
+  ``"Shahed-136/131 and Lancet"`` (one window, 2023-06-08, 16 launched), is kept whole because the
+  count cannot be split and Shaheds dominate it; it lies before the trend and fit windows.
+  ``Unknown UAV`` and ``Reconnaissance UAV`` rows are not Shahed counts and are ignored.
+* **Which night.** Night *D* is the 24 h from 15:00 on date *D* to 15:00 on *D + 1*. Each report
+  window goes to the night that contains the midpoint of the window. Thus an overnight window
+  (e.g. 19:00 to 09:00) belongs to the evening on which it starts; a daytime continuation that
+  starts in the morning (e.g. 08:00 to 18:00, midpoint 13:00) belongs to the night before it; an
+  afternoon window (e.g. 12:00 to 20:00) belongs to the coming night; a 24 h window from 09:00 to
+  09:00 belongs to the night it spans. A start given as a bare date means 00:00 of that date, an
+  end given as a bare date means 23:59 of that date (so the early morning reports of 2022-2024,
+  "2024-05-10" to "2024-05-10 08:00", belong to the night of 2024-05-09).
+* **National first.** National reports have ``target == "Ukraine"``. Regional rows (Air Command
+  South/East tallies, or national posts whose target field names oblasts) are used for a night
+  only when that night has no national row; otherwise they are dropped to avoid double counting
+  (a regional tally is usually part of the national figure, and the two cannot be told apart).
+  This drops 18 regional rows, 119 drones over the whole record (4 rows and 26 drones, all
+  Air Command South daytime tallies, in the 2024-10 to 2025-09 fit window).
+* **Counts.** ``destroyed`` and ``not_reach_goal`` blanks count as 0. From 2025-08 ``destroyed``
+  means "shot down or suppressed" and ``not_reach_goal`` is 0, so only
+  ``neutralised = destroyed + not_reach_goal`` is comparable across the whole record.
+
+All randomness comes from a passed :class:`numpy.random.Generator`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from sim.config.data import packaged_path
+from sim.config.errors import DataFileError
+from sim.model.threat import (
+    _month_table,
+    _years_between,
+    level_multiplier,
+    sample_nightly_launches,
+)
+
+DEFAULT_PROFILE_PATH = packaged_path("threat_profile.json")
+MONTHLY_CSV_NAME = "air_force_monthly.csv"
+
+SOURCE = (
+    'Petro Ivaniuk / Kaggle piterfm, "Massive Missile Attacks on Ukraine" '
+    "(missile_attacks_daily.csv), from Ukrainian Air Force reports"
+)
+LICENCE = (
+    "CC BY-NC-SA 4.0 (attribution, non-commercial, share-alike). Derived aggregates and fitted "
+    "parameters from the Ivaniuk dataset, shared under the same licence."
+)
+
+REQUIRED_COLUMNS = (
+    "time_start",
+    "time_end",
+    "model",
+    "target",
+    "launched",
+    "destroyed",
+    "not_reach_goal",
+)
+OPTIONAL_COLUMNS = ("is_shahed",)
+NATIONAL_TARGET = "Ukraine"
+SHAHED_PATTERN = "shahed"
+NIGHT_CUTOFF_HOURS = 15  # night D runs from 15:00 on D to 15:00 on D + 1
+TREND_FROM = "2023-09-01"
+MIN_NIGHTS_FOR_TREND_MONTH = 20
+SIG_DIGITS = 6
+
+NIGHT_COLUMNS = ("night", "launched", "destroyed", "not_reach_goal", "neutralised")
+
+# Bounds of the maximum-likelihood fit (log scale for means and dispersions).
+_LOG_MEAN_BOUNDS = (math.log(0.5), math.log(1e5))
+_LOG_DISP_BOUNDS = (math.log(0.05), math.log(1e4))
+_LOGIT_P_BOUNDS = (-20.0, 20.0)
+_P_SNAP = 1e-6  # fitted probabilities below this are reported as exactly 0
+
+_TIME_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::\d{2})?)?\s*$")
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def _parse_time(value: Any, *, is_end: bool) -> dt.datetime | None:
+    """Parse ``YYYY-MM-DD[ HH:MM]``; a bare date is 00:00 (start) or 23:59 (end). None if bad."""
+    if not isinstance(value, str):
+        return None
+    m = _TIME_RE.match(value)
+    if m is None:
+        return None
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    try:
+        if m.group(4) is None:
+            if is_end:
+                return dt.datetime(year, month, day, 23, 59)
+            return dt.datetime(year, month, day)
+        return dt.datetime(year, month, day, int(m.group(4)), int(m.group(5)))
+    except ValueError:
+        return None
+
+
+def _night_of(start: dt.datetime, end: dt.datetime) -> dt.date:
+    """Night (evening date) that contains the midpoint of a report window."""
+    if end < start:
+        end = start
+    mid = start + (end - start) / 2
+    return (mid - dt.timedelta(hours=NIGHT_CUTOFF_HOURS)).date()
+
+
+def _to_count(series: pd.Series, column: str, path: Path, *, blank_is_zero: bool) -> np.ndarray:
+    values = pd.to_numeric(series, errors="coerce")
+    bad = values.isna() & series.notna() & (series.astype(str).str.strip() != "")
+    if bad.any():
+        row = int(bad.idxmax())
+        raise DataFileError(
+            f"{path}: column '{column}' has a non-numeric value {series[row]!r} "
+            f"(data row {row + 1})"
+        )
+    if not blank_is_zero and values.isna().any():
+        row = int(values.isna().idxmax())
+        raise DataFileError(f"{path}: column '{column}' is empty on data row {row + 1}")
+    if (values < 0).any():
+        row = int((values < 0).idxmax())
+        raise DataFileError(f"{path}: column '{column}' is negative on data row {row + 1}")
+    return values.fillna(0.0).to_numpy(dtype=float)
+
+
+def load_air_force_record(csv_path: str | os.PathLike) -> pd.DataFrame:
+    """Read the Air Force record and aggregate Shahed-type launches to one row per night.
+
+    Args:
+        csv_path: the Ivaniuk/Kaggle ``missile_attacks_daily.csv`` (or a date-filtered copy).
+
+    Returns:
+        One row per night, in date order, from the first to the last night present in the file
+        (nights without a Shahed report are 0-launch nights). Columns: ``night``
+        (:class:`datetime.date`, the evening date on which the night starts), ``launched``,
+        ``destroyed``, ``not_reach_goal``, ``neutralised`` (= destroyed + not_reach_goal), all
+        int; ``is_shahed`` (float: sum of "about N were Shaheds" over the night's rows that
+        report it, NaN if none), ``is_shahed_launched`` (int: launches on those rows) and
+        ``reports`` (int: report rows used). The night and row rules are in the module docstring.
+
+    Raises:
+        DataFileError: missing or unreadable file, not a CSV, missing columns, unparseable
+            times or counts, or no Shahed-type rows.
+    """
+    path = Path(csv_path)
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    if not path.is_file():
+        raise DataFileError(f"{path}: not a regular file")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=True)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
+        raise DataFileError(f"{path}: cannot be read as a CSV file ({exc})") from exc
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise DataFileError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected the Ivaniuk/Kaggle "
+            f"missile_attacks_daily.csv layout with columns {', '.join(REQUIRED_COLUMNS)}"
+        )
+    raw = raw.reset_index(drop=True)
+
+    # Range of nights covered by the whole file (any weapon model).
+    all_nights = []
+    for start_s, end_s in zip(raw["time_start"], raw["time_end"], strict=True):
+        start = _parse_time(start_s, is_end=False)
+        if start is None:
+            continue
+        end = _parse_time(end_s, is_end=True) or start
+        all_nights.append(_night_of(start, end))
+
+    is_shahed_row = raw["model"].fillna("").str.lower().str.contains(SHAHED_PATTERN, regex=False)
+    rows = raw[is_shahed_row]
+    if rows.empty:
+        raise DataFileError(f"{path}: no Shahed-type rows (no 'model' containing 'Shahed')")
+
+    nights = []
+    for idx, start_s, end_s in zip(rows.index, rows["time_start"], rows["time_end"], strict=True):
+        start = _parse_time(start_s, is_end=False)
+        if start is None:
+            raise DataFileError(
+                f"{path}: data row {idx + 1}: time_start {start_s!r} is not 'YYYY-MM-DD[ HH:MM]'"
+            )
+        end = _parse_time(end_s, is_end=True)
+        if end is None:
+            if isinstance(end_s, str) and end_s.strip():
+                raise DataFileError(
+                    f"{path}: data row {idx + 1}: time_end {end_s!r} is not 'YYYY-MM-DD[ HH:MM]'"
+                )
+            end = start
+        nights.append(_night_of(start, end))
+
+    launched = _to_count(rows["launched"], "launched", path, blank_is_zero=False)
+    destroyed = _to_count(rows["destroyed"], "destroyed", path, blank_is_zero=True)
+    not_reach = _to_count(rows["not_reach_goal"], "not_reach_goal", path, blank_is_zero=True)
+    if "is_shahed" in rows.columns:
+        is_shahed = pd.to_numeric(rows["is_shahed"], errors="coerce").to_numpy(dtype=float)
+    else:
+        is_shahed = np.full(len(rows), np.nan)
+
+    df = pd.DataFrame(
+        {
+            "night": nights,
+            "national": (rows["target"].fillna("").str.strip() == NATIONAL_TARGET).to_numpy(),
+            "launched": launched,
+            "destroyed": destroyed,
+            "not_reach_goal": not_reach,
+            "is_shahed": is_shahed,
+        }
+    )
+    has_national = df.groupby("night")["national"].transform("any")
+    df = df[df["national"] | ~has_national].copy()
+    df["is_shahed_launched"] = np.where(np.isnan(df["is_shahed"]), 0.0, df["launched"])
+    df["reports"] = 1
+
+    agg = df.groupby("night", sort=True).agg(
+        launched=("launched", "sum"),
+        destroyed=("destroyed", "sum"),
+        not_reach_goal=("not_reach_goal", "sum"),
+        is_shahed=("is_shahed", lambda s: s.sum(min_count=1)),
+        is_shahed_launched=("is_shahed_launched", "sum"),
+        reports=("reports", "sum"),
+    )
+    first = min(all_nights + list(agg.index))
+    last = max(all_nights + list(agg.index))
+    index = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    agg = agg.reindex(index)
+    out = pd.DataFrame({"night": index})
+    for col in ("launched", "destroyed", "not_reach_goal", "is_shahed_launched", "reports"):
+        out[col] = np.rint(agg[col].fillna(0.0).to_numpy()).astype(np.int64)
+    out["neutralised"] = out["destroyed"] + out["not_reach_goal"]
+    out["is_shahed"] = agg["is_shahed"].to_numpy(dtype=float)
+    return out[
+        [*NIGHT_COLUMNS, "is_shahed", "is_shahed_launched", "reports"]
+    ].reset_index(drop=True)
+
+
+def _check_nights(nights_df: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("night", "launched") if c not in nights_df.columns]
+    if missing:
+        raise DataFileError(f"nights table: missing column(s) {', '.join(missing)}")
+    out = nights_df.copy()
+    out["_night"] = pd.to_datetime(out["night"]).dt.normalize()
+    return out.sort_values("_night").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Monthly aggregates
+# --------------------------------------------------------------------------------------------
+
+
+def monthly_aggregates(nights_df: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate a nightly table (from :func:`load_air_force_record`) per calendar month.
+
+    Returns:
+        Columns ``month`` (``YYYY-MM``), ``nights`` (nights of the month in the table),
+        ``attack_nights`` (nights with launches), ``launched``, ``destroyed``, ``not_reach_goal``,
+        ``neutralised``, ``neutralisation_rate`` (neutralised / launched, NaN with no launches),
+        ``max_night`` and ``mean_per_attack_night`` (NaN with no attack night).
+    """
+    df = _check_nights(nights_df)
+    for col in ("destroyed", "not_reach_goal"):
+        if col not in df.columns:
+            df[col] = 0
+    if "neutralised" not in df.columns:
+        df["neutralised"] = df["destroyed"] + df["not_reach_goal"]
+    df["month"] = df["_night"].dt.strftime("%Y-%m")
+    df["attack"] = df["launched"] > 0
+    g = df.groupby("month", sort=True)
+    out = pd.DataFrame(
+        {
+            "nights": g.size(),
+            "attack_nights": g["attack"].sum(),
+            "launched": g["launched"].sum(),
+            "destroyed": g["destroyed"].sum(),
+            "not_reach_goal": g["not_reach_goal"].sum(),
+            "neutralised": g["neutralised"].sum(),
+            "max_night": g["launched"].max(),
+        }
+    ).reset_index()
+    for col in ("nights", "attack_nights", "launched", "destroyed", "not_reach_goal",
+                "neutralised", "max_night"):
+        out[col] = out[col].astype(np.int64)
+    launched = out["launched"].to_numpy(dtype=float)
+    attack = out["attack_nights"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["neutralisation_rate"] = np.where(
+            launched > 0, out["neutralised"] / np.where(launched > 0, launched, 1), np.nan
+        )
+        out["mean_per_attack_night"] = np.where(attack > 0, launched / np.where(attack > 0,
+                                                                                 attack, 1), np.nan)
+    return out[
+        ["month", "nights", "attack_nights", "launched", "destroyed", "not_reach_goal",
+         "neutralised", "neutralisation_rate", "max_night", "mean_per_attack_night"]
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Trend
+# --------------------------------------------------------------------------------------------
+
+
+
+
+
+
+def fit_trend(
+    nights_df: pd.DataFrame, trend_from: str = TREND_FROM, trend_to: str | None = None
+) -> dict[str, Any]:
+    """Log-linear trend of the monthly mean launches per night.
+
+    Ordinary least squares of ``log(launched / nights)`` on the month's midpoint in years, over
+    the calendar months from ``trend_from`` to ``trend_to`` (default: the end of the table) that
+    have at least 20 nights in the table and at least one launch.
+
+    Returns:
+        ``{"trend_per_year", "intercept", "origin", "months"}``: the slope (log rate per year),
+        the intercept at ``origin`` (the first month's first day) and the months used.
+    """
+    df = _check_nights(nights_df)
+    lo = pd.Timestamp(trend_from)
+    hi = pd.Timestamp(trend_to) if trend_to is not None else df["_night"].max()
+    df = df[(df["_night"] >= lo) & (df["_night"] <= hi)]
+    df = df.assign(month=df["_night"].dt.to_period("M"))
+    g = df.groupby("month", sort=True)["launched"].agg(["size", "sum"])
+    g = g[(g["size"] >= MIN_NIGHTS_FOR_TREND_MONTH) & (g["sum"] > 0)]
+    if len(g) < 3:
+        raise DataFileError(
+            f"nights table: fewer than 3 usable months for the trend between {trend_from} and "
+            f"{hi.date()}"
+        )
+    mid = pd.DatetimeIndex([p.start_time + (p.end_time - p.start_time) / 2 for p in g.index])
+    t = _years_between(mid, lo)
+    y = np.log(g["sum"].to_numpy(dtype=float) / g["size"].to_numpy(dtype=float))
+    slope, intercept = np.polyfit(t, y, 1)
+    return {
+        "trend_per_year": float(slope),
+        "intercept": float(intercept),
+        "origin": str(lo.date()),
+        "months": [str(p) for p in g.index],
+    }
+
+
+
+
+# --------------------------------------------------------------------------------------------
+# Negative binomial mixture likelihood
+# --------------------------------------------------------------------------------------------
+
+
+def _nb_logpmf_grad(y: np.ndarray, m: np.ndarray, k: np.ndarray):
+    """Log-probability of the clipped NB count ``max(1, X)``, X ~ NB(mean m, size k).
+
+    Returns ``(logp, d logp / d log m, d logp / d log k)``. ``y == 1`` is censored: P(X <= 1).
+    """
+    km = k + m
+    log_q = np.log(k) - np.log(km)  # log(k / (k + m))
+    logp = (
+        special.gammaln(y + k) - special.gammaln(k) - special.gammaln(y + 1.0)
+        + k * log_q + y * (np.log(m) - np.log(km))
+    )
+    d_m = k * (y - m) / km
+    d_k = k * (special.digamma(y + k) - special.digamma(k) + log_q + (m - y) / km)
+    cens = y <= 1
+    if np.any(cens):
+        kc, mc, kmc, lqc = k[cens], m[cens], km[cens], log_q[cens]
+        u = kc * mc / kmc
+        logp[cens] = kc * lqc + np.log1p(u)
+        d_m[cens] = -kc * mc / kmc + (kc * kc * mc / kmc**2) / (1.0 + u)
+        d_k[cens] = kc * (lqc + mc / kmc) + (kc * mc * mc / kmc**2) / (1.0 + u)
+    return logp, d_m, d_k
+
+
+def _unpack(theta: np.ndarray, n_months: int):
+    a = theta[:n_months]
+    b = theta[n_months: 2 * n_months]
+    c = theta[2 * n_months: 3 * n_months]
+    return a, b, c, theta[3 * n_months], theta[3 * n_months + 1]
+
+
+def _mixture_negloglik(theta, y, month, offset_log, n_months):
+    """Negative log-likelihood and gradient of the nightly mixture on attack nights."""
+    a, b, c, d, e = _unpack(theta, n_months)
+    m_n = np.exp(a[month] + offset_log)
+    k_n = np.exp(b[month])
+    m_s = np.exp(d + offset_log)
+    k_s = np.full_like(m_s, math.exp(e))
+    p = special.expit(c[month])
+    ln, gm_n, gk_n = _nb_logpmf_grad(y, m_n, k_n)
+    ls, gm_s, gk_s = _nb_logpmf_grad(y, m_s, k_s)
+    log1mp = -np.logaddexp(0.0, c[month])  # log(1 - p)
+    logp = -np.logaddexp(0.0, -c[month])  # log(p)
+    ll = np.logaddexp(log1mp + ln, logp + ls)
+    w_n = np.exp(log1mp + ln - ll)
+    w_s = 1.0 - w_n
+    grad = np.empty_like(theta)
+    grad[:n_months] = np.bincount(month, w_n * gm_n, n_months)
+    grad[n_months: 2 * n_months] = np.bincount(month, w_n * gk_n, n_months)
+    grad[2 * n_months: 3 * n_months] = np.bincount(month, w_s - p, n_months)
+    grad[3 * n_months] = np.sum(w_s * gm_s)
+    grad[3 * n_months + 1] = np.sum(w_s * gk_s)
+    return -float(np.sum(ll)), -grad
+
+
+def _moment_dispersion(z: np.ndarray) -> float:
+    if len(z) < 2:
+        return 5.0
+    mu, var = float(np.mean(z)), float(np.var(z, ddof=1))
+    if var <= mu:
+        return 1e3
+    return float(np.clip(mu * mu / (var - mu), 0.1, 1e3))
+
+
+def _fit_mixture(y, month, offset_log, n_months, salvo_ratio_start=(2.5, 2.0, 3.5)):
+    """Maximum-likelihood fit of the mixture; several deterministic starts, best one kept."""
+    z = y / np.exp(offset_log)  # counts at reference level
+    bounds = (
+        [_LOG_MEAN_BOUNDS] * n_months + [_LOG_DISP_BOUNDS] * n_months
+        + [_LOGIT_P_BOUNDS] * n_months + [_LOG_MEAN_BOUNDS, _LOG_DISP_BOUNDS]
+    )
+    best = None
+    for ratio in salvo_ratio_start:
+        med = np.array([np.median(z[month == j]) for j in range(n_months)])
+        salvo = z > ratio * med[month]
+        if salvo.sum() < 2:
+            salvo = z >= np.quantile(z, 0.95)
+        a0, b0, c0 = [], [], []
+        for j in range(n_months):
+            zj, sj = z[month == j], salvo[month == j]
+            zn = zj[~sj] if (~sj).sum() >= 2 else zj
+            a0.append(math.log(max(float(np.mean(zn)), 1.0)))
+            b0.append(math.log(_moment_dispersion(zn)))
+            frac = float(np.clip(sj.mean(), 0.01, 0.5))
+            c0.append(math.log(frac / (1.0 - frac)))
+        zs = z[salvo]
+        theta0 = np.array(
+            a0 + b0 + c0 + [math.log(float(np.mean(zs))), math.log(_moment_dispersion(zs))]
+        )
+        theta0 = np.clip(theta0, [lo for lo, _ in bounds], [hi for _, hi in bounds])
+        res = optimize.minimize(
+            _mixture_negloglik, theta0, args=(y, month, offset_log, n_months), jac=True,
+            method="L-BFGS-B", bounds=bounds, options={"maxiter": 5000, "ftol": 1e-13,
+                                                       "gtol": 1e-8},
+        )
+        if best is None or res.fun < best.fun - 1e-9:
+            best = res
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# Profile fit
+# --------------------------------------------------------------------------------------------
+
+
+def _round_sig(x: float, digits: int = SIG_DIGITS) -> float:
+    x = float(x)
+    if x == 0.0 or not math.isfinite(x):
+        return x
+    return float(f"{x:.{digits - 1}e}")
+
+
+def _round_all(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return _round_sig(obj)
+    if isinstance(obj, dict):
+        return {k: _round_all(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_round_all(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return _round_sig(float(obj))
+    return obj
+
+
+def _reference_date(fit_from: pd.Timestamp, fit_to: pd.Timestamp) -> pd.Timestamp:
+    span = fit_to - fit_from + pd.Timedelta(days=1)
+    return (fit_from + span / 2).normalize()
+
+
+def fit_threat_profile(
+    nights_df: pd.DataFrame,
+    fit_from: str = "2024-10-01",
+    fit_to: str = "2025-09-30",
+    trend_from: str = TREND_FROM,
+) -> dict[str, Any]:
+    """Fit the seasonal nightly launch model to a nightly table.
+
+    Generative model for a night in calendar month ``m`` with level multiplier ``g``
+    (``g = exp(trend_per_year * years since reference_date)``, see :func:`level_multiplier`)::
+
+        attack  ~ Bernoulli(p_attack_night[m])
+        salvo   ~ Bernoulli(p_salvo[m])                      (only matters on attack nights)
+        X       ~ NB(mean = g * mean[m],       size = dispersion[m])        if not salvo
+                  NB(mean = g * salvo_mean[m], size = salvo_dispersion[m])  if salvo
+        count   = max(1, X) on attack nights, 0 otherwise     (NB variance = mu + mu^2 / size)
+
+    Fitting: ``p_attack_night`` is the share of nights with launches in month ``m`` of the fit
+    window. On attack nights the two-component mixture is fitted by maximum likelihood
+    (L-BFGS-B, analytic gradient, three deterministic starts): a month-specific normal component
+    (mean, dispersion) and a month-specific salvo probability, with ONE salvo component
+    (size at reference level, dispersion) shared by all months, because a single month holds
+    0 to 11 salvo nights. Each night's means carry the trend offset ``g``, so every level in the
+    profile is a level at ``reference_date`` (the middle of the fit window) and nights from
+    different parts of the window are comparable. The trend is fitted first by
+    :func:`fit_trend` over the months from ``trend_from`` to the end of the table.
+
+    Args:
+        nights_df: output of :func:`load_air_force_record` (needs ``night``, ``launched``;
+            ``is_shahed``/``is_shahed_launched`` for the decoy share).
+        fit_from, fit_to: inclusive fit window (dates of the nights); must cover all 12 months.
+        trend_from: first month of the trend fit.
+
+    Returns:
+        The profile dict (see ``sim/data/README_threat.md``), floats not yet rounded.
+
+    Raises:
+        DataFileError: the fit window holds no data for some calendar month or no attack night.
+    """
+    df = _check_nights(nights_df)
+    lo, hi = pd.Timestamp(fit_from), pd.Timestamp(fit_to)
+    if hi < lo:
+        raise DataFileError(f"fit window: fit_to {fit_to} is before fit_from {fit_from}")
+    ref = _reference_date(lo, hi)
+    trend = fit_trend(df, trend_from=trend_from)
+    rate = trend["trend_per_year"]
+
+    win = df[(df["_night"] >= lo) & (df["_night"] <= hi)].copy()
+    win["m"] = win["_night"].dt.month - 1
+    counts = np.bincount(win["m"], minlength=12)
+    if np.any(counts == 0):
+        absent = [str(i + 1) for i in np.flatnonzero(counts == 0)]
+        raise DataFileError(
+            f"fit window {fit_from} to {fit_to}: no nights in calendar month(s) "
+            f"{', '.join(absent)}; the window must cover all 12 months"
+        )
+    launched = win["launched"].to_numpy(dtype=float)
+    attack = launched > 0
+    if not np.any(attack):
+        raise DataFileError(f"fit window {fit_from} to {fit_to}: no night with launches")
+    attack_counts = np.bincount(win["m"][attack], minlength=12)
+    p_attack = attack_counts / counts
+
+    y = launched[attack]
+    month = win["m"].to_numpy()[attack]
+    offset_log = rate * _years_between(win["_night"][attack], ref)
+    res = _fit_mixture(y, month, offset_log, 12)
+    a, b, c, d, e = _unpack(res.x, 12)
+    p_salvo = special.expit(c)
+    p_salvo = np.where(p_salvo < _P_SNAP, 0.0, p_salvo)
+
+    # Posterior salvo probability of each attack night, for the diagnostics.
+    ln, _, _ = _nb_logpmf_grad(y, np.exp(a[month] + offset_log), np.exp(b[month]))
+    ls, _, _ = _nb_logpmf_grad(y, np.exp(d + offset_log), np.full_like(y, math.exp(e)))
+    pm = special.expit(c[month])
+    post = pm * np.exp(ls) / (pm * np.exp(ls) + (1 - pm) * np.exp(ln))
+
+    months: dict[str, dict[str, Any]] = {}
+    for j in range(12):
+        sel = win["m"].to_numpy() == j
+        nights_j = win[sel]
+        sel_att = month == j
+        period = nights_j["_night"].dt.to_period("M")
+        mid_dates = pd.DatetimeIndex(
+            [p.start_time + (p.end_time - p.start_time) / 2 for p in sorted(set(period))]
+        )
+        months[str(j + 1)] = {
+            "p_attack_night": float(p_attack[j]),
+            "mean": float(math.exp(a[j])),
+            "dispersion": float(math.exp(b[j])),
+            "p_salvo": float(p_salvo[j]),
+            "salvo_mean": float(math.exp(d)),
+            "salvo_dispersion": float(math.exp(e)),
+            "fit_months": sorted({str(p) for p in period}),
+            "nights": int(sel.sum()),
+            "attack_nights": int(sel_att.sum()),
+            "observed_launched": int(nights_j["launched"].sum()),
+            "observed_max_night": int(nights_j["launched"].max()),
+            "expected_salvo_nights": round(float(post[sel_att].sum()), 3),
+            "level_multiplier_at_fit_month": float(
+                np.mean(np.exp(rate * _years_between(mid_dates, ref)))
+            ),
+        }
+
+    if "is_shahed" in df.columns and "is_shahed_launched" in df.columns:
+        rep = df["is_shahed"].notna()
+        denom = float(df.loc[rep, "is_shahed_launched"].sum())
+        decoy = 1.0 - float(df.loc[rep, "is_shahed"].sum()) / denom if denom > 0 else None
+        decoy_rows = int(rep.sum())
+    else:
+        decoy, decoy_rows = None, 0
+
+    max_idx = int(df["launched"].to_numpy().argmax())
+    return {
+        "source": SOURCE,
+        "licence": LICENCE,
+        "fit_from": str(lo.date()),
+        "fit_to": str(hi.date()),
+        "method": (
+            "Nights: Shahed-type rows (decoys included), national reports first, each report "
+            "window assigned to the night (15:00 to 15:00) holding its midpoint. Per calendar "
+            "month: p_attack_night = share of nights with launches; on attack nights "
+            "count = max(1, X), X ~ (1 - p_salvo) NB(mean*g, dispersion) + "
+            "p_salvo NB(salvo_mean*g, salvo_dispersion), NB size parametrisation "
+            "(var = mu + mu^2/size), g = exp(trend_per_year * years since reference_date). "
+            "Maximum likelihood (scipy L-BFGS-B) with month-specific normal component and "
+            "salvo probability and one salvo component shared by all months. Means are levels "
+            "at reference_date. Trend: OLS of log monthly mean launches per night on time, "
+            f"months {trend['months'][0]} to {trend['months'][-1]}."
+        ),
+        "count_model": "max(1, NB); zero on non-attack nights",
+        "levels_at": "reference_date",
+        "reference_date": str(ref.date()),
+        "trend_per_year": float(rate),
+        "trend_from": trend["months"][0],
+        "trend_to": trend["months"][-1],
+        "trend_growth_factor_per_year": float(math.exp(rate)),
+        "trend_per_year_fit_window": float(
+            fit_trend(df, trend_from=str(lo.date()), trend_to=str(hi.date()))["trend_per_year"]
+        ),
+        "max_night": int(df["launched"].iloc[max_idx]),
+        "max_night_date": str(df["_night"].iloc[max_idx].date()),
+        "decoy_share": decoy,
+        "decoy_share_rows": decoy_rows,
+        "log_likelihood": float(-res.fun),
+        "months": months,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Writing and loading
+# --------------------------------------------------------------------------------------------
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; shipped data files are world-readable
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def profile_to_json(profile: Mapping[str, Any]) -> str:
+    """Deterministic JSON text: floats rounded to 6 significant digits, 2-space indent."""
+    return json.dumps(_round_all(dict(profile)), indent=2, allow_nan=False) + "\n"
+
+
+def write_threat_profile(profile: Mapping[str, Any], path: str | os.PathLike) -> None:
+    """Write the profile as JSON atomically (temp file in the same directory, then os.replace)."""
+    _atomic_write_text(Path(path), profile_to_json(profile))
+
+
+def write_monthly_csv(monthly: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write monthly aggregates as CSV atomically; floats rounded to 6 significant digits."""
+    out = monthly.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = [("" if not math.isfinite(v) else repr(_round_sig(v))) for v in out[col]]
+    _atomic_write_text(Path(path), out.to_csv(index=False, lineterminator="\n"))
+
+
+def load_threat_profile(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Read a threat profile JSON (default: the shipped ``sim/data/threat_profile.json``).
+
+    Raises:
+        DataFileError: missing file, invalid JSON, or missing/invalid keys.
+    """
+    p = Path(path) if path is not None else DEFAULT_PROFILE_PATH
+    try:
+        profile = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataFileError(f"{p}: file not found") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataFileError(f"{p}: not a readable JSON file ({exc})") from exc
+    if not isinstance(profile, dict):
+        raise DataFileError(f"{p}: top level must be a JSON object")
+    for key in ("reference_date", "trend_per_year", "months"):
+        if key not in profile:
+            raise DataFileError(f"{p}: missing key '{key}'")
+    _month_table(profile, where=str(p))
+    return profile
+
+
+def calibrate_threat(
+    csv_path: str | os.PathLike, out_path: str | os.PathLike | None = None
+) -> dict[str, Any]:
+    """Load the record, fit the profile and write it with the monthly aggregates.
+
+    Args:
+        csv_path: the Air Force record CSV.
+        out_path: JSON output (default ``sim/data/threat_profile.json``). The monthly aggregates
+            go to ``air_force_monthly.csv`` in the same directory.
+
+    Returns:
+        The profile as written (floats rounded to 6 significant digits). Same CSV, same bytes.
+    """
+    csv_path = Path(csv_path)
+    nights = load_air_force_record(csv_path)
+    try:
+        profile = fit_threat_profile(nights)
+    except DataFileError as exc:
+        raise DataFileError(f"{csv_path}: {exc}") from exc
+    digest = hashlib.sha256(csv_path.read_bytes()).hexdigest()
+    profile = {
+        **profile,
+        "source_file": csv_path.name,
+        "source_sha256": digest,
+    }
+    out = Path(out_path) if out_path is not None else DEFAULT_PROFILE_PATH
+    write_monthly_csv(monthly_aggregates(nights), out.parent / MONTHLY_CSV_NAME)
+    write_threat_profile(profile, out)
+    return json.loads(profile_to_json(profile))
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling
+# --------------------------------------------------------------------------------------------
+
+
+
+
+
+
+# --------------------------------------------------------------------------------------------
+# Goodness of fit
+# --------------------------------------------------------------------------------------------
+
+
+def simulate_record(
+    profile: Mapping[str, Any],
+    nights_df: pd.DataFrame,
+    rng: np.random.Generator,
+    n_draws: int = 1000,
+    thresholds: Sequence[int] = (300, 500),
+) -> pd.DataFrame:
+    """Compare the profile (with its trend multiplier) to the record month by month.
+
+    Simulates every night of ``nights_df`` ``n_draws`` times with
+    ``intensity_multiplier = level_multiplier(profile, nights)``.
+
+    Returns:
+        One row per month: ``month``, ``observed_total``, ``sim_mean_total``, ``sim_p05_total``,
+        ``sim_p95_total``, ``ratio`` (sim mean / observed), and for each threshold T
+        ``obs_share_gt_T`` and ``sim_share_gt_T`` (share of nights with more than T launches).
+    """
+    df = _check_nights(nights_df)
+    dates = pd.DatetimeIndex(df["_night"])
+    mult = level_multiplier(profile, dates)
+    months = dates.strftime("%Y-%m").to_numpy()
+    labels, inv = np.unique(months, return_inverse=True)
+    sims = np.stack(
+        [sample_nightly_launches(profile, dates, rng, mult) for _ in range(n_draws)]
+    )  # draws x nights
+    totals = np.stack([np.bincount(inv, s, len(labels)) for s in sims])  # draws x months
+    n_nights = np.bincount(inv, minlength=len(labels))
+    obs = df["launched"].to_numpy(dtype=float)
+    out = pd.DataFrame(
+        {
+            "month": labels,
+            "observed_total": np.bincount(inv, obs, len(labels)).astype(np.int64),
+            "sim_mean_total": totals.mean(axis=0),
+            "sim_p05_total": np.quantile(totals, 0.05, axis=0),
+            "sim_p95_total": np.quantile(totals, 0.95, axis=0),
+        }
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["ratio"] = out["sim_mean_total"] / out["observed_total"]
+    for t in thresholds:
+        out[f"obs_share_gt_{t}"] = np.bincount(inv, obs > t, len(labels)) / n_nights
+        sim_gt = (sims > t).sum(axis=0).astype(float)  # per night, count over draws
+        out[f"sim_share_gt_{t}"] = np.bincount(inv, sim_gt, len(labels)) / (n_nights * n_draws)
+    return out

@@ -1,0 +1,380 @@
+"""The scenario's ``energy`` section: damage per hit, repair times, spares, demand, imports.
+
+Site types and statuses of the energy-site files are defined here too, since the schema checks
+per-type keys against them (:mod:`sim.config.data` reads the files).
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SITE_TYPES: tuple[str, ...] = (
+    "thermal",
+    "chp",
+    "hydro",
+    "pumped_storage",
+    "nuclear",
+    "substation_750",
+    "substation_330",
+    "gas_production",
+    "gas_storage",
+    "water_utility",
+)
+"""Allowed values of the ``type`` column."""
+
+
+GENERATION_TYPES: tuple[str, ...] = ("thermal", "chp", "hydro", "pumped_storage", "nuclear")
+
+
+SUBSTATION_TYPES: tuple[str, ...] = ("substation_750", "substation_330")
+
+
+GAS_TYPES: tuple[str, ...] = ("gas_production", "gas_storage")
+
+
+SITE_STATUSES: tuple[str, ...] = ("operational", "occupied", "destroyed")
+"""Allowed values of the ``status`` column."""
+
+
+HOURS_PER_NIGHT = 24.0
+"""Each night step stands for one day of supply (h)."""
+
+
+class RepairDistribution(BaseModel):
+    """Repair time of one damage job, lognormal in days.
+
+    ``days = clip(ceil(median_days * exp(sigma * z)), min_days, max_days)``, z ~ N(0, 1).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    median_days: float = Field(gt=0, description="Median repair time (days).")
+    sigma: float = Field(0.5, ge=0, le=3, description="Lognormal shape (log-days); 0 = fixed.")
+    min_days: int = Field(1, ge=1, description="Shortest repair (days).")
+    max_days: int = Field(3650, ge=1, description="Longest repair (days).")
+    source: str = Field("", description="Where the figure comes from (free text).")
+
+    @model_validator(mode="after")
+    def _order(self) -> RepairDistribution:
+        if self.max_days < self.min_days:
+            raise ValueError(f"max_days={self.max_days} is below min_days={self.min_days}")
+        return self
+
+    def days(self, z: float) -> int:
+        """Repair days for a standard-normal draw ``z``."""
+        d = math.ceil(self.median_days * math.exp(self.sigma * z) - 1e-9)
+        return int(min(max(d, self.min_days), self.max_days))
+
+
+_E_FALL25 = "facts.md E: 8,000 MW damaged in fall 2025, about half restored by December"
+
+
+_E_750 = (
+    "facts.md E: 4 hit 750 kV substations restored in 13 days; autotransformer moved in 3 weeks"
+)
+
+
+_E_TRANSF = "facts.md E: new transformer 6-8 months (DTEK), 6-18 months (2022); rebuild 1-2 years"
+
+
+def _default_repair_days() -> dict[str, RepairDistribution]:
+    R = RepairDistribution
+    return {
+        "thermal": R(
+            median_days=75, sigma=0.7, min_days=7, max_days=730, source="EST; " + _E_FALL25
+        ),
+        "chp": R(
+            median_days=45,
+            sigma=0.7,
+            min_days=5,
+            max_days=365,
+            source="EST; facts.md E: Kyiv heat restored in ~10 days (network), plant longer",
+        ),
+        "hydro": R(
+            median_days=540,
+            sigma=0.7,
+            min_days=60,
+            max_days=1460,
+            source="EST; facts.md E: DniproHES >= 3 years after a missile strike",
+        ),
+        "pumped_storage": R(
+            median_days=365,
+            sigma=0.7,
+            min_days=30,
+            max_days=1460,
+            source="EST; by analogy with hydro (facts.md E)",
+        ),
+        "nuclear": R(
+            median_days=5,
+            sigma=0.5,
+            min_days=1,
+            max_days=30,
+            source="EST; unit tripped/reduced after strikes and reconnected "
+            "(facts.md D: 30 Oct 2025)",
+        ),
+        "substation_750": R(
+            median_days=13,
+            sigma=0.4,
+            min_days=3,
+            max_days=45,
+            source="with a spare on hand; " + _E_750,
+        ),
+        "substation_330": R(
+            median_days=10,
+            sigma=0.4,
+            min_days=2,
+            max_days=45,
+            source="EST, with a spare on hand; " + _E_750,
+        ),
+        "gas_production": R(
+            median_days=30,
+            sigma=0.7,
+            min_days=5,
+            max_days=180,
+            source="EST (not in facts.md); facts.md D: repeated strikes, output "
+            "partly restored between waves",
+        ),
+        "gas_storage": R(
+            median_days=30, sigma=0.7, min_days=5, max_days=180, source="EST (not in facts.md)"
+        ),
+        "water_utility": R(
+            median_days=3,
+            sigma=0.5,
+            min_days=1,
+            max_days=30,
+            source="EST (not in facts.md); pumping stations, backup generation",
+        ),
+    }
+
+
+def _default_damage() -> dict[str, float]:
+    # Calibrated on facts.md E (fall 2025, Nekrasov): ~440 strikes on energy facilities damaged
+    # ~8,000 MW, i.e. ~18 MW per strike (about 0.02-0.05 of a derated large plant), and >2,000
+    # strikes on the grid knocked out ~60 transformers a month (~9 % of strikes). Gas: the
+    # 3 Oct 2025 raid (35 missiles + 60 drones) cut ~60 % of output (facts.md D).
+    return {
+        "thermal": 0.03,
+        "chp": 0.05,
+        "hydro": 0.03,
+        "pumped_storage": 0.03,
+        "nuclear": 0.05,
+        "substation_750": 0.1,
+        "substation_330": 0.1,
+        "gas_production": 0.05,
+        "gas_storage": 0.03,
+        "water_utility": 0.2,
+    }
+
+
+def _default_availability() -> dict[str, float]:
+    return {
+        "thermal": 0.5,
+        "chp": 0.6,
+        "hydro": 0.75,
+        "pumped_storage": 0.6,
+        "nuclear": 0.95,
+        "substation_750": 1.0,
+        "substation_330": 1.0,
+        "gas_production": 1.0,
+        "gas_storage": 1.0,
+        "water_utility": 1.0,
+    }
+
+
+_DEFAULT_PRIORITY = (
+    "water_utility",
+    "substation_750",
+    "substation_330",
+    "nuclear",
+    "chp",
+    "thermal",
+    "gas_production",
+    "gas_storage",
+    "hydro",
+    "pumped_storage",
+)
+
+
+def _check_type_keys(value: dict, name: str) -> None:
+    unknown = sorted(set(value) - set(SITE_TYPES))
+    if unknown:
+        raise ValueError(
+            f"{name}: unknown site type(s) {', '.join(unknown)}; allowed: {', '.join(SITE_TYPES)}"
+        )
+
+
+class EnergyConfig(BaseModel):
+    """Energy consequence model settings (scenario section ``energy``).
+
+    Per-type dictionaries may list only some types; the others keep their defaults.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Run the energy model. If false, hits are ignored.")
+    regions_file: str | None = Field(
+        None, description="Oblast demand table (CSV); default the packaged sim/data/regions.csv."
+    )
+    grid_links_file: str | None = Field(
+        None, description="Grid links table (CSV); default the packaged sim/data/grid_links.csv."
+    )
+    weather_file: str | None = Field(
+        None,
+        description="Monthly mean temperatures (CSV); default sim/data/weather.csv "
+        "(Kyiv 1991-2020 norms, Central Geophysical Observatory).",
+    )
+    repair_crews: int = Field(
+        60,
+        ge=0,
+        description="Repair jobs that can be worked at once nationwide (crews). EST; "
+        "facts.md E: ~60 transformers knocked out per month were replaced.",
+    )
+    max_parallel_repairs_per_site: int = Field(
+        4,
+        ge=1,
+        description="Repair jobs worked at once on one site (jobs); later jobs queue, so hits on "
+        "a site that is already down extend its outage. EST (large plants have many units).",
+    )
+    spare_transformers: int = Field(
+        30,
+        ge=0,
+        description="Spare autotransformers on hand at the start (units). EST; "
+        "facts.md E: Ukrenergo holds a 'threefold stock' of repair equipment (no count given).",
+    )
+    spare_transformer_deliveries_per_30_days: float = Field(
+        40.0,
+        ge=0,
+        description="Spare autotransformers arriving per 30 nights (units, from industry, "
+        "donors and other regions). EST, below the ~60 a month knocked out in late 2025 "
+        "(facts.md E), since only about half the damage was restored within ~3 months.",
+    )
+    substation_transformer_groups: int = Field(
+        2,
+        ge=1,
+        description="Autotransformer groups per substation (units). A substation job "
+        "of damage fraction d needs d x groups spare transformers. EST.",
+    )
+    damage_fraction_per_hit: dict[str, float] = Field(
+        default_factory=_default_damage,
+        description="Share of a site's capacity (0-1) that one warhead hit takes out, by site "
+        "type (expected value per hit). EST, no public per-hit figure: calibrated on facts.md E "
+        "(fall 2025: ~440 strikes on energy facilities damaged ~8,000 MW, ~18 MW per strike; "
+        ">2,000 strikes on the grid knocked out ~60 transformers a month).",
+    )
+    repair_days: dict[str, RepairDistribution] = Field(
+        default_factory=_default_repair_days,
+        description="Repair time of one damage job by site type (days, lognormal). For "
+        "substations: with a spare transformer on hand. Sources in each entry.",
+    )
+    substation_repair_without_spare: RepairDistribution = Field(
+        default_factory=lambda: RepairDistribution(
+            median_days=210, sigma=0.35, min_days=120, max_days=730, source=_E_TRANSF
+        ),
+        description="Repair time of a substation job when no spare transformer is left (days).",
+    )
+    repair_priority: list[str] = Field(
+        default_factory=lambda: list(_DEFAULT_PRIORITY),
+        description="Order in which crews take site types (first = first); larger MW first "
+        "within a type. Types not listed come last.",
+    )
+    availability_fraction: dict[str, float] = Field(
+        default_factory=_default_availability,
+        description="Share of nameplate capacity (0-1) available at the start of the winter, "
+        "by type, before any hit of the scenario. EST: facts.md E (9 GW lost in spring 2024; "
+        "'all state TPPs destroyed'; DTEK >50% damaged); nuclear: 7,880 MW of 9 units "
+        "operating (facts.md D).",
+    )
+    import_capacity_mw: float = Field(
+        1700.0,
+        ge=0,
+        description="Import capacity from EU grids (MW). EST, not in facts.md "
+        "(ENTSO-E import limit of about 1.7 GW announced in 2024).",
+    )
+    import_region_ids: list[str] = Field(
+        default_factory=lambda: ["zakarpattia", "lviv", "volyn", "odesa"],
+        description="Oblasts where imports enter the grid (ids of regions.csv).",
+    )
+    demand_scale_factor: float = Field(
+        1.0, gt=0, description="Multiplies every oblast's winter peak demand (dimensionless)."
+    )
+    hdd_base_c: float = Field(
+        18.0,
+        description="Heating-degree-day base temperature (deg C); 18 C is the usual "
+        "European convention (Eurostat uses 18 C with a 15 C threshold).",
+    )
+    design_temperature_c: float = Field(
+        -10.0,
+        description="Daily mean temperature at which demand equals the oblast peak in "
+        "regions.csv (deg C). EST.",
+    )
+    base_load_fraction: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Share of peak demand that does not depend on temperature "
+        "(dimensionless). EST.",
+    )
+    temperature_offset_c: float = Field(
+        0.0, description="Added to every day's normal temperature (deg C); negative = cold winter."
+    )
+    cold_snap_start_offset_days: int = Field(
+        60, ge=0, description="First night of the cold snap, counted from night 0 (nights)."
+    )
+    cold_snap_nights: int = Field(
+        0, ge=0, description="Length of the cold snap (nights); 0 = none."
+    )
+    cold_snap_delta_c: float = Field(
+        -10.0,
+        description="Temperature change during the cold snap (deg C). facts.md: winter "
+        "2025-26 in Kyiv reached -20.2 C on 10 Feb 2026 (menafn.com/1110814683).",
+    )
+    load_block_hours: list[float] = Field(
+        default_factory=lambda: [4.0, 8.0, 6.0, 6.0],
+        description="Hours per day in each block of the daily load curve (h, sum 24). EST.",
+    )
+    load_block_factors: list[float] = Field(
+        default_factory=lambda: [1.0, 0.93, 0.85, 0.72],
+        description="Demand of each block relative to the evening peak (dimensionless, max 1). "
+        "EST: typical winter weekday shape.",
+    )
+
+    @field_validator("damage_fraction_per_hit", "availability_fraction")
+    @classmethod
+    def _fraction_by_type(cls, v: dict[str, float], info) -> dict[str, float]:
+        _check_type_keys(v, info.field_name)
+        for k, x in v.items():
+            if not 0.0 <= x <= 1.0:
+                raise ValueError(f"{info.field_name}.{k}={x} must be in [0, 1]")
+        default = (
+            _default_damage()
+            if info.field_name == "damage_fraction_per_hit"
+            else (_default_availability())
+        )
+        return {**default, **v}
+
+    @field_validator("repair_days")
+    @classmethod
+    def _repair_by_type(cls, v: dict[str, RepairDistribution]) -> dict[str, RepairDistribution]:
+        _check_type_keys(v, "repair_days")
+        return {**_default_repair_days(), **v}
+
+    @field_validator("repair_priority")
+    @classmethod
+    def _priority(cls, v: list[str]) -> list[str]:
+        _check_type_keys(dict.fromkeys(v), "repair_priority")
+        return list(dict.fromkeys(v)) + [t for t in _DEFAULT_PRIORITY if t not in v]
+
+    @model_validator(mode="after")
+    def _blocks(self) -> EnergyConfig:
+        h, f = self.load_block_hours, self.load_block_factors
+        if len(h) != len(f) or not h:
+            raise ValueError("load_block_hours and load_block_factors must have the same length")
+        if abs(sum(h) - HOURS_PER_NIGHT) > 1e-6 or min(h) <= 0:
+            raise ValueError(f"load_block_hours must be positive and sum to 24 (got {sum(h)})")
+        if min(f) <= 0 or abs(max(f) - 1.0) > 1e-9:
+            raise ValueError("load_block_factors must be positive with a maximum of exactly 1")
+        if self.design_temperature_c >= self.hdd_base_c:
+            raise ValueError("design_temperature_c must be below hdd_base_c")
+        return self

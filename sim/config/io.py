@@ -1,0 +1,370 @@
+"""Reading and writing files safely: one YAML loader, key paths and ``--set``, atomic writes.
+
+Reading:
+    read_yaml_file(path): a YAML file with the safe, alias-free loader (size-limited, text only).
+    load_scenario(path): read and validate a scenario file.
+    get_path(scenario, "a.b.c") / with_overrides(scenario, {"a.b.c": value}): key paths.
+    parse_set_args(["a.b=1"]): ``--set`` options from the command line.
+
+Writing: files are written to a temporary name in the same folder and renamed into place
+(``os.replace`` is atomic on one file system); a run's folder is assembled in a temporary
+sibling folder and swapped in only when complete (:class:`StagedDir`).
+
+This module imports neither numpy nor pandas, so that checking a file starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import re
+import shutil
+import tempfile
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.config.errors import ScenarioError, SimInputError
+from sim.config.schema import Scenario
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, bool | str) or obj is None:
+        return obj
+    if isinstance(obj, numbers.Integral):  # numpy integers too
+        return int(obj)
+    if isinstance(obj, numbers.Real):  # numpy floats too
+        f = float(obj)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if hasattr(obj, "tolist"):  # numpy arrays
+        return _jsonable(obj.tolist())
+    return obj
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write text to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    """Write JSON (NaN and inf become null) atomically."""
+    atomic_write_text(path, json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n")
+
+
+def atomic_write_parquet(path: str | Path, df) -> None:
+    """Write a Parquet file atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_out_dir(out: str | Path, overwrite: bool) -> Path:
+    """Refuse an existing, non-empty results folder unless ``overwrite`` is set."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SimInputError(f"--out {out}: exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise SimInputError(
+            f"--out {out}: folder already holds results; choose another folder or pass "
+            f"--overwrite to replace them (the old results are kept until the new run completes)"
+        )
+    return out
+
+
+class StagedDir:
+    """Assemble a results folder next to its destination and swap it in on success.
+
+    Usage::
+
+        with StagedDir(out) as stage:
+            atomic_write_json(stage / "summary.json", ...)
+        # now `out` holds exactly the new files; on an exception it is untouched.
+    """
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.path: Path | None = None
+
+    def __enter__(self) -> Path:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
+        return self.path
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.path is not None
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        old = None
+        if self.out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old.", dir=self.out.parent))
+            os.replace(self.out, old / "x")
+        os.replace(self.path, self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+MAX_SCENARIO_BYTES = 1_000_000
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """Safe YAML loader that refuses aliases (no billion-laughs blow-ups) and reads ``1e9``
+    (no dot) as a float, as YAML 1.2 does."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (*name) are not allowed in these files",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+_SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+
+def parse_yaml_text(text: str, source: str) -> Any:
+    """Parse YAML text with the safe, alias-free loader; errors become ScenarioError."""
+    try:
+        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{source}: invalid YAML{where}: {problem}") from None
+
+
+def read_yaml_file(path: str | Path) -> Any:
+    """Read a YAML file safely: missing, binary, oversized or malformed files give ScenarioError."""
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError(f"{p}: file not found")
+    if p.is_dir():
+        raise ScenarioError(f"{p}: is a directory, not a scenario file")
+    size = p.stat().st_size
+    if size > MAX_SCENARIO_BYTES:
+        raise ScenarioError(f"{p}: file is {size} bytes; scenario files are limited to 1 MB")
+    raw = p.read_bytes()
+    if b"\x00" in raw:
+        raise ScenarioError(f"{p}: not a text file (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{p}: not UTF-8 text (byte {exc.start})") from None
+    data = parse_yaml_text(text, str(p))
+    if data is None:
+        raise ScenarioError(f"{p}: file is empty; a scenario needs at least `name`")
+    return data
+
+
+def _format_loc(loc) -> str:
+    return ".".join(str(x) for x in loc) if loc else "(top level)"
+
+
+def validation_message(source: str, exc: ValidationError) -> str:
+    """One readable line per problem: ``file: key.path: reason (got value)``."""
+    lines = []
+    for err in exc.errors():
+        loc = _format_loc(err.get("loc", ()))
+        msg = err.get("msg", "invalid")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown key (not part of the scenario schema; check the spelling)"
+        got = err.get("input")
+        got_s = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+        lines.append(f"{source}: {loc}: {msg}{got_s}")
+    return "\n".join(lines)
+
+
+def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
+    """Validate a parsed mapping into a :class:`Scenario`; errors name the key path."""
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{source}: top level must be a mapping of keys (name, period, threat, defense, ...), "
+            f"got {type(data).__name__}"
+        )
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(validation_message(source, exc)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario YAML file.
+
+    Args:
+        path: path to a ``.yaml`` file.
+
+    Returns:
+        The validated :class:`Scenario`.
+
+    Raises:
+        ScenarioError: naming the file, the key path and the reason.
+    """
+    return scenario_from_dict(read_yaml_file(path), str(path))
+
+
+def get_path(scenario: BaseModel, key_path: str) -> Any:
+    """Read the value at a dotted key path, e.g. ``defense.interceptor.pk``."""
+    node: Any = scenario
+    for part in key_path.split("."):
+        if isinstance(node, BaseModel):
+            if part not in type(node).model_fields:
+                raise ScenarioError(f"--set {key_path}: unknown key {part!r}")
+            node = getattr(node, part)
+        elif isinstance(node, dict):
+            key = _dict_key(node, part)
+            if key is None:
+                raise ScenarioError(f"--set {key_path}: unknown key {part!r}")
+            node = node[key]
+        else:
+            raise ScenarioError(f"--set {key_path}: {part!r} is below a plain value")
+    return node
+
+
+def _dict_key(d: dict, part: str):
+    if part in d:
+        return part
+    try:
+        k = int(part)
+    except ValueError:
+        return None
+    return k if k in d else None
+
+
+def _inner_model(ann):
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    origin = typing.get_origin(ann)
+    args = typing.get_args(ann)
+    if origin is dict and len(args) == 2:
+        return _DictOf(args[1])
+    for a in args:
+        m = _inner_model(a)
+        if m is not None:
+            return m
+    return None
+
+
+class _DictOf:
+    def __init__(self, value_type):
+        self.value_type = value_type
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "--set") -> Scenario:
+    """Return a validated copy of ``scenario`` with dotted key paths replaced.
+
+    Values given as strings are parsed as YAML scalars (``"4e8"`` -> 400000000.0,
+    ``"true"`` -> True, ``"[a, b]"`` -> list).
+
+    Raises:
+        ScenarioError: unknown key path or a value the schema refuses.
+    """
+    data = scenario.model_dump(mode="python")
+    for key_path, value in overrides.items():
+        if not key_path or any(not p for p in key_path.split(".")):
+            raise ScenarioError(f"{source} {key_path!r}: empty key path")
+        parts = key_path.split(".")
+        _check_path_simple(data, parts, key_path)
+        if isinstance(value, str):
+            value = parse_yaml_text(value, f"{source} {key_path}") if value.strip() else value
+        node = data
+        for part in parts[:-1]:
+            k = _dict_key(node, part)
+            if k is None:
+                node[part] = {}
+                k = part
+            if not isinstance(node[k], dict):
+                raise ScenarioError(f"{source} {key_path}: {part!r} is a plain value, it has no keys")
+            node = node[k]
+        last = parts[-1]
+        k = _dict_key(node, last)
+        node[k if k is not None else last] = value
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(validation_message(source, exc)) from None
+
+
+def _check_path_simple(data: dict, parts: list[str], key_path: str) -> None:
+    """A key path must exist in the scenario, except the last key of a free-form mapping."""
+    cls: Any = Scenario
+    node: Any = data
+    for i, part in enumerate(parts):
+        is_model = isinstance(cls, type) and issubclass(cls, BaseModel)
+        if is_model:
+            if part not in cls.model_fields:
+                where = ".".join(parts[:i]) or "the top level"
+                valid = ", ".join(sorted(cls.model_fields))
+                raise ScenarioError(
+                    f"--set {key_path}: unknown key {part!r} under {where} (valid keys: {valid})"
+                )
+            cls = _inner_model(cls.model_fields[part].annotation)
+            node = node.get(part) if isinstance(node, dict) else None
+        elif isinstance(cls, _DictOf):
+            k = _dict_key(node, part) if isinstance(node, dict) else None
+            if k is None and i < len(parts) - 1:
+                raise ScenarioError(f"--set {key_path}: unknown key {part!r}")
+            node = node.get(k) if (isinstance(node, dict) and k is not None) else None
+            cls = _inner_model(cls.value_type) if isinstance(cls.value_type, type) else None
+            if cls is None and i < len(parts) - 1 and not isinstance(node, dict):
+                raise ScenarioError(f"--set {key_path}: {part!r} is a plain value, it has no keys")
+        else:
+            raise ScenarioError(
+                f"--set {key_path}: {'.'.join(parts[:i])} is a plain value, it has no keys"
+            )
+
+
+def parse_set_args(items: list[str] | None) -> dict[str, str]:
+    """Parse ``key.path=value`` strings from the command line."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ScenarioError(f"--set {item!r}: expected key.path=value")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def scenario_json_schema() -> dict:
+    """The JSON Schema of the scenario file format."""
+    return Scenario.model_json_schema()

@@ -1,0 +1,477 @@
+"""Scenario schema: one YAML file per policy question, validated by pydantic.
+
+A scenario is data. Every key carries its unit in its name (``speed_kmh``, ``cost_eur``,
+``range_km``) and unknown keys are refused, so a typo never silently falls back to a default.
+Defaults describe winter 2025-26 as far as public sources allow; the source of each default is
+in the field description (see also ``docs/sources.md`` and ``sim/data/README.md``).
+
+Reading a file, key paths and ``--set`` live in :mod:`sim.config.io`; the energy section in
+:mod:`sim.config.energy`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.config.energy import EnergyConfig
+
+
+class Strict(BaseModel):
+    """Base for all schema sections: unknown keys are an error."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+# --------------------------------------------------------------------------- period
+class Period(Strict):
+    start_date: dt.date = Field(
+        dt.date(2025, 11, 1), description="Date of the first night (the evening it starts)."
+    )
+    nights: int = Field(151, ge=1, le=3660, description="Number of nights simulated.")
+
+    @property
+    def dates(self) -> list[dt.date]:
+        return [self.start_date + dt.timedelta(days=i) for i in range(self.nights)]
+
+
+# --------------------------------------------------------------------------- threat
+class MonthProfile(Strict):
+    p_attack_night: float = Field(ge=0, le=1, description="Probability that a night has an attack.")
+    mean: float = Field(ge=0, description="Mean launches on a normal attack night (drones).")
+    dispersion: float = Field(gt=0, description="Negative-binomial size k (var = mu + mu^2/k).")
+    p_salvo: float = Field(0.0, ge=0, le=1, description="Probability an attack night is a salvo.")
+    salvo_mean: float = Field(0.0, ge=0, description="Mean launches on a big-salvo night.")
+    salvo_dispersion: float = Field(1.0, gt=0, description="Negative-binomial size of salvos.")
+
+
+class Launches(Strict):
+    profile: Literal["fitted", "custom"] = Field(
+        "fitted",
+        description="'fitted': monthly launch profile fitted to the Ukrainian Air Force record "
+        "(sim/data/threat_profile.json); 'custom': use `monthly` below.",
+    )
+    monthly: dict[int, MonthProfile] | None = Field(
+        None, description="Custom profile by calendar month (1-12); required when profile=custom."
+    )
+    intensity_multiplier: float = Field(
+        1.0, ge=0, le=20, description="Scales the mean launches of every night (what-if threat)."
+    )
+    apply_trend: bool = Field(
+        False,
+        description="Scale the fitted levels (levels at the profile's reference date, Apr 2025) "
+        "by the fitted 2023-25 growth trend to the scenario's dates. Off by default: the "
+        "exponential trend (x5.4 a year) overshoots the autumn-2025 record when extrapolated.",
+    )
+    salvo_probability: float | None = Field(
+        None, ge=0, le=1,
+        description="If set, the probability that an attack night is a big-salvo night in every "
+        "month, replacing the fitted p_salvo (winter 2024-25 had none; autumn 2025 saw 'massive "
+        "strikes every 10-15 days', Nekrasov Dec 2025, facts.md E).",
+    )
+    max_per_night: int = Field(
+        2000, ge=1, le=20000, description="Upper cap on drones launched in one night."
+    )
+
+    @model_validator(mode="after")
+    def _custom_needs_monthly(self):
+        if self.profile == "custom":
+            missing = [m for m in range(1, 13) if not self.monthly or m not in self.monthly]
+            if missing:
+                raise ValueError(f"profile=custom needs monthly entries for months {missing}")
+        return self
+
+
+class DroneType(Strict):
+    speed_kmh: float = Field(gt=0, le=3000, description="Cruise speed (km/h).")
+    altitude_min_m: float = Field(ge=0, le=20000, description="Lowest cruise altitude (m).")
+    altitude_max_m: float = Field(ge=0, le=20000, description="Highest cruise altitude (m).")
+    warhead_kg: float = Field(ge=0, description="Warhead mass (kg); 0 for a decoy.")
+    unit_cost_eur: float = Field(ge=0, description="Attacker's cost of one drone (EUR).")
+    interceptable: bool = Field(
+        True, description="Whether programme interceptor drones can engage this type at all."
+    )
+    p_lost_ew: float = Field(
+        0.3, ge=0, le=1, description="Probability of being lost to electronic warfare en route."
+    )
+
+    @model_validator(mode="after")
+    def _alt_order(self):
+        if self.altitude_max_m < self.altitude_min_m:
+            raise ValueError("altitude_max_m must be >= altitude_min_m")
+        return self
+
+
+def _default_types() -> dict[str, DroneType]:
+    return {
+        # Shahed-136 / Geran-2: ~185 km/h max (facts.md A); warhead 50 kg (36-90 kg range);
+        # ~EUR 65k (USD 70k, HUR via CNN Aug 2025). Altitude placeholder 100 m-3 km (UNSOURCED).
+        "shahed": DroneType(
+            speed_kmh=185, altitude_min_m=100, altitude_max_m=3000, warhead_kg=50,
+            unit_cost_eur=65_000, p_lost_ew=0.30,
+        ),
+        # Geran-3 jet: >500 km/h (Klymenko 2025), up to USD 1M (EST), flies higher; hard to jam.
+        "jet": DroneType(
+            speed_kmh=500, altitude_min_m=500, altitude_max_m=6000, warhead_kg=50,
+            unit_cost_eur=500_000, interceptable=True, p_lost_ew=0.10,
+        ),
+        # Gerbera-type decoy: max 160 km/h, no warhead; cost UNSOURCED placeholder ~USD 10k.
+        "decoy": DroneType(
+            speed_kmh=160, altitude_min_m=100, altitude_max_m=3000, warhead_kg=0,
+            unit_cost_eur=9_000, p_lost_ew=0.45,
+        ),
+    }
+
+
+class Routing(Strict):
+    waypoints: int = Field(2, ge=0, le=6, description="Dog-leg waypoints between launch and target.")
+    dogleg_km: float = Field(
+        60.0, ge=0, le=500, description="Std. dev. of a waypoint's lateral offset (km)."
+    )
+    avoid_defended_zones: bool = Field(
+        True, description="Push waypoints out of known interceptor envelopes (route around them)."
+    )
+    avoid_margin_km: float = Field(10.0, ge=0, description="Clearance kept from an envelope (km).")
+
+
+class Arrival(Strict):
+    first_launch_h: float = Field(
+        18.0, ge=0, le=24, description="Local hour of the first launch of the night."
+    )
+    launch_window_h: float = Field(
+        6.0, gt=0, le=14, description="Launches are spread over this many hours (in waves)."
+    )
+    waves: int = Field(3, ge=1, le=20, description="Number of launch waves in the window.")
+    wave_spread_h: float = Field(0.75, gt=0, description="Std. dev. of launch time in a wave (h).")
+
+
+class Targeting(Strict):
+    energy_share: float = Field(
+        0.5, ge=0, le=1,
+        description="Share of warhead drones aimed at energy sites; the rest at cities and "
+        "other targets (EST; energy campaigns Oct 2025-Feb 2026, facts.md E).",
+    )
+    weights_by_site_type: dict[str, float] = Field(
+        default_factory=lambda: {
+            "thermal": 3.0, "chp": 3.0, "hydro": 2.0, "pumped_storage": 1.0, "nuclear": 0.0,
+            "substation_750": 3.0, "substation_330": 2.0, "gas_production": 2.0,
+            "gas_storage": 0.5, "water_utility": 0.5,
+        },
+        description="Relative targeting weight of each site type (times capacity^capacity_exponent).",
+    )
+    capacity_exponent: float = Field(0.5, ge=0, le=2, description="How strongly size attracts.")
+    p_hit: float = Field(
+        0.7, ge=0, le=1, description="Probability that a warhead drone reaching its site hits it (EST)."
+    )
+
+    @field_validator("weights_by_site_type")
+    @classmethod
+    def _nonneg(cls, v):
+        for k, w in v.items():
+            if w < 0 or not math.isfinite(w):
+                raise ValueError(f"weight for {k!r} must be a finite number >= 0")
+        return v
+
+
+class Threat(Strict):
+    launches: Launches = Field(default_factory=Launches)
+    decoy_share: float = Field(
+        0.38, ge=0, le=1,
+        description="Share of launches that are decoys (Gerbera kind). 38% from the Air Force's "
+        "'of them N Shaheds' figures Oct 2025-Mar 2026 (facts.md A).",
+    )
+    jet_share: float = Field(
+        0.02, ge=0, le=1,
+        description="Share of launches that are jet Geran-3 (rarely reported, EST; facts.md A).",
+    )
+    types: dict[str, DroneType] = Field(default_factory=_default_types)
+    launch_areas: dict[str, float] | None = Field(
+        None,
+        description="Launch area id -> weight; default: all packaged areas weighted by the record "
+        "(sim/data/launch_areas.csv).",
+    )
+    routing: Routing = Field(default_factory=Routing)
+    arrival: Arrival = Field(default_factory=Arrival)
+    targeting: Targeting = Field(default_factory=Targeting)
+
+    @model_validator(mode="after")
+    def _shares(self):
+        if self.decoy_share + self.jet_share > 1.0 + 1e-12:
+            raise ValueError("decoy_share + jet_share must be <= 1")
+        missing = {"shahed", "jet", "decoy"} - set(self.types)
+        if missing:
+            raise ValueError(f"types must define {sorted(missing)}")
+        return self
+
+
+# --------------------------------------------------------------------------- defense
+class Split(Strict):
+    interceptors: float = Field(0.70, ge=0, le=1, description="Budget share for interceptor drones.")
+    crews: float = Field(0.12, ge=0, le=1, description="Budget share for crews (training, pay).")
+    sensors: float = Field(0.12, ge=0, le=1, description="Budget share for radars.")
+    launch_sites: float = Field(0.06, ge=0, le=1, description="Budget share for launch sites.")
+
+    @model_validator(mode="after")
+    def _sum(self):
+        total = self.interceptors + self.crews + self.sensors + self.launch_sites
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"shares sum to {total:.4f}; they must sum to at most 1")
+        return self
+
+
+class Costs(Strict):
+    interceptor_unit_cost_eur: float = Field(
+        4_000, gt=0,
+        description="One interceptor drone (USD 3-5k, Zelensky Oct 2025; Sting ~USD 2.5k; "
+        "Merops ~USD 15k; facts.md B).",
+    )
+    crew_training_cost_eur: float = Field(
+        20_000, ge=0, description="Training and kit for one crew (EST, UNSOURCED)."
+    )
+    crew_cost_eur_per_month: float = Field(
+        15_000, ge=0, description="Running cost of one crew per month (EST, UNSOURCED)."
+    )
+    radar_unit_cost_eur: float = Field(
+        400_000, gt=0, description="One short-range 3D radar (EST, UNSOURCED)."
+    )
+    launch_site_cost_eur: float = Field(
+        150_000, gt=0, description="One launch site: vehicle, ground station, comms (EST)."
+    )
+
+
+class Delivery(Strict):
+    first_delivery_date: dt.date = Field(
+        dt.date(2025, 12, 1),
+        description="First programme interceptors, crews and radars arrive (EUR 200M announced "
+        "10 Oct 2025; lead time EST).",
+    )
+    interceptors_per_month: float = Field(
+        12_000, ge=0,
+        description="Programme's share of production per month (Ukraine ~950/day from Dec 2025, "
+        "facts.md B; EST share).",
+    )
+    crews_per_month: float = Field(
+        40, ge=0, description="Crews trained per month for the programme (EST)."
+    )
+    radars_per_month: float = Field(10, ge=0, description="Radars delivered per month (EST).")
+    launch_sites_per_month: float = Field(
+        40, ge=0, description="Launch sites set up per month (EST)."
+    )
+
+
+class Interceptor(Strict):
+    speed_kmh: float = Field(
+        300, gt=0, le=2000, description="Dash speed (Sting up to 315 km/h, Merops 282; facts.md B)."
+    )
+    endurance_min: float = Field(20, gt=0, le=600, description="Flight endurance (min, EST).")
+    max_engagement_range_km: float = Field(
+        25, gt=0, description="Furthest intercept point from the launch site (km, EST)."
+    )
+    max_altitude_m: float = Field(
+        5000, ge=0, description="Highest altitude at which it can engage (m, EST)."
+    )
+    pk: float = Field(
+        0.68, ge=0, le=1,
+        description="Kill probability of one engagement (68%, Zelensky Oct 2025; facts.md B).",
+    )
+    pk_jet_factor: float = Field(
+        0.3, ge=0, le=1, description="pk multiplier against jet drones (EST; Reuters Aug 2025)."
+    )
+    launch_delay_s: float = Field(
+        60, ge=0, description="From assignment to the interceptor in the air (s)."
+    )
+    reengage: bool = Field(
+        False,
+        description="A missed interceptor can turn and attack again while fuel allows (off by "
+        "default: 2-3 interceptors are spent per Shahed, Zelensky Oct 2025, facts.md B).",
+    )
+    reattack_turn_s: float = Field(
+        20, ge=0, description="Time to turn and re-acquire after a miss (s)."
+    )
+    max_attacks_per_sortie: int = Field(
+        3, ge=1, le=10, description="Attacks one interceptor may fly at one drone (doctrine)."
+    )
+    look_s: float = Field(
+        30, ge=0, description="Time to assess a miss before another interceptor is assigned (s)."
+    )
+    p_recover_on_miss: float = Field(
+        0.5, ge=0, le=1, description="Chance a missed interceptor that stops is recovered (EST)."
+    )
+
+
+class Crews(Strict):
+    sorties_per_crew_per_night: int = Field(
+        8, ge=0, le=200, description="Interceptors one crew can fly in one night (EST)."
+    )
+    reset_s: float = Field(
+        120, ge=0, description="Crew time between one engagement ending and the next launch (s)."
+    )
+    crews_per_site: int = Field(2, ge=1, le=50, description="Crews per launch site.")
+
+
+class Acoustic(Strict):
+    p_detect: float = Field(
+        0.9, ge=0, le=1, description="Detection probability below max_altitude_m (Sky Fortress, EST)."
+    )
+    max_altitude_m: float = Field(
+        1000, ge=0, description="Acoustic coverage ceiling (m): 'at 1,000 m and below' (facts.md C)."
+    )
+    latency_s: float = Field(60, ge=0, description="From detection to a track at C2 (s).")
+
+
+class RadarSpec(Strict):
+    range_km: float = Field(40, gt=0, description="Instrumented range (km).")
+    mast_height_m: float = Field(15, ge=0, description="Antenna height (m), for the radar horizon.")
+    p_detect: float = Field(0.95, ge=0, le=1, description="Probability of detecting a drone in cover.")
+    latency_s: float = Field(10, ge=0, description="From detection to a track at C2 (s).")
+
+
+class SurveillanceRadars(Strict):
+    """Ukraine's existing air-surveillance radars (present without the programme)."""
+
+    count: int = Field(
+        20, ge=0, description="Radars, placed at the largest cities by weight (EST)."
+    )
+    range_km: float = Field(
+        120, gt=0, description="Instrumented range (km, EST: P-18/35D6-class radars)."
+    )
+    mast_height_m: float = Field(25, ge=0, description="Antenna height (m), for the horizon.")
+    p_detect: float = Field(0.9, ge=0, le=1, description="Detection probability in cover (EST).")
+    latency_s: float = Field(30, ge=0, description="From detection to a track at C2 (s).")
+
+
+class Sensors(Strict):
+    acoustic: Acoustic = Field(default_factory=Acoustic)
+    radar: RadarSpec = Field(
+        default_factory=RadarSpec, description="Programme radars (at programme launch sites)."
+    )
+    surveillance: SurveillanceRadars = Field(default_factory=SurveillanceRadars)
+
+
+class Basing(Strict):
+    policy: Literal["energy_sites", "corridors", "cities", "custom"] = Field(
+        "energy_sites",
+        description="Where launch sites go: at the most valuable energy sites, along the main "
+        "approach corridors, around the big cities, or at `custom_sites`.",
+    )
+    site_types: list[str] = Field(
+        default_factory=lambda: [
+            "thermal", "chp", "hydro", "substation_750", "substation_330", "gas_production",
+        ],
+        description="Energy site types eligible for launch sites under energy_sites policy.",
+    )
+    custom_sites: list[str] = Field(
+        default_factory=list, description="Energy site or city ids, for policy=custom."
+    )
+    corridor_depth_km: list[float] = Field(
+        default_factory=lambda: [40.0, 120.0],
+        description="Distances inside the border at which corridor sites are placed (km).",
+    )
+
+
+class ExistingInterceptors(Strict):
+    """Ukraine's own interceptor-drone units, present without the programme."""
+
+    launch_sites: int = Field(
+        12, ge=0,
+        description="Existing interceptor launch sites at the start of winter 2025-26 (EST: "
+        "'>150 kills since the start of the month' on 12 Nov 2025, facts.md B).",
+    )
+    interceptors_per_night: int = Field(
+        60, ge=0, description="Interceptors the existing units can spend per night (EST)."
+    )
+    basing: Literal["energy_sites", "corridors", "cities"] = Field(
+        "cities", description="Where the existing units are based."
+    )
+
+
+class MobileFireGroups(Strict):
+    p_engage: float = Field(
+        0.95, ge=0, le=1,
+        description="Probability that a tracked drone still flying meets a cued group. With pk, "
+        "fitted to the Air Force record Oct 2024 - Mar 2025 (p_engage x pk = 0.90; "
+        "sim/data/defense_calibration.json, docs/validation.md).",
+    )
+    pk: float = Field(
+        0.95, ge=0, le=1, description="Kill probability of an engagement (fitted with p_engage)."
+    )
+    max_altitude_m: float = Field(
+        1500, ge=0,
+        description="Highest drone altitude fire groups can engage (m): heavy machine guns and "
+        "AA guns (EST). Shaheds moved up to 3-5 km in 2025 (facts.md A), out of their reach.",
+    )
+    pk_jet_factor: float = Field(0.2, ge=0, le=1, description="pk multiplier against jets (EST).")
+    engagements_per_night: int = Field(
+        600, ge=0, description="Nightly cap on engagements by all groups (saturation, EST)."
+    )
+    cost_per_engagement_eur: float = Field(
+        2_000, ge=0, description="Ammunition and MANPADS share per engagement (EST)."
+    )
+
+
+class ElectronicWarfare(Strict):
+    enabled: bool = Field(
+        True, description="Apply each type's p_lost_ew (drones lost to jamming en route)."
+    )
+
+
+class MissileDefense(Strict):
+    p_engage: float = Field(
+        0.15, ge=0, le=1,
+        description="Probability that a surviving drone near its target is engaged by SAMs (EST).",
+    )
+    pk: float = Field(0.8, ge=0, le=1, description="Kill probability of a missile engagement.")
+    missiles_per_night: int = Field(
+        30, ge=0, description="Missiles that can be spent on drones per night (EST)."
+    )
+    missile_cost_eur: float = Field(
+        500_000, ge=0, description="Cost of one SAM shot at a drone (CSIS: >USD 3M for big SAMs)."
+    )
+
+
+class Layers(Strict):
+    mobile_fire_groups: MobileFireGroups = Field(default_factory=MobileFireGroups)
+    electronic_warfare: ElectronicWarfare = Field(default_factory=ElectronicWarfare)
+    missile_defense: MissileDefense = Field(default_factory=MissileDefense)
+    existing_interceptors: ExistingInterceptors = Field(default_factory=ExistingInterceptors)
+
+
+class Defense(Strict):
+    budget_eur: float = Field(
+        0.0, ge=0, le=1e12, description="Programme funding (EUR); 0 = no programme."
+    )
+    split: Split = Field(default_factory=Split)
+    costs: Costs = Field(default_factory=Costs)
+    delivery: Delivery = Field(default_factory=Delivery)
+    interceptor: Interceptor = Field(default_factory=Interceptor)
+    crews: Crews = Field(default_factory=Crews)
+    sensors: Sensors = Field(default_factory=Sensors)
+    basing: Basing = Field(default_factory=Basing)
+    layers: Layers = Field(default_factory=Layers)
+    allocator: Literal["greedy", "optimal"] = Field(
+        "greedy",
+        description="C2 assignment: nearest-available greedy, or an optimal assignment per C2 "
+        "cycle (scipy linear_sum_assignment).",
+    )
+    c2_cycle_s: float = Field(
+        30.0, gt=0, le=3600, description="Length of a C2 assignment cycle for the optimal allocator (s)."
+    )
+
+
+# --------------------------------------------------------------------------- scenario
+class Scenario(Strict):
+    name: str = Field(min_length=1, max_length=200, description="Short name, used in outputs.")
+    description: str = Field("", description="What question the scenario answers; sources.")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="Root seed for all random streams.")
+    period: Period = Field(default_factory=Period)
+    threat: Threat = Field(default_factory=Threat)
+    defense: Defense = Field(default_factory=Defense)
+    energy: EnergyConfig = Field(default_factory=EnergyConfig)
+    sites_file: str | None = Field(
+        None,
+        description="Energy-site CSV replacing the packaged list (same columns as "
+        "sim/data/energy_sites.csv); a relative path is taken from the working folder.",
+    )

@@ -1,0 +1,73 @@
+"""The defence layers that exist without the programme: electronic warfare, mobile fire groups
+and a residual of missile defence. (Ukraine's existing interceptor-drone units fly in the same
+battle as the programme's, see :mod:`sim.engagement`.)
+
+* Electronic warfare: each drone is lost to jamming en route with its type's ``p_lost_ew``
+  (the Air Force's "locationally lost", 37.6% of Shahed-type launches in winter 2024-25;
+  facts.md C). A lost drone disappears at a uniformly drawn time between entering
+  Ukrainian-controlled airspace and 60% of its remaining flight.
+* Mobile fire groups (guns, MANPADS; >80% of kills in H1 2024, facts.md C): a tracked drone
+  still flying after the interceptors, at or below ``max_altitude_m``, is engaged with
+  probability ``p_engage`` (its route crosses a cued group), in order of arrival, up to
+  ``engagements_per_night``; each engagement kills with ``pk`` (times ``pk_jet_factor``
+  against jets).
+* Missile defence: a drone still flying near its target is engaged with probability
+  ``p_engage``, up to ``missiles_per_night``, and killed with ``pk``.
+
+Each drone draws a fixed set of uniforms per layer, whatever happened before, so the layers'
+luck is shared across policies (common random numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.threat import JET, TYPE_NAMES
+
+
+def electronic_warfare(raid, threat, enabled: bool, rng: np.random.Generator):
+    """Which drones are lost to EW, and when.
+
+    Returns:
+        ``(lost, t_lost)``: (N,) bool and (N,) time in s (``inf`` if not lost).
+    """
+    u = rng.random((raid.n, 2))
+    p = np.array([threat.types[t].p_lost_ew for t in TYPE_NAMES])[raid.kind]
+    lost = (u[:, 0] < p) & enabled
+    span = np.maximum(raid.t_impact - raid.t_border, 0.0)
+    t_lost = np.where(lost, raid.t_border + u[:, 1] * 0.6 * span, np.inf)
+    return lost, t_lost
+
+
+def _capped_layer(alive, order_t, p_engage, pk, cap, u):
+    """Engage alive drones with prob. p_engage in time order up to ``cap``; kill with pk."""
+    wants = alive & (u[:, 0] < p_engage)
+    idx = np.nonzero(wants)[0]
+    if len(idx) > cap:
+        idx = idx[np.argsort(order_t[idx], kind="stable")[:cap]]
+    engaged = np.zeros_like(alive)
+    engaged[idx] = True
+    killed = engaged & (u[:, 1] < pk)
+    return engaged, killed
+
+
+def fire_groups(raid, alive, tracked, cfg, rng: np.random.Generator):
+    """Mobile fire groups engage tracked drones that are still flying.
+
+    Returns:
+        ``(engaged, killed)`` boolean arrays.
+    """
+    u = rng.random((raid.n, 2))
+    pk = np.where(raid.kind == JET, cfg.pk * cfg.pk_jet_factor, cfg.pk)
+    reachable = alive & tracked & (raid.altitude_m <= cfg.max_altitude_m)
+    return _capped_layer(reachable, raid.t_impact, cfg.p_engage, pk, cfg.engagements_per_night, u)
+
+
+def missile_defense(raid, alive, cfg, rng: np.random.Generator):
+    """Surface-to-air missiles engage drones still flying near their targets.
+
+    Returns:
+        ``(engaged, killed)`` boolean arrays.
+    """
+    u = rng.random((raid.n, 2))
+    return _capped_layer(alive, raid.t_impact, cfg.p_engage, cfg.pk, cfg.missiles_per_night, u)

@@ -1,0 +1,87 @@
+"""Sensors: when does command and control get a track on each drone?
+
+Two kinds, as in Ukraine's air defence (facts.md C):
+
+* The acoustic network (Sky Fortress, >6,000-14,000 microphones covering the country "at
+  1,000 m and below"): a drone flying at or below ``acoustic.max_altitude_m`` is detected with
+  probability ``acoustic.p_detect`` when it enters Ukrainian-controlled airspace; the track
+  reaches C2 ``latency_s`` later.
+* Radars at fixed positions (Ukraine's surveillance radars at the largest cities, and the
+  programme's short-range radars at its launch sites): each sees a drone inside
+  ``min(range_km, radar horizon)``, where
+  the radar horizon for antenna height h and target altitude a is
+  ``4.12 (sqrt(h) + sqrt(a))`` km (4/3-earth refraction). A drone entering a radar's cover is
+  detected with probability ``radar.p_detect`` at entry.
+
+A drone's track time is the earliest detection plus latency over all sensors; ``inf`` means no
+track (interceptors and cued fire groups cannot engage it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.geometry import circle_entry_exit
+
+
+def radar_horizon_km(mast_height_m: float, altitude_m: np.ndarray) -> np.ndarray:
+    """Radar horizon (km) between an antenna and a target, 4/3-earth model."""
+    return 4.12 * (np.sqrt(mast_height_m) + np.sqrt(np.maximum(altitude_m, 0.0)))
+
+
+def track_times(raid, sensors_cfg, radars, rng: np.random.Generator) -> np.ndarray:
+    """Time at which each drone's track reaches C2 (s), ``inf`` if never detected.
+
+    Args:
+        raid: the night's :class:`sim.threat.Raid`.
+        sensors_cfg: the scenario's ``defense.sensors`` section.
+        radars: list of ``(xy (R, 2) km, spec)`` radar groups; ``spec`` has ``range_km``,
+            ``mast_height_m``, ``p_detect`` and ``latency_s``.
+        rng: the detection stream. The acoustic draws come first and have a fixed count, so
+            adding radars does not reshuffle them.
+    """
+    n = raid.n
+    ac = sensors_cfg.acoustic
+    u_ac = rng.random(n)
+    t_track = np.full(n, np.inf)
+    low = raid.altitude_m <= ac.max_altitude_m
+    hit = low & (u_ac < ac.p_detect)
+    t_track[hit] = raid.t_border[hit] + ac.latency_s
+    for xy, rd in radars:
+        if not len(xy) or not n:
+            continue
+        reach = np.minimum(rd.range_km, radar_horizon_km(rd.mast_height_m, raid.altitude_m))
+        u_r = rng.random((n, len(xy)))  # one draw per drone and radar, at first entry
+        t_radar = first_detection(raid.pts, raid.times, xy, reach, u_r < rd.p_detect)
+        t_track = np.minimum(t_track, t_radar + rd.latency_s)
+    return t_track
+
+
+def first_detection(pts, times, xy, reach, detects) -> np.ndarray:
+    """Earliest time each route enters the cover of a radar that detects it.
+
+    Args:
+        pts, times: routes (N, K+1, 2) and their times (N, K+1).
+        xy: radar positions (R, 2).
+        reach: (N,) detection radius for each drone (its altitude sets the radar horizon).
+        detects: (N, R) whether radar r detects drone i when the drone first enters its cover.
+
+    Legs are taken in time order and a drone already detected is dropped from later legs
+    (no later leg can give an earlier time), which keeps wide-area radars cheap.
+    """
+    n = pts.shape[0]
+    t_det = np.full(n, np.inf)
+    entered = np.zeros(detects.shape, dtype=bool)
+    active = np.arange(n)
+    for k in range(pts.shape[1] - 1):
+        if not len(active):
+            break
+        te, _ = circle_entry_exit(pts[active, k:k + 2], times[active, k:k + 2], xy,
+                                  reach[active, None])
+        inside = np.isfinite(te)
+        new = inside & ~entered[active]
+        entered[active] |= inside
+        t_leg = np.where(new & detects[active], te, np.inf).min(axis=1)
+        t_det[active] = np.minimum(t_det[active], t_leg)
+        active = active[~np.isfinite(t_det[active])]
+    return t_det

@@ -1,0 +1,404 @@
+"""The threat: how many attack drones come each night, of which type, from where, to where.
+
+* Nightly launch counts follow the monthly profile fitted to the Ukrainian Air Force record
+  (``sim/data/threat_profile.json``, produced by ``python -m sim calibrate threat PATH``; see
+  :mod:`sim.calibrate`): attack nights, normal nights and big-salvo nights, negative binomial
+  counts, scaled by the fitted growth trend to the scenario's dates and by
+  ``threat.launches.intensity_multiplier``.
+* Type mix: decoys (Gerbera kind, no warhead) and jet Geran-3 by their shares, Shahed/Geran-2
+  for the rest (``threat.decoy_share``, ``threat.jet_share``; facts.md A).
+* Launch areas: the real areas named in the record, weighted by the drones attributed to each
+  from October 2024 to September 2025 (``sim/data/launch_areas.csv``).
+* Targets: warhead drones aim at energy sites with probability ``targeting.energy_share``
+  (site chosen by type weight times capacity^exponent), else at cities; decoys fly the same
+  kind of routes to saturate the defence.
+* Routes are not straight lines: ``routing.waypoints`` dog-leg waypoints with a random lateral
+  offset, pushed out of known interceptor envelopes when ``avoid_defended_zones`` is set.
+* Launch times come in ``arrival.waves`` waves over ``arrival.launch_window_h`` hours from
+  ``arrival.first_launch_h``; time 0 of a night is that first launch hour.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config.data import city_targets, launch_areas, packaged_threat_profile
+from sim.config.errors import DataFileError
+
+TYPE_NAMES = ("shahed", "jet", "decoy")
+SHAHED, JET, DECOY = 0, 1, 2
+TARGET_SITE, TARGET_CITY = 0, 1
+
+
+
+
+
+
+
+
+def profile_dict(launches) -> dict:
+    """The launch profile a scenario asks for, in the JSON profile format of
+    :mod:`sim.calibrate` (a custom profile has no trend)."""
+    if launches.profile == "fitted":
+        prof = packaged_threat_profile()
+    else:
+        prof = {
+            "months": {str(m): mp.model_dump() for m, mp in launches.monthly.items()},
+            "trend_per_year": 0.0,
+            "reference_date": "2025-01-01",
+        }
+    if launches.salvo_probability is not None:
+        prof = dict(prof)
+        prof["months"] = {
+            m: {**v, "p_salvo": launches.salvo_probability} for m, v in prof["months"].items()
+        }
+    return prof
+
+
+def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator) -> np.ndarray:
+    """Number of drones launched on each night.
+
+    Args:
+        threat: the scenario's ``threat`` section.
+        dates: dates of the nights.
+        rng: the threat stream.
+
+    Returns:
+        Integer array, one count per night.
+    """
+    prof = profile_dict(threat.launches)
+    mult = np.full(len(dates), float(threat.launches.intensity_multiplier))
+    if threat.launches.apply_trend and prof.get("trend_per_year"):
+        mult = mult * level_multiplier(prof, dates)
+    return sample_nightly_launches(
+        prof, dates, rng, intensity_multiplier=mult, max_per_night=threat.launches.max_per_night
+    )
+
+
+@dataclass
+class Raid:
+    """One night's attack drones as arrays (index i is one drone).
+
+    Times are seconds from the night's first launch hour; positions in km.
+    """
+
+    kind: np.ndarray  # (N,) int: SHAHED, JET, DECOY
+    area: np.ndarray  # (N,) launch area index
+    target_kind: np.ndarray  # (N,) TARGET_SITE or TARGET_CITY
+    target: np.ndarray  # (N,) site index or city index
+    pts: np.ndarray  # (N, K+2, 2) route points
+    times: np.ndarray  # (N, K+2) times at route points
+    speed_kms: np.ndarray  # (N,)
+    altitude_m: np.ndarray  # (N,)
+    t_border: np.ndarray  # (N,) time of entering Ukrainian-controlled airspace
+    cost_eur: np.ndarray  # (N,)
+
+    @property
+    def n(self) -> int:
+        return int(self.kind.shape[0])
+
+    @property
+    def t_launch(self) -> np.ndarray:
+        return self.times[:, 0]
+
+    @property
+    def t_impact(self) -> np.ndarray:
+        return self.times[:, -1]
+
+    @property
+    def warhead(self) -> np.ndarray:
+        return self.kind != DECOY
+
+
+def target_weights(sites: pd.DataFrame, targeting) -> np.ndarray:
+    """Probability of each energy site being the aim point of an energy-targeted drone."""
+    w_type = sites["type"].map(targeting.weights_by_site_type).fillna(0.0).to_numpy(float)
+    size = np.maximum(sites["capacity_mw"].to_numpy(float), 0.0)
+    gas = sites["gas_mcm_per_day"].to_numpy(float) if "gas_mcm_per_day" in sites else 0.0
+    size = np.maximum(size, 100.0 * np.nan_to_num(gas)) + 50.0
+    w = w_type * size**targeting.capacity_exponent
+    w = np.where(sites["status"].to_numpy() == "operational", w, 0.0)
+    total = w.sum()
+    return w / total if total > 0 else w
+
+
+@lru_cache(maxsize=1)
+def _area_arrays() -> tuple[np.ndarray, np.ndarray]:
+    a = launch_areas()
+    return a[["x_km", "y_km"]].to_numpy(float), a["border_km"].to_numpy(float)
+
+
+@lru_cache(maxsize=1)
+def _city_arrays() -> tuple[np.ndarray, np.ndarray]:
+    c = city_targets()
+    w = c["weight"].to_numpy(float)
+    return c[["x_km", "y_km"]].to_numpy(float), np.cumsum(w / w.sum())
+
+
+def area_weights(threat) -> np.ndarray:
+    areas = launch_areas()
+    if threat.launch_areas is None:
+        w = areas["weight"].to_numpy(float)
+    else:
+        w = areas["id"].map(threat.launch_areas).fillna(0.0).to_numpy(float)
+    return w / w.sum()
+
+
+def generate_raid(
+    threat,
+    n: int,
+    site_xy: np.ndarray,
+    site_p: np.ndarray,
+    avoid_centers: np.ndarray,
+    avoid_radii: np.ndarray,
+    rng: np.random.Generator,
+    rng_route: np.random.Generator,
+    area_w: np.ndarray | None = None,
+) -> Raid:
+    """Draw one night's raid of ``n`` drones.
+
+    Args:
+        threat: the scenario's ``threat`` section.
+        n: number of drones launched.
+        site_xy: (S, 2) energy-site positions, km.
+        site_p: targeting probabilities over sites (:func:`target_weights`).
+        avoid_centers: (Z, 2) centres of interceptor envelopes known to the attacker.
+        avoid_radii: (Z,) their radii, km.
+        rng: threat stream (types, areas, targets, times).
+        rng_route: routing stream (waypoints).
+        area_w: launch-area probabilities (default: :func:`area_weights`).
+    """
+    if area_w is None:
+        area_w = area_weights(threat)
+    area_xy, area_border = _area_arrays()
+    city_xy, city_cum = _city_arrays()
+    k_wp = threat.routing.waypoints
+    if n == 0:
+        z = np.zeros(0)
+        return Raid(
+            kind=z.astype(int), area=z.astype(int), target_kind=z.astype(int), target=z.astype(int),
+            pts=np.zeros((0, k_wp + 2, 2)), times=np.zeros((0, k_wp + 2)), speed_kms=z,
+            altitude_m=z, t_border=z, cost_eur=z,
+        )
+    # Draw the same number of uniforms per drone whatever the shares, so that common random
+    # numbers hold across threat variants as far as possible.
+    u = rng.random((n, 6))
+    p_jet, p_decoy = threat.jet_share, threat.decoy_share
+    kind = np.where(u[:, 0] < p_decoy, DECOY, np.where(u[:, 0] < p_decoy + p_jet, JET, SHAHED))
+    area = np.searchsorted(np.cumsum(area_w), u[:, 1] * (1 - 1e-12))
+    to_site = u[:, 2] < threat.targeting.energy_share
+    if site_p.sum() <= 0:
+        to_site[:] = False
+    site_idx = np.searchsorted(np.cumsum(site_p), u[:, 3] * (1 - 1e-12)) if site_p.sum() > 0 else (
+        np.zeros(n, dtype=int)
+    )
+    city_idx = np.searchsorted(city_cum, u[:, 3] * (1 - 1e-12))
+    target_kind = np.where(to_site, TARGET_SITE, TARGET_CITY)
+    target = np.where(to_site, site_idx, city_idx)
+    s_idx = np.minimum(site_idx, len(site_xy) - 1)
+    tx = np.where(to_site, site_xy[s_idx, 0], city_xy[city_idx, 0])
+    ty = np.where(to_site, site_xy[s_idx, 1], city_xy[city_idx, 1])
+
+    types = [threat.types[name] for name in TYPE_NAMES]
+    speed = np.array([t.speed_kmh for t in types])[kind] / 3600.0
+    alt_lo = np.array([t.altitude_min_m for t in types])[kind]
+    alt_hi = np.array([t.altitude_max_m for t in types])[kind]
+    altitude = alt_lo + u[:, 4] * (alt_hi - alt_lo)
+    cost = np.array([t.unit_cost_eur for t in types])[kind]
+
+    # Launch times: waves spread over the launch window.
+    arr = threat.arrival
+    wave = np.minimum((u[:, 5] * arr.waves).astype(int), arr.waves - 1)
+    centres_h = (np.arange(arr.waves) + 0.5) * arr.launch_window_h / arr.waves
+    t_launch = (centres_h[wave] + rng.normal(0.0, arr.wave_spread_h, n)).clip(
+        0.0, arr.launch_window_h
+    ) * 3600.0
+
+    # Route: launch point, dog-leg waypoints, target.
+    start = area_xy[area]
+    end = np.stack([tx, ty], axis=1)
+    pts = np.empty((n, k_wp + 2, 2))
+    pts[:, 0] = start
+    pts[:, -1] = end
+    if k_wp:
+        vec = end - start
+        length = np.maximum(np.hypot(vec[:, 0], vec[:, 1]), 1e-9)
+        normal = np.stack([-vec[:, 1], vec[:, 0]], axis=1) / length[:, None]
+        offsets = rng_route.normal(0.0, threat.routing.dogleg_km, (n, k_wp))
+        avoid = threat.routing.avoid_defended_zones and len(avoid_centers)
+        if avoid:
+            radii = avoid_radii + threat.routing.avoid_margin_km
+            gx = end[:, 0:1] - avoid_centers[None, :, 0]
+            gy = end[:, 1:2] - avoid_centers[None, :, 1]
+            guard = gx * gx + gy * gy > (radii * radii)[None, :]
+        for j in range(k_wp):
+            f = (j + 1) / (k_wp + 1)
+            wp = start + f * vec + offsets[:, j, None] * normal
+            if avoid:
+                wp = _push_out(wp, guard, avoid_centers, radii)
+            pts[:, j + 1] = wp
+    seg = np.hypot(*np.moveaxis(np.diff(pts, axis=1), -1, 0))  # (N, K+1)
+    times = np.concatenate([t_launch[:, None], t_launch[:, None] + np.cumsum(seg, 1) / speed[:, None]], 1)
+    border_km = area_border[area]
+    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(seg, 1)], 1)
+    total = cum[:, -1]
+    b = np.minimum(border_km, total)
+    k = np.clip((cum <= b[:, None]).sum(1) - 1, 0, cum.shape[1] - 2)
+    rows = np.arange(n)
+    c0, c1 = cum[rows, k], cum[rows, k + 1]
+    f = (b - c0) / np.maximum(c1 - c0, 1e-12)
+    frac_t = times[rows, k] + f * (times[rows, k + 1] - times[rows, k])
+    return Raid(
+        kind=kind, area=area, target_kind=target_kind, target=target, pts=pts, times=times,
+        speed_kms=speed, altitude_m=altitude, t_border=frac_t, cost_eur=cost,
+    )
+
+
+def _push_out(wp: np.ndarray, guard: np.ndarray, centers: np.ndarray, radii: np.ndarray
+              ) -> np.ndarray:
+    """Move waypoints lying inside a defended circle to its edge. ``guard`` (N, Z) marks the
+    circles a drone may push out of (not the one holding its own target)."""
+    dx = wp[:, 0:1] - centers[None, :, 0]
+    dy = wp[:, 1:2] - centers[None, :, 1]
+    d2 = dx * dx + dy * dy
+    inside = (d2 < (radii * radii)[None, :]) & guard
+    rows = np.nonzero(inside.any(1))[0]
+    if not len(rows):
+        return wp
+    # Push out of the most deeply entered circle only (one pass keeps it cheap and readable).
+    dist = np.sqrt(d2[rows])
+    score = np.where(inside[rows], radii[None, :] - dist, -np.inf)
+    jj = score.argmax(1)
+    r = np.arange(len(rows))
+    nn = np.maximum(dist[r, jj], 1e-6)
+    wp = wp.copy()
+    wp[rows, 0] = centers[jj, 0] + dx[rows, jj] / nn * radii[jj]
+    wp[rows, 1] = centers[jj, 1] + dy[rows, jj] / nn * radii[jj]
+    return wp
+
+
+# --------------------------------------------------------------------------------------------
+# The launch sampler (the model fitted by sim.calibration.threat_fit)
+# --------------------------------------------------------------------------------------------
+
+
+DAYS_PER_YEAR = 365.25
+
+
+MONTH_KEYS = ("p_attack_night", "mean", "dispersion", "p_salvo", "salvo_mean", "salvo_dispersion")
+
+
+def _as_datetime_index(dates) -> pd.DatetimeIndex:
+    """Dates (DatetimeIndex, datetime64 array, list of date/str, scalar) as a DatetimeIndex."""
+    if isinstance(dates, pd.DatetimeIndex):
+        return dates
+    if isinstance(dates, pd.Series):
+        return pd.DatetimeIndex(pd.to_datetime(dates))
+    arr = np.asarray(dates)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.dtype.kind != "M":
+        arr = arr.astype(object)
+    return pd.DatetimeIndex(pd.to_datetime(arr))
+
+
+def _years_between(dates: pd.DatetimeIndex | pd.Series, reference: pd.Timestamp) -> np.ndarray:
+    return np.asarray((pd.DatetimeIndex(dates) - reference).days, dtype=float) / DAYS_PER_YEAR
+
+
+def level_multiplier(profile: Mapping[str, Any], dates) -> np.ndarray:
+    """Per-night level multiplier ``exp(trend_per_year * years since reference_date)``.
+
+    Monthly means and salvo means in the profile are levels at ``reference_date``; pass this as
+    ``intensity_multiplier`` to :func:`sample_nightly_launches` to follow the fitted trend.
+    """
+    ref = pd.Timestamp(profile["reference_date"])
+    idx = _as_datetime_index(dates)
+    return np.exp(float(profile["trend_per_year"]) * _years_between(idx, ref))
+
+
+def _month_table(profile: Mapping[str, Any], where: str = "threat profile") -> np.ndarray:
+    """12 x 6 array of the month parameters in MONTH_KEYS order; validates them."""
+    months = profile.get("months") if isinstance(profile, Mapping) else None
+    if not isinstance(months, Mapping):
+        raise DataFileError(f"{where}: missing 'months' object")
+    table = np.empty((12, len(MONTH_KEYS)))
+    for j in range(12):
+        entry = months.get(str(j + 1), months.get(j + 1))
+        if not isinstance(entry, Mapping):
+            raise DataFileError(f"{where}: months.{j + 1} is missing")
+        for i, key in enumerate(MONTH_KEYS):
+            try:
+                v = float(entry[key])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise DataFileError(f"{where}: months.{j + 1}.{key} missing or not a number") \
+                    from exc
+            if not math.isfinite(v) or v < 0:
+                raise DataFileError(f"{where}: months.{j + 1}.{key} = {v} must be finite and >= 0")
+            if key.startswith("p_") and v > 1:
+                raise DataFileError(f"{where}: months.{j + 1}.{key} = {v} must be <= 1")
+            if key.endswith("dispersion") and v == 0:
+                raise DataFileError(f"{where}: months.{j + 1}.{key} must be > 0")
+            table[j, i] = v
+    return table
+
+
+def sample_nightly_launches(
+    profile: Mapping[str, Any],
+    dates: Sequence | np.ndarray | pd.DatetimeIndex,
+    rng: np.random.Generator,
+    intensity_multiplier: float | np.ndarray = 1.0,
+    max_per_night: int | None = None,
+) -> np.ndarray:
+    """Draw the number of Shahed-type drones launched on each night.
+
+    Implements the model of :func:`fit_threat_profile`: per night, attack ~
+    Bernoulli(p_attack_night), salvo ~ Bernoulli(p_salvo), X ~ NB(mean, dispersion) or
+    NB(salvo_mean, salvo_dispersion), count = max(1, X) on attack nights, else 0.
+
+    Args:
+        profile: threat profile dict (``months`` keyed "1".."12" or 1..12).
+        dates: night dates (evening dates); anything :func:`pandas.to_datetime` accepts.
+        rng: the generator; the only source of randomness. Three draws per night, in a fixed
+            order, so a given seed and date list always give the same counts.
+        intensity_multiplier: scalar or one value per night, multiplying ``mean`` and
+            ``salvo_mean`` (not the probabilities). The profile's levels are levels at its
+            ``reference_date``; pass :func:`level_multiplier` (times any scenario factor) to
+            follow the fitted trend. A multiplier of 0 gives no launches.
+        max_per_night: optional cap on each night's count (e.g. launcher capacity).
+
+    Returns:
+        int64 array, one count per date.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator")
+    table = _month_table(profile)
+    idx = _as_datetime_index(dates)
+    n = len(idx)
+    mult = np.broadcast_to(np.asarray(intensity_multiplier, dtype=float), (n,))
+    if np.any(~np.isfinite(mult)) or np.any(mult < 0):
+        raise ValueError("intensity_multiplier must be finite and >= 0")
+    if max_per_night is not None and max_per_night < 0:
+        raise ValueError("max_per_night must be >= 0")
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    par = table[idx.month.to_numpy() - 1]
+    p_attack, mean, disp, p_salvo, s_mean, s_disp = (par[:, i] for i in range(6))
+    u_attack = rng.random(n)
+    u_salvo = rng.random(n)
+    salvo = u_salvo < p_salvo
+    mu = np.where(salvo, s_mean, mean) * mult
+    k = np.where(salvo, s_disp, disp)
+    x = rng.negative_binomial(k, k / (k + mu))
+    counts = np.where((u_attack < p_attack) & (mu > 0), np.maximum(x, 1), 0).astype(np.int64)
+    if max_per_night is not None:
+        counts = np.minimum(counts, int(max_per_night))
+    return counts

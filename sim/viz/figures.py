@@ -1,0 +1,761 @@
+"""Figures for policy analysts: maps, the budget curve, winter timelines, comparisons.
+
+Every function takes results (a runs table, a nights table, a comparison or sensitivity table)
+or a model, draws with matplotlib and returns ``(fig, ax)`` (``ax`` is an array when a figure
+has several panels). Pass ``ax=`` to draw into an existing axes where a function has one panel.
+
+Figures are made for print: the Okabe-Ito colour-blind-safe palette, 9-11 pt text at the
+default sizes, units on every axis, and :func:`save_figure` writes PNG (200 dpi) and SVG.
+
+Functions:
+    plot_map(model): Ukraine with energy sites (size: capacity, colour: state), interceptor
+        bases and their envelopes, launch areas, and tonight's attacker and interceptor tracks.
+    animate_night(model, path): the last night as an animation (GIF, or MP4 with ffmpeg).
+    plot_coverage_vs_budget(runs): the headline chart, coverage against budget with 95% CIs.
+    plot_outcome_vs_factor(runs, factor, outcomes): any outcome against any numeric lever.
+    plot_cost_effectiveness(runs): cost-exchange ratio and cost per kill against budget.
+    plot_winter_timeline(nights): launches, available capacity against demand, and demand
+        served per night, with replicate bands.
+    plot_comparison(table): paired differences B - A with their confidence intervals.
+    plot_sensitivity(table): Sobol', Morris or RBD-FAST indices as bars.
+    plot_tornado(runs, factors, outcome): swing of an outcome across each factor's range.
+    plot_hits_by_site(hits): the most-hit energy sites.
+    plot_validation(monthly): simulated against recorded monthly launches and neutralisation.
+
+No model logic lives here: the functions only read results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from sim.viz.map import SITE_MARKERS, animate_night, plot_map, site_states, ukraine_outline_km  # noqa: F401
+from sim.viz.style import (
+    CYCLE,
+    LEVEL,
+    OKABE_ITO,
+    _eur_m_axis,
+    _finish_axes,
+    _format_axis,
+    _frac_label,
+    _kind,
+    _new,
+    _scale,
+    _styled,
+    factor_label,
+    outcome_label,
+    summarize_by,
+)
+
+
+def _numeric_levels(runs: pd.DataFrame, factor: str) -> bool:
+    return factor in runs and pd.api.types.is_numeric_dtype(runs[factor])
+
+
+def _band(ax, x, stats: pd.DataFrame, colour, label, scale=1.0, marker="o"):
+    ax.fill_between(x, stats["ci_low"] * scale, stats["ci_high"] * scale, color=colour,
+                    alpha=0.2, linewidth=0)
+    ax.plot(x, stats["mean"] * scale, color=colour, marker=marker, markersize=4, label=label)
+
+
+@_styled
+def plot_outcome_vs_factor(runs: pd.DataFrame, factor: str, outcomes: str | Sequence[str],
+                           *, ax=None, level: float = LEVEL, by: str | None = None,
+                           show_replicates: bool = True, title: str | None = None,
+                           figsize=(6.5, 4.0)):
+    """Outcome(s) against a numeric sweep factor: replicate mean with a ``level`` CI band.
+
+    Args:
+        runs: a runs table (one row per run; ``runs.parquet`` of a sweep).
+        factor: the factor column (e.g. ``defense.budget_eur``).
+        outcomes: one outcome or several of the same unit.
+        by: draw one line per value of this column (e.g. a basing-policy lever).
+        show_replicates: also draw each replicate as a faint dot.
+    """
+    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+    fig, ax = _new(ax, figsize)
+    groups = [(None, runs)] if by is None else list(runs.groupby(by, sort=True))
+    k = 0
+    for gval, g in groups:
+        for o in outcomes:
+            if o not in g:
+                raise KeyError(f"outcome {o!r} is not in the runs table")
+            s = summarize_by(g, factor, o, level)
+            if s.empty:
+                continue
+            colour = CYCLE[k % len(CYCLE)]
+            k += 1
+            scale = _scale(o)
+            label = outcome_label(o) if len(outcomes) > 1 else None
+            if gval is not None:
+                label = f"{gval}" if label is None else f"{label}, {gval}"
+            if show_replicates:
+                v = g[[factor, o]].dropna()
+                ax.scatter(v[factor], v[o] * scale, s=5, color=colour, alpha=0.25, linewidth=0)
+            _band(ax, s[factor].to_numpy(float), s, colour, label, scale)
+    if factor == "defense.budget_eur":
+        _eur_m_axis(ax.xaxis)
+    ax.set_xlabel(factor_label(factor))
+    ax.set_ylabel(_frac_label(outcomes[0]) if len(outcomes) == 1 else _shared_ylabel(outcomes))
+    _format_axis(ax.yaxis, outcomes[0])
+    if _kind(outcomes[0]) == "frac":
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(max(lo, 0.0) if lo > -0.05 else lo, min(max(hi, 0.1), 1.0) if hi < 1.05 else hi)
+    _finish_axes(ax)
+    n = int(runs.groupby(factor).size().min()) if len(runs) else 0
+    _stats_legend(ax, n, level, show_replicates, loc="best")
+    if title:
+        ax.set_title(title, loc="left")
+    return fig, ax
+
+
+def _stats_legend(ax, n: int, level: float, show_replicates: bool, loc="best", **kw) -> None:
+    """Legend of the series plus what the line, the band and the dots are."""
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], color="#555555", marker="o", markersize=4, lw=1.5),
+                Patch(facecolor="#555555", alpha=0.25, linewidth=0)]
+    labels += [f"mean of {n} replicates", f"{int(round(level * 100))}% confidence interval"]
+    if show_replicates:
+        handles.append(Line2D([], [], ls="", marker="o", markersize=3, color="#555555",
+                              alpha=0.4))
+        labels.append("one replicate")
+    ax.legend(handles, labels, loc=loc, **kw)
+
+
+def _shared_ylabel(outcomes: Sequence[str]) -> str:
+    kinds = {_kind(o) for o in outcomes}
+    if kinds == {"frac"}:
+        return "Share (%)"
+    return "Value"
+
+
+@_styled
+def plot_coverage_vs_budget(runs: pd.DataFrame, *, ax=None, level: float = LEVEL,
+                            outcomes: Sequence[str] = ("kinetic_coverage",
+                                                       "geometric_coverage_capacity_fraction"),
+                            factor: str = "defense.budget_eur", mark_eur: float | None = 2e8,
+                            mark_label: str = "NL package, EUR 200M", title: str | None = None,
+                            figsize=(7.0, 5.2)):
+    """The headline chart: how much protection each funding level buys.
+
+    Per budget level, the replicate mean (line) and its ``level`` confidence band of the share
+    of drones aimed at energy sites that were stopped (all layers; the programme's marginal
+    effect is the rise above EUR 0) and of the energy capacity inside an interceptor envelope.
+    Each replicate is a faint dot. A vertical line marks ``mark_eur``.
+    """
+    outcomes = [o for o in outcomes if o in runs.columns]
+    if not outcomes:
+        raise KeyError("the runs table has none of the coverage outcomes")
+    fig, ax = plot_outcome_vs_factor(runs, factor, outcomes, ax=ax, level=level,
+                                     figsize=figsize)
+    ax.set_ylim(0, 1.0)
+    ax.set_ylabel("Share (%)")
+    if mark_eur is not None:
+        xs = runs[factor].to_numpy(float)
+        if xs.min() <= mark_eur <= xs.max():
+            ax.axvline(mark_eur, color="#555555", lw=0.9, ls=(0, (4, 3)), zorder=0)
+            ax.annotate(mark_label, (mark_eur, 0.02), xytext=(4, 0), textcoords="offset points",
+                        fontsize=8, color="#333333", rotation=90, va="bottom")
+    n = int(runs.groupby(factor).size().min()) if len(runs) else 0
+    ax.get_legend().remove()
+    _stats_legend(ax, n, level, True, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncols=2)
+    ax.set_title(title or "What the interceptor budget buys over a winter", loc="left")
+    return fig, ax
+
+
+@_styled
+def plot_cost_effectiveness(runs: pd.DataFrame, *, factor: str = "defense.budget_eur",
+                            level: float = LEVEL, figsize=(10.0, 4.0)):
+    """Cost-exchange ratio and programme cost per kill against the budget (two panels).
+
+    The cost-exchange ratio is the attacker's cost of the drones the programme destroyed per
+    EUR the programme spent (above 1: the attacker loses more than the defender pays). Budget
+    levels without a programme (EUR 0) have neither and are left out.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=figsize)
+    for ax, o, colour in ((axes[0], "cost_exchange_ratio", CYCLE[0]),
+                          (axes[1], "cost_per_kill_eur", CYCLE[1])):
+        if o not in runs:
+            ax.set_visible(False)
+            continue
+        s = summarize_by(runs, factor, o, level)
+        if s.empty:
+            ax.text(0.5, 0.5, "no programme kills at any level", ha="center",
+                    transform=ax.transAxes)
+        else:
+            scale = _scale(o)
+            v = runs[[factor, o]].replace([np.inf, -np.inf], np.nan).dropna()
+            ax.scatter(v[factor], v[o] * scale, s=5, color=colour, alpha=0.25, linewidth=0)
+            _band(ax, s[factor].to_numpy(float), s, colour, None, scale)
+        if factor == "defense.budget_eur":
+            _eur_m_axis(ax.xaxis)
+        ax.set_xlabel(factor_label(factor))
+        ax.set_ylabel({"cost_exchange_ratio": "Attacker EUR destroyed per EUR spent",
+                       "cost_per_kill_eur": "EUR thousand per kill"}[o])
+        ax.set_ylim(bottom=0)
+        _finish_axes(ax)
+    if "cost_exchange_ratio" in runs:
+        axes[0].axhline(1.0, color="#555555", lw=0.9, ls=(0, (4, 3)))
+        axes[0].annotate("break-even", (0.99, 1.0), xycoords=("axes fraction", "data"),
+                         xytext=(0, 3), textcoords="offset points", ha="right", fontsize=8)
+        axes[0].set_title("Cost-exchange ratio", loc="left")
+    if "cost_per_kill_eur" in runs:
+        axes[1].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        axes[1].set_title("Programme cost per interceptor kill", loc="left")
+    n = int(runs.groupby(factor).size().min()) if len(runs) else 0
+    if axes[1].get_visible() and axes[1].lines:
+        _stats_legend(axes[1], n, level, True, loc="best")
+    if factor == "defense.budget_eur":
+        for ax in axes:
+            ax.set_xlim(left=0)
+    return fig, axes
+
+
+FUNDING_PANELS = ("demand_served_fraction", "energy_not_served_mwh", "hits_on_sites",
+                  "interceptor_kills")
+
+
+@_styled
+def plot_outcomes_grid(runs: pd.DataFrame, factor: str,
+                       outcomes: Sequence[str] = FUNDING_PANELS, *, level: float = LEVEL,
+                       ncols: int = 2, title: str | None = None, figsize=None):
+    """Small multiples: several outcomes (each in its own unit) against one numeric factor,
+    replicate mean with a ``level`` confidence band and the replicates as dots."""
+    outcomes = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
+    if not outcomes:
+        raise KeyError("none of the outcomes is in the runs table")
+    nrows = math.ceil(len(outcomes) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=figsize or (4.6 * ncols, 3.3 * nrows))
+    for k, ax in enumerate(axes.flat):
+        if k >= len(outcomes):
+            ax.set_visible(False)
+            continue
+        o = outcomes[k]
+        s = summarize_by(runs, factor, o, level)
+        scale = _scale(o)
+        v = runs[[factor, o]].replace([np.inf, -np.inf], np.nan).dropna()
+        ax.scatter(v[factor], v[o] * scale, s=5, color=CYCLE[k % 4], alpha=0.25, linewidth=0)
+        _band(ax, s[factor].to_numpy(float), s, CYCLE[k % 4], None, scale)
+        if factor == "defense.budget_eur":
+            _eur_m_axis(ax.xaxis)
+        ax.set_xlabel(factor_label(factor))
+        ax.set_title(_frac_label(o), loc="left", fontsize=10)
+        _format_axis(ax.yaxis, o)
+        _finish_axes(ax)
+    n = int(runs.groupby(factor).size().min()) if len(runs) else 0
+    fig.suptitle(title or f"Outcomes against {factor_label(factor).split(' (')[0].lower()} "
+                 f"(mean of {n} replicates, {int(round(100 * level))}% confidence band)",
+                 x=0.01, ha="left", fontsize=11)
+    return fig, axes
+
+
+@_styled
+def plot_outcomes_by_group(runs: pd.DataFrame, by: str,
+                           outcomes: Sequence[str] = ("kinetic_coverage", "demand_served_fraction",
+                                                      "hits_on_sites", "cost_exchange_ratio"),
+                           *, level: float = LEVEL, title: str | None = None, figsize=None):
+    """Small multiples of bars: each outcome's replicate mean per value of ``by`` (e.g. a
+    basing policy), with its ``level`` confidence interval."""
+    outcomes = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
+    if not outcomes:
+        raise KeyError("none of the outcomes is in the runs table")
+    ncols = min(2, len(outcomes))
+    nrows = math.ceil(len(outcomes) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=figsize or (4.6 * ncols, 3.0 * nrows))
+    for k, ax in enumerate(axes.flat):
+        if k >= len(outcomes):
+            ax.set_visible(False)
+            continue
+        o = outcomes[k]
+        s = summarize_by(runs, by, o, level)
+        scale = _scale(o)
+        x = np.arange(len(s))
+        ax.bar(x, s["mean"] * scale, color=CYCLE[: len(s)], width=0.6,
+               yerr=[(s["mean"] - s["ci_low"]) * scale, (s["ci_high"] - s["mean"]) * scale],
+               error_kw={"elinewidth": 1, "capsize": 3})
+        ax.set_xticks(x, [str(v) for v in s[by]])
+        ax.set_title(_frac_label(o), loc="left", fontsize=10)
+        _format_axis(ax.yaxis, o)
+        _finish_axes(ax)
+    fig.suptitle(title or f"Outcomes by {factor_label(by).lower()} (replicate mean, "
+                 f"{int(round(100 * level))}% confidence interval)", x=0.01, ha="left",
+                 fontsize=11)
+    return fig, axes
+
+
+# --------------------------------------------------------------------------- timelines
+def _dates(nights: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(nights["date"])
+
+
+def _timeline_stats(nights: pd.DataFrame, col: str, lo_q: float, hi_q: float) -> pd.DataFrame:
+    g = nights.groupby("date")[col]
+    out = pd.DataFrame({"mean": g.mean(), "lo": g.quantile(lo_q), "hi": g.quantile(hi_q),
+                        "n": g.size()})
+    out.index = pd.to_datetime(out.index)
+    return out.sort_index()
+
+
+@_styled
+def plot_winter_timeline(nights: pd.DataFrame, *, by: str | None = None,
+                         labels: dict | None = None, band: tuple[float, float] = (0.1, 0.9),
+                         title: str | None = None, figsize=(8.0, 7.0)):
+    """The winter night by night: launches, available capacity against demand, demand served.
+
+    Three panels sharing the date axis. Lines are the mean over replicates; bands span the
+    ``band`` quantiles of the replicates (10th-90th percentile by default: the spread of
+    winters, not a confidence interval). With ``by`` (e.g. a budget column or ``scenario``),
+    one line per value.
+
+    Args:
+        nights: one row per night and replicate (``nights.parquet``), with ``date``,
+            ``launched`` and, when the energy model is on, ``available_generation_mw``,
+            ``demand_mw`` and ``demand_served_fraction``.
+        by: column splitting the rows into series.
+        labels: series value -> legend label.
+    """
+    has_energy = ("available_generation_mw" in nights
+                  and nights["available_generation_mw"].notna().any())
+    nrows = 3 if has_energy else 1
+    ratios = [1, 1.6, 1.3][:nrows]
+    fig, axes = plt.subplots(nrows, 1, figsize=figsize if has_energy else (figsize[0], 3.0),
+                             sharex=True, height_ratios=ratios, squeeze=False)
+    axes = axes[:, 0]
+    groups = [(None, nights)] if by is None else list(nights.groupby(by, sort=True))
+    labels = labels or {}
+    multi = len(groups) > 1
+    launch_stats = [_timeline_stats(g, "launched", *band)["mean"] for _v, g in groups]
+    same_launches = all(ls.equals(launch_stats[0]) for ls in launch_stats)
+    if same_launches:  # common random numbers: one set of raids for every series
+        s = launch_stats[0]
+        axes[0].bar(s.index, s.to_numpy(), width=1.0, color=OKABE_ITO["grey"], linewidth=0)
+    if has_energy:
+        d = _timeline_stats(groups[0][1], "demand_mw", *band) / 1e3
+        axes[1].plot(d.index, d["mean"], color="black", lw=1.2, ls=(0, (4, 2)),
+                     label="Evening-peak demand")
+    alpha = 0.2 if not multi else 0.12
+    styles = ["-", (0, (5, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2))]  # tell overlapping series apart
+    for k, (gval, g) in enumerate(groups):
+        colour = CYCLE[k % len(CYCLE)]
+        ls = styles[k % len(styles)]
+        lab = labels.get(gval, _series_label(by, gval)) if gval is not None else None
+        reps = g["replicate"].nunique() if "replicate" in g else 1
+        if not same_launches:
+            axes[0].plot(launch_stats[k].index, launch_stats[k].to_numpy(), color=colour, lw=1.0,
+                         label=lab)
+        if not has_energy:
+            continue
+        a = _timeline_stats(g, "available_generation_mw", *band) / 1e3
+        f = _timeline_stats(g, "demand_served_fraction", *band)
+        if reps > 1:
+            axes[1].fill_between(a.index, a["lo"], a["hi"], color=colour, alpha=alpha, lw=0)
+            axes[2].fill_between(f.index, f["lo"], f["hi"], color=colour, alpha=alpha, lw=0)
+        axes[1].plot(a.index, a["mean"], color=colour, lw=1.6, ls=ls,
+                     label=lab or "Available capacity")
+        axes[2].plot(f.index, f["mean"], color=colour, lw=1.6, ls=ls, label=lab)
+    axes[0].set_ylabel("Drones launched\nper night")
+    axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if has_energy:
+        axes[1].set_ylabel("Capacity and demand\n(GW)")
+        axes[2].set_ylabel("Evening-peak demand\nserved (%)")
+        axes[2].yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        axes[2].set_ylim(min(0.5, float(np.nanmin(nights["demand_served_fraction"])) - 0.05)
+                         if nights["demand_served_fraction"].notna().any() else 0, 1.02)
+        axes[1].legend(loc="best", ncols=2 if multi else 1)
+    elif multi and not same_launches:
+        axes[0].legend(loc="upper left")
+    for ax in axes:
+        _finish_axes(ax)
+    loc = mpl.dates.AutoDateLocator(minticks=4, maxticks=8)
+    axes[-1].xaxis.set_major_locator(loc)
+    axes[-1].xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
+    reps = nights["replicate"].nunique() if "replicate" in nights else 1
+    if has_energy and reps > 1:
+        axes[2].legend(handles=[Line2D([], [], color="#555555", lw=1.4),
+                                Patch(facecolor="#555555", alpha=0.25, linewidth=0)],
+                       labels=[f"mean of {reps} replicates",
+                               f"{int(band[0] * 100)}th-{int(band[1] * 100)}th percentile "
+                               "of replicates"], loc="lower left")
+    axes[0].set_title(title or "The winter night by night", loc="left")
+    return fig, axes
+
+
+def _series_label(by: str | None, value) -> str:
+    if by == "defense.budget_eur" or (by or "").endswith("budget_eur"):
+        return f"EUR {float(value) / 1e6:,.0f}M"
+    if isinstance(value, float):
+        return f"{factor_label(by)} = {value:g}" if by else f"{value:g}"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- comparisons
+COMPARE_DEFAULT = (
+    "kinetic_coverage", "interception_rate", "demand_served_fraction", "energy_not_served_mwh",
+    "nights_deficit_gt_10pct", "hits_on_sites", "leaked", "interceptor_kills",
+    "interceptors_launched", "geometric_coverage_capacity_fraction", "cost_exchange_ratio",
+    "cost_per_kill_eur",
+)
+
+
+def _fmt_value(name: str, v: float, unit: bool = True) -> str:
+    """A signed value in the outcome's plotted unit (percentage points for shares)."""
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    kind = _kind(name)
+    num, u = {
+        "frac": (f"{100 * v:+.1f}", " pp"),
+        "eur_k": (f"{v / 1e3:+,.1f}", " EUR k"),
+        "eur_m": (f"{v / 1e6:+,.1f}", " EUR M"),
+        "gwh": (f"{v / 1e3:+,.0f}", " GWh"),
+        "gw": (f"{v / 1e3:+,.1f}", " GW"),
+        "ratio": (f"{v:+.2f}", ""),
+    }.get(kind, (f"{v:+,.0f}", ""))
+    return num + (u if unit else "")
+
+
+def _fmt_diff(name: str, d: float, lo: float, hi: float) -> str:
+    return (f"{_fmt_value(name, d)}  [{_fmt_value(name, lo, False)}, "
+            f"{_fmt_value(name, hi, False)}]")
+
+
+@_styled
+def plot_comparison(table: pd.DataFrame, *, outcomes: Sequence[str] | None = None,
+                    labels: tuple[str, str] = ("A", "B"), ax=None, level: float | None = None,
+                    title: str | None = None, figsize=None):
+    """Paired comparison B - A: each outcome's mean difference with its confidence interval.
+
+    The x axis is the difference relative to A's mean (%), so outcomes of different units
+    share one axis; the right-hand column gives the absolute difference in the outcome's unit
+    (percentage points for shares). Filled markers: the interval excludes zero.
+
+    Args:
+        table: the comparison table of :func:`sim.sweep.api.compare` (columns ``outcome``,
+            ``mean_a``, ``mean_b``, ``diff``, ``ci_low``, ``ci_high``, ``significant``), or the
+            ``results`` of its JSON report as a DataFrame.
+        outcomes: outcomes to show (default: the headline outcomes present).
+        labels: names of A and B for the title.
+    """
+    t = table.copy()
+    if "point" in t.columns:  # by-point comparisons: label rows with their point
+        t["outcome_label"] = (t["outcome"].map(outcome_label) + " (point "
+                              + t["point"].astype(str) + ")")
+    else:
+        t["outcome_label"] = t["outcome"].map(outcome_label)
+    if outcomes is None:
+        outcomes = [o for o in COMPARE_DEFAULT if o in set(t["outcome"])]
+        if not outcomes:
+            outcomes = list(dict.fromkeys(t["outcome"]))[:12]
+    t = t[t["outcome"].isin(outcomes)]
+    t = t.assign(_order=t["outcome"].map({o: i for i, o in enumerate(outcomes)}))
+    t = t.sort_values(["_order"] + (["point"] if "point" in t else [])).reset_index(drop=True)
+    t = t[np.isfinite(t["diff"].astype(float))]
+    if t.empty:
+        raise ValueError("no comparable outcomes in the table")
+    denom = t["mean_a"].abs().replace(0, np.nan)
+    rel = 100 * t["diff"] / denom
+    rlo = 100 * t["ci_low"] / denom
+    rhi = 100 * t["ci_high"] / denom
+    n = len(t)
+    if ax is None:
+        fig, (ax, tax) = plt.subplots(1, 2, figsize=figsize or (10.5, 0.42 * n + 1.7),
+                                      width_ratios=[2.2, 1.15], sharey=True)
+    else:
+        fig, tax = ax.figure, None
+    y = np.arange(n)[::-1]
+    sig = t["significant"].astype(bool).to_numpy()
+    c = OKABE_ITO["blue"]
+    for i in range(n):
+        if not np.isfinite(rel.iat[i]):
+            ax.text(0, y[i], f"{labels[0]} = 0", ha="center", va="center", fontsize=8,
+                    color="#555555")
+            continue
+        ax.plot([rlo.iat[i], rhi.iat[i]], [y[i], y[i]], color=c, lw=2.0, solid_capstyle="butt")
+        ax.plot(rel.iat[i], y[i], "o", color=c, markersize=6,
+                markerfacecolor=c if sig[i] else "white", markeredgewidth=1.5)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, t["outcome_label"])
+    ax.set_xlabel(f"{labels[1]} − {labels[0]}, relative to {labels[0]} (%)")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+g}%" if v else "0"))
+    lim = np.nanmax(np.abs(np.r_[rlo.to_numpy(float), rhi.to_numpy(float)])) if n else 1.0
+    lim = 1.0 if not np.isfinite(lim) or lim == 0 else lim * 1.15
+    ax.set_xlim(-lim, lim)
+    if lim > 60:  # a few large relative changes would flatten the rest: linear to +-10%, log beyond
+        ax.set_xscale("symlog", linthresh=10, linscale=0.6)
+        ax.set_xlim(-lim * 1.5, lim * 1.5)
+        ax.set_xlabel(ax.get_xlabel() + "; log scale beyond ±10%")
+    ax.set_ylim(-0.7, n - 0.3)
+    _finish_axes(ax, grid="x")
+    if tax is not None:
+        tax.set_axis_off()
+        for i in range(n):
+            o = t["outcome"].iat[i]
+            tax.text(0.0, y[i], _fmt_diff(o, t["diff"].iat[i], t["ci_low"].iat[i],
+                                          t["ci_high"].iat[i]), va="center", fontsize=8)
+        tax.text(0.0, n - 0.45, "Difference [CI]", fontsize=8, fontweight="bold",
+                 va="bottom")
+        tax.set_xlim(0, 1)
+    lvl = level or table.attrs.get("level", LEVEL)
+    reps = int(t["n"].max()) if "n" in t else None
+    sub = (f"{reps} paired replicates (common random numbers); " if reps else "") + (
+        f"bars: {int(round(100 * lvl))}% confidence\ninterval of the mean difference; "
+        "filled dot: the interval excludes 0")
+    fig.suptitle(title or f"{labels[1]} against {labels[0]}", x=0.01, ha="left", fontsize=11)
+    ax.set_title(sub, loc="left", fontsize=8, color="#444444")
+    if ax.get_xscale() == "linear":
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=6, symmetric=True))
+    else:
+        ax.xaxis.set_major_locator(mpl.ticker.SymmetricalLogLocator(linthresh=10, base=10))
+        ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+,g}%" if v else "0"))
+    return fig, ax
+
+
+def comparison_from_json(path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """Read a comparison JSON report (``sim compare --json``): ``(table, metadata)``."""
+    data = json.loads(Path(path).read_text())
+    meta = {k: v for k, v in data.items() if k != "results"}
+    df = pd.DataFrame(data["results"])
+    for c in ("mean_a", "mean_b", "diff", "sd_diff", "ci_low", "ci_high", "p_value", "rel_diff"):
+        if c in df:
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+    df.attrs.update(meta)
+    return df, meta
+
+
+def scenario_label(path_or_name: str) -> str:
+    """A short name for a scenario file or folder (``nl-200m`` for ``scenarios/nl-200m.yaml``)."""
+    return Path(str(path_or_name)).stem or str(path_or_name)
+
+
+# --------------------------------------------------------------------------- sensitivity
+SENS_DEFAULT = ("kinetic_coverage", "demand_served_fraction", "interception_rate",
+                "hits_on_sites", "energy_not_served_mwh")
+
+
+def _pick_outcome(available: Iterable[str], preferred: Sequence[str]) -> str:
+    available = list(available)
+    for o in preferred:
+        if o in available:
+            return o
+    return available[0]
+
+
+@_styled
+def plot_sensitivity(table: pd.DataFrame, *, outcome: str | None = None,
+                     policy_col: str | None = None, title: str | None = None, figsize=None):
+    """Sensitivity indices of one outcome as horizontal bars, most influential factor on top.
+
+    Reads the table of :func:`sim.sweep.api.sensitivity` (``sensitivity.csv``): Sobol'
+    (``S1`` first-order and ``ST`` total-order, with bootstrap CIs), Morris (``mu_star`` with
+    its CI, in units of the outcome per unit of the factor's normalised range) or RBD-FAST
+    (``S1``). With several policies (levers crossed with the uncertainties), one panel each.
+    """
+    t = table.copy()
+    index_cols = [c for c in ("S1", "ST", "mu_star") if c in t]
+    valid = t[index_cols].notna().any(axis=1) if index_cols else pd.Series(False, t.index)
+    if outcome is None:
+        outcome = _pick_outcome(t.loc[valid, "outcome"].unique() if valid.any()
+                                else t["outcome"].unique(), SENS_DEFAULT)
+    if not (t["outcome"] == outcome).any():
+        raise ValueError(f"no sensitivity indices for outcome {outcome!r}")
+    t = t[(t["outcome"] == outcome) & valid]
+    if t.empty:  # the outcome did not vary over the sampled futures (the analysis noted it)
+        fig, ax = _new(None, figsize or (7.0, 2.0))
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"{outcome_label(outcome)}: the same in every sampled run,\n"
+                "so no factor explains any of its variation", ha="center", va="center")
+        return fig, np.array([ax])
+    if "ST" in t and t["ST"].notna().any():
+        cols, names = ["S1", "ST"], ["First-order S1", "Total-order ST"]
+        xlabel = "Sobol' index (share of output variance)"
+    elif "mu_star" in t and t["mu_star"].notna().any():
+        cols, names = ["mu_star"], ["Morris μ*"]
+        xlabel = f"Morris μ* ({_unit_of(outcome)} per factor range)"
+    else:
+        cols, names = ["S1"], ["First-order S1 (RBD-FAST)"]
+        xlabel = "First-order index (share of output variance)"
+    if policy_col is None:
+        levers = [c for c in t.columns if c not in {"policy", "outcome", "factor", "note", "S1",
+                                                    "S1_conf", "ST", "ST_conf", "mu", "mu_star",
+                                                    "sigma", "mu_star_conf"}]
+        policy_col = levers[0] if levers and t[levers[0]].nunique() > 1 else None
+    groups = [(None, t)] if policy_col is None else list(t.groupby(policy_col, sort=False))
+    order = (t.groupby("factor")[cols[-1]].mean().sort_values().index.tolist())
+    nf = len(order)
+    fig, axes = plt.subplots(1, len(groups), sharey=True, sharex=True, squeeze=False,
+                             figsize=figsize or (4.2 * len(groups) + 2.6, 0.5 * nf + 1.8))
+    axes = axes[0]
+    h = 0.8 / len(cols)
+    colours = [OKABE_ITO["blue"], OKABE_ITO["orange"]]
+    for ax, (gval, g) in zip(axes, groups, strict=True):
+        g = g.set_index("factor").reindex(order)
+        y = np.arange(nf)
+        for j, (c, nm) in enumerate(zip(cols, names, strict=True)):
+            v = g[c].to_numpy(float)
+            err = g[c + "_conf"].to_numpy(float) if c + "_conf" in g else None
+            off = (j - (len(cols) - 1) / 2) * h
+            ax.barh(y - off, v, height=h, color=colours[j], label=nm,
+                    xerr=err, error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"})
+        ax.axvline(0, color="black", lw=0.6)
+        ax.set_xlabel(xlabel)
+        if gval is not None:
+            ax.set_title(f"{factor_label(policy_col)}: {gval}", loc="left", fontsize=10)
+        _finish_axes(ax, grid="x")
+        if cols[0] != "mu_star":
+            ax.set_xlim(left=min(0.0, ax.get_xlim()[0]))
+    axes[0].set_yticks(np.arange(nf), [factor_label(f) for f in order])
+    axes[0].legend(loc="lower right")
+    fig.suptitle(title or f"What matters most for: {outcome_label(outcome).lower()}",
+                 x=0.01, ha="left", fontsize=11)
+    return fig, axes
+
+
+def _unit_of(outcome: str) -> str:
+    return {"frac": "share", "gwh": "GWh", "eur_m": "EUR M", "eur_k": "EUR k",
+            "count": "units", "ratio": "ratio", "gw": "GW"}.get(_kind(outcome), "units")
+
+
+@_styled
+def plot_tornado(runs: pd.DataFrame, factors: Sequence[str], outcome: str, *,
+                 quantile: float = 0.2, ax=None, title: str | None = None, figsize=None):
+    """Tornado chart from a sampled sweep (Latin hypercube, Sobol', Morris).
+
+    For each factor, the mean outcome over the runs in the lowest ``quantile`` of that
+    factor's sampled values and over those in the highest, drawn as a bar around the overall
+    mean; factors are sorted by swing. Other factors vary across both groups, so this is a
+    global (averaged) effect, not a one-at-a-time sensitivity.
+    """
+    factors = [f for f in factors if f in runs and pd.api.types.is_numeric_dtype(runs[f])]
+    if not factors:
+        raise ValueError("no numeric factors to draw")
+    v = runs[outcome].to_numpy(float)
+    ok = np.isfinite(v)
+    base = float(v[ok].mean())
+    rows = []
+    for f in factors:
+        x = runs[f].to_numpy(float)
+        lo_cut, hi_cut = np.nanquantile(x[ok], [quantile, 1 - quantile])
+        lo = float(v[ok & (x <= lo_cut)].mean())
+        hi = float(v[ok & (x >= hi_cut)].mean())
+        rows.append((f, lo, hi, abs(hi - lo)))
+    rows.sort(key=lambda r: r[3])
+    fig, ax = _new(ax, figsize or (8.0, 0.55 * len(rows) + 1.8))
+    scale = _scale(outcome)
+    y = np.arange(len(rows))
+    q = int(round(100 * quantile))
+    for i, (_f, lo, hi, _s) in enumerate(rows):
+        ax.barh(i, (lo - base) * scale, left=base * scale, color=OKABE_ITO["sky_blue"],
+                height=0.6, label=f"lowest {q}% of the factor's range" if i == 0 else None)
+        ax.barh(i, (hi - base) * scale, left=base * scale, color=OKABE_ITO["orange"],
+                height=0.6, label=f"highest {q}% of the factor's range" if i == 0 else None)
+    ax.axvline(base * scale, color="black", lw=0.9)
+    ax.set_yticks(y, [factor_label(r[0]) for r in rows])
+    ax.set_xlabel(_frac_label(outcome) + "\n(bar ends: mean outcome; line: mean of all runs)")
+    _format_axis(ax.xaxis, outcome)
+    _finish_axes(ax, grid="x")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title or f"Swing of the outcome across each factor's range\n"
+                 f"({outcome_label(outcome).lower()})", loc="left")
+    return fig, ax
+
+
+# --------------------------------------------------------------------------- runs
+@_styled
+def plot_hits_by_site(hits: dict | pd.Series, *, top: int = 15, ax=None,
+                      title: str | None = None, figsize=(7.0, 5.0)):
+    """The most-hit energy sites over the winter (mean hits per replicate), by site type.
+
+    Args:
+        hits: site id -> hits (``summary["hits_by_site"]`` of ``sim run``).
+    """
+    from sim.config.data import load_sites
+
+    s = pd.Series(hits, dtype=float).sort_values(ascending=False).head(top)[::-1]
+    sites = load_sites().set_index("id")
+    names = [sites["name"].get(i, i) for i in s.index]
+    types = [sites["type"].get(i, "") for i in s.index]
+    group_of = {t: g for g, (_m, ts) in SITE_MARKERS.items() for t in ts}
+    gcol = {g: CYCLE[k] for k, g in enumerate(SITE_MARKERS)}
+    fig, ax = _new(ax, figsize)
+    colours = [gcol.get(group_of.get(t), OKABE_ITO["grey"]) for t in types]
+    ax.barh(np.arange(len(s)), s.to_numpy(), color=colours)
+    ax.set_yticks(np.arange(len(s)), names, fontsize=8)
+    ax.set_xlabel("Warhead hits over the winter (mean per replicate)")
+    _finish_axes(ax, grid="x")
+    present = [g for g in SITE_MARKERS if any(group_of.get(t) == g for t in types)]
+    ax.legend(handles=[Patch(color=gcol[g], label=g) for g in present], loc="lower right")
+    ax.set_title(title or f"The {len(s)} most-hit energy sites", loc="left")
+    return fig, ax
+
+
+# --------------------------------------------------------------------------- validation
+@_styled
+def plot_validation(months: pd.DataFrame, *, title: str | None = None, figsize=(10.0, 4.4)):
+    """Simulated against recorded monthly launches and neutralisation rates (two panels).
+
+    Args:
+        months: one row per month, as :func:`sim.validation.evaluate_months` returns it (and as
+            stored under ``months`` in ``sim/data/defense_calibration.json``): ``month``
+            (``YYYY-MM``), optional ``period`` (``fit`` / ``out_of_sample``), the record
+            ``obs_launched`` and ``obs_rate``, the simulated ``sim_launched_median`` and
+            ``sim_rate_median`` with ``_p05``/``_p95`` bands, and optionally
+            ``pred_rate_p05``/``pred_rate_p95`` (with parameter uncertainty).
+    """
+    m = months.copy()
+    x = pd.PeriodIndex(m["month"].astype(str), freq="M").to_timestamp() + pd.Timedelta(days=14)
+    fig, axes = plt.subplots(1, 2, figsize=figsize)
+    panels = (("launched", "Shahed-type drones launched per month", 1.0),
+              ("rate", "Neutralised, destroyed or lost to EW (%)", 100.0))
+    for ax, (base, ylabel, k) in zip(axes, panels, strict=True):
+        if base == "rate" and {"pred_rate_p05", "pred_rate_p95"} <= set(m.columns):
+            ax.fill_between(x, k * m["pred_rate_p05"], k * m["pred_rate_p95"], color=CYCLE[0],
+                            alpha=0.12, lw=0, label="simulated 5-95%, with parameter uncertainty")
+        lo, hi = f"sim_{base}_p05", f"sim_{base}_p95"
+        if lo in m and hi in m:
+            ax.fill_between(x, k * m[lo], k * m[hi], color=CYCLE[0], alpha=0.3, lw=0,
+                            label="simulated 5-95% of replicates")
+        med = f"sim_{base}_median" if f"sim_{base}_median" in m else f"sim_{base}_mean"
+        if med in m:
+            ax.plot(x, k * m[med], color=CYCLE[0], marker="o", markersize=4, lw=1.6,
+                    label="simulated median")
+        if f"obs_{base}" in m:
+            ax.plot(x, k * m[f"obs_{base}"], color="black", marker="s", markersize=5, ls="none",
+                    label="Air Force record")
+        periods = set(m["period"]) if "period" in m else set()
+        if {"fit", "out_of_sample"} <= periods:
+            first = x[(m["period"] == "out_of_sample").to_numpy()].min() - pd.Timedelta(days=15)
+            ax.axvspan(first, x.max() + pd.Timedelta(days=16), color="#EEEEEE", zorder=0, lw=0)
+            ax.annotate("fit", (first, 1.0), xycoords=("data", "axes fraction"), xytext=(-4, -4),
+                        textcoords="offset points", ha="right", va="top", fontsize=8)
+            ax.annotate("out of sample", (first, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(4, -4), textcoords="offset points", ha="left", va="top",
+                        fontsize=8)
+        ax.set_ylabel(ylabel)
+        if base == "launched":
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.set_ylim(bottom=0)
+        else:
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
+        loc = mpl.dates.AutoDateLocator(minticks=4, maxticks=7)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
+        _finish_axes(ax)
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(handles)),
+               fontsize=8)
+    fig.suptitle(title or "Simulated against the Ukrainian Air Force record, month by month",
+                 x=0.01, ha="left")
+    return fig, axes

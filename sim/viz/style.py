@@ -1,0 +1,234 @@
+"""Figure style shared by every figure: the Okabe-Ito palette, print sizes, saving as PNG and
+SVG with metadata, axis labels and units, and the replicate statistics a band shows."""
+
+from __future__ import annotations
+
+import functools
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+# --------------------------------------------------------------------------- style
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#999999",
+}
+#: Colour cycle for series (most distinguishable first).
+CYCLE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
+
+RC = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.title_fontsize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "figure.titlesize": 12,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": mpl.cycler(color=CYCLE),
+    "lines.linewidth": 1.8,
+    "legend.frameon": False,
+    "svg.fonttype": "none",
+    "figure.constrained_layout.use": True,
+}
+
+PNG_DPI = 200
+LEVEL = 0.95
+
+
+def _styled(func):
+    """Draw inside :data:`RC` (the figure keeps its look wherever it is displayed)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with mpl.rc_context(RC):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _finish_axes(ax, grid: str | None = "y") -> None:
+    """Styling that must survive outside the rc context (ticks and grid are drawn lazily)."""
+    ax.tick_params(labelsize=RC["xtick.labelsize"])
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if grid:
+        ax.grid(True, axis=grid, color="#cccccc", linewidth=0.6, alpha=0.8)
+        ax.set_axisbelow(True)
+
+
+def _new(ax=None, figsize=(6.5, 4.0)):
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
+
+
+def save_figure(fig, stem: str | Path, formats: Sequence[str] = ("png", "svg"),
+                dpi: int = PNG_DPI) -> list[Path]:
+    """Write ``fig`` as ``stem.png`` and ``stem.svg`` (each written to a temporary file and
+    renamed, so a reader never sees half a figure). Returns the paths written."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    for fmt in formats:
+        path = stem.with_suffix(f".{fmt}")
+        # A temporary name in the same folder (created with the usual permissions), renamed.
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        out.append(path)
+    return out
+
+
+def _metadata(fmt: str) -> dict:
+    # Reproducible files: no creation date in PNG/SVG metadata.
+    if fmt == "svg":
+        return {"Date": None}
+    if fmt == "png":
+        return {"Software": None}
+    return {}
+
+
+# --------------------------------------------------------------------------- labels and units
+#: outcome -> (label with unit, kind); kind picks the axis formatter.
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "kinetic_coverage": ("Drones aimed at energy sites that were stopped", "frac"),
+    "geometric_coverage_capacity_fraction": (
+        "Energy capacity inside an interceptor envelope", "frac"),
+    "geometric_coverage_sites_fraction": ("Energy sites inside an interceptor envelope", "frac"),
+    "coverage_capacity_fraction": ("Energy capacity inside an interceptor envelope", "frac"),
+    "interception_rate": ("Drones neutralised (destroyed or lost to EW)", "frac"),
+    "kill_rate": ("Drones destroyed", "frac"),
+    "leak_rate": ("Drones reaching their target area", "frac"),
+    "demand_served_fraction": ("Winter electricity demand served", "frac"),
+    "peak_demand_served_fraction_mean": ("Evening-peak demand served (mean of nights)", "frac"),
+    "min_night_demand_served_fraction": ("Demand served on the worst night", "frac"),
+    "energy_not_served_mwh": ("Energy not served (GWh)", "gwh"),
+    "nights_deficit_gt_10pct": ("Nights with a deficit above 10% (nights)", "count"),
+    "hits_on_sites": ("Warhead hits on energy sites (hits)", "count"),
+    "launched": ("Drones launched (drones)", "count"),
+    "destroyed": ("Drones destroyed (drones)", "count"),
+    "lost_ew": ("Drones lost to electronic warfare (drones)", "count"),
+    "leaked": ("Drones reaching their target area (drones)", "count"),
+    "interceptors_launched": ("Programme interceptors launched (interceptors)", "count"),
+    "interceptor_kills": ("Programme interceptor kills (drones)", "count"),
+    "interceptors_per_kill": ("Programme interceptors expended per kill", "ratio"),
+    "programme_cost_eur": ("Programme spend (EUR million)", "eur_m"),
+    "budget_eur": ("Programme budget (EUR million)", "eur_m"),
+    "cost_exchange_ratio": ("Cost-exchange ratio (attacker EUR destroyed per EUR spent)", "ratio"),
+    "cost_per_kill_eur": ("Programme cost per interceptor kill (EUR thousand)", "eur_k"),
+    "min_available_capacity_mw": ("Lowest available capacity (GW)", "gw"),
+    "gas_output_lost_mcm": ("Gas output lost (million m³)", "count"),
+    "water_outage_hours": ("Water-utility outage (utility-hours)", "count"),
+    "max_sites_down": ("Most sites out of service at once (sites)", "count"),
+}
+
+#: sweep factor key -> axis label with unit.
+FACTORS: dict[str, str] = {
+    "defense.budget_eur": "Programme budget (EUR million)",
+    "threat.launches.intensity_multiplier": "Attack intensity (× fitted launches)",
+    "threat.decoy_share": "Decoy share of launches",
+    "threat.jet_share": "Jet share of launches",
+    "defense.interceptor.pk": "Interceptor kill probability (pk)",
+    "defense.costs.interceptor_unit_cost_eur": "Interceptor unit cost (EUR)",
+    "defense.delivery.interceptors_per_month": "Interceptor deliveries (per month)",
+    "defense.interceptor.speed_kmh": "Interceptor speed (km/h)",
+    "defense.basing.policy": "Basing policy",
+    "threat.targeting.p_hit": "Hit probability of a leaker (p_hit)",
+}
+
+
+def outcome_label(name: str) -> str:
+    """Axis label (with unit) of an outcome."""
+    if name in OUTCOMES:
+        return OUTCOMES[name][0]
+    return name.replace("_", " ").replace(".", ": ")
+
+
+def factor_label(key: str) -> str:
+    """Axis label (with unit) of a sweep factor."""
+    if key in FACTORS:
+        return FACTORS[key]
+    last = key.split(".")[-1]
+    unit = {"_eur": " (EUR)", "_km": " (km)", "_kmh": " (km/h)", "_s": " (s)", "_m": " (m)"}
+    for suf, u in unit.items():
+        if last.endswith(suf):
+            return last[: -len(suf)].replace("_", " ").capitalize() + u
+    return last.replace("_", " ").capitalize()
+
+
+def _kind(name: str) -> str:
+    return OUTCOMES.get(name, (None, "count"))[1]
+
+
+def _scale(name: str) -> float:
+    """Multiplier from the outcome's stored unit to its plotted unit."""
+    return {"gwh": 1e-3, "eur_m": 1e-6, "eur_k": 1e-3, "gw": 1e-3}.get(_kind(name), 1.0)
+
+
+def _format_axis(axis, name: str) -> None:
+    kind = _kind(name)
+    if kind == "frac":
+        axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    elif kind in ("count", "gwh", "eur_m", "eur_k", "gw"):
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def _eur_m_axis(axis) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.0f}"))
+
+
+def _frac_label(name: str) -> str:
+    lab = outcome_label(name)
+    return lab + " (%)" if _kind(name) == "frac" else lab
+
+
+# --------------------------------------------------------------------------- statistics helpers
+def _mean_ci(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
+    from sim.experiments.runs import mean_ci
+
+    s = mean_ci(list(np.asarray(values, float)), level)
+    return s["mean"], s["ci_low"], s["ci_high"]
+
+
+def summarize_by(runs: pd.DataFrame, by: str | Sequence[str], outcome: str,
+                 level: float = LEVEL) -> pd.DataFrame:
+    """Mean and t confidence interval of ``outcome`` over replicates, per value of ``by``.
+
+    Returns one row per group: the ``by`` column(s), ``mean``, ``ci_low``, ``ci_high``, ``n``.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    rows = []
+    for key, g in runs.groupby(by, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        v = g[outcome].to_numpy(float)
+        v = v[np.isfinite(v)]
+        if len(v) == 0:
+            continue
+        m, lo, hi = _mean_ci(v, level)
+        rows.append({**dict(zip(by, key, strict=True)), "mean": m, "ci_low": lo, "ci_high": hi,
+                     "n": len(v)})
+    return pd.DataFrame(rows, columns=[*by, "mean", "ci_low", "ci_high", "n"])
+
+
