@@ -1,4 +1,4 @@
-"""The SolaraViz dashboard (`solara run sim/app.py`).
+"""The SolaraViz dashboard (`solara run sim/viz/dashboard.py`).
 
 As Mesa tests its examples: import the app, build its page, build the model from the page's
 parameters and step it; render the page (solara.render, no browser). Then, when Debian's
@@ -20,6 +20,7 @@ import time
 import urllib.request
 import warnings
 
+import pandas as pd
 import pytest
 
 from .conftest import ROOT
@@ -49,7 +50,7 @@ def test_page_builds_and_the_model_steps():
     for _ in range(4):
         model.step()
     assert not model.running and model.night == 4
-    assert len(model.night_rows) == 4
+    assert len(model.datacollector.get_model_vars_dataframe()) == 4
     model.remove_all_agents()
 
 
@@ -73,10 +74,12 @@ def test_same_seed_same_winter_and_totals_add_up():
     for _ in range(3):
         a.step()
         b.step()
-    assert a.night_rows == b.night_rows
+    rows_a = a.datacollector.get_model_vars_dataframe()
+    rows_b = b.datacollector.get_model_vars_dataframe()
+    pd.testing.assert_frame_equal(rows_a, rows_b)
     t = app.totals(a)
-    assert t["launched"] == sum(r["launched"] for r in a.night_rows)
-    assert t["neutralised"] == sum(r["destroyed"] + r["lost_ew"] for r in a.night_rows)
+    assert t["launched"] == rows_a["launched"].sum()
+    assert t["neutralised"] == (rows_a["destroyed"] + rows_a["lost_ew"]).sum()
     md = app.totals_markdown(a)
     assert f"| Drones launched | {t['launched']:,} |" in md
 
@@ -179,7 +182,7 @@ def test_dashboard_renders_in_headless_chromium(tmp_path):
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
     log = open(tmp_path / "solara.log", "w")  # noqa: SIM115 - closed in finally
-    server = subprocess.Popen([SOLARA, "run", str(ROOT / "sim" / "app.py"), "--port", str(port),
+    server = subprocess.Popen([SOLARA, "run", str(ROOT / "sim" / "viz" / "dashboard.py"), "--port", str(port),
                                "--host", "127.0.0.1", "--no-open", "--production"],
                               stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
     browser = None

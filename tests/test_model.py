@@ -35,13 +35,15 @@ def test_conservation_every_night(nl200m, budget, pk, decoy, intensity, reengage
         "defense.allocator": allocator, "defense.basing.policy": policy, "energy.enabled": False,
     })
     model = DefenseModel(sc, seed=seed)
-    stock_before = []
+    programme = model.forces[1]
+    stock_before, delivered_before = [], 0
     while model.running:
         k = model.night
-        delivered_tonight = int(model.capability.interceptors_delivered[k]) - model._delivered_prev
-        stock_before.append(model.programme_stock + delivered_tonight)
+        delivered_tonight = int(model.capability.interceptors_delivered[k]) - delivered_before
+        delivered_before += delivered_tonight
+        stock_before.append(programme.stock + delivered_tonight)
         model.step()
-    df = pd.DataFrame(model.night_rows)
+    df = model.datacollector.get_model_vars_dataframe()
     # Every drone launched ends in exactly one category.
     assert (df["launched"] == df["destroyed"] + df["lost_ew"] + df["leaked"]).all()
     assert (df["destroyed"] == df["destroyed_programme"] + df["destroyed_existing_interceptors"]
@@ -151,34 +153,61 @@ def test_larger_budget_does_not_lower_destroyed(nl200m, seed):
     assert runs[1].outcomes["destroyed"] > runs[0].outcomes["destroyed"]
 
 
-def test_mesa_agents_are_views(nl200m):
-    from sim.model.agents import AttackDrone, EnergySite, InterceptorDrone, LaunchSite
+def test_agents_carry_the_night(nl200m):
+    from sim.model.agents import (
+        AttackDrone,
+        AttackPlanner,
+        EnergySite,
+        InterceptorSortie,
+        InterceptorTeam,
+        Radar,
+    )
 
-    sc = short(nl200m, nights=3, **{"energy.enabled": False})
+    sc = short(nl200m, nights=40, **{"energy.enabled": False,
+                                       "defense.delivery.first_delivery_date": "2025-11-02"})
     m = DefenseModel(sc, seed=2)
-    m.step()
-    m.step()
-    drones = m.agents_by_type[AttackDrone]
-    assert len(drones) == m.record["launched"]
-    assert len(m.agents_by_type.get(InterceptorDrone, [])) == len(m.engagements["attacker"])
+    for _ in range(3):
+        m.step()
+    # Persistent agents: one planner per launch area, the sites, the teams of both forces.
+    assert len(m.agents_by_type[AttackPlanner]) == len(m.planners) > 0
     assert len(m.agents_by_type[EnergySite]) == len(m.sites)
-    assert len(m.agents_by_type[LaunchSite]) >= sc.defense.layers.existing_interceptors.launch_sites
-    fates = {d.fate for d in drones}
-    assert fates <= {"interceptor", "fire_group", "missile", "ew", "leaked"}
-    df = m.datacollector.get_model_vars_dataframe()
-    assert len(df) == 2 and (df["launched"].to_numpy() == [r["launched"] for r in m.night_rows]).all()
+    teams = m.agents_by_type[InterceptorTeam]
+    assert len(teams) >= sc.defense.layers.existing_interceptors.launch_sites
+    assert any(t.programme for t in teams) and any(not t.programme for t in teams)
+    assert len(m.agents_by_type[Radar]) >= sc.defense.sensors.surveillance.count
+    # The planners' launches add up to the raid, and the teams' sorties to the log.
+    assert sum(p.launched_tonight for p in m.planners) == m.record["launched"]
+    assert sum(t.sorties_tonight for t in m.teams) == (
+        m.record["interceptors_launched"] + m.record["existing_interceptors_launched"])
+    assert sum(t.kills_tonight for t in m.teams) == (
+        m.record["interceptor_kills"] + m.record["existing_interceptor_kills"])
+    # Tonight's drones and sorties are agents on demand, and only tonight's.
+    drones = m.drones
+    assert len(drones) == m.record["launched"] == len(m.agents_by_type[AttackDrone])
+    fates = [d.fate for d in drones]
+    assert fates.count("leaked") == m.record["leaked"]
+    assert fates.count("ew") == m.record["lost_ew"]
+    sorties = m.sorties
+    assert len(sorties) == (m.record["interceptors_launched"]
+                            + m.record["existing_interceptors_launched"])
+    assert sum(s.killed for s in sorties) == (m.record["interceptor_kills"]
+                                              + m.record["existing_interceptor_kills"])
+    m.step()
+    assert len(m.drones) == m.record["launched"] == len(m.agents_by_type[AttackDrone])
+    assert len(m.agents_by_type.get(InterceptorSortie, [])) <= len(sorties) + len(m.sorties)
 
 
-def test_datacollector_holds_every_nightly_column(nl200m):
-    from sim.model.energy.system import NIGHT_KEYS
+def test_datacollector_is_the_nightly_store(nl200m):
+    from sim.model.outcomes import nightly_columns
 
     m = DefenseModel(short(nl200m, nights=3), seed=1)
     m.run()
     df = m.datacollector.get_model_vars_dataframe()
-    rows = pd.DataFrame(m.night_rows)
-    assert set(rows.columns) == set(df.columns)
-    assert set(NIGHT_KEYS) <= set(df.columns)
-    pd.testing.assert_frame_equal(df.reset_index(drop=True), rows[df.columns], check_dtype=False)
+    assert list(df.columns) == ["night", "date", *nightly_columns(energy=True)]
+    assert len(df) == 3 and not hasattr(m, "night_rows")
+    out = run_one(short(nl200m, nights=3), seed=1)
+    pd.testing.assert_frame_equal(out.nights.drop(columns=["seed", "replicate"]),
+                                  df.reset_index(drop=True), check_dtype=False)
 
 
 def test_closed_model_is_freed(nl200m):
@@ -188,8 +217,8 @@ def test_closed_model_is_freed(nl200m):
 
     m = DefenseModel(short(nl200m, nights=2), seed=1)
     m.run()
+    assert len(m.drones) > 0  # made the night's agents too
     ref = weakref.ref(m)
-    m.close()
     del m
     gc.collect()
     assert ref() is None

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import filecmp
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("sim.experiments.runs") is None or not (ROOT / "scenarios" / "nl-200m.yaml").exists(),
-    reason="the simulation engine is not available",
-)
 
 SHORT = {"period.nights": 10, "period.start_date": "2026-01-01"}  # deliveries have started
 

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 V_SHAHED_KMS = 185 / 3600
 
@@ -219,7 +218,7 @@ def oracle_layered_defence(p_ew: float = 0.3, pk_i: float = 0.5, pk_m: float = 0
     one = sites[sites["id"] == sites[sites["type"] == "chp"]["id"].iloc[0]].reset_index(drop=True)
     model = DefenseModel(sc, seed=seed, sites=one)
     model.run()
-    df = pd.DataFrame(model.night_rows)
+    df = model.datacollector.get_model_vars_dataframe()
     n = int(df["launched"].sum())
     expected = (1 - p_ew) * (1 - pk_i) * (1 - pk_m) * (1 - pk_s)
     return _prop_result("Layered defence (full model)",

@@ -25,38 +25,21 @@ def _fmt(v) -> str:
     return str(v)
 
 
-LABELS = {
-    "demand_served_fraction": "Winter demand served",
-    "energy_not_served_mwh": "Energy not served (MWh)",
-    "kinetic_coverage": "Drones aimed at energy stopped",
-    "geometric_coverage_capacity_fraction": "Capacity inside an interceptor envelope",
-    "launched": "Drones launched",
-    "destroyed": "Destroyed (all kinetic layers)",
-    "lost_ew": "Lost to electronic warfare",
-    "leaked": "Reached their target area",
-    "interception_rate": "Neutralised share ((destroyed+EW)/launched)",
-    "hits_on_sites": "Hits on energy sites",
-    "interceptors_launched": "Programme interceptors launched",
-    "interceptor_kills": "Programme interceptor kills",
-    "programme_cost_eur": "Programme spend (EUR)",
-    "cost_exchange_ratio": "Cost-exchange ratio (attacker EUR / programme EUR)",
-}
-
-
 def summary_table(summary: dict) -> str:
     """A readable table of the headline outcomes (with 95% CIs for several replicates)."""
-    from sim.experiments.runs import HEADLINE
+    from sim.model.outcomes import OUTCOMES
 
     rows = []
     outs = summary.get("outcomes", {})
-    for k in HEADLINE:
+    for o in OUTCOMES.headline():
+        k = o.name
         if k not in summary:
             continue
         v = summary[k]
         cell = _fmt(v)
         if k in outs and outs[k]["n"] > 1:
             cell += f"  [{_fmt(outs[k]['ci_low'])}, {_fmt(outs[k]['ci_high'])}]"
-        rows.append((LABELS.get(k, k), cell))
+        rows.append((o.label, cell))
     width = max(len(r[0]) for r in rows)
     head = (f"{summary['scenario']}: {summary['nights']} nights from {summary['start_date']}, "
             f"budget EUR {summary['budget_eur'] / 1e6:,.0f}M, seed {summary['seed']}, "

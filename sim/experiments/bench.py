@@ -18,20 +18,18 @@ from __future__ import annotations
 import resource
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
+from sim.config.data import packaged_path
 from sim.config.io import load_scenario, with_overrides
 from sim.model.defense_model import DefenseModel
 
-SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "nl-200m.yaml"
+SCENARIO = packaged_path("scenarios/nl-200m.yaml")
 
 
-def _scenario():
-    if SCENARIO.exists():
-        return load_scenario(SCENARIO)
-    raise SystemExit(f"bench: {SCENARIO} not found (run from a source checkout)")
+def _scenario(path: str | None = None):
+    return load_scenario(path or SCENARIO)
 
 
 def time_winter(sc, repeats: int, seed: int = 0) -> tuple[list[float], list[float]]:
@@ -55,7 +53,6 @@ def time_winter(sc, repeats: int, seed: int = 0) -> tuple[list[float], list[floa
         m.run()
         totals.append(time.perf_counter() - t0)
         energy.append(e_time)
-        m.close()
     return totals, energy
 
 
@@ -81,8 +78,28 @@ def time_night(sc, n_attackers: int, repeats: int) -> float:
         t0 = time.perf_counter()
         m.step()
         times.append(time.perf_counter() - t0)
-        m.close()
     return statistics.median(times)
+
+
+def agent_share(sc, seed: int = 0) -> float:
+    """Share of a winter's run time spent in the agents and the Mesa machinery themselves
+    (their own code, not the kernels they call), from a profile of one winter: the time of
+    every function defined in ``sim/model/agents.py``, ``sim/model/defense_model.py`` or
+    Mesa, excluding what they call."""
+    import cProfile
+    import pstats
+
+    m = DefenseModel(sc, seed=seed)
+    prof = cProfile.Profile()
+    prof.enable()
+    m.run()
+    prof.disable()
+    st = pstats.Stats(prof)
+    total = sum(v[2] for v in st.stats.values())
+    own = sum(v[2] for (path, _line, _fn), v in st.stats.items()
+              if path.endswith(("sim/model/agents.py", "sim/model/defense_model.py"))
+              or "/mesa/" in path)
+    return own / total if total else 0.0
 
 
 def _rss_mb() -> float:
@@ -93,7 +110,7 @@ def main(args=None) -> int:
     rss_imports = _rss_mb()
     repeats = getattr(args, "repeats", 5) or 5
     quick = bool(getattr(args, "quick", False))
-    sc = _scenario()
+    sc = _scenario(getattr(args, "scenario", None))
     time_winter(with_overrides(sc, {"period.nights": 5}), 1)  # warm-up (imports, caches)
 
     print(f"sim bench: medians of {repeats} repeats, one process, wall-clock seconds\n")
@@ -105,6 +122,8 @@ def main(args=None) -> int:
     print(f"nl-200m winter, 151 nights      {med:7.3f} s   (target <= 1 s: {med / 1.0:.2f}x)")
     print(f"  energy step                    {med_e:7.3f} s   ({100 * med_e / med:.0f}% of the run)")
     print(f"  without the energy model       {med_ne:7.3f} s")
+    share = agent_share(sc)
+    print(f"  agents and Mesa (own code)     {100 * share:6.1f} %   (target <= 5% of the run)")
 
     peak = time_night(sc, 800, max(repeats, 5))
     m = peak_night_model(sc, 800)

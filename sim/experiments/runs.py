@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from scipy import stats
 
+from sim.experiments.stats import mean_ci
 from sim.model.defense_model import DefenseModel
+from sim.model.outcomes import OUTCOMES
 
 
 @dataclass
@@ -34,42 +35,23 @@ class RunOutput:
     details: dict = field(default_factory=dict)
 
 
-def _ratio(a: float, b: float) -> float:
-    return float(a) / float(b) if b else math.nan
+def outcomes_of(model: DefenseModel, nights: pd.DataFrame | None = None
+                ) -> tuple[dict[str, float], dict]:
+    """Winter outcomes of a finished model run, aggregated from its nightly table by the
+    outcome registry (definitions in ``docs/outcomes.md``).
 
-
-def outcomes_of(model: DefenseModel) -> tuple[dict[str, float], dict]:
-    """Scalar outcomes of a finished model run (definitions in ``docs/outcomes.md``)."""
-    t = dict(model.totals)
-    cost = float(model.capability.spend_eur[-1]) if len(model.dates) else 0.0
-    out: dict[str, float] = {k: float(v) for k, v in t.items()}
-    out["interception_rate"] = _ratio(t["destroyed"] + t["lost_ew"], t["launched"])
-    out["kill_rate"] = _ratio(t["destroyed"], t["launched"])
-    out["leak_rate"] = _ratio(t["leaked"], t["launched"])
-    out["kinetic_coverage"] = _ratio(t["aimed_at_energy_stopped"], t["aimed_at_energy"])
-    out["programme_cost_eur"] = cost
-    out["budget_eur"] = float(model.spec.defense.budget_eur)
-    out["budget_unspent_eur"] = float(model.spec.defense.budget_eur) - cost
-    out["interceptors_ordered"] = float(model.capability.interceptors_ordered)
-    out["interceptors_delivered"] = float(model.capability.interceptors_delivered[-1])
-    out["programme_stock_end"] = float(model.programme_stock)
-    out["attacker_value_killed_programme_eur"] = model.attacker_value_killed_programme
-    out["cost_exchange_ratio"] = _ratio(model.attacker_value_killed_programme, cost)
-    out["cost_per_kill_eur"] = _ratio(cost, t["interceptor_kills"])
-    out["interceptors_per_kill"] = _ratio(t["interceptors_expended"], t["interceptor_kills"])
-    out["defense_layer_cost_eur"] = float(model.layer_cost_eur)
-    df = model.datacollector.get_model_vars_dataframe()
-    for key in ("coverage_sites_fraction", "coverage_capacity_fraction"):
-        out["geometric_" + key] = float(df[key].mean()) if len(df) else math.nan
+    Returns:
+        ``(outcomes, details)``: scalar outcomes, and grouped ones
+        (``capacity_days_lost_by_type`` as a mapping type -> MW-days).
+    """
+    if nights is None:
+        nights = model.datacollector.get_model_vars_dataframe()
+    out = OUTCOMES.aggregate({c: nights[c].to_numpy() for c in nights.columns}, model.constants())
     details: dict = {}
-    if model.energy is not None:
-        for k, v in model.energy.winter_outcomes().items():
-            if isinstance(v, dict):
-                details[k] = v
-                for kk, vv in v.items():
-                    out[f"{k}.{kk}"] = float(vv)
-            else:
-                out[k] = float(v)
+    prefix = "capacity_days_lost_by_type."
+    lost = {k[len(prefix):]: v for k, v in out.items() if k.startswith(prefix)}
+    if lost:
+        details["capacity_days_lost_by_type"] = lost
     return out, details
 
 
@@ -87,36 +69,14 @@ def run_one(scenario, seed: int | None = None, replicate: int = 0, on_night=None
         model.step()
         if on_night is not None:
             on_night(1)
-    outcomes, details = outcomes_of(model)
-    nights = pd.DataFrame(model.night_rows)
+    nights = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    outcomes, details = outcomes_of(model, nights)
     nights.insert(0, "replicate", replicate)
     nights.insert(0, "seed", model.seed_root)
     hits = {
         sid: int(h) for sid, h in zip(model.sites["id"], model.hits_by_site, strict=True) if h
     }
-    model.close()
     return RunOutput(outcomes=outcomes, nights=nights, hits_by_site=hits, details=details)
-
-
-def mean_ci(values, level: float = 0.95) -> dict[str, float]:
-    """Mean and two-sided t confidence interval of replicate values (NaNs dropped)."""
-    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=float)
-    if len(v) == 0:
-        return {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan, "std": math.nan, "n": 0}
-    m = float(v.mean())
-    if len(v) < 2:
-        return {"mean": m, "ci_low": m, "ci_high": m, "std": 0.0, "n": 1}
-    sd = float(v.std(ddof=1))
-    h = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * sd / math.sqrt(len(v)))
-    return {"mean": m, "ci_low": m - h, "ci_high": m + h, "std": sd, "n": int(len(v))}
-
-
-HEADLINE = (
-    "demand_served_fraction", "energy_not_served_mwh", "kinetic_coverage",
-    "geometric_coverage_capacity_fraction", "launched", "destroyed", "lost_ew", "leaked",
-    "interception_rate", "hits_on_sites", "interceptors_launched", "interceptor_kills",
-    "programme_cost_eur", "cost_exchange_ratio",
-)
 
 
 @dataclass
@@ -179,29 +139,19 @@ def summarize(scenario, seed: int, runs: list[RunOutput], scenario_file: str | N
     return summary
 
 
-MONTHLY_SUMS = ("launched", "destroyed", "lost_ew", "leaked", "hits_on_sites", "aimed_at_energy",
-                "aimed_at_energy_stopped", "interceptors_launched", "interceptor_kills")
-
-
 def by_month(nights: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Calendar-month totals per replicate (replicate mean), with the month's kinetic coverage
-    and neutralised share: when in the winter the drones get through."""
+    """Calendar-month values of the registry's monthly outcomes (sums are replicate means;
+    shares are computed from those sums): when in the winter the drones get through."""
     if nights.empty:
         return {}
     month = nights["date"].str[:7]
     reps = max(int(nights["replicate"].nunique()), 1) if "replicate" in nights else 1
-    cols = [c for c in MONTHLY_SUMS if c in nights]
-    g = nights.groupby(month)[cols].sum() / reps
     out = {}
-    for m, row in g.iterrows():
-        d = {c: float(row[c]) for c in cols}
-        d["kinetic_coverage"] = _ratio(row["aimed_at_energy_stopped"], row["aimed_at_energy"])
-        d["interception_rate"] = _ratio(row["destroyed"] + row["lost_ew"], row["launched"])
-        if "energy_served_mwh" in nights:
-            sub = nights[month == m]
-            d["demand_served_fraction"] = _ratio(sub["energy_served_mwh"].sum(),
-                                                 sub["energy_demand_mwh"].sum())
-        out[str(m)] = d
+    for m, sub in nights.groupby(month, sort=True):
+        cols = {c: sub[c].to_numpy() for c in sub.columns}
+        vals = OUTCOMES.aggregate(cols, monthly_only=True)
+        out[str(m)] = {k: (v / reps if OUTCOMES[k].over_nights == "sum" else v)
+                       for k, v in vals.items()}
     return out
 
 

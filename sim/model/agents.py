@@ -1,25 +1,350 @@
-"""Mesa agents: behaviour and views only.
+"""The Mesa agents: who decides what, night by night.
 
-The model owns the numbers as numpy arrays (one night's raid, the engagement log, site
-hits); agents are thin views onto a row of those arrays, so that a night of 800 drones is
-vectorised while every drone, launch site, radar and energy site remains a Mesa agent that a
-user can inspect (``model.agents_by_type[AttackDrone]``).
+Persistent agents (created once per winter):
+
+* :class:`AttackPlanner`, one per launch area: plans tonight's salvo from its area (its share of
+  the night's drones and where they aim). The static planner keeps the targeting weights of the
+  scenario; an adaptive attacker lives here.
+* :class:`InterceptorForce`, one per fleet (Ukraine's existing units, the funded programme):
+  receives tonight's deliveries, commissions launch sites as they come and shares its crews over
+  them. :class:`InterceptorTeam` is one launch site with its crews.
+* :class:`SensorNetwork`: the acoustic network and the :class:`Radar` agents; turns tonight's
+  raid into track times at command and control.
+* :class:`AirDefenceCommand`: electronic warfare, the allocation of tracks to interceptor teams
+  (the event-driven engagement loop), then mobile fire groups and missile defence.
+* :class:`GridOperator`: damage, repairs and load shedding (the energy system), and
+  :class:`EnergySite`, one per site, a view of its state.
+
+Tonight's attack drones and interceptor sorties are agents too (:class:`AttackDrone`,
+:class:`InterceptorSortie`), made on demand when a reader (the map, the dashboard, a notebook)
+asks for ``model.drones`` or ``model.sorties``: a night of 800 drones is simulated as arrays and
+costs nothing to expose, as Mesa's ``ContinuousSpaceAgent`` is a view onto an array its space owns.
+
+The heavy work is done by pure, vectorised functions (:mod:`sim.model.threat`,
+:mod:`sim.model.sensors`, :mod:`sim.model.engagement`, :mod:`sim.model.air_defence`,
+:mod:`sim.model.energy`) that these agents call.
 """
 
 from __future__ import annotations
 
-import mesa
+import itertools
+import weakref
 
+import mesa
+import numpy as np
+
+from sim.model import air_defence
+from sim.model.engagement import run_interceptors
 from sim.model.geometry import position_at
+from sim.model.rng import stream
+from sim.model.sensors import track_times
 from sim.model.threat import TYPE_NAMES
 
 
-class EnergySite(mesa.Agent):
-    """A power plant, substation, gas facility or water utility (row ``index`` of the sites)."""
+class _IdCounters:
+    """Agent ids counted per model, holding the model weakly.
+
+    Mesa 3.3 counts agent ids per model in a dictionary on ``mesa.Agent`` that keeps every model
+    alive; a sweep worker running thousands of winters would grow without bound. Our agents
+    count in this weak mapping instead (newer Mesa counts on the model and never reads it).
+    """
+
+    def __init__(self) -> None:
+        self._counters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __getitem__(self, model):
+        counter = self._counters.get(model)
+        if counter is None:
+            counter = self._counters[model] = itertools.count(1)
+        return counter
+
+
+class SimAgent(mesa.Agent):
+    """Base of the model's agents."""
+
+    _ids = _IdCounters()
+
+
+# --------------------------------------------------------------------------- the attacker
+class AttackPlanner(SimAgent):
+    """Plans the salvo launched from one launch area tonight.
+
+    State: ``share`` (expected share of the night's drones launched from this area) and
+    ``target_p`` (probability of each energy site being the aim point of an energy-targeted
+    drone). The static strategy keeps the scenario's targeting weights all winter.
+
+    Args:
+        model: the model.
+        area: row of the launch-area table.
+        area_id: the launch area's id.
+        xy_km: its position.
+        share: its share of the night's launches.
+    """
+
+    def __init__(self, model, area: int, area_id: str, xy_km, share: float):
+        super().__init__(model)
+        self.area = int(area)
+        self.area_id = str(area_id)
+        self.xy_km = (float(xy_km[0]), float(xy_km[1]))
+        self.share = float(share)
+        self.target_p = model.site_p
+        self.launched_tonight = 0
+
+    def step(self) -> None:
+        """Plan tonight's salvo (static: the scenario's launch share and target weights)."""
+
+    def observe(self, launched: int) -> None:
+        """Learn from tonight: how many drones this area launched."""
+        self.launched_tonight = int(launched)
+
+
+# --------------------------------------------------------------------------- interceptors
+class InterceptorTeam(SimAgent):
+    """One interceptor launch site with its crews: a view onto row ``index`` of its force's
+    arrays. ``programme`` says whether it belongs to the funded programme."""
+
+    def __init__(self, model, force: InterceptorForce, index: int):
+        super().__init__(model)
+        self.force = force
+        self.index = int(index)
+
+    @property
+    def programme(self) -> bool:
+        return self.force.programme
+
+    @property
+    def xy_km(self) -> tuple[float, float]:
+        x, y = self.force.site_xy[self.index]
+        return float(x), float(y)
+
+    @property
+    def crews(self) -> int:
+        """Crews at this site tonight."""
+        return int(self.force.crews[self.index])
+
+    @property
+    def sorties_tonight(self) -> int:
+        return int(self.force.sorties[self.index])
+
+    @property
+    def kills_tonight(self) -> int:
+        return int(self.force.kills[self.index])
+
+
+class InterceptorForce(SimAgent):
+    """A fleet of interceptor-drone launch sites: Ukraine's existing units or the programme.
+
+    Each night (``step``) it takes in deliveries, commissions the launch sites it now has (new
+    :class:`InterceptorTeam` agents, at the next positions of its basing plan) and shares its
+    crews over them. Its stock of interceptors carries over from night to night.
+
+    Args:
+        model: the model.
+        name: ``"existing"`` or ``"programme"``.
+        positions: (n, 2) launch-site positions in order of commissioning (km).
+        sites, crews, delivered: per-night arrays (programme) or ``None`` (fixed existing units).
+        fixed_sites, crews_per_site, nightly_allowance: for the existing units.
+    """
+
+    def __init__(self, model, name: str, positions: np.ndarray, *, sites=None, crews=None,
+                 delivered=None, fixed_sites: int = 0, crews_per_site: int = 1,
+                 nightly_allowance: int = 0):
+        super().__init__(model)
+        self.name = name
+        self.programme = name == "programme"
+        self.positions = np.asarray(positions, float).reshape(-1, 2)
+        self._sites_by_night = sites
+        self._crews_by_night = crews
+        self._delivered_by_night = delivered
+        self.fixed_sites = int(fixed_sites)
+        self.crews_per_site = int(crews_per_site)
+        self.nightly_allowance = int(nightly_allowance)
+        self.teams: list[InterceptorTeam] = []
+        self.active = 0
+        self.stock = 0
+        self._delivered = 0
+        self.site_xy = np.zeros((0, 2))
+        self.crews = np.zeros(0, dtype=np.int64)
+        self.sorties = np.zeros(0, dtype=np.int64)
+        self.kills = np.zeros(0, dtype=np.int64)
+        self.crews_total = 0
+
+    @property
+    def n_sites(self) -> int:
+        """Launch sites active tonight (the first ``n_sites`` of ``teams``)."""
+        return self.active
+
+    def step(self) -> None:
+        """Deliveries, new launch sites and crews for tonight."""
+        k = self.model.night
+        if self.programme:
+            delivered = int(self._delivered_by_night[k])
+            self.stock += delivered - self._delivered
+            self._delivered = delivered
+            n_sites = int(self._sites_by_night[k])
+            self.crews_total = int(self._crews_by_night[k])
+        else:
+            self.stock = self.nightly_allowance  # a nightly allowance, not a carried stock
+            n_sites = self.fixed_sites
+            self.crews_total = n_sites * self.crews_per_site
+        if n_sites != self.active:
+            while len(self.teams) < n_sites:
+                self.teams.append(InterceptorTeam(self.model, self, len(self.teams)))
+            self.active = n_sites
+            self.site_xy = self.positions[:n_sites]
+            self.sorties = np.zeros(n_sites, dtype=np.int64)
+            self.kills = np.zeros(n_sites, dtype=np.int64)
+        if self.programme:
+            # The programme's crews are shared out over its active sites.
+            per = np.full(n_sites, self.crews_total // n_sites if n_sites else 0, dtype=np.int64)
+            per[: self.crews_total % n_sites if n_sites else 0] += 1
+            self.crews = per
+        else:
+            self.crews = np.full(n_sites, self.crews_per_site, dtype=np.int64)
+
+    def record(self, team_index: np.ndarray, killed: np.ndarray) -> None:
+        """Tonight's sorties and kills per site, from the engagement log (site indexes of
+        this force)."""
+        n = self.active
+        self.sorties = np.bincount(team_index, minlength=n)
+        self.kills = np.bincount(team_index, weights=killed, minlength=n).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- sensors
+class Radar(SimAgent):
+    """A radar at a fixed position (Ukraine's surveillance radars, the programme's radars)."""
+
+    def __init__(self, model, xy_km, programme: bool):
+        super().__init__(model)
+        self.xy_km = (float(xy_km[0]), float(xy_km[1]))
+        self.programme = bool(programme)
+
+
+class SensorNetwork(SimAgent):
+    """The acoustic network and the radars: when each drone's track reaches C2 tonight.
+
+    Holds the radar positions as arrays (the :class:`Radar` agents are views for readers); the
+    programme's radars come into service with its deliveries.
+    """
+
+    def __init__(self, model, surveillance_xy: np.ndarray, programme_xy: np.ndarray):
+        super().__init__(model)
+        self.surveillance_xy = np.asarray(surveillance_xy, float).reshape(-1, 2)
+        self.programme_xy = np.asarray(programme_xy, float).reshape(-1, 2)
+        self.radars = [Radar(model, xy, programme=False) for xy in self.surveillance_xy]
+        self.n_programme = 0
+        self.t_track = np.zeros(0)
+
+    def step(self) -> None:
+        """Bring delivered programme radars into service and track tonight's raid."""
+        m = self.model
+        n_rad = int(m.capability.radars[m.night])
+        while self.n_programme < n_rad:
+            self.radars.append(Radar(m, self.programme_xy[self.n_programme], programme=True))
+            self.n_programme += 1
+        sensors = m.spec.defense.sensors
+        groups = [(self.surveillance_xy, sensors.surveillance),
+                  (self.programme_xy[:n_rad], sensors.radar)]
+        self.t_track = track_times(m.raid, sensors, groups, stream(m.root, "detection", m.night))
+
+
+# --------------------------------------------------------------------------- command and control
+class AirDefenceCommand(SimAgent):
+    """Command and control of the defence for one night.
+
+    In order: electronic warfare takes drones off course; tracks go to the C2 allocator, which
+    assigns interceptor teams of both fleets (:func:`sim.model.engagement.run_interceptors`);
+    then mobile fire groups and missile defence engage what is left. The result is each drone's
+    fate.
+    """
+
+    FATES = ("leaked", "ew", "interceptor", "fire_group", "missile")
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.result = None
+
+    def step(self) -> None:
+        m = self.model
+        d, k, raid = m.spec.defense, m.night, m.raid
+        lost, t_lost = air_defence.electronic_warfare(
+            raid, m.spec.threat, d.layers.electronic_warfare.enabled, stream(m.root, "ew", k)
+        )
+        t_gone = np.minimum(raid.t_impact, t_lost)
+        t_track = m.sensor_network.t_track
+        tracked = np.isfinite(t_track) & (t_track < t_gone)
+
+        teams = m.teams_tonight()
+        engageable = tracked & m.interceptable[raid.kind] & (
+            raid.altitude_m <= d.interceptor.max_altitude_m)
+        existing, programme = m.forces
+        pool = (existing.stock, programme.stock)
+        res = run_interceptors(
+            raid, t_track, t_gone, engageable, teams, pool, d.interceptor, d.crews, d.allocator,
+            d.c2_cycle_s, stream(m.root, "engagement", k),
+        )
+        programme.stock -= int(res.expended[1])
+        log_team = np.asarray(res.log.team, dtype=np.int64)
+        log_killed = np.asarray(res.log.killed, dtype=bool)
+        n_ex = existing.n_sites
+        ex = log_team < n_ex
+        existing.record(log_team[ex], log_killed[ex])
+        programme.record(log_team[~ex] - n_ex, log_killed[~ex])
+
+        lost &= ~res.killed  # shot down before jamming took it off course
+        alive = ~lost & ~res.killed
+        mfg_eng, mfg_kill = air_defence.fire_groups(
+            raid, alive, tracked, d.layers.mobile_fire_groups, stream(m.root, "layers", k, 0)
+        )
+        alive &= ~mfg_kill
+        sam_eng, sam_kill = air_defence.missile_defense(
+            raid, alive, d.layers.missile_defense, stream(m.root, "layers", k, 1)
+        )
+        alive &= ~sam_kill
+        fate = np.zeros(raid.n, dtype=np.int8)  # index into FATES
+        fate[lost] = 1
+        fate[res.killed] = 2
+        fate[mfg_kill] = 3
+        fate[sam_kill] = 4
+        self.result = NightEngagement(
+            tracked=tracked, lost=lost, leaked=alive, fate=fate, interceptors=res,
+            fire_group_engaged=mfg_eng, fire_group_killed=mfg_kill, missile_engaged=sam_eng,
+            missile_killed=sam_kill, teams=teams,
+        )
+
+
+class NightEngagement:
+    """What the defence did tonight (arrays over tonight's drones)."""
+
+    __slots__ = ("tracked", "lost", "leaked", "fate", "interceptors", "fire_group_engaged",
+                 "fire_group_killed", "missile_engaged", "missile_killed", "teams")
+
+    def __init__(self, **kw):
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+
+# --------------------------------------------------------------------------- energy
+class GridOperator(SimAgent):
+    """Repairs, damage and load shedding of the energy system, one night at a time
+    (:class:`sim.model.energy.system.EnergySystem`)."""
+
+    def __init__(self, model, system):
+        super().__init__(model)
+        self.system = system
+        self.tonight: dict[str, float] = {}
+
+    def step(self) -> None:
+        self.tonight = self.system.night(self.model.night, self.model.hits_tonight)
+
+
+class EnergySite(SimAgent):
+    """A power plant, substation, gas facility or water utility: a view onto row ``index`` of
+    the site table and of the energy system's state."""
 
     def __init__(self, model, index: int):
         super().__init__(model)
-        self.index = index
+        self.index = int(index)
 
     @property
     def site_id(self) -> str:
@@ -31,40 +356,37 @@ class EnergySite(mesa.Agent):
 
     @property
     def xy_km(self) -> tuple[float, float]:
-        s = self.model.sites
-        return float(s["x_km"].iat[self.index]), float(s["y_km"].iat[self.index])
+        x, y = self.model.site_xy[self.index]
+        return float(x), float(y)
+
+    @property
+    def capacity_mw(self) -> float:
+        return float(self.model.sites["capacity_mw"].iat[self.index])
+
+    @property
+    def operational(self) -> bool:
+        """Not occupied or destroyed before the winter."""
+        return bool(self.model.sites["status"].iat[self.index] == "operational")
 
     @property
     def hits(self) -> int:
         """Warhead hits taken so far this winter."""
         return int(self.model.hits_by_site[self.index])
 
-
-class LaunchSite(mesa.Agent):
-    """An interceptor launch site with its crews (programme or existing units)."""
-
-    def __init__(self, model, xy_km, programme: bool, crews: int):
-        super().__init__(model)
-        self.xy_km = (float(xy_km[0]), float(xy_km[1]))
-        self.programme = bool(programme)
-        self.crews = int(crews)
+    @property
+    def availability(self) -> float:
+        """Share of the site's capacity in service tonight (1 without the energy model)."""
+        op = self.model.grid_operator
+        return float(op.system.availability[self.index]) if op is not None else 1.0
 
 
-class Radar(mesa.Agent):
-    """A radar at a fixed position."""
-
-    def __init__(self, model, xy_km, programme: bool):
-        super().__init__(model)
-        self.xy_km = (float(xy_km[0]), float(xy_km[1]))
-        self.programme = bool(programme)
-
-
-class AttackDrone(mesa.Agent):
+# --------------------------------------------------------------------------- tonight's aircraft
+class AttackDrone(SimAgent):
     """One attack drone of tonight's raid: a view onto row ``index`` of ``model.raid``."""
 
     def __init__(self, model, index: int):
         super().__init__(model)
-        self.index = index
+        self.index = int(index)
 
     @property
     def drone_type(self) -> str:
@@ -73,7 +395,17 @@ class AttackDrone(mesa.Agent):
     @property
     def fate(self) -> str:
         """``interceptor``, ``fire_group``, ``missile``, ``ew`` or ``leaked``."""
-        return self.model.fates[self.index]
+        return AirDefenceCommand.FATES[int(self.model.command.result.fate[self.index])]
+
+    @property
+    def route_km(self) -> np.ndarray:
+        """The planned route: launch point, waypoints, aim point (km)."""
+        return self.model.raid.pts[self.index]
+
+    @property
+    def aim_km(self) -> tuple[float, float]:
+        x, y = self.model.raid.pts[self.index, -1]
+        return float(x), float(y)
 
     def position(self, t_s: float) -> tuple[float, float]:
         """Position (km) at ``t_s`` seconds into the night along the route."""
@@ -81,17 +413,49 @@ class AttackDrone(mesa.Agent):
         return position_at(r.pts[self.index], r.times[self.index], t_s)
 
 
-class InterceptorDrone(mesa.Agent):
+class InterceptorSortie(SimAgent):
     """One interceptor sortie of tonight: a view onto row ``index`` of the engagement log."""
 
     def __init__(self, model, index: int):
         super().__init__(model)
-        self.index = index
+        self.index = int(index)
+
+    @property
+    def _log(self):
+        return self.model.command.result.interceptors.log
 
     @property
     def target(self) -> int:
-        return int(self.model.engagements["attacker"][self.index])
+        """Index of the attack drone it flew at (``model.raid`` row)."""
+        return int(self._log.attacker[self.index])
+
+    @property
+    def programme(self) -> bool:
+        return bool(self._log.programme[self.index])
 
     @property
     def killed(self) -> bool:
-        return bool(self.model.engagements["killed"][self.index])
+        return bool(self._log.killed[self.index])
+
+    @property
+    def launch_km(self) -> tuple[float, float]:
+        """Where it was launched (its team's site)."""
+        x, y = self.model.command.result.teams.xy[int(self._log.team[self.index])]
+        return float(x), float(y)
+
+    @property
+    def t_launch_s(self) -> float:
+        """When the interceptor was launched (s into the night)."""
+        return float(self._log.t_launch[self.index])
+
+    @property
+    def t_end_s(self) -> float:
+        """When the sortie ended (s into the night)."""
+        return float(self._log.t_end[self.index])
+
+    @property
+    def end_km(self) -> tuple[float, float]:
+        """The drone's position when the sortie ended (a kill, or the last attack)."""
+        r = self.model.raid
+        i = self.target
+        return position_at(r.pts[i], r.times[i], float(self._log.t_end[self.index]))

@@ -1,23 +1,26 @@
 """DefenseModel: a winter of drone attacks on Ukraine's energy system, one step per night.
 
-Phases of a night (``step``), in order:
+The model wires the agents (:mod:`sim.model.agents`) and fixes the order of a night
+(``step``):
 
-1. deliveries: programme interceptors, crews, radars and launch sites available tonight
-   (:mod:`sim.budget`); stock carries over;
-2. launches: tonight's raid, its types, launch areas, targets, routes and launch times
-   (:mod:`sim.threat`);
-3. electronic warfare: drones lost to jamming en route (:mod:`sim.layers`);
-4. detection: acoustic network and radars give each drone a track time (:mod:`sim.sensors`);
-5. command and control and interception: interceptor drones of the programme and of the
-   existing units are assigned, fly collision courses and kill with ``pk``, shoot-look-shoot
-   (:mod:`sim.engagement`);
-6. the other layers engage what is left: mobile fire groups, then missile defence;
-7. strikes: leakers reach their targets; warhead drones hit energy sites with ``p_hit``;
-8. energy: damage, repairs and demand served (:mod:`sim.energy`), when enabled;
-9. data collection: one row per night (Mesa ``DataCollector``).
+1. forces: each interceptor force takes in deliveries, commissions launch sites and shares its
+   crews (:class:`~sim.model.agents.InterceptorForce`, schedules from :mod:`sim.model.budget`);
+2. planning: each launch area's :class:`~sim.model.agents.AttackPlanner` plans its salvo;
+3. launch: tonight's raid from the plans: types, launch areas, targets, routes, launch times
+   (:func:`sim.model.threat.generate_raid`);
+4. sensors: the :class:`~sim.model.agents.SensorNetwork` gives each drone a track time;
+5. command and control: the :class:`~sim.model.agents.AirDefenceCommand` applies electronic
+   warfare, assigns interceptor teams (:mod:`sim.model.engagement`), then fire groups and
+   missile defence;
+6. strikes: leakers reach their targets; warhead drones hit energy sites with ``p_hit``;
+7. energy: the :class:`~sim.model.agents.GridOperator` applies damage and repairs and sheds
+   load (:mod:`sim.model.energy`), when enabled;
+8. learning: planners observe the night;
+9. data collection: the DataCollector records one row per night, with the columns the outcome
+   registry (:mod:`sim.model.outcomes`) defines. It is the only nightly store.
 
 Randomness: replicate r of seed s has its own root (``SeedSequence([s, r])``) split into named
-streams per night (:mod:`sim.rng`), so two policies with the same seed face the same raids.
+streams per night (:mod:`sim.model.rng`), so two policies with the same seed face the same raids.
 """
 
 from __future__ import annotations
@@ -25,33 +28,33 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.config.data import city_targets, load_sites
-from sim.model import air_defence as layers
-from sim.model.agents import AttackDrone, EnergySite, InterceptorDrone, LaunchSite, Radar
+from sim.config.data import city_targets, launch_areas, load_sites
+from sim.model.agents import (
+    AirDefenceCommand,
+    AttackDrone,
+    AttackPlanner,
+    EnergySite,
+    GridOperator,
+    InterceptorForce,
+    InterceptorSortie,
+    SensorNetwork,
+)
 from sim.model.basing import base_positions
 from sim.model.budget import capability_schedule
-from sim.model.engagement import Teams, envelope_radius_km, run_interceptors
+from sim.model.energy.system import EnergySystem
+from sim.model.engagement import Teams, envelope_radius_km
+from sim.model.outcomes import nightly_columns
 from sim.model.rng import root_sequence, stream
-from sim.model.sensors import track_times
 from sim.model.threat import (
     DECOY,
     JET,
     SHAHED,
     TARGET_SITE,
+    TYPE_NAMES,
     area_weights,
     generate_raid,
     nightly_launch_counts,
     target_weights,
-)
-
-NIGHT_COUNTS = (
-    "launched", "launched_shahed", "launched_jet", "launched_decoy", "lost_ew", "destroyed",
-    "destroyed_programme", "destroyed_existing_interceptors", "destroyed_fire_groups",
-    "destroyed_missiles", "leaked", "leaked_warhead", "hits_on_sites", "aimed_at_energy",
-    "aimed_at_energy_stopped", "tracked", "interceptors_launched", "interceptor_kills",
-    "interceptors_expended", "interceptors_recovered", "existing_interceptors_launched",
-    "existing_interceptor_kills", "existing_interceptors_recovered", "fire_group_engagements",
-    "missiles_fired",
 )
 
 
@@ -59,10 +62,11 @@ class DefenseModel(mesa.Model):
     """A winter of attack drones against Ukraine's energy sites and its air defence.
 
     Args:
-        scenario: a validated :class:`sim.scenario.Scenario`.
+        scenario: a validated :class:`sim.config.schema.Scenario`.
         seed: root seed (default: the scenario's ``seed``).
         replicate: replicate number; replicate r of seed s has its own random streams.
-        sites: optional energy-site frame (default: the packaged list).
+        sites: optional energy-site frame (default: the scenario's ``sites_file`` or the
+            packaged list).
     """
 
     def __init__(self, scenario, seed: int | None = None, replicate: int = 0, sites=None):
@@ -73,120 +77,129 @@ class DefenseModel(mesa.Model):
         self.spec = scenario  # (Mesa 3.5 reserves `Model.scenario`)
         self.dates = scenario.period.dates
         self.night = 0
-        d = scenario.defense
+        self.running = len(self.dates) > 0
+        d, threat = scenario.defense, scenario.threat
 
+        # The theatre: energy sites and what the attacker values.
         if sites is None:
             sites = load_sites(scenario.sites_file) if scenario.sites_file else load_sites()
         self.sites = sites
-        self.site_p = target_weights(self.sites, scenario.threat.targeting)
-        self.site_xy = self.sites[["x_km", "y_km"]].to_numpy(float)
-        self.area_w = area_weights(scenario.threat)
-        self._interceptable = np.array(
-            [scenario.threat.types[t].interceptable for t in ("shahed", "jet", "decoy")]
-        )
-        self.hits_by_site = np.zeros(len(self.sites), dtype=np.int64)
-        for i in range(len(self.sites)):
-            EnergySite(self, i)
+        self.site_xy = sites[["x_km", "y_km"]].to_numpy(float)
+        self.site_p = target_weights(sites, threat.targeting)
+        self.hits_by_site = np.zeros(len(sites), dtype=np.int64)
+        self.hits_tonight = np.zeros(len(sites), dtype=np.int64)
+        self.energy_sites = [EnergySite(self, i) for i in range(len(sites))]
+        self.energy = None
+        self.grid_operator = None
+        if scenario.energy.enabled:
+            self.energy = EnergySystem(sites, scenario.energy, self.dates[0], len(self.dates),
+                                       stream(self.root, "energy"))
+            self.grid_operator = GridOperator(self, self.energy)
 
+        # The attacker: the night's launches (fitted to the record), one planner per area.
+        self.launch_counts = nightly_launch_counts(threat, self.dates, stream(self.root, "threat"))
+        areas = launch_areas()
+        shares = area_weights(threat)
+        self.planners = [
+            AttackPlanner(self, a, areas["id"].iat[a], areas[["x_km", "y_km"]].to_numpy(float)[a],
+                          shares[a])
+            for a in range(len(areas))
+        ]
+        self.interceptable = np.array([threat.types[t].interceptable for t in TYPE_NAMES])
+
+        # The defence: interceptor forces, sensors, command and control.
         self.capability = capability_schedule(d, self.dates)
-        self.launch_counts = nightly_launch_counts(
-            scenario.threat, self.dates, stream(self.root, "threat")
-        )
         self.envelope_km = envelope_radius_km(d.interceptor)
-        n_prog = int(self.capability.sites.max()) if len(self.dates) else 0
-        n_pos = max(n_prog, int(self.capability.radars.max()) if len(self.dates) else 0)
-        self.programme_xy = base_positions(
-            d.basing.policy, n_pos, self.sites, self.site_p, scenario.threat, d.basing
-        )
+        cap = self.capability
+        n_prog = int(cap.sites.max()) if len(self.dates) else 0
+        n_pos = max(n_prog, int(cap.radars.max()) if len(self.dates) else 0)
+        programme_xy = base_positions(d.basing.policy, n_pos, sites, self.site_p, threat, d.basing)
         ex = d.layers.existing_interceptors
-        self.existing_xy = base_positions(
-            ex.basing, ex.launch_sites, self.sites, self.site_p, scenario.threat, d.basing
+        existing_xy = base_positions(ex.basing, ex.launch_sites, sites, self.site_p, threat,
+                                     d.basing)
+        self.forces = (
+            InterceptorForce(self, "existing", existing_xy, fixed_sites=ex.launch_sites,
+                             crews_per_site=d.crews.crews_per_site,
+                             nightly_allowance=ex.interceptors_per_night),
+            InterceptorForce(self, "programme", programme_xy, sites=cap.sites, crews=cap.crews,
+                             delivered=cap.interceptors_delivered),
         )
         cities = city_targets()
         top = np.argsort(-cities["weight"].to_numpy(float), kind="stable")
         top = top[: d.sensors.surveillance.count]
-        self.existing_radar_xy = cities[["x_km", "y_km"]].to_numpy(float)[top]
-        for xy in self.existing_xy:
-            LaunchSite(self, xy, programme=False, crews=d.crews.crews_per_site)
-        for xy in self.existing_radar_xy:
-            Radar(self, xy, programme=False)
-        self._programme_sites: list[LaunchSite] = []
-        self._programme_radars: list[Radar] = []
+        self.sensor_network = SensorNetwork(
+            self, cities[["x_km", "y_km"]].to_numpy(float)[top], programme_xy
+        )
+        self.command = AirDefenceCommand(self)
 
-        self.programme_stock = 0  # delivered and not yet expended
-        self._delivered_prev = 0
-        self.totals = {k: 0 for k in NIGHT_COUNTS}
-        self.attacker_value_killed_programme = 0.0
-        self.layer_cost_eur = 0.0
         self.raid = None
-        self.fates = np.zeros(0, dtype=object)
-        self.engagements: dict[str, list] = {}
-        self.record: dict[str, float] = {}
-        self.night_rows: list[dict] = []
+        self.record: dict = {}
         self._coverage_cache: dict[int, tuple[float, float]] = {}
-        self._drone_agents: list[AttackDrone] = []
-        self._sortie_agents: list[InterceptorDrone] = []
-
-        self.energy = None
-        if scenario.energy.enabled:
-            from sim.model.energy.system import EnergySystem
-
-            self.energy = EnergySystem(
-                self.sites, scenario.energy, self.dates[0], len(self.dates),
-                stream(self.root, "energy"),
-            )
-
+        self._night_views: dict[str, tuple[int, list]] = {}
+        columns = ["night", "date", *nightly_columns(self.energy is not None)]
         self.datacollector = mesa.DataCollector(
-            model_reporters={k: (lambda m, k=k: m.record.get(k)) for k in self._record_keys()}
+            model_reporters={k: (lambda m, k=k: m.record[k]) for k in columns}
         )
 
-    # ------------------------------------------------------------------ helpers
-    def _record_keys(self) -> list[str]:
-        keys = ["night", "date", *NIGHT_COUNTS, "programme_stock", "programme_sites",
-                "programme_crews", "programme_radars", "programme_spend_eur",
-                "coverage_sites_fraction", "coverage_capacity_fraction"]
-        if self.energy is not None:
-            from sim.model.energy.system import NIGHT_KEYS
-
-            keys += list(NIGHT_KEYS)
-        return keys
+    # ------------------------------------------------------------------ readers
+    def teams_tonight(self) -> Teams:
+        """Tonight's active launch sites of both forces, as the engagement kernel's arrays
+        (existing units first, then the programme)."""
+        existing, programme = self.forces
+        xy = np.concatenate([existing.site_xy, programme.site_xy]).reshape(-1, 2)
+        prog = np.r_[np.zeros(existing.n_sites, int), np.ones(programme.n_sites, int)]
+        crews = np.concatenate([existing.crews, programme.crews]).astype(int)
+        return Teams(xy=xy, programme=prog, crews=crews,
+                     sorties_per_crew=self.spec.defense.crews.sorties_per_crew_per_night)
 
     @property
-    def running(self) -> bool:  # noqa: D401 - Mesa convention
-        """Whether nights remain."""
-        return self.night < len(self.dates)
+    def teams(self) -> list:
+        """Tonight's active interceptor teams (agents) of both forces."""
+        return [t for f in self.forces for t in f.teams[: f.n_sites]]
 
-    @running.setter
-    def running(self, value) -> None:  # Mesa sets this in __init__
-        pass
+    @property
+    def drones(self) -> mesa.agent.AgentSet:
+        """Tonight's attack drones as agents (made when first asked for each night)."""
+        n = self.raid.n if self.raid is not None else 0
+        return self._views("drones", AttackDrone, n)
 
-    def _teams(self, n_prog: int) -> Teams:
-        d = self.spec.defense
-        xy = np.concatenate([self.existing_xy, self.programme_xy[:n_prog]]) if n_prog else (
-            self.existing_xy
-        )
-        prog = np.r_[np.zeros(len(self.existing_xy), int), np.ones(n_prog, int)]
-        crews = np.full(len(prog), d.crews.crews_per_site, dtype=int)
-        if n_prog:
-            # Programme crews are shared out over its active sites.
-            total = int(self.capability.crews[self.night])
-            per = np.full(n_prog, total // n_prog)
-            per[: total % n_prog] += 1
-            crews[len(self.existing_xy):] = per
-        return Teams(xy=xy.reshape(-1, 2), programme=prog, crews=crews,
-                     sorties_per_crew=d.crews.sorties_per_crew_per_night)
+    @property
+    def sorties(self) -> mesa.agent.AgentSet:
+        """Tonight's interceptor sorties as agents (made when first asked for each night)."""
+        res = self.command.result
+        n = len(res.interceptors.log.attacker) if res is not None else 0
+        return self._views("sorties", InterceptorSortie, n)
+
+    def _views(self, key: str, cls, n: int) -> mesa.agent.AgentSet:
+        night, agents = self._night_views.get(key, (-1, []))
+        if night != self.night:
+            for a in agents:
+                a.remove()
+            agents = [cls(self, i) for i in range(n)]
+            self._night_views[key] = (self.night, agents)
+        return mesa.agent.AgentSet(agents, random=self.random)
+
+    def constants(self) -> dict[str, float]:
+        """Run-level values that are not nightly (the ``constant`` outcomes of the registry)."""
+        out = {
+            "budget_eur": float(self.spec.defense.budget_eur),
+            "interceptors_ordered": float(self.capability.interceptors_ordered),
+        }
+        if self.energy is not None:
+            lost = self.energy.winter_outcomes()["capacity_days_lost_by_type"]
+            out.update({f"capacity_days_lost_by_type.{t}": float(v) for t, v in lost.items()})
+        return out
 
     def _coverage(self, teams: Teams) -> tuple[float, float]:
         """Share of operational sites, and of their capacity, inside an envelope (cached per
-        set of launch sites)."""
+        number of launch sites)."""
         key = teams.n
         if key in self._coverage_cache:
             return self._coverage_cache[key]
         op = self.sites["status"].to_numpy() == "operational"
         if teams.n == 0 or not op.any():
             return 0.0, 0.0
-        xy = self.sites[["x_km", "y_km"]].to_numpy(float)
-        d = np.hypot(*(xy[:, None, :] - teams.xy[None, :, :]).transpose(2, 0, 1))
+        d = np.hypot(*(self.site_xy[:, None, :] - teams.xy[None, :, :]).transpose(2, 0, 1))
         inside = (d <= self.envelope_km).any(1) & op
         cap = np.maximum(self.sites["capacity_mw"].to_numpy(float), 0.0)
         cap_total = cap[op].sum()
@@ -200,165 +213,103 @@ class DefenseModel(mesa.Model):
         """Simulate one night."""
         if not self.running:
             return
-        sc, d, k = self.spec, self.spec.defense, self.night
-        cap = self.capability
+        k = self.night
 
-        # 1. Deliveries.
-        delivered = int(cap.interceptors_delivered[k])
-        self.programme_stock += delivered - self._delivered_prev
-        self._delivered_prev = delivered
-        n_prog = int(cap.sites[k])
-        while len(self._programme_sites) < n_prog:
-            i = len(self._programme_sites)
-            self._programme_sites.append(LaunchSite(self, self.programme_xy[i], True, 0))
-        n_rad = int(cap.radars[k])
-        while len(self._programme_radars) < n_rad:
-            i = len(self._programme_radars)
-            self._programme_radars.append(Radar(self, self.programme_xy[i], True))
-        teams = self._teams(n_prog)
-        for site, c in zip(self._programme_sites, teams.crews[len(self.existing_xy):], strict=False):
-            site.crews = int(c)
+        for force in self.forces:  # 1. deliveries, sites, crews
+            force.step()
+        teams = self.teams_tonight()
+        for planner in self.planners:  # 2. plans
+            planner.step()
+        self.raid = self._launch(teams)  # 3. launches
+        self.sensor_network.step()  # 4. tracks
+        self.command.step()  # 5. EW, interceptors, other layers
+        res = self.command.result
+        hit = self._strike(res.leaked)  # 6. strikes
+        if self.grid_operator is not None:  # 7. energy
+            self.grid_operator.step()
+        launched_by_area = np.bincount(self.raid.area, minlength=len(self.planners))
+        for planner in self.planners:  # 8. learning
+            planner.observe(launched_by_area[planner.area])
+        self.record = self._night_record(k, teams, res, hit)  # 9. data
+        self.datacollector.collect(self)
+        self.night += 1
+        self.running = self.night < len(self.dates)
 
-        # 2. Launches.
-        n = int(self.launch_counts[k])
-        raid = generate_raid(
-            sc.threat, n, self.site_xy, self.site_p, teams.xy,
+    def _launch(self, teams: Teams):
+        """Tonight's raid from the planners' plans."""
+        k, threat = self.night, self.spec.threat
+        share = np.array([p.share for p in self.planners])
+        return generate_raid(
+            threat, int(self.launch_counts[k]), self.site_xy, self.planners[0].target_p, teams.xy,
             np.full(teams.n, self.envelope_km), stream(self.root, "threat", k + 1),
-            stream(self.root, "routing", k), self.area_w,
+            stream(self.root, "routing", k), share,
         )
-        self.raid = raid
 
-        # 3. Electronic warfare.
-        lost, t_lost = layers.electronic_warfare(
-            raid, sc.threat, d.layers.electronic_warfare.enabled, stream(self.root, "ew", k)
-        )
-        t_gone = np.minimum(raid.t_impact, t_lost)
+    def _strike(self, leaked: np.ndarray) -> np.ndarray:
+        """Warhead leakers aimed at energy sites hit them with ``p_hit``; tonight's hits per
+        site."""
+        raid = self.raid
+        u_hit = stream(self.root, "strike", self.night).random(raid.n)
+        hit = (leaked & (raid.kind != DECOY) & (raid.target_kind == TARGET_SITE)
+               & (u_hit < self.spec.threat.targeting.p_hit))
+        self.hits_tonight = np.bincount(raid.target[hit], minlength=len(self.sites))
+        self.hits_by_site += self.hits_tonight
+        return hit
 
-        # 4. Detection.
-        radars = [(self.existing_radar_xy, d.sensors.surveillance),
-                  (self.programme_xy[:n_rad], d.sensors.radar)]
-        t_track = track_times(raid, d.sensors, radars, stream(self.root, "detection", k))
-        tracked = np.isfinite(t_track) & (t_track < t_gone)
-
-        # 5. Interceptors (programme and existing units).
-        interceptable = self._interceptable[raid.kind]
-        engageable = tracked & interceptable & (raid.altitude_m <= d.interceptor.max_altitude_m)
-        pool = (d.layers.existing_interceptors.interceptors_per_night, self.programme_stock)
-        res = run_interceptors(
-            raid, t_track, t_gone, engageable, teams, pool, d.interceptor, d.crews, d.allocator,
-            d.c2_cycle_s, stream(self.root, "engagement", k),
-        )
-        self.programme_stock -= int(res.expended[1])
-        lost &= ~res.killed  # shot down before jamming took it off course
-        alive = ~lost & ~res.killed
-
-        # 6. Other layers on what is left.
-        mfg_eng, mfg_kill = layers.fire_groups(
-            raid, alive, tracked, d.layers.mobile_fire_groups, stream(self.root, "layers", k, 0)
-        )
-        alive &= ~mfg_kill
-        sam_eng, sam_kill = layers.missile_defense(
-            raid, alive, d.layers.missile_defense, stream(self.root, "layers", k, 1)
-        )
-        alive &= ~sam_kill
-
-        # 7. Strikes.
-        leaked = alive
-        warhead = raid.kind != DECOY
-        to_site = raid.target_kind == TARGET_SITE
-        u_hit = stream(self.root, "strike", k).random(n)
-        hit = leaked & warhead & to_site & (u_hit < sc.threat.targeting.p_hit)
-        hits = np.bincount(raid.target[hit], minlength=len(self.sites))
-        self.hits_by_site += hits
-
-        fates = np.full(n, "leaked", dtype=object)
-        fates[lost] = "ew"
-        fates[res.killed] = "interceptor"
-        fates[mfg_kill] = "fire_group"
-        fates[sam_kill] = "missile"
-        self.fates = fates
-        self.engagements = {
-            "attacker": res.log.attacker, "team": res.log.team, "programme": res.log.programme,
-            "t_launch_s": res.log.t_launch, "t_end_s": res.log.t_end,
-            "attacks": res.log.attacks, "killed": res.log.killed, "recovered": res.log.recovered,
-        }
-        self._refresh_drone_agents(n, len(res.log.attacker))
-
-        prog_kill = res.kill_programme == 1
-        self.attacker_value_killed_programme += float(raid.cost_eur[prog_kill].sum())
-        self.layer_cost_eur += (
-            mfg_eng.sum() * d.layers.mobile_fire_groups.cost_per_engagement_eur
-            + sam_eng.sum() * d.layers.missile_defense.missile_cost_eur
-        )
-        aimed = to_site
+    def _night_record(self, k: int, teams: Teams, res, hit: np.ndarray) -> dict:
+        raid, icp = self.raid, res.interceptors
+        cap = self.capability
+        existing, programme = self.forces
+        prog_kill = icp.kill_programme == 1
+        layers = self.spec.defense.layers
+        aimed = raid.target_kind == TARGET_SITE
+        leaked = res.leaked
+        mfg_kill, sam_kill = res.fire_group_killed, res.missile_killed
         cov_sites, cov_cap = self._coverage(teams)
         rec = {
             "night": k,
             "date": self.dates[k].isoformat(),
-            "launched": n,
+            "launched": raid.n,
             "launched_shahed": int((raid.kind == SHAHED).sum()),
             "launched_jet": int((raid.kind == JET).sum()),
             "launched_decoy": int((raid.kind == DECOY).sum()),
-            "lost_ew": int(lost.sum()),
-            "destroyed": int(res.killed.sum() + mfg_kill.sum() + sam_kill.sum()),
+            "lost_ew": int(res.lost.sum()),
+            "destroyed": int(icp.killed.sum() + mfg_kill.sum() + sam_kill.sum()),
             "destroyed_programme": int(prog_kill.sum()),
-            "destroyed_existing_interceptors": int((res.kill_programme == 0).sum()),
+            "destroyed_existing_interceptors": int((icp.kill_programme == 0).sum()),
             "destroyed_fire_groups": int(mfg_kill.sum()),
             "destroyed_missiles": int(sam_kill.sum()),
             "leaked": int(leaked.sum()),
-            "leaked_warhead": int((leaked & warhead).sum()),
+            "leaked_warhead": int((leaked & (raid.kind != DECOY)).sum()),
             "hits_on_sites": int(hit.sum()),
             "aimed_at_energy": int(aimed.sum()),
             "aimed_at_energy_stopped": int((aimed & ~leaked).sum()),
-            "tracked": int(tracked.sum()),
-            "interceptors_launched": int(res.launched[1]),
-            "interceptor_kills": int(res.kills[1]),
-            "interceptors_expended": int(res.expended[1]),
-            "interceptors_recovered": int(res.recovered[1]),
-            "existing_interceptors_launched": int(res.launched[0]),
-            "existing_interceptor_kills": int(res.kills[0]),
-            "existing_interceptors_recovered": int(res.recovered[0]),
-            "fire_group_engagements": int(mfg_eng.sum()),
-            "missiles_fired": int(sam_eng.sum()),
-            "programme_stock": int(self.programme_stock),
-            "programme_sites": n_prog,
+            "tracked": int(res.tracked.sum()),
+            "interceptors_launched": int(icp.launched[1]),
+            "interceptor_kills": int(icp.kills[1]),
+            "interceptors_expended": int(icp.expended[1]),
+            "interceptors_recovered": int(icp.recovered[1]),
+            "existing_interceptors_launched": int(icp.launched[0]),
+            "existing_interceptor_kills": int(icp.kills[0]),
+            "existing_interceptors_recovered": int(icp.recovered[0]),
+            "fire_group_engagements": int(res.fire_group_engaged.sum()),
+            "missiles_fired": int(res.missile_engaged.sum()),
+            "programme_stock": int(programme.stock),
+            "programme_sites": programme.n_sites,
             "programme_crews": int(cap.crews[k]),
-            "programme_radars": n_rad,
+            "programme_radars": int(self.sensor_network.n_programme),
             "programme_spend_eur": float(cap.spend_eur[k]),
+            "programme_delivered": int(cap.interceptors_delivered[k]),
+            "attacker_value_killed_programme_eur": float(raid.cost_eur[prog_kill].sum()),
+            "defense_layer_cost_eur": float(
+                res.fire_group_engaged.sum() * layers.mobile_fire_groups.cost_per_engagement_eur
+                + res.missile_engaged.sum() * layers.missile_defense.missile_cost_eur),
             "coverage_sites_fraction": cov_sites,
             "coverage_capacity_fraction": cov_cap,
         }
-        for key in NIGHT_COUNTS:
-            self.totals[key] += rec[key]
-
-        # 8. Energy consequences.
-        if self.energy is not None:
-            rec.update(self.energy.night(k, hits))
-        self.record = rec
-        self.night_rows.append(rec)
-        self.datacollector.collect(self)
-        self.night += 1
-
-    def _refresh_drone_agents(self, n_attackers: int, n_sorties: int) -> None:
-        """Tonight's drones replace last night's. Agents are views onto tonight's arrays, so
-        the agents of indexes both nights share are kept; only the difference is created or
-        removed."""
-        for cls, n, pool in ((AttackDrone, n_attackers, self._drone_agents),
-                             (InterceptorDrone, n_sorties, self._sortie_agents)):
-            while len(pool) > n:
-                pool.pop().remove()
-            pool.extend(cls(self, i) for i in range(len(pool), n))
-
-    def close(self) -> None:
-        """Let the model be freed once its results are read.
-
-        Mesa 3.3 keeps every model alive through the class-level agent id counters
-        (``mesa.Agent._ids``, keyed by model); a sweep worker running thousands of winters would
-        grow without bound. Newer Mesa keeps the counter on the model and needs nothing here.
-        """
-        ids = getattr(mesa.Agent, "_ids", None)
-        if isinstance(ids, dict):
-            ids.pop(self, None)
+        if self.grid_operator is not None:
+            rec.update(self.grid_operator.tonight)
+        return rec
 
     def run(self) -> None:
         """Simulate every remaining night."""

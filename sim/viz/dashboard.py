@@ -1,15 +1,15 @@
-"""Interactive dashboard on Mesa's SolaraViz: ``solara run sim/app.py``.
+"""Interactive dashboard on Mesa's SolaraViz: ``solara run sim/viz/dashboard.py``.
 
 Sliders set the programme budget, the threat intensity and the interceptors' kill probability
 ``pk`` (and the basing policy and seed); *Reset* builds a new model with them, *Step* runs one
 night, *Play* runs the winter. The page shows a live map of the current night (energy sites by
 state, interceptor bases and envelopes, tonight's drone routes and sorties) and the running
-totals of the winter. The base scenario is ``scenarios/nl-200m.yaml`` (or the schema defaults
-if the repository's scenario folder is not there).
+totals of the winter. The base scenario is the shipped ``scenarios/nl-200m.yaml``.
 
-The page holds no model logic: :class:`DashboardModel` is :class:`sim.model.DefenseModel`
-built from the scenario with the slider values as overrides, and the map is
-:func:`sim.vmap.plot_map`.
+The page holds no model logic: :class:`DashboardModel` is
+:class:`sim.model.defense_model.DefenseModel` built from the scenario with the slider values as
+overrides; the map (:func:`sim.viz.map.plot_map`) draws the model's agents and the totals read
+its DataCollector.
 """
 
 from __future__ import annotations
@@ -23,26 +23,23 @@ from matplotlib.figure import Figure  # figures without pyplot: nothing kept bet
 from mesa.visualization import SolaraViz
 from mesa.visualization.user_param import Slider
 
+from sim.config.data import packaged_path
 from sim.model.defense_model import DefenseModel
+from sim.model.outcomes import OUTCOMES
 from sim.viz import map as vmap
 from sim.viz import style
 
 TITLE = "Interceptor drones against Shahed raids, winter 2025-26"
-SCENARIO_FILE = Path(__file__).resolve().parents[1] / "scenarios" / "nl-200m.yaml"
+SCENARIO_FILE = packaged_path("scenarios/nl-200m.yaml")
 DEFAULT_SEED = 20251101
 BASING = ["energy_sites", "corridors", "cities"]
 
 
 def base_scenario(path: str | Path | None = None):
-    """The dashboard's base scenario: ``path``, else ``scenarios/nl-200m.yaml``, else the
-    schema defaults (an installed package without the repository's scenario folder)."""
+    """The dashboard's base scenario: ``path``, else the shipped ``scenarios/nl-200m.yaml``."""
     from sim.config.io import load_scenario
-    from sim.config.schema import Scenario
 
-    p = Path(path) if path else SCENARIO_FILE
-    if p.is_file():
-        return load_scenario(p)
-    return Scenario.model_validate({"name": "defaults"})
+    return load_scenario(Path(path) if path else SCENARIO_FILE)
 
 
 class DashboardModel(DefenseModel):
@@ -114,32 +111,34 @@ def map_png(model: DefenseModel) -> bytes:
 
 
 def totals(model: DefenseModel) -> dict[str, float]:
-    """Running totals of the winter so far (sums of the nightly records)."""
-    t = dict(model.totals)
-    rows = model.night_rows
-    out = {
-        "nights": len(rows),
-        "launched": t["launched"],
-        "neutralised": t["destroyed"] + t["lost_ew"],
-        "destroyed": t["destroyed"],
-        "lost_ew": t["lost_ew"],
-        "leaked": t["leaked"],
-        "hits_on_sites": t["hits_on_sites"],
-        "interceptors_launched": t["interceptors_launched"],
-        "interceptor_kills": t["interceptor_kills"],
-        "programme_stock": int(model.programme_stock),
-        "programme_spend_eur": float(rows[-1]["programme_spend_eur"]) if rows else 0.0,
-        "energy_not_served_mwh": float(sum(r.get("energy_not_served_mwh", 0.0) for r in rows)),
-        "demand_served_tonight": (float(rows[-1]["demand_served_fraction"])
-                                  if rows and "demand_served_fraction" in rows[-1] else None),
+    """Running totals of the winter so far, aggregated from the model's DataCollector by the
+    outcome registry."""
+    df = model.datacollector.get_model_vars_dataframe()
+    v = OUTCOMES.aggregate({c: df[c].to_numpy() for c in df.columns}, everything=True) if len(
+        df) else {}
+    last = df.iloc[-1] if len(df) else {}
+    return {
+        "nights": len(df),
+        "launched": int(v.get("launched", 0)),
+        "neutralised": int(v.get("destroyed", 0) + v.get("lost_ew", 0)),
+        "destroyed": int(v.get("destroyed", 0)),
+        "lost_ew": int(v.get("lost_ew", 0)),
+        "leaked": int(v.get("leaked", 0)),
+        "hits_on_sites": int(v.get("hits_on_sites", 0)),
+        "interceptors_launched": int(v.get("interceptors_launched", 0)),
+        "interceptor_kills": int(v.get("interceptor_kills", 0)),
+        "programme_stock": int(model.forces[1].stock),
+        "programme_spend_eur": float(v.get("programme_cost_eur", 0.0)),
+        "energy_not_served_mwh": float(v.get("energy_not_served_mwh", 0.0)),
+        "demand_served_tonight": (float(last["demand_served_fraction"])
+                                  if len(df) and "demand_served_fraction" in df else None),
     }
-    return out
 
 
 def totals_markdown(model: DefenseModel) -> str:
     """The running totals as a markdown table."""
     t = totals(model)
-    date = model.night_rows[-1]["date"] if model.night_rows else "-"
+    date = model.record["date"] if model.record else "-"
     n = t["launched"]
     share = f" ({100 * t['neutralised'] / n:.0f}%)" if n else ""
     kills = t["interceptor_kills"]
@@ -171,8 +170,8 @@ def history_png(model: DefenseModel) -> bytes:
     fig = Figure(figsize=(6.0, 4.2), layout="constrained")
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
     with matplotlib.rc_context(style.RC):
-        if model.night_rows:
-            df = pd.DataFrame(model.night_rows)
+        df = model.datacollector.get_model_vars_dataframe()
+        if len(df):
             d = pd.to_datetime(df["date"])
             ax1.bar(d, df["launched"], width=1.0, color=style.OKABE_ITO["grey"],
                     label="launched")
@@ -227,4 +226,4 @@ def make_page(model: DefenseModel | None = None):
 
 model = DashboardModel()
 page = make_page(model)
-page  # noqa: B018 - what `solara run sim/app.py` serves
+page  # noqa: B018 - what `solara run sim/viz/dashboard.py` serves

@@ -78,18 +78,24 @@ def model_scenario(model):
 def site_states(model=None, sites: pd.DataFrame | None = None) -> np.ndarray:
     """State of each energy site tonight: ``intact``, ``damaged``, ``down`` (from the energy
     model's availability), ``hit`` (hit this winter, when the energy model is off) or
-    ``not_operational`` (occupied or destroyed before the winter)."""
-    if sites is None:
-        sites = model.sites
-    op = sites["status"].to_numpy() == "operational"
-    state = np.full(len(sites), "intact", dtype=object)
-    if model is not None and getattr(model, "energy", None) is not None:
-        a = np.asarray(model.energy.availability, float)
-        state[a < 1.0 - 1e-9] = "damaged"
-        state[a <= 1e-9] = "down"
-    elif model is not None:
-        state[np.asarray(model.hits_by_site) > 0] = "hit"
-    state[~op] = "not_operational"
+    ``not_operational`` (occupied or destroyed before the winter). Read from the model's
+    :class:`~sim.model.agents.EnergySite` agents."""
+    if model is None:
+        op = sites["status"].to_numpy() == "operational"
+        state = np.full(len(sites), "intact", dtype=object)
+        state[~op] = "not_operational"
+        return state
+    agents = model.energy_sites
+    state = np.full(len(agents), "intact", dtype=object)
+    energy = model.grid_operator is not None
+    for i, site in enumerate(agents):
+        if not site.operational:
+            state[i] = "not_operational"
+        elif energy:
+            a = site.availability
+            state[i] = "down" if a <= 1e-9 else "damaged" if a < 1.0 - 1e-9 else "intact"
+        elif site.hits > 0:
+            state[i] = "hit"
     return state
 
 
@@ -105,34 +111,24 @@ def _map_extent(ax) -> None:
 
 
 def _sortie_geometry(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each of tonight's interceptor sorties: launch point, end point (the drone's
+    """For each of tonight's interceptor sorties (agents): launch point, end point (the drone's
     position when the sortie ended) and whether it killed."""
-    from sim.model.geometry import position_at
-
-    eng = model.engagements or {}
-    att = np.asarray(eng.get("attacker", []), int)
-    if att.size == 0 or model.raid is None:
+    sorties = list(model.sorties) if model.raid is not None else []
+    if not sorties:
         z = np.zeros((0, 2))
         return z, z, np.zeros(0, bool)
-    n_prog = int(model.record.get("programme_sites", 0))
-    team_xy = np.concatenate([np.asarray(model.existing_xy).reshape(-1, 2),
-                              np.asarray(model.programme_xy)[:n_prog].reshape(-1, 2)])
-    start = team_xy[np.asarray(eng["team"], int)]
-    t_end = np.asarray(eng["t_end_s"], float)
-    r = model.raid
-    end = np.array([position_at(r.pts[i], r.times[i], t) for i, t in zip(att, t_end, strict=True)])
-    return start, end.reshape(-1, 2), np.asarray(eng["killed"], bool)
+    start = np.array([s.launch_km for s in sorties])
+    end = np.array([s.end_km for s in sorties])
+    return start, end, np.array([s.killed for s in sorties])
 
 
 def _kill_times(model) -> np.ndarray:
     """Kill time of each drone killed by an interceptor tonight (``nan`` otherwise)."""
     n = model.raid.n if model.raid is not None else 0
     t = np.full(n, np.nan)
-    eng = model.engagements or {}
-    for a, k, te in zip(eng.get("attacker", []), eng.get("killed", []), eng.get("t_end_s", []),
-                        strict=False):
-        if k:
-            t[int(a)] = float(te)
+    for s in model.sorties:
+        if s.killed:
+            t[s.target] = s.t_end_s
     return t
 
 
@@ -197,9 +193,13 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
     handles_layers: list = []
     # Launch areas.
     if launch_areas:
-        la = _launch_areas()
-        w = la["weight"].to_numpy(float)
-        ax.scatter(la["x_km"], la["y_km"], s=20 + 80 * w / max(w.max(), 1), marker="v",
+        if model is not None:  # the attack planners, one per launch area
+            xy = np.array([p.xy_km for p in model.planners]).reshape(-1, 2)
+            w = np.array([p.share for p in model.planners])
+        else:
+            la = _launch_areas()
+            xy, w = la[["x_km", "y_km"]].to_numpy(float), la["weight"].to_numpy(float)
+        ax.scatter(xy[:, 0], xy[:, 1], s=20 + 80 * w / max(w.max(), 1e-12), marker="v",
                    color=OKABE_ITO["purple"], edgecolor="black", linewidth=0.5, zorder=3)
         handles_layers.append(Line2D([], [], ls="", marker="v", color=OKABE_ITO["purple"],
                                      markeredgecolor="black", markersize=7,
@@ -215,9 +215,9 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
     # Interceptor bases and envelopes.
     if model is not None:
         r_km = float(model.envelope_km)
-        n_prog = int(model.record.get("programme_sites", 0)) if model.record else 0
-        prog = np.asarray(model.programme_xy)[:n_prog].reshape(-1, 2)
-        exist = np.asarray(model.existing_xy).reshape(-1, 2)
+        teams = model.teams  # tonight's interceptor teams of both forces
+        prog = np.array([t.xy_km for t in teams if t.programme]).reshape(-1, 2)
+        exist = np.array([t.xy_km for t in teams if not t.programme]).reshape(-1, 2)
         if envelopes:
             for x, y in exist:
                 ax.add_patch(Circle((x, y), r_km, facecolor="none", edgecolor="#444444",
@@ -246,7 +246,7 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
     handles_tracks: list = []
     if tracks and model is not None and model.raid is not None and model.raid.n:
         r = model.raid
-        fates = np.asarray(model.fates, dtype=object)
+        fates = np.array([d.fate for d in model.drones], dtype=object)
         t_kill = _kill_times(model)
         leaked = [r.pts[i] for i in np.flatnonzero(fates == "leaked")]
         other = [r.pts[i] for i in np.flatnonzero(np.isin(fates, ["ew", "fire_group", "missile"]))]
@@ -379,13 +379,12 @@ def animate_night(model, path: str | Path | None = None, *, frames: int = 60, fp
         raise ValueError("the model has no night to animate: call model.step() first")
     fig, ax = plot_map(model, tracks=False, legend=False, figsize=figsize)
     r = model.raid
-    fates = np.asarray(model.fates, dtype=object)
+    fates = np.array([d.fate for d in model.drones], dtype=object)
     t_kill = _kill_times(model)
     t_end = np.where(fates == "interceptor", np.nan_to_num(t_kill, nan=r.t_impact), r.t_impact)
     start, end, _killed = _sortie_geometry(model)
-    eng = model.engagements
-    s_t0 = np.asarray(eng.get("t_launch_s", []), float)
-    s_t1 = np.asarray(eng.get("t_end_s", []), float)
+    s_t0 = np.array([s.t_launch_s for s in model.sorties], float)
+    s_t1 = np.array([s.t_end_s for s in model.sorties], float)
     t0 = float(r.t_launch.min())
     t1 = float(np.nanmax(t_end))
     times = np.linspace(t0, t1, frames)

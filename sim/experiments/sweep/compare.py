@@ -1,4 +1,5 @@
-"""Policy comparison with common random numbers: paired differences and t-based 95% CIs.
+"""Policy comparison with common random numbers: paired differences and 95% CIs
+(:func:`sim.experiments.stats.paired_stats`).
 
 Both alternatives are run with the same seed and replicates ``0 .. R-1``, so replicate ``r`` of A
 and of B face the same random attacks, and the difference ``B - A`` per replicate removes most of
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sim.experiments.stats import paired_stats
 from sim.experiments.sweep.errors import CompareError
 
 COLUMNS = [
@@ -35,44 +36,6 @@ COLUMNS = [
     "significant",
     "rel_diff",
 ]
-
-
-def paired_stats(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> dict:
-    """Statistics of the paired difference ``b - a`` (see the module docstring)."""
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    ok = ~(np.isnan(a) | np.isnan(b))
-    a, b = a[ok], b[ok]
-    n = len(a)
-    d = b - a
-    mean_a = float(a.mean()) if n else math.nan
-    mean_b = float(b.mean()) if n else math.nan
-    diff = float(d.mean()) if n else math.nan
-    sd = float(d.std(ddof=1)) if n > 1 else math.nan
-    if n > 1 and np.all(d == d[0]):
-        sd = 0.0
-        lo = hi = diff
-        p = 1.0 if diff == 0 else 0.0
-    elif n > 1:
-        half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
-        lo, hi = diff - half, diff + half
-        p = float(2 * stats.t.sf(abs(diff) / (sd / math.sqrt(n)), n - 1))
-    else:
-        lo = hi = p = math.nan
-    significant = bool(n > 1 and (lo > 0 or hi < 0))
-    rel = diff / abs(mean_a) if n and mean_a not in (0.0,) and not math.isnan(mean_a) else math.nan
-    return {
-        "n": n,
-        "mean_a": mean_a,
-        "mean_b": mean_b,
-        "diff": diff,
-        "sd_diff": sd,
-        "ci_low": float(lo),
-        "ci_high": float(hi),
-        "p_value": float(p),
-        "significant": significant,
-        "rel_diff": rel,
-    }
 
 
 def compare_tables(

@@ -1,0 +1,446 @@
+"""The outcome registry: every number the model reports, defined once.
+
+Each :class:`Outcome` says what a number is (label, unit, bounds, whether more is better), where
+it comes from (a nightly column the model records, a run constant, or a formula over other
+outcomes) and how it aggregates over the nights of a winter or a month. Everything that reads
+outcomes reads this registry: the model's DataCollector (which nightly columns exist), runs and
+their summaries, the monthly breakdown, the command line's tables, comparisons, sweeps,
+figures and the dashboard. A new outcome is one entry here.
+
+Aggregation over nights (``over_nights``): ``sum``, ``mean``, ``min``, ``max`` or ``last`` of a
+nightly column (``source``, default the outcome's own name); ``derive`` computes an outcome from
+other aggregated outcomes (a share of two sums, say), for a winter and for a month alike;
+``constant`` outcomes are fixed for a run (the budget, what it ordered). Over replicates,
+every outcome is summarised by its mean with a confidence interval (``sim.experiments.stats``),
+kept inside the outcome's bounds.
+
+This is the EMA Workbench's ``ScalarOutcome`` with the model's own aggregation rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from sim.config.energy import SITE_TYPES
+
+MAXIMIZE, MINIMIZE, INFO = "maximize", "minimize", "info"
+
+
+def ratio(a: float, b: float) -> float:
+    """``a / b``, ``nan`` when ``b`` is 0."""
+    return float(a) / float(b) if b else math.nan
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One reported number.
+
+    Attributes:
+        name: key in ``summary.json``, ``runs.parquet`` and (nightly ones) ``nights.parquet``.
+        label: what a reader sees in tables and on axes (no unit).
+        unit: unit of the stored value: ``share`` (0-1), ``drones``, ``hits``, ``EUR``, ``MWh``...
+        kind: how it is shown: ``share``, ``count``, ``money``, ``energy``, ``power``, ``ratio``,
+            ``level``.
+        lower, upper: bounds of the value (``None``: unbounded); intervals are kept inside.
+        nightly: the model records it every night (a column of ``nights.parquet``).
+        over_nights: ``sum``, ``mean``, ``min``, ``max``, ``last`` (of ``source``), ``derive``
+            (``derive(values)`` from other outcomes) or ``constant`` (read from the model).
+        source: the nightly column aggregated (default ``name``).
+        derive: for ``derive``: a function of the aggregated values of ``needs``.
+        needs: outcomes ``derive`` reads.
+        direction: ``maximize``, ``minimize`` or ``info`` (which way is better for the defence).
+        group: section of the docs and tables it belongs to.
+        winter: reported for a winter (``summary.json``, ``runs.parquet``); nightly columns that
+            only feed other outcomes set it to False.
+        monthly: part of the monthly breakdown (``summary.json`` ``by_month``).
+        headline: position in the run summary table (``None``: not shown there).
+        description: the definition.
+    """
+
+    name: str
+    label: str
+    unit: str
+    kind: str = "count"
+    lower: float | None = 0.0
+    upper: float | None = None
+    nightly: bool = True
+    over_nights: str = "sum"
+    source: str | None = None
+    derive: Callable[[Mapping[str, float]], float] | None = None
+    needs: tuple[str, ...] = ()
+    direction: str = INFO
+    group: str = "drones"
+    winter: bool = True
+    monthly: bool = False
+    headline: int | None = None
+    description: str = ""
+
+    @property
+    def column(self) -> str:
+        """The nightly column this outcome aggregates."""
+        return self.source or self.name
+
+    @property
+    def is_share(self) -> bool:
+        return self.kind == "share"
+
+
+@dataclass
+class Registry:
+    """An ordered set of outcomes with the aggregation rules."""
+
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+
+    def add(self, *items: Outcome) -> None:
+        for o in items:
+            if o.name in self.outcomes:
+                raise ValueError(f"outcome {o.name!r} defined twice")
+            if o.over_nights == "derive" and (o.derive is None or not o.needs):
+                raise ValueError(f"outcome {o.name!r}: derive needs a function and its inputs")
+            self.outcomes[o.name] = o
+
+    def __getitem__(self, name: str) -> Outcome:
+        return self.outcomes[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.outcomes
+
+    def __iter__(self):
+        return iter(self.outcomes.values())
+
+    def get(self, name: str) -> Outcome | None:
+        return self.outcomes.get(name)
+
+    def nightly_columns(self, groups: Iterable[str] | None = None) -> list[str]:
+        """The nightly columns the model records (in registry order)."""
+        keep = None if groups is None else set(groups)
+        out: list[str] = []
+        for o in self:
+            if o.nightly and (keep is None or o.group in keep) and o.name not in out:
+                out.append(o.name)
+        return out
+
+    def headline(self) -> list[Outcome]:
+        """Outcomes of the run summary table, in order."""
+        return sorted((o for o in self if o.headline is not None), key=lambda o: o.headline)
+
+    def aggregate(self, columns: Mapping[str, object], constants: Mapping[str, float] | None = None,
+                  *, monthly_only: bool = False, everything: bool = False) -> dict[str, float]:
+        """Aggregate nightly columns (arrays or Series over the nights) into outcome values.
+
+        Args:
+            columns: nightly column name -> values over the nights aggregated.
+            constants: values of ``constant`` outcomes (missing ones are left out).
+            monthly_only: only the outcomes of the monthly breakdown.
+            everything: also the nightly columns that are not reported for a winter.
+
+        Returns:
+            name -> value for every reported outcome whose inputs are present, in registry order.
+        """
+        import numpy as np
+
+        values: dict[str, float] = {}
+        derived: list[Outcome] = []
+        wanted = self._monthly_closure() if monthly_only else None
+        for o in self:
+            if wanted is not None and o.name not in wanted:
+                continue
+            if o.over_nights == "derive":
+                derived.append(o)
+                continue
+            if o.over_nights == "constant":
+                if constants and o.name in constants:
+                    values[o.name] = float(constants[o.name])
+                continue
+            col = columns.get(o.column)
+            if col is None:
+                continue
+            a = np.asarray(col, dtype=float)
+            if a.size == 0:
+                values[o.name] = 0.0 if o.over_nights == "sum" else math.nan
+                continue
+            values[o.name] = float(_AGG[o.over_nights](a))
+        for o in derived:  # in registry order: a derived outcome may use an earlier one
+            if all(n in values for n in o.needs):
+                values[o.name] = float(o.derive(values))
+        if monthly_only:
+            keep = [o for o in self if o.monthly]
+        else:
+            keep = [o for o in self if everything or o.winter]
+        return {o.name: values[o.name] for o in keep if o.name in values}
+
+    def _monthly_closure(self) -> set[str]:
+        names: set[str] = set()
+        stack = [o.name for o in self if o.monthly]
+        while stack:
+            n = stack.pop()
+            if n in names or n not in self:
+                continue
+            names.add(n)
+            stack.extend(self[n].needs)
+        return names
+
+
+def _last(a):
+    return a[-1]
+
+
+_AGG = {"sum": lambda a: a.sum(), "mean": lambda a: a.mean(), "min": lambda a: a.min(),
+        "max": lambda a: a.max(), "last": _last}
+
+
+def _derived(name, label, unit, needs, fn, **kw) -> Outcome:
+    return Outcome(name, label, unit, nightly=False, over_nights="derive", needs=tuple(needs),
+                   derive=fn, **kw)
+
+
+def _share(name, label, needs, fn, **kw) -> Outcome:
+    return _derived(name, label, "share", needs, fn, kind="share", lower=0.0, upper=1.0, **kw)
+
+
+OUTCOMES = Registry()
+
+# --------------------------------------------------------------------------- drones
+_D = "drones"
+OUTCOMES.add(
+    Outcome("launched", "Drones launched", "drones", direction=INFO, monthly=True, headline=50,
+            description="Shahed-type attack drones launched: Shahed/Geran-2, jet Geran-3 and "
+            "decoys, as the Air Force record counts them."),
+    Outcome("launched_shahed", "Shahed/Geran-2 launched", "drones"),
+    Outcome("launched_jet", "Jet Geran-3 launched", "drones"),
+    Outcome("launched_decoy", "Decoys launched", "drones"),
+    Outcome("lost_ew", "Lost to electronic warfare", "drones", direction=MAXIMIZE, monthly=True,
+            headline=70, description="Lost to jamming en route ('locationally lost' in Air "
+            "Force reports)."),
+    Outcome("destroyed", "Destroyed by all kinetic layers", "drones", direction=MAXIMIZE,
+            monthly=True, headline=60, description="Shot down by interceptor drones, mobile fire "
+            "groups or missiles: destroyed_programme + destroyed_existing_interceptors + "
+            "destroyed_fire_groups + destroyed_missiles."),
+    Outcome("destroyed_programme", "Destroyed by programme interceptors", "drones",
+            direction=MAXIMIZE),
+    Outcome("destroyed_existing_interceptors", "Destroyed by Ukraine's own interceptor units",
+            "drones", direction=MAXIMIZE),
+    Outcome("destroyed_fire_groups", "Destroyed by mobile fire groups", "drones",
+            direction=MAXIMIZE),
+    Outcome("destroyed_missiles", "Destroyed by surface-to-air missiles", "drones",
+            direction=MAXIMIZE),
+    Outcome("leaked", "Reached their target area", "drones", direction=MINIMIZE, monthly=True,
+            headline=80, description="Neither destroyed nor lost: launched = destroyed + lost_ew "
+            "+ leaked every night."),
+    Outcome("leaked_warhead", "Warhead drones that reached their target area", "drones",
+            direction=MINIMIZE),
+    Outcome("hits_on_sites", "Hits on energy sites", "hits", direction=MINIMIZE, monthly=True,
+            headline=100, description="Warhead leakers aimed at an energy site that hit it "
+            "(threat.targeting.p_hit)."),
+    Outcome("aimed_at_energy", "Drones aimed at energy sites", "drones", monthly=True),
+    Outcome("aimed_at_energy_stopped", "Drones aimed at energy sites that were stopped", "drones",
+            direction=MAXIMIZE, monthly=True),
+    Outcome("tracked", "Drones tracked by command and control", "drones",
+            description="Drones for which C2 had a track before they reached their target."),
+)
+
+# --------------------------------------------------------------------------- interceptors
+_P = "programme"
+OUTCOMES.add(
+    Outcome("interceptors_launched", "Programme interceptors launched", "interceptors",
+            group=_P, monthly=True, headline=110,
+            description="Programme interceptor sorties flown (a recovered interceptor flown "
+            "again counts again)."),
+    Outcome("interceptor_kills", "Programme interceptor kills", "drones", group=_P,
+            direction=MAXIMIZE, monthly=True, headline=120,
+            description="Drones destroyed by programme interceptors (= destroyed_programme)."),
+    Outcome("interceptors_expended", "Programme interceptors expended", "interceptors",
+            group=_P, description="Expended: a kill, or lost after a miss."),
+    Outcome("interceptors_recovered", "Programme interceptors recovered", "interceptors",
+            group=_P),
+    Outcome("existing_interceptors_launched", "Interceptors launched by Ukraine's own units",
+            "interceptors", group="national"),
+    Outcome("existing_interceptor_kills", "Kills by Ukraine's own interceptor units", "drones",
+            group="national", direction=MAXIMIZE),
+    Outcome("existing_interceptors_recovered", "Interceptors recovered by Ukraine's own units",
+            "interceptors", group="national"),
+    Outcome("fire_group_engagements", "Mobile fire group engagements", "engagements",
+            group="layers"),
+    Outcome("missiles_fired", "Surface-to-air missiles fired at drones", "missiles",
+            group="layers"),
+    Outcome("programme_stock", "Programme interceptors in stock", "interceptors", group=_P,
+            over_nights="last",
+            description="Delivered and not yet expended (at the end of the night)."),
+    Outcome("programme_sites", "Programme launch sites active", "sites", group=_P,
+            over_nights="max"),
+    Outcome("programme_crews", "Programme crews ready", "crews", group=_P, over_nights="max"),
+    Outcome("programme_radars", "Programme radars", "radars", group=_P, over_nights="max"),
+    Outcome("programme_spend_eur", "Programme spend to date", "EUR", kind="money", group=_P,
+            over_nights="last"),
+    Outcome("programme_delivered", "Programme interceptors delivered to date", "interceptors",
+            group=_P, over_nights="last"),
+    Outcome("attacker_value_killed_programme_eur", "Attacker's cost of drones the programme "
+            "destroyed", "EUR", kind="money", group=_P, direction=MAXIMIZE,
+            description="The attacker's unit cost summed over drones programme interceptors "
+            "destroyed."),
+    Outcome("defense_layer_cost_eur", "Ammunition cost of fire groups and missiles", "EUR",
+            kind="money", group="layers"),
+    Outcome("coverage_sites_fraction", "Energy sites inside an interceptor envelope", "share",
+            kind="share", upper=1.0, group="coverage", over_nights="mean"),
+    Outcome("coverage_capacity_fraction", "Energy capacity inside an interceptor envelope",
+            "share", kind="share", upper=1.0, group="coverage", over_nights="mean"),
+)
+
+# --------------------------------------------------------------------------- shares and money
+OUTCOMES.add(
+    _share("interception_rate", "Neutralised share ((destroyed + EW) / launched)",
+           ("destroyed", "lost_ew", "launched"),
+           lambda v: ratio(v["destroyed"] + v["lost_ew"], v["launched"]), direction=MAXIMIZE,
+           monthly=True, headline=90,
+           description="(destroyed + lost_ew) / launched: comparable with the Air Force's "
+           "(destroyed + locationally lost) / launched."),
+    _share("kill_rate", "Destroyed share", ("destroyed", "launched"),
+           lambda v: ratio(v["destroyed"], v["launched"]), direction=MAXIMIZE),
+    _share("leak_rate", "Share reaching the target area", ("leaked", "launched"),
+           lambda v: ratio(v["leaked"], v["launched"]), direction=MINIMIZE),
+    _share("kinetic_coverage", "Drones aimed at energy stopped",
+           ("aimed_at_energy_stopped", "aimed_at_energy"),
+           lambda v: ratio(v["aimed_at_energy_stopped"], v["aimed_at_energy"]),
+           direction=MAXIMIZE, group="coverage", monthly=True, headline=30,
+           description="Share of drones aimed at energy sites that were stopped (destroyed or "
+           "lost to EW)."),
+    _share("geometric_coverage_sites_fraction", "Energy sites inside an interceptor envelope",
+           ("coverage_sites_fraction",), lambda v: v["coverage_sites_fraction"],
+           direction=MAXIMIZE, group="coverage",
+           description="Share of operational energy sites inside the engagement envelope of at "
+           "least one interceptor launch site, averaged over nights."),
+    _share("geometric_coverage_capacity_fraction", "Capacity inside an interceptor envelope",
+           ("coverage_capacity_fraction",), lambda v: v["coverage_capacity_fraction"],
+           direction=MAXIMIZE, group="coverage", headline=40,
+           description="The same, weighted by site capacity (MW)."),
+    _derived("programme_cost_eur", "Programme spend", "EUR", ("programme_spend_eur",),
+             lambda v: v["programme_spend_eur"], kind="money", group=_P, headline=130,
+             description="Programme spend to the last night: delivered interceptors, crews "
+             "(training and pay per night served), radars, launch sites; never above budget_eur."),
+    Outcome("budget_eur", "Programme budget", "EUR", kind="money", group=_P, nightly=False,
+            over_nights="constant"),
+    _derived("budget_unspent_eur", "Budget not yet turned into delivered capability", "EUR",
+             ("budget_eur", "programme_cost_eur"),
+             lambda v: v["budget_eur"] - v["programme_cost_eur"], kind="money", group=_P),
+    Outcome("interceptors_ordered", "Programme interceptors ordered", "interceptors", group=_P,
+            nightly=False, over_nights="constant"),
+    _derived("interceptors_delivered", "Programme interceptors delivered", "interceptors",
+             ("programme_delivered",), lambda v: v["programme_delivered"], group=_P),
+    _derived("programme_stock_end", "Programme interceptors in stock on the last night",
+             "interceptors", ("programme_stock",), lambda v: v["programme_stock"], group=_P),
+    _derived("cost_exchange_ratio", "Cost-exchange ratio (attacker EUR / programme EUR)",
+             "ratio", ("attacker_value_killed_programme_eur", "programme_cost_eur"),
+             lambda v: ratio(v["attacker_value_killed_programme_eur"], v["programme_cost_eur"]),
+             kind="ratio", group=_P, direction=MAXIMIZE, headline=140,
+             description="Attacker's cost of the drones the programme destroyed / programme "
+             "spend; above 1 the attacker loses more money than the programme costs."),
+    _derived("cost_per_kill_eur", "Programme cost per interceptor kill", "EUR",
+             ("programme_cost_eur", "interceptor_kills"),
+             lambda v: ratio(v["programme_cost_eur"], v["interceptor_kills"]), kind="money",
+             group=_P, direction=MINIMIZE),
+    _derived("interceptors_per_kill", "Programme interceptors expended per kill", "ratio",
+             ("interceptors_expended", "interceptor_kills"),
+             lambda v: ratio(v["interceptors_expended"], v["interceptor_kills"]), kind="ratio",
+             group=_P, direction=MINIMIZE),
+)
+
+# --------------------------------------------------------------------------- energy
+_E = "energy"
+OUTCOMES.add(
+    Outcome("demand_mw", "Evening-peak demand", "MW", kind="power", group=_E, over_nights="max"),
+    Outcome("served_mw", "Evening-peak demand served", "MW", kind="power", group=_E,
+            over_nights="min"),
+    Outcome("peak_demand_served_fraction", "Evening-peak demand served", "share", kind="share",
+            upper=1.0, group=_E, nightly=False, over_nights="mean",
+            source="demand_served_fraction"),
+    Outcome("energy_demand_mwh", "Energy demanded", "MWh", kind="energy", group=_E),
+    Outcome("energy_served_mwh", "Energy served", "MWh", kind="energy", group=_E),
+    Outcome("energy_not_served_mwh", "Energy not served", "MWh", kind="energy", group=_E,
+            direction=MINIMIZE, headline=20,
+            description="Shortfall against demand over the winter's load blocks."),
+    Outcome("deficit_gt_10pct", "Nights with a deficit above 10% of peak demand", "nights",
+            group=_E, nightly=True),
+    Outcome("regions_deficit_gt_10pct", "Oblasts short by more than 10% at the peak", "oblasts",
+            group=_E, over_nights="max"),
+    Outcome("available_generation_mw", "Available generation with imports", "MW", kind="power",
+            group=_E, over_nights="min"),
+    Outcome("domestic_generation_mw", "Available domestic generation", "MW", kind="power",
+            group=_E, over_nights="min"),
+    Outcome("capacity_down_mw", "Generation out of service from damage", "MW", kind="power",
+            group=_E, over_nights="max"),
+    Outcome("substation_capacity_down_mw", "Substation capacity out of service", "MW",
+            kind="power", group=_E, over_nights="max"),
+    Outcome("gas_output_mcm", "Gas output", "million m3", kind="level", group=_E),
+    Outcome("gas_output_lost_mcm", "Gas output lost", "million m3", kind="level", group=_E,
+            direction=MINIMIZE),
+    Outcome("gas_production_lost_mcm", "Gas production lost", "million m3", kind="level",
+            group=_E),
+    Outcome("gas_storage_lost_mcm", "Gas storage withdrawal lost", "million m3", kind="level",
+            group=_E),
+    Outcome("water_outage_hours", "Water-utility outage", "utility-hours", group=_E,
+            direction=MINIMIZE),
+    Outcome("water_utilities_affected", "Water utilities short of power", "utilities", group=_E,
+            over_nights="max"),
+    Outcome("sites_damaged", "Energy sites damaged", "sites", group=_E, over_nights="max"),
+    Outcome("sites_down", "Energy sites out of service", "sites", group=_E, over_nights="max"),
+    Outcome("repair_jobs_open", "Repair jobs open", "jobs", group=_E, over_nights="max"),
+    Outcome("spare_transformers_left", "Spare transformers left", "transformers", group=_E,
+            over_nights="last"),
+    Outcome("temperature_c", "Daily mean temperature", "deg C", kind="level", lower=None,
+            group=_E, over_nights="mean"),
+    Outcome("demand_scale", "Demand relative to the design day", "ratio", kind="ratio", group=_E,
+            over_nights="max"),
+)
+OUTCOMES.add(
+    # Nightly column, reported at the evening peak; the winter and monthly values are the
+    # energy-weighted share (energy served / energy demanded).
+    Outcome("demand_served_fraction", "Winter demand served", "share", kind="share", upper=1.0,
+            group=_E, over_nights="derive", needs=("energy_served_mwh", "energy_demand_mwh"),
+            derive=lambda v: ratio(v["energy_served_mwh"], v["energy_demand_mwh"])
+            if v["energy_demand_mwh"] > 0 else 1.0,
+            direction=MAXIMIZE, monthly=True, headline=10,
+            description="Nightly: share of evening-peak demand served. Winter and month: energy "
+            "served / energy demanded over all load blocks."),
+    Outcome("peak_demand_served_fraction_mean", "Evening-peak demand served, mean of nights",
+            "share", kind="share", upper=1.0, group=_E, nightly=False, over_nights="mean",
+            source="demand_served_fraction", direction=MAXIMIZE),
+    Outcome("min_night_demand_served_fraction", "Demand served on the worst night", "share",
+            kind="share", upper=1.0, group=_E, nightly=False, over_nights="min",
+            source="demand_served_fraction", direction=MAXIMIZE),
+    Outcome("nights_deficit_gt_10pct", "Nights with a deficit above 10%", "nights", group=_E,
+            nightly=False, source="deficit_gt_10pct", direction=MINIMIZE),
+    Outcome("min_available_capacity_mw", "Lowest available capacity", "MW", kind="power",
+            group=_E, nightly=False, over_nights="min", source="available_generation_mw",
+            direction=MAXIMIZE),
+    *(Outcome(f"capacity_days_lost_by_type.{t}", f"Capacity-days lost: {t.replace('_', ' ')}",
+              "MW-days", kind="energy", group=_E, nightly=False, over_nights="constant",
+              direction=MINIMIZE) for t in SITE_TYPES),
+    Outcome("max_sites_down", "Most sites out of service at once", "sites", group=_E,
+            nightly=False, over_nights="max", source="sites_down", direction=MINIMIZE),
+)
+# peak_demand_served_fraction above duplicates peak_demand_served_fraction_mean; keep one name.
+del OUTCOMES.outcomes["peak_demand_served_fraction"]
+
+# Nightly columns that feed other outcomes and are not reported for a winter themselves.
+for _name in (
+    "programme_stock", "programme_sites", "programme_crews", "programme_radars",
+    "programme_spend_eur", "programme_delivered", "coverage_sites_fraction",
+    "coverage_capacity_fraction", "demand_mw", "served_mw", "energy_served_mwh",
+    "deficit_gt_10pct", "regions_deficit_gt_10pct", "available_generation_mw",
+    "domestic_generation_mw", "capacity_down_mw", "substation_capacity_down_mw",
+    "gas_output_mcm", "gas_production_lost_mcm", "gas_storage_lost_mcm",
+    "water_utilities_affected", "sites_damaged", "sites_down", "repair_jobs_open",
+    "temperature_c", "demand_scale",
+):
+    OUTCOMES.outcomes[_name] = replace(OUTCOMES.outcomes[_name], winter=False)
+
+ENERGY_NIGHTLY = tuple(o.name for o in OUTCOMES if o.group == _E and o.nightly)
+"""Nightly columns of the energy model (present when ``energy.enabled``)."""
+
+
+def nightly_columns(energy: bool) -> list[str]:
+    """The nightly columns a model records: every nightly outcome, the energy ones only when
+    the energy model runs."""
+    return [n for n in OUTCOMES.nightly_columns() if energy or n not in ENERGY_NIGHTLY]
