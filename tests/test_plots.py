@@ -167,7 +167,7 @@ def test_headline_chart(runs):
     assert ax.get_ylabel() == "Share (%)"
     assert ax.get_ylim() == (0.0, 1.0)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "Drones aimed at energy sites that were stopped" in labels
+    assert "Share of drones aimed at energy that were stopped" in labels
     assert any("95% confidence interval" in t for t in labels)
     # the line is the replicate mean; the band is drawn
     means = runs.groupby("defense.budget_eur")["kinetic_coverage"].mean().to_numpy()
@@ -228,7 +228,7 @@ def test_comparison_forest_plot():
     fig, ax = plots.plot_comparison(t, labels=("energy_sites", "corridors"))
     assert "relative to energy_sites" in ax.get_xlabel()
     ylabels = [t.get_text() for t in ax.get_yticklabels()]
-    assert ylabels[0] == "Drones aimed at energy sites that were stopped"
+    assert ylabels[0] == "Share of drones aimed at energy that were stopped"
     right = [t.get_text() for t in fig.axes[1].texts]
     assert "-3.0 pp  [-4.0, -2.0]" in right and "+20  [-5, +45]" in right
     assert any("energy_sites = 0" in t.get_text() for t in ax.texts)

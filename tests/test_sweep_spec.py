@@ -8,10 +8,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.config.errors import SimInputError
+from sim.config.errors import ScenarioError, SimInputError
+from sim.config.io import parse_set_args, parse_yaml_text
 from sim.experiments.sweep.designs import design_size, generate_design
 from sim.experiments.sweep.errors import SweepSpecError
-from sim.experiments.sweep.spec import Factor, load_sweep, parse_overrides, yaml_load
+from sim.experiments.sweep.spec import Factor, load_sweep
 from tests.fixtures.toy import write_toy_sweep
 
 
@@ -30,6 +31,9 @@ def test_valid_sweep_loads(tmp_path):
 
 
 def test_yaml_reads_exponent_floats():
+    def yaml_load(text):
+        return parse_yaml_text(text, "<test>")
+
     assert yaml_load("a: 1e9\nb: 2.5e-3\nc: 7\nd: 1_000")["a"] == 1e9
     assert isinstance(yaml_load("a: 1e9")["a"], float)
     assert yaml_load("c: 7")["c"] == 7
@@ -96,19 +100,19 @@ def test_missing_files(tmp_path):
     with pytest.raises(SweepSpecError, match="base: scenario file not found"):
         load_sweep(path)
     (tmp_path / "bad.yaml").write_text("a: [1, 2\n")
-    with pytest.raises(SweepSpecError, match="not valid YAML"):
+    with pytest.raises(SweepSpecError, match="invalid YAML"):
         load_sweep(tmp_path / "bad.yaml")
 
 
 def test_parse_overrides():
-    assert parse_overrides(["period.nights=10", "defense.basing.policy=central"]) == {
+    assert parse_set_args(["period.nights=10", "defense.basing.policy=central"]) == {
         "period.nights": 10,
         "defense.basing.policy": "central",
     }
-    with pytest.raises(SweepSpecError, match="KEY=VALUE"):
-        parse_overrides(["period.nights"])
-    with pytest.raises(SweepSpecError, match="not a key path"):
-        parse_overrides(["bad key=1"])
+    with pytest.raises(ScenarioError, match="key.path=value"):
+        parse_set_args(["period.nights"])
+    with pytest.raises(ScenarioError, match="not a key path"):
+        parse_set_args(["bad key=1"])
 
 
 def test_full_factorial_order_and_size(tmp_path):

@@ -143,9 +143,9 @@ def register(subparsers) -> None:
 
 
 def _overrides(args):
-    from sim.experiments.sweep.spec import parse_overrides
+    from sim.config.io import parse_set_args
 
-    return parse_overrides(args.set)
+    return parse_set_args(args.set)
 
 
 def _interrupted(out: Path | str | None) -> int:

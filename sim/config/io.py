@@ -15,6 +15,7 @@ This module imports neither numpy nor pandas, so that checking a file starts fas
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import numbers
@@ -23,6 +24,8 @@ import re
 import shutil
 import tempfile
 import typing
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,42 +50,48 @@ def _jsonable(obj: Any) -> Any:
         return None if math.isnan(f) or math.isinf(f) else f
     if hasattr(obj, "tolist"):  # numpy arrays
         return _jsonable(obj.tolist())
+    if hasattr(obj, "isoformat"):  # dates
+        return obj.isoformat()
     return obj
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write text to ``path`` through a temporary file and an atomic rename."""
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary file name next to ``path``: write to it inside the ``with`` block; on success
+    it is flushed to disk and renamed onto ``path`` (atomic on one file system), on failure it
+    is removed. Temporary names start with ``.tmp-`` (a crashed writer leaves nothing else)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
+        yield tmp
+        with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write text to ``path`` atomically (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
-    """Write JSON (NaN and inf become null) atomically."""
+    """Write JSON (NaN and inf become null, dates ISO strings) atomically."""
     atomic_write_text(path, json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n")
 
 
 def atomic_write_parquet(path: str | Path, df) -> None:
-    """Write a Parquet file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a DataFrame (or a pyarrow Table) as Parquet atomically."""
+    with atomic_path(path) as tmp:
+        if hasattr(df, "to_parquet"):
+            df.to_parquet(tmp, index=False)
+        else:
+            import pyarrow.parquet as pq
+
+            pq.write_table(df, tmp)
 
 
 def check_out_dir(out: str | Path, overwrite: bool) -> Path:
@@ -174,26 +183,30 @@ def parse_yaml_text(text: str, source: str) -> Any:
         raise ScenarioError(f"{source}: invalid YAML{where}: {problem}") from None
 
 
-def read_yaml_file(path: str | Path) -> Any:
-    """Read a YAML file safely: missing, binary, oversized or malformed files give ScenarioError."""
+def read_yaml_file(path: str | Path, error: type[SimInputError] = ScenarioError) -> Any:
+    """Read a YAML file safely: missing, binary, oversized, empty or malformed files raise
+    ``error`` (a :class:`ScenarioError` by default) naming the file and the reason."""
     p = Path(path)
     if not p.exists():
-        raise ScenarioError(f"{p}: file not found")
+        raise error(f"{p}: file not found")
     if p.is_dir():
-        raise ScenarioError(f"{p}: is a directory, not a scenario file")
+        raise error(f"{p}: is a folder, not a YAML file")
     size = p.stat().st_size
     if size > MAX_SCENARIO_BYTES:
-        raise ScenarioError(f"{p}: file is {size} bytes; scenario files are limited to 1 MB")
+        raise error(f"{p}: file is {size} bytes; these files are limited to 1 MB")
     raw = p.read_bytes()
     if b"\x00" in raw:
-        raise ScenarioError(f"{p}: not a text file (contains NUL bytes)")
+        raise error(f"{p}: not a text file (contains NUL bytes)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{p}: not UTF-8 text (byte {exc.start})") from None
-    data = parse_yaml_text(text, str(p))
+        raise error(f"{p}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = parse_yaml_text(text, str(p))
+    except ScenarioError as exc:
+        raise error(str(exc)) from None
     if data is None:
-        raise ScenarioError(f"{p}: file is empty; a scenario needs at least `name`")
+        raise error(f"{p}: file is empty")
     return data
 
 
@@ -354,14 +367,25 @@ def _check_path_simple(data: dict, parts: list[str], key_path: str) -> None:
             )
 
 
-def parse_set_args(items: list[str] | None) -> dict[str, str]:
-    """Parse ``key.path=value`` strings from the command line."""
-    out: dict[str, str] = {}
+KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+
+
+def parse_set_args(items: list[str] | None, where: str = "--set") -> dict[str, Any]:
+    """Parse ``key.path=value`` options from the command line; values are YAML scalars
+    (``4e8`` -> 400000000.0, ``true`` -> True, ``[a, b]`` -> a list).
+
+    Raises:
+        ScenarioError: an item without ``=``, a malformed key path or an unparsable value.
+    """
+    out: dict[str, Any] = {}
     for item in items or []:
         if "=" not in item:
-            raise ScenarioError(f"--set {item!r}: expected key.path=value")
-        key, value = item.split("=", 1)
-        out[key.strip()] = value
+            raise ScenarioError(f"{where} {item!r}: expected key.path=value")
+        key, raw = item.split("=", 1)
+        key = key.strip()
+        if not KEY_PATTERN.match(key):
+            raise ScenarioError(f"{where} {key!r}: not a key path (e.g. defense.budget_eur)")
+        out[key] = parse_yaml_text(raw, f"{where} {key}") if raw.strip() else raw
     return out
 
 

@@ -300,7 +300,7 @@ OUTCOMES.add(
            lambda v: ratio(v["destroyed"], v["launched"]), direction=MAXIMIZE),
     _share("leak_rate", "Share reaching the target area", ("leaked", "launched"),
            lambda v: ratio(v["leaked"], v["launched"]), direction=MINIMIZE),
-    _share("kinetic_coverage", "Drones aimed at energy stopped",
+    _share("kinetic_coverage", "Share of drones aimed at energy that were stopped",
            ("aimed_at_energy_stopped", "aimed_at_energy"),
            lambda v: ratio(v["aimed_at_energy_stopped"], v["aimed_at_energy"]),
            direction=MAXIMIZE, group="coverage", monthly=True, headline=30,

@@ -4,8 +4,6 @@ SVG with metadata, axis labels and units, and the replicate statistics a band sh
 from __future__ import annotations
 
 import functools
-import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +12,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from sim.config.io import atomic_path
+from sim.model.outcomes import OUTCOMES
 
 # --------------------------------------------------------------------------- style
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -90,13 +91,8 @@ def save_figure(fig, stem: str | Path, formats: Sequence[str] = ("png", "svg"),
     out = []
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
-        # A temporary name in the same folder (created with the usual permissions), renamed.
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
+        with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt))
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
         out.append(path)
     return out
 
@@ -111,38 +107,33 @@ def _metadata(fmt: str) -> dict:
 
 
 # --------------------------------------------------------------------------- labels and units
-#: outcome -> (label with unit, kind); kind picks the axis formatter.
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "kinetic_coverage": ("Drones aimed at energy sites that were stopped", "frac"),
-    "geometric_coverage_capacity_fraction": (
-        "Energy capacity inside an interceptor envelope", "frac"),
-    "geometric_coverage_sites_fraction": ("Energy sites inside an interceptor envelope", "frac"),
-    "coverage_capacity_fraction": ("Energy capacity inside an interceptor envelope", "frac"),
-    "interception_rate": ("Drones neutralised (destroyed or lost to EW)", "frac"),
-    "kill_rate": ("Drones destroyed", "frac"),
-    "leak_rate": ("Drones reaching their target area", "frac"),
-    "demand_served_fraction": ("Winter electricity demand served", "frac"),
-    "peak_demand_served_fraction_mean": ("Evening-peak demand served (mean of nights)", "frac"),
-    "min_night_demand_served_fraction": ("Demand served on the worst night", "frac"),
-    "energy_not_served_mwh": ("Energy not served (GWh)", "gwh"),
-    "nights_deficit_gt_10pct": ("Nights with a deficit above 10% (nights)", "count"),
-    "hits_on_sites": ("Warhead hits on energy sites (hits)", "count"),
-    "launched": ("Drones launched (drones)", "count"),
-    "destroyed": ("Drones destroyed (drones)", "count"),
-    "lost_ew": ("Drones lost to electronic warfare (drones)", "count"),
-    "leaked": ("Drones reaching their target area (drones)", "count"),
-    "interceptors_launched": ("Programme interceptors launched (interceptors)", "count"),
-    "interceptor_kills": ("Programme interceptor kills (drones)", "count"),
-    "interceptors_per_kill": ("Programme interceptors expended per kill", "ratio"),
-    "programme_cost_eur": ("Programme spend (EUR million)", "eur_m"),
-    "budget_eur": ("Programme budget (EUR million)", "eur_m"),
-    "cost_exchange_ratio": ("Cost-exchange ratio (attacker EUR destroyed per EUR spent)", "ratio"),
-    "cost_per_kill_eur": ("Programme cost per interceptor kill (EUR thousand)", "eur_k"),
-    "min_available_capacity_mw": ("Lowest available capacity (GW)", "gw"),
-    "gas_output_lost_mcm": ("Gas output lost (million m³)", "count"),
-    "water_outage_hours": ("Water-utility outage (utility-hours)", "count"),
-    "max_sites_down": ("Most sites out of service at once (sites)", "count"),
+#: How each kind of outcome of the registry (:mod:`sim.model.outcomes`) is plotted: the plot
+#: kind (axis formatter), the scale from the stored unit and the unit shown on the axis.
+_PLOT_KIND = {
+    "share": ("frac", 1.0, None),
+    "energy": ("gwh", 1e-3, "GWh"),
+    "money": ("eur_m", 1e-6, "EUR million"),
+    "power": ("gw", 1e-3, "GW"),
+    "ratio": ("ratio", 1.0, None),
+    "level": ("count", 1.0, None),
+    "count": ("count", 1.0, None),
 }
+_SMALL_MONEY = {"cost_per_kill_eur"}  # per-unit amounts: EUR thousand
+
+
+def _plot_kind(name: str) -> tuple[str, float, str | None]:
+    o = OUTCOMES.get(name)
+    if o is None:
+        return "count", 1.0, None
+    if name in _SMALL_MONEY:
+        return "eur_k", 1e-3, "EUR thousand"
+    kind, scale, unit = _PLOT_KIND.get(o.kind, ("count", 1.0, None))
+    if kind == "count" and o.unit not in ("share", "ratio"):
+        unit = o.unit
+    if kind == "energy" and o.unit != "MWh":
+        return "count", 1.0, o.unit
+    return kind, scale, unit
+
 
 #: sweep factor key -> axis label with unit.
 FACTORS: dict[str, str] = {
@@ -160,10 +151,12 @@ FACTORS: dict[str, str] = {
 
 
 def outcome_label(name: str) -> str:
-    """Axis label (with unit) of an outcome."""
-    if name in OUTCOMES:
-        return OUTCOMES[name][0]
-    return name.replace("_", " ").replace(".", ": ")
+    """Axis label (with unit) of an outcome, from the outcome registry."""
+    o = OUTCOMES.get(name)
+    if o is None:
+        return name.replace("_", " ").replace(".", ": ")
+    unit = _plot_kind(name)[2]
+    return f"{o.label} ({unit})" if unit else o.label
 
 
 def factor_label(key: str) -> str:
@@ -179,12 +172,12 @@ def factor_label(key: str) -> str:
 
 
 def _kind(name: str) -> str:
-    return OUTCOMES.get(name, (None, "count"))[1]
+    return _plot_kind(name)[0]
 
 
 def _scale(name: str) -> float:
     """Multiplier from the outcome's stored unit to its plotted unit."""
-    return {"gwh": 1e-3, "eur_m": 1e-6, "eur_k": 1e-3, "gw": 1e-3}.get(_kind(name), 1.0)
+    return _plot_kind(name)[1]
 
 
 def _format_axis(axis, name: str) -> None:

@@ -53,16 +53,19 @@ def default_out(loaded: LoadedSweep, suffix: str = "") -> Path:
 
 def run(
     scenario: Any,
-    seed: int = 0,
+    seed: int | None = None,
     replicate: int = 0,
     overrides: dict | None = None,
     model: str | ModelAdapter | None = None,
 ):
-    """One run of a scenario (a path or a scenario object); returns the model's ``RunOutput``."""
+    """One run of a scenario (a path or a scenario object); returns the model's ``RunOutput``.
+    The seed is the scenario's unless ``seed`` is given."""
     adapter = resolve_model(model)
     scn = adapter.load(str(scenario)) if isinstance(scenario, (str, os.PathLike)) else scenario
     if overrides:
         scn = adapter.override(scn, overrides)
+    if seed is None:
+        seed = _scenario_seed(scn, adapter)
     return adapter.run(scn, seed, replicate)
 
 

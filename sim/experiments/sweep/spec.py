@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.config.io import read_yaml_file
 from sim.experiments.sweep.errors import SweepSpecError
 
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
@@ -47,29 +47,6 @@ KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 #: Design kinds whose points are sampled from the unit cube (and need ``samples``).
 SAMPLED_KINDS = ("latin_hypercube", "sobol_sequence", "sobol", "morris")
 DESIGN_KINDS = ("full_factorial", "csv", *SAMPLED_KINDS)
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loader that also reads ``1e9`` (no dot) as a float, as YAML 1.2 does."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-        |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
-)
-
-
-def yaml_load(text: str) -> Any:
-    """Parse YAML text with the sweep loader (safe; ``1e9`` is a float)."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
 
 
 class Factor(BaseModel):
@@ -281,7 +258,12 @@ class SweepSpec(BaseModel):
     uncertainties: list[Factor] = Field(default_factory=list)
     design: DesignSpec = Field(default_factory=DesignSpec)
     replicates: int = Field(default=1, ge=1)
-    seed: int = Field(default=0, ge=0)
+    seed: int | None = Field(
+        default=None, ge=0,
+        description="Root seed of every run (common random numbers across design points); "
+        "default: the base scenario's seed (the rule everywhere: the scenario's seed unless "
+        "one is given).",
+    )
     outcomes: list[str] | None = None
     nights_table: bool = False
     max_runs: int = Field(default=20_000, ge=1)
@@ -399,27 +381,6 @@ class LoadedSweep:
         }
 
 
-def parse_overrides(items: list[str] | None, where: str = "--set") -> dict[str, Any]:
-    """Parse ``KEY=VALUE`` strings (values YAML-parsed) into a dict.
-
-    Raises:
-        SweepSpecError: an item without ``=`` or with a malformed key path.
-    """
-    out: dict[str, Any] = {}
-    for item in items or []:
-        if "=" not in item:
-            raise SweepSpecError(f"{where}: {item!r}: expected KEY=VALUE")
-        key, _, raw = item.partition("=")
-        key = key.strip()
-        if not re.match(KEY_PATTERN, key):
-            raise SweepSpecError(f"{where}: {key!r} is not a key path (e.g. period.nights)")
-        try:
-            out[key] = yaml_load(raw) if raw.strip() else raw
-        except yaml.YAMLError as exc:
-            raise SweepSpecError(f"{where}: {key}: cannot parse value {raw!r}: {exc}") from None
-    return out
-
-
 def spec_from_data(
     data: Any,
     where: str,
@@ -447,6 +408,10 @@ def spec_from_data(
     base_path = (base_dir / spec.base).resolve()
     if not base_path.is_file():
         raise SweepSpecError(f"{where}: base: scenario file not found: {base_path}")
+    if spec.seed is None:  # the base scenario's seed (0 if it sets none)
+        base_data = read_yaml_file(base_path, error=SweepSpecError)
+        seed = base_data.get("seed", 0) if isinstance(base_data, dict) else 0
+        spec = spec.model_copy(update={"seed": int(seed) if isinstance(seed, int) else 0})
     fixed = dict(spec.fixed)
     factor_keys = {f.key for f in spec.factors}
     for k, v in (overrides or {}).items():
@@ -483,13 +448,8 @@ def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None) -> Loa
         SweepSpecError: missing file, bad YAML or a schema violation (file, key path, reason).
     """
     p = Path(path)
-    if not p.is_file():
-        raise SweepSpecError(f"{p}: sweep file not found")
+    data = read_yaml_file(p, error=SweepSpecError)
     raw = p.read_bytes()
-    try:
-        data = yaml_load(raw.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SweepSpecError(f"{p}: not valid YAML: {exc}") from None
     return spec_from_data(
         data,
         str(p),

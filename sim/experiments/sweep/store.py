@@ -23,7 +23,6 @@ does not depend on how the runs were chunked or which backend ran them; it then 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.config.io import atomic_path, atomic_write_parquet
 from sim.experiments.sweep.errors import ResultsFolderError
 
 ROW_GROUP_ROWS = 65_536
@@ -54,28 +54,15 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to ``path`` atomically (temporary file, fsync, rename)."""
-    _fsync_write(Path(path), (json.dumps(obj, indent=2, default=str) + "\n").encode())
+    """Write JSON to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
 
 
 def write_table_atomic(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file atomically (temporary file, fsync, rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
-    pq.write_table(table, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Write a Parquet file atomically."""
+    atomic_write_parquet(path, table)
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -93,13 +80,10 @@ class _RowGroupWriter:
     """Write tables to one Parquet file in row groups of exactly ``rows`` rows (last: fewer)."""
 
     def __init__(self, path: Path, schema: pa.Schema, rows: int = ROW_GROUP_ROWS) -> None:
-        self.path = path
-        self.tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
-        self.schema = schema
         self.rows = rows
         self.buf: list[pa.Table] = []
         self.n = 0
-        self.writer = pq.ParquetWriter(self.tmp, schema)
+        self.writer = pq.ParquetWriter(path, schema)
 
     def write(self, table: pa.Table) -> None:
         if len(table) == 0:
@@ -117,15 +101,6 @@ class _RowGroupWriter:
         if self.n:
             self.writer.write_table(pa.concat_tables(self.buf), row_group_size=self.rows)
         self.writer.close()
-        with open(self.tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(self.tmp, self.path)
-
-    def abort(self) -> None:
-        try:
-            self.writer.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
 
 
 def merge_parquet(sources: list[Path], out: Path, sort_by: list[str]) -> int:
@@ -148,9 +123,9 @@ def merge_parquet(sources: list[Path], out: Path, sort_by: list[str]) -> int:
     spans.sort(key=lambda t: (t[0], t[1]))
     disjoint = all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
     streaming = disjoint and all(t[2] for t in spans)
-    writer = _RowGroupWriter(out, schema)
     total = 0
-    try:
+    with atomic_path(out) as tmp:
+        writer = _RowGroupWriter(tmp, schema)
         if streaming:
             for _, _, _, s in spans:
                 t = _conform(pq.read_table(s), schema)
@@ -172,9 +147,6 @@ def merge_parquet(sources: list[Path], out: Path, sort_by: list[str]) -> int:
             writer.write(t)
             total = len(t)
         writer.close()
-    except BaseException:
-        writer.abort()
-        raise
     return total
 
 
