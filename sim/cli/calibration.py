@@ -1,4 +1,5 @@
-"""Command-line verb ``validate-model``: the validation report, optionally after a refit.
+"""Command-line verbs ``calibrate threat|missiles`` and ``validate-model`` (the validation
+report, optionally after a refit).
 
 ``python -m sim validate-model [--out DIR]`` rebuilds the report from the shipped calibration
 (``sim/data/defense_calibration.json``) without simulating; ``--refit --record CSV`` first
@@ -29,14 +30,40 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+def cmd_calibrate_missiles(args) -> int:
+    """Handler of ``calibrate missiles``."""
+    from sim.calibration.missile_fit import DEFAULT_PROFILE_PATH, calibrate_missiles
+
+    prof = calibrate_missiles(args.path, args.out, fit_to=args.fit_to,
+                              catalogue_csv=args.catalogue, threat_profile=args.threat_profile)
+    launched = ", ".join(f"{c} {n}" for c, n in prof["observed_launched"].items())
+    print(f"Fitted missile profile from {args.path}, {prof['fit_from']} to {prof['fit_to']}: "
+          f"{launched} launched; {prof['combined_nights']} combined-strike nights")
+    print(f"Wrote {args.out or DEFAULT_PROFILE_PATH}")
+    return 0
+
+
 def register(subparsers) -> None:
-    """Add ``calibrate threat`` and ``validate-model`` to the main parser."""
+    """Add ``calibrate threat``, ``calibrate missiles`` and ``validate-model`` to the main
+    parser."""
     c = subparsers.add_parser("calibrate", help="refit calibrated inputs from public records")
     csub = c.add_subparsers(dest="what", required=True, parser_class=Parser)
     ct = csub.add_parser("threat", help="fit the nightly launch profile from the AF record CSV")
     ct.add_argument("path", help="missile_attacks_daily CSV (Ivaniuk dataset)")
     ct.add_argument("--out", default=None, help="profile JSON (default: the packaged one)")
     ct.set_defaults(func=cmd_calibrate)
+    cm = csub.add_parser("missiles", help="fit the nightly missile model from the AF record CSV")
+    cm.add_argument("path", help="missile_attacks_daily CSV (Ivaniuk dataset)")
+    cm.add_argument("--out", default=None,
+                    help="profile JSON (default: the packaged sim/data/missile_profile.json)")
+    cm.add_argument("--fit-to", default=None, metavar="YYYY-MM-DD",
+                    help="last night used (default 2025-09-30); the fit covers the 12 months "
+                         "ending there")
+    cm.add_argument("--catalogue", default=None, metavar="CSV",
+                    help="missiles_and_uavs.csv (default: beside PATH if present)")
+    cm.add_argument("--threat-profile", default=None, metavar="JSON",
+                    help="drone threat profile for the salvo weights (default: the packaged one)")
+    cm.set_defaults(func=cmd_calibrate_missiles)
 
     p = subparsers.add_parser(
         "validate-model",

@@ -18,6 +18,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.config.energy import EnergyConfig
+from sim.config.missiles import MissileDefense as MissileDefenseSystems
+from sim.config.missiles import Missiles
 
 
 class Strict(BaseModel):
@@ -196,6 +198,7 @@ class Threat(Strict):
     routing: Routing = Field(default_factory=Routing)
     arrival: Arrival = Field(default_factory=Arrival)
     targeting: Targeting = Field(default_factory=Targeting)
+    missiles: Missiles = Field(default_factory=Missiles, description="Missile stream (off by default).")
 
     @model_validator(mode="after")
     def _shares(self):
@@ -451,6 +454,8 @@ class Defense(Strict):
     sensors: Sensors = Field(default_factory=Sensors)
     basing: Basing = Field(default_factory=Basing)
     layers: Layers = Field(default_factory=Layers)
+    missile_defense: MissileDefenseSystems = Field(
+        default_factory=MissileDefenseSystems, description="Systems that engage missiles.")
     allocator: Literal["greedy", "optimal"] = Field(
         "greedy",
         description="C2 assignment: nearest-available greedy, or an optimal assignment per C2 "

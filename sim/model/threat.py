@@ -63,23 +63,27 @@ def profile_dict(launches) -> dict:
     return prof
 
 
-def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator) -> np.ndarray:
+def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator,
+                          return_salvo: bool = False):
     """Number of drones launched on each night.
 
     Args:
         threat: the scenario's ``threat`` section.
         dates: dates of the nights.
         rng: the threat stream.
+        return_salvo: also return each night's big-salvo flag (same draws; the missile stream
+            uses it for combined strikes, :func:`sim.model.missiles.nightly_missile_counts`).
 
     Returns:
-        Integer array, one count per night.
+        Integer array, one count per night; with ``return_salvo`` the pair ``(counts, salvo)``.
     """
     prof = profile_dict(threat.launches)
     mult = np.full(len(dates), float(threat.launches.intensity_multiplier))
     if threat.launches.apply_trend and prof.get("trend_per_year"):
         mult = mult * level_multiplier(prof, dates)
     return sample_nightly_launches(
-        prof, dates, rng, intensity_multiplier=mult, max_per_night=threat.launches.max_per_night
+        prof, dates, rng, intensity_multiplier=mult, max_per_night=threat.launches.max_per_night,
+        return_salvo=return_salvo,
     )
 
 
@@ -357,7 +361,8 @@ def sample_nightly_launches(
     rng: np.random.Generator,
     intensity_multiplier: float | np.ndarray = 1.0,
     max_per_night: int | None = None,
-) -> np.ndarray:
+    return_salvo: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Draw the number of Shahed-type drones launched on each night.
 
     Implements the model of :func:`fit_threat_profile`: per night, attack ~
@@ -374,9 +379,11 @@ def sample_nightly_launches(
             ``reference_date``; pass :func:`level_multiplier` (times any scenario factor) to
             follow the fitted trend. A multiplier of 0 gives no launches.
         max_per_night: optional cap on each night's count (e.g. launcher capacity).
+        return_salvo: also return the big-salvo flag of each night (True on attack nights
+            drawn from the salvo component). The draws are the same either way.
 
     Returns:
-        int64 array, one count per date.
+        int64 array, one count per date; with ``return_salvo`` the pair ``(counts, salvo)``.
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator")
@@ -389,7 +396,8 @@ def sample_nightly_launches(
     if max_per_night is not None and max_per_night < 0:
         raise ValueError("max_per_night must be >= 0")
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int64)
+        return (empty, np.zeros(0, dtype=bool)) if return_salvo else empty
     par = table[idx.month.to_numpy() - 1]
     p_attack, mean, disp, p_salvo, s_mean, s_disp = (par[:, i] for i in range(6))
     u_attack = rng.random(n)
@@ -398,7 +406,10 @@ def sample_nightly_launches(
     mu = np.where(salvo, s_mean, mean) * mult
     k = np.where(salvo, s_disp, disp)
     x = rng.negative_binomial(k, k / (k + mu))
-    counts = np.where((u_attack < p_attack) & (mu > 0), np.maximum(x, 1), 0).astype(np.int64)
+    attack = (u_attack < p_attack) & (mu > 0)
+    counts = np.where(attack, np.maximum(x, 1), 0).astype(np.int64)
     if max_per_night is not None:
         counts = np.minimum(counts, int(max_per_night))
+    if return_salvo:
+        return counts, salvo & attack
     return counts

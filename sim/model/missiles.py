@@ -1,0 +1,832 @@
+"""Missiles: a second threat stream, the missile-defence layer that engages it, and strikes.
+
+Pure vectorised kernels (no Mesa). Classes, in the order of every per-class array:
+``cruise`` (Kh-101/555, Kalibr, Iskander-K), ``ballistic`` (Iskander-M/KN-23, Kinzhal,
+S-300/400 in ground attack), ``kh22`` (Kh-22/32), ``kh59`` (Kh-59/69); see
+:mod:`sim.config.missiles`.
+
+Nightly counts (the model fitted by :mod:`sim.calibration.missile_fit`), night in month m::
+
+    combined ~ Bernoulli(P_c)        P_c = p_combined_given_salvo   on a drone big-salvo night
+                                           p_combined[m]             otherwise
+                                           p_combined_marginal[m]    if no salvo flags given
+    per class c (independent given the tier):
+      combined night: present ~ Bernoulli(p_present_combined[m][c]),
+                      count = 1 + NB(mean = combined_mean_present[m][c] - 1,
+                                     size = combined.dispersion[c])
+      other night:    present ~ Bernoulli(p_present_regular[m][c]),
+                      count = 1 + NB(mean = regular.mean_present[c] - 1, size = regular.dispersion[c])
+      count = 0 if not present.
+
+A "combined-strike night" is a night with at least ``combined_min_missiles`` (10) missiles of
+the four classes: the big raids in which cruise, ballistic, Kh-22 and Kh-59 missiles fly with
+the drones. ``intensity_multiplier`` g scales every expected count exactly: for g > 1 the mean
+of a present count becomes g * mean; for g < 1 the counts are thinned binomially with g.
+
+Missile defence (:func:`missile_defence`), each night: missiles arrive in a random order (one
+uniform per missile). Systems act in order of preference, cheapest interceptor first. Each
+engages the still unengaged missiles that it covers (class in ``classes_engaged`` and the
+missile's coverage uniform below the system's ``coverage_share`` of that class, so coverage is
+nested), in arrival order, firing ``interceptors_per_engagement`` interceptors at each, while its
+stock pays for the next whole salvo (it stops at the first missile it cannot pay for). A missile
+engaged with n interceptors is destroyed if any of its first n kill uniforms is below the
+system's ``pk`` for its class. A missile is engaged by at most one system. Every missile draws
+``2 + MAX_INTERCEPTORS_PER_ENGAGEMENT`` uniforms whatever the defence, so that two defence
+variants see the same luck (common random numbers).
+
+Order of a night: resupply (:func:`resupply`), missiles (:func:`missile_defence`), then the
+drone layer's allowance out of what is left (:func:`drone_allowance`, :func:`spend_on_drones`).
+
+Strikes (:func:`missile_hits`): a missile not destroyed that was aimed at an energy site hits it
+with its class's ``p_hit``. Damage per hit scales with the warhead
+(:func:`damage_weight_by_weapon`).
+
+How the model calls these (``DefenseModel``), with ``ms = scenario.threat.missiles`` and
+``md = scenario.defense.missile_defense``::
+
+    # __init__
+    counts, salvo = nightly_launch_counts(sc.threat, dates, stream(root, "threat"),
+                                          return_salvo=True)        # same drone draws as before
+    nights = nightly_missile_counts(ms, dates, salvo, stream(root, "missiles"))
+    table = defence_table(md); stocks = initial_stocks(table)
+    # step(k), after deliveries and before the drone layers
+    rng = stream(root, "missiles", k + 1)        # one stream a night: raid, defence, hits
+    stocks = resupply(stocks, table, k)
+    share = ms.energy_share_combined if nights.combined[k] else ms.energy_share_regular
+    raid = generate_missile_raid(nights.counts[k], site_xy, site_p, rng, share, unit_costs,
+                                 nights.combined[k])
+    res = missile_defence(raid, stocks, table, rng); stocks = res.stocks_after
+    hits = missile_hits(raid, res.destroyed, p_hit_by_class, rng, n_sites)
+    rec.update(night_record(raid, res, hits, table))
+    # drone SAM layer: allowance out of what is left, then pay for the shots
+    cap = drone_allowance(stocks, table, d.layers.missile_defense.missiles_per_night)
+    ... layers.missile_defense(raid, alive, cfg.model_copy(update={"missiles_per_night": cap}),
+                               ...)
+    stocks, _ = spend_on_drones(stocks, table, shots_at_drones)
+    rec.update(stock_record(stocks, table))
+    # energy: drone hits weigh 1, missile hits damage_weight_by_weapon(sc.threat)[class]
+
+With ``ms.enabled`` false nothing is drawn and the drone model is unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from sim.config.data import city_targets, packaged_path
+from sim.config.errors import DataFileError
+from sim.config.missiles import MAX_INTERCEPTORS_PER_ENGAGEMENT, MISSILE_CLASSES
+from sim.model.threat import _as_datetime_index
+
+CLASSES = MISSILE_CLASSES
+N_CLASSES = len(CLASSES)
+CRUISE, BALLISTIC, KH22, KH59 = range(N_CLASSES)
+TARGET_SITE, TARGET_CITY = 0, 1
+PROFILE_NAME = "missile_profile.json"
+COMBINED_MIN_MISSILES = 10
+DAYS_PER_MONTH = 30.44
+UNIFORMS_PER_MISSILE = 2 + MAX_INTERCEPTORS_PER_ENGAGEMENT
+
+
+# --------------------------------------------------------------------------------------------
+# Profile
+# --------------------------------------------------------------------------------------------
+
+
+class ProfileArrays(NamedTuple):
+    """A missile profile as arrays (months on axis 0, classes on the last axis)."""
+
+    p_combined: np.ndarray  # (12,) P(combined | not a drone salvo night)
+    p_combined_marginal: np.ndarray  # (12,) P(combined) regardless of salvos
+    p_combined_salvo: float  # P(combined | drone salvo night); NaN: use p_combined
+    combined_present: np.ndarray  # (12, 4)
+    combined_mean: np.ndarray  # (12, 4) mean count of a present class, >= 1
+    combined_disp: np.ndarray  # (4,)
+    regular_present: np.ndarray  # (12, 4)
+    regular_mean: np.ndarray  # (4,) >= 1
+    regular_disp: np.ndarray  # (4,)
+
+
+def _num(value: Any, where: str, *, lo: float = 0.0, hi: float = math.inf,
+         strict_lo: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise DataFileError(f"{where}: missing or not a number (got {value!r})") from None
+    bad = not math.isfinite(v) or v < lo or v > hi or (strict_lo and v <= lo)
+    if bad:
+        rng = f"({'>' if strict_lo else '>='} {lo}{'' if hi == math.inf else f', <= {hi}'})"
+        raise DataFileError(f"{where}: {v} is out of range {rng}")
+    return v
+
+
+def _get(obj: Any, key: str, where: str) -> Any:
+    if not isinstance(obj, Mapping) or key not in obj:
+        raise DataFileError(f"{where}: missing key '{key}'")
+    return obj[key]
+
+
+def _class_row(obj: Any, where: str, **bounds) -> np.ndarray:
+    return np.array([_num(_get(obj, c, where), f"{where}.{c}", **bounds) for c in CLASSES])
+
+
+def profile_arrays(profile: Mapping[str, Any], use_recent: bool = False,
+                   where: str = "missile profile") -> ProfileArrays:
+    """Check a missile profile dict and return it as arrays.
+
+    Args:
+        profile: the JSON profile (see ``sim/data/README_threat.md``).
+        use_recent: use the ``recent`` entry (level of the last months of the fit, no seasonal
+            shape) for every calendar month.
+        where: name used in error messages (e.g. the file).
+
+    Raises:
+        DataFileError: a missing key or a value out of range, naming the key path.
+    """
+    if not isinstance(profile, Mapping):
+        raise DataFileError(f"{where}: top level must be a JSON object")
+    comb = _get(profile, "combined", where)
+    reg = _get(profile, "regular", where)
+    c_disp = np.array([_num(_get(_get(comb, c, f"{where}.combined"), "dispersion",
+                                 f"{where}.combined.{c}"),
+                            f"{where}.combined.{c}.dispersion", strict_lo=True) for c in CLASSES])
+    r_mean = np.array([_num(_get(_get(reg, c, f"{where}.regular"), "mean_present",
+                                 f"{where}.regular.{c}"),
+                            f"{where}.regular.{c}.mean_present", lo=1.0) for c in CLASSES])
+    r_disp = np.array([_num(_get(reg[c], "dispersion", f"{where}.regular.{c}"),
+                            f"{where}.regular.{c}.dispersion", strict_lo=True) for c in CLASSES])
+    ps = profile.get("p_combined_given_salvo")
+    p_salvo = math.nan if ps is None else _num(ps, f"{where}.p_combined_given_salvo", hi=1.0)
+
+    def month_entry(entry: Any, w: str):
+        pc = _num(_get(entry, "p_combined", w), f"{w}.p_combined", hi=1.0)
+        pm = _num(_get(entry, "p_combined_marginal", w), f"{w}.p_combined_marginal", hi=1.0)
+        cp = _class_row(_get(entry, "p_present_combined", w), f"{w}.p_present_combined",
+                        hi=1.0)
+        cm = _class_row(_get(entry, "combined_mean_present", w), f"{w}.combined_mean_present",
+                        lo=1.0)
+        rp = _class_row(_get(entry, "p_present_regular", w), f"{w}.p_present_regular", hi=1.0)
+        return pc, pm, cm, rp, cp
+
+    rows = []
+    if use_recent:
+        rec = month_entry(_get(profile, "recent", where), f"{where}.recent")
+        rows = [rec] * 12
+    else:
+        months = _get(profile, "months", where)
+        for j in range(1, 13):
+            entry = months.get(str(j), months.get(j)) if isinstance(months, Mapping) else None
+            if entry is None:
+                raise DataFileError(f"{where}: months.{j} is missing")
+            rows.append(month_entry(entry, f"{where}.months.{j}"))
+    return ProfileArrays(
+        p_combined=np.array([r[0] for r in rows]),
+        p_combined_marginal=np.array([r[1] for r in rows]),
+        p_combined_salvo=p_salvo,
+        combined_present=np.stack([r[4] for r in rows]),
+        combined_mean=np.stack([r[2] for r in rows]),
+        combined_disp=c_disp,
+        regular_present=np.stack([r[3] for r in rows]),
+        regular_mean=r_mean,
+        regular_disp=r_disp,
+    )
+
+
+def load_missile_profile(path: str | Path | None = None) -> dict:
+    """Read and check a missile profile JSON (default: the packaged one).
+
+    Raises:
+        DataFileError: missing file, invalid JSON or a bad key (named).
+    """
+    p = Path(path) if path is not None else packaged_path(PROFILE_NAME)
+    try:
+        profile = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataFileError(f"{p}: file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataFileError(f"{p}: not a readable JSON file ({exc})") from None
+    profile_arrays(profile, where=str(p))
+    if "recent" in profile:
+        profile_arrays(profile, use_recent=True, where=str(p))
+    return profile
+
+
+@lru_cache(maxsize=1)
+def packaged_missile_profile() -> dict:
+    """The fitted missile profile shipped with the package (``sim/data/missile_profile.json``)."""
+    return load_missile_profile()
+
+
+def custom_profile(custom) -> dict:
+    """Profile dict of a ``threat.missiles.custom`` section (same every month, no salvo data)."""
+    p_comb = min(1.0, custom.combined_nights_per_month / DAYS_PER_MONTH)
+    comb_mean, comb_present = {}, {}
+    for c in CLASSES:
+        m = float(custom.combined_launches[c])
+        comb_present[c] = 1.0 if m >= 1 else m
+        comb_mean[c] = max(m, 1.0)
+    reg_present, reg_mean = {}, {}
+    for c in CLASSES:
+        per_night = custom.regular_launches_per_month[c] / (DAYS_PER_MONTH * max(1 - p_comb, 1e-9))
+        mu = max(2.0, per_night)
+        reg_mean[c] = mu
+        reg_present[c] = min(1.0, per_night / mu)
+    entry = {
+        "p_combined": p_comb, "p_combined_marginal": p_comb,
+        "combined_mean_present": comb_mean, "p_present_regular": reg_present,
+        "p_present_combined": comb_present,
+    }
+    ps = custom.p_combined_given_salvo
+    return {
+        "p_combined_given_salvo": ps,
+        "combined": {c: {"dispersion": custom.dispersion} for c in CLASSES},
+        "regular": {c: {"mean_present": reg_mean[c], "dispersion": custom.dispersion}
+                    for c in CLASSES},
+        "months": {str(j): entry for j in range(1, 13)},
+        "recent": entry,
+    }
+
+
+def profile_for(missiles) -> dict:
+    """The profile a scenario's ``threat.missiles`` section asks for."""
+    if missiles.profile == "custom":
+        return custom_profile(missiles.custom)
+    if missiles.profile_file:
+        return load_missile_profile(missiles.profile_file)
+    return packaged_missile_profile()
+
+
+# --------------------------------------------------------------------------------------------
+# Nightly counts
+# --------------------------------------------------------------------------------------------
+
+
+class MissileNights(NamedTuple):
+    """Missiles launched each night: ``counts`` (nights x classes, int64) and ``combined``
+    (nights,) bool, whether the night is a combined strike."""
+
+    counts: np.ndarray
+    combined: np.ndarray
+
+
+def _month_index(dates) -> np.ndarray:
+    return _as_datetime_index(dates).month.to_numpy() - 1
+
+
+def _p_combined(arr: ProfileArrays, m: np.ndarray, salvo: np.ndarray | None) -> np.ndarray:
+    if salvo is None:
+        return arr.p_combined_marginal[m]
+    ps = arr.p_combined_salvo
+    base = arr.p_combined[m]
+    return np.where(np.asarray(salvo, dtype=bool), base if math.isnan(ps) else ps, base)
+
+
+def sample_nightly_missiles(
+    profile: Mapping[str, Any] | ProfileArrays,
+    dates: Sequence | np.ndarray | pd.DatetimeIndex,
+    rng: np.random.Generator,
+    salvo: np.ndarray | None = None,
+    intensity_multiplier: float | np.ndarray = 1.0,
+    use_recent: bool = False,
+) -> MissileNights:
+    """Draw the missiles launched on each night, by class.
+
+    Args:
+        profile: missile profile dict (or its :func:`profile_arrays`).
+        dates: night dates (evening dates).
+        rng: the missile stream; the only source of randomness. Per night, in a fixed order:
+            5 uniforms (combined, presence of each class), 4 negative binomials, 4 binomials.
+        salvo: optional bool per night, the drones' big-salvo flag (see
+            :func:`sim.model.threat.sample_nightly_launches` with ``return_salvo=True``). None:
+            combined strikes at the monthly rate regardless of salvos.
+        intensity_multiplier: scalar or one value per night; scales every expected count.
+        use_recent: use the profile's recent level in every month (ignored for arrays).
+
+    Returns:
+        :class:`MissileNights`.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator")
+    arr = profile if isinstance(profile, ProfileArrays) else profile_arrays(profile, use_recent)
+    m = _month_index(dates)
+    n = len(m)
+    g = np.broadcast_to(np.asarray(intensity_multiplier, dtype=float), (n,))
+    if np.any(~np.isfinite(g)) or np.any(g < 0):
+        raise ValueError("intensity_multiplier must be finite and >= 0")
+    if salvo is not None and len(salvo) != n:
+        raise ValueError(f"salvo has {len(salvo)} values for {n} nights")
+    if n == 0:
+        return MissileNights(np.zeros((0, N_CLASSES), np.int64), np.zeros(0, bool))
+    u = rng.random((n, 1 + N_CLASSES))
+    combined = u[:, 0] < _p_combined(arr, m, salvo)
+    cm = combined[:, None]
+    present_p = np.where(cm, arr.combined_present[m], arr.regular_present[m])
+    mean = np.where(cm, arr.combined_mean[m], arr.regular_mean[None, :])
+    size = np.where(cm, arr.combined_disp[None, :], arr.regular_disp[None, :])
+    present = u[:, 1:] < present_p
+    gg = g[:, None]
+    extra_mean = np.maximum(np.where(gg > 1.0, gg * mean, mean) - 1.0, 0.0)
+    y = rng.negative_binomial(size, size / (size + extra_mean))
+    x = np.where(present, 1 + y, 0)
+    x = rng.binomial(x, np.minimum(gg, 1.0) * np.ones_like(mean))
+    return MissileNights(x.astype(np.int64), combined)
+
+
+def expected_nightly_missiles(
+    profile: Mapping[str, Any] | ProfileArrays,
+    dates,
+    p_salvo_night: np.ndarray | None = None,
+    intensity_multiplier: float | np.ndarray = 1.0,
+    use_recent: bool = False,
+) -> np.ndarray:
+    """Expected launches per night and class under the model of :func:`sample_nightly_missiles`.
+
+    Args:
+        p_salvo_night: probability that each night is a drone big-salvo night (e.g. the drone
+            profile's ``p_attack_night * p_salvo`` of its month); None: marginal rates.
+
+    Returns:
+        (nights, classes) float array.
+    """
+    arr = profile if isinstance(profile, ProfileArrays) else profile_arrays(profile, use_recent)
+    m = _month_index(dates)
+    n = len(m)
+    g = np.broadcast_to(np.asarray(intensity_multiplier, dtype=float), (n,))[:, None]
+    if p_salvo_night is None:
+        pc = arr.p_combined_marginal[m]
+    else:
+        ps = arr.p_combined_salvo
+        hi = arr.p_combined[m] if math.isnan(ps) else np.full(n, ps)
+        pc = p_salvo_night * hi + (1 - p_salvo_night) * arr.p_combined[m]
+    pc = pc[:, None]
+    comb = arr.combined_present[m] * arr.combined_mean[m]
+    reg = arr.regular_present[m] * arr.regular_mean[None, :]
+    return g * (pc * comb + (1 - pc) * reg)
+
+
+def nightly_missile_counts(missiles, dates: list[dt.date], salvo: np.ndarray | None,
+                           rng: np.random.Generator) -> MissileNights:
+    """Missiles launched each night for a scenario's ``threat.missiles`` section.
+
+    Args:
+        missiles: ``scenario.threat.missiles``.
+        dates: dates of the nights.
+        salvo: the drones' big-salvo flag per night (used if ``couple_to_drone_salvos``).
+        rng: the missile stream (``stream(root, "missiles")``).
+
+    Returns:
+        :class:`MissileNights`; all zero (and nothing drawn) when missiles are disabled.
+    """
+    n = len(dates)
+    if not missiles.enabled:
+        return MissileNights(np.zeros((n, N_CLASSES), np.int64), np.zeros(n, bool))
+    prof = profile_for(missiles)
+    return sample_nightly_missiles(
+        prof, dates, rng, salvo=salvo if missiles.couple_to_drone_salvos else None,
+        intensity_multiplier=missiles.intensity_multiplier,
+        use_recent=missiles.use_recent_level,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One night's raid
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MissileRaid:
+    """One night's missiles as arrays (index i is one missile)."""
+
+    cls: np.ndarray  # (M,) class index (CLASSES order)
+    target_kind: np.ndarray  # (M,) TARGET_SITE or TARGET_CITY
+    target: np.ndarray  # (M,) site index or city index
+    target_xy: np.ndarray  # (M, 2) km
+    cost_eur: np.ndarray  # (M,)
+    combined: bool = False
+
+    @property
+    def n(self) -> int:
+        return int(self.cls.shape[0])
+
+
+@lru_cache(maxsize=1)
+def _cities() -> tuple[np.ndarray, np.ndarray]:
+    c = city_targets()
+    w = c["weight"].to_numpy(float)
+    return c[["x_km", "y_km"]].to_numpy(float), np.cumsum(w / w.sum())
+
+
+def generate_missile_raid(
+    n_by_class: Sequence[int] | np.ndarray,
+    site_xy: np.ndarray,
+    site_p: np.ndarray,
+    rng: np.random.Generator,
+    energy_share: float = 0.5,
+    unit_cost_eur: Sequence[float] | np.ndarray | None = None,
+    combined: bool = False,
+) -> MissileRaid:
+    """Draw tonight's missile targets.
+
+    Missiles aim at an energy site with probability ``energy_share`` (site drawn with the
+    drones' targeting weights ``site_p``, :func:`sim.model.threat.target_weights`), else at a
+    city (packaged city weights). Two uniforms per missile.
+
+    Args:
+        n_by_class: missiles launched tonight by class (CLASSES order).
+        site_xy: (S, 2) energy-site positions, km.
+        site_p: targeting probabilities over sites.
+        rng: the missile-raid stream of tonight.
+        energy_share: share aimed at energy sites (the scenario's ``energy_share_combined`` on
+            combined-strike nights, ``energy_share_regular`` otherwise).
+        unit_cost_eur: attacker's cost per missile by class (default 0).
+        combined: recorded on the raid.
+    """
+    counts = np.asarray(n_by_class, dtype=np.int64)
+    if counts.shape != (N_CLASSES,) or np.any(counts < 0):
+        raise ValueError(f"n_by_class must be {N_CLASSES} counts >= 0")
+    n = int(counts.sum())
+    if n == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return MissileRaid(cls=e, target_kind=e, target=e, target_xy=np.zeros((0, 2)),
+                           cost_eur=np.zeros(0), combined=bool(combined))
+    cls = np.repeat(np.arange(N_CLASSES), counts)
+    cost_tab = np.zeros(N_CLASSES) if unit_cost_eur is None else np.asarray(unit_cost_eur, float)
+    u = rng.random((n, 2))
+    site_p = np.asarray(site_p, float)
+    has_sites = site_p.size > 0 and site_p.sum() > 0
+    to_site = (u[:, 0] < energy_share) & has_sites
+    city_xy, city_cum = _cities()
+    city_idx = np.searchsorted(city_cum, u[:, 1] * (1 - 1e-12))
+    if has_sites:
+        site_idx = np.searchsorted(np.cumsum(site_p) / site_p.sum(), u[:, 1] * (1 - 1e-12))
+        site_idx = np.minimum(site_idx, len(site_p) - 1)
+    else:
+        site_idx = np.zeros(n, dtype=np.int64)
+    target = np.where(to_site, site_idx, city_idx)
+    if has_sites:
+        xy = np.where(to_site[:, None], np.asarray(site_xy, float)[site_idx], city_xy[city_idx])
+    else:
+        xy = city_xy[city_idx] if n else np.zeros((0, 2))
+    return MissileRaid(
+        cls=cls, target_kind=np.where(to_site, TARGET_SITE, TARGET_CITY), target=target,
+        target_xy=xy.reshape(n, 2), cost_eur=cost_tab[cls], combined=bool(combined),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Missile defence
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DefenceTable:
+    """``defense.missile_defense`` as arrays, systems in order of preference (cheapest
+    interceptor first, ties by name); disabled systems are left out."""
+
+    names: tuple[str, ...]
+    cost_eur: np.ndarray  # (S,)
+    start: np.ndarray  # (S,) int
+    resupply_per_month: np.ndarray  # (S,)
+    pk: np.ndarray  # (S, 4)
+    shots: np.ndarray  # (S, 4) int, interceptors per engagement
+    cover: np.ndarray  # (S, 4) coverage share; 0 where the class is not engaged
+    drones: np.ndarray  # (S,) bool, engages drones
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+
+def defence_table(cfg) -> DefenceTable:
+    """Arrays of a ``defense.missile_defense`` section (see :class:`DefenceTable`)."""
+    items = [(name, s) for name, s in cfg.systems.items() if s.enabled]
+    items.sort(key=lambda kv: (kv[1].interceptor_cost_eur, kv[0]))
+    names = tuple(k for k, _ in items)
+    systems = [s for _, s in items]
+    return DefenceTable(
+        names=names,
+        cost_eur=np.array([s.interceptor_cost_eur for s in systems], float),
+        start=np.array([s.interceptors_start for s in systems], np.int64),
+        resupply_per_month=np.array([s.resupply_per_month for s in systems], float),
+        pk=np.array([[s.pk.get(c, 0.0) if c in s.classes_engaged else 0.0 for c in CLASSES]
+                     for s in systems], float).reshape(len(systems), N_CLASSES),
+        shots=np.array([[s.shots(c) for c in CLASSES] for s in systems],
+                       np.int64).reshape(len(systems), N_CLASSES),
+        cover=np.array([[s.coverage(c) for c in CLASSES] for s in systems],
+                       float).reshape(len(systems), N_CLASSES),
+        drones=np.array([s.engages_drones for s in systems], bool),
+    )
+
+
+def _table(cfg_or_table) -> DefenceTable:
+    return cfg_or_table if isinstance(cfg_or_table, DefenceTable) else defence_table(cfg_or_table)
+
+
+def initial_stocks(table) -> np.ndarray:
+    """Interceptor stocks on the first night, by system (int64)."""
+    return _table(table).start.copy()
+
+
+def deliveries(table, night_index: int) -> np.ndarray:
+    """Interceptors delivered at the start of night ``night_index`` (0-based), by system.
+
+    Cumulative deliveries by night k are ``floor(resupply_per_month * k / 30.44)``, so night 0
+    gets none and every 30.44 nights bring the monthly figure.
+    """
+    t = _table(table)
+    k = int(night_index)
+    if k <= 0:
+        return np.zeros(t.n, np.int64)
+    rate = t.resupply_per_month / DAYS_PER_MONTH
+    return (np.floor(rate * k + 1e-9) - np.floor(rate * (k - 1) + 1e-9)).astype(np.int64)
+
+
+def resupply(stocks: np.ndarray, table, night_index: int) -> np.ndarray:
+    """Stocks after tonight's deliveries (a new array)."""
+    return np.asarray(stocks, np.int64) + deliveries(table, night_index)
+
+
+class DefenceResult(NamedTuple):
+    """Outcome of one night's missile defence."""
+
+    engaged: np.ndarray  # (M,) bool
+    destroyed: np.ndarray  # (M,) bool
+    interceptors_used_by_system: np.ndarray  # (S,) int64, table order
+    stocks_after: np.ndarray  # (S,) int64
+    system: np.ndarray  # (M,) int, engaging system (table index) or -1
+
+
+def missile_defence(raid: MissileRaid, stocks: np.ndarray, cfg, rng: np.random.Generator
+                    ) -> DefenceResult:
+    """Engage tonight's missiles with the missile-defence systems (allocation in the module
+    docstring).
+
+    Args:
+        raid: tonight's missiles.
+        stocks: interceptors left by system, in :func:`defence_table` order (after resupply).
+        cfg: ``defense.missile_defense`` or its :class:`DefenceTable` (faster; build it once).
+        rng: tonight's missile-defence stream; exactly ``UNIFORMS_PER_MISSILE`` uniforms per
+            missile are drawn.
+
+    Returns:
+        :class:`DefenceResult`.
+    """
+    t = _table(cfg)
+    stock = np.array(stocks, dtype=np.int64, copy=True)
+    if stock.shape != (t.n,):
+        raise ValueError(f"stocks has shape {stock.shape}; expected ({t.n},)")
+    if np.any(stock < 0):
+        raise ValueError("stocks must be >= 0")
+    n = raid.n
+    used = np.zeros(t.n, np.int64)
+    if n == 0:
+        e = np.zeros(0, dtype=bool)
+        return DefenceResult(e, e, used, stock, np.zeros(0, dtype=np.int64))
+    u = rng.random((n, UNIFORMS_PER_MISSILE))
+    system = np.full(n, -1, dtype=np.int64)
+    nshots = np.zeros(n, dtype=np.int64)
+    if n and t.n:
+        arrival = np.argsort(u[:, 0], kind="stable")
+        cls_a = raid.cls[arrival]
+        cover_a = u[arrival, 1]
+        free = np.ones(n, dtype=bool)  # in arrival order
+        for s in range(t.n):
+            if stock[s] <= 0:
+                continue
+            can = free & (cover_a < t.cover[s, cls_a])
+            idx = np.flatnonzero(can)
+            if not idx.size:
+                continue
+            need = t.shots[s, cls_a[idx]]
+            cum = np.cumsum(need)
+            take = cum <= stock[s]
+            k = int(take.sum())  # cum is increasing: `take` is a prefix
+            if k == 0:
+                continue
+            chosen = idx[:k]
+            free[chosen] = False
+            spent = int(cum[k - 1])
+            stock[s] -= spent
+            used[s] += spent
+            system[arrival[chosen]] = s
+            nshots[arrival[chosen]] = need[:k]
+    engaged = system >= 0
+    pk = t.pk[np.maximum(system, 0), raid.cls] if (n and t.n) else np.zeros(n)
+    pk = np.where(engaged, pk, 0.0)
+    shot = np.arange(MAX_INTERCEPTORS_PER_ENGAGEMENT)[None, :] < nshots[:, None]
+    destroyed = engaged & ((u[:, 2:] < pk[:, None]) & shot).any(axis=1)
+    return DefenceResult(engaged, destroyed, used, stock, system)
+
+
+def expected_kill_share(table) -> np.ndarray:
+    """Expected share of each class destroyed when no stock runs out (by class, CLASSES order).
+
+    With nested coverage and the preference order of :func:`missile_defence`, a missile whose
+    coverage uniform is ``u`` is engaged by the first system (cheapest first) with
+    ``u < coverage``; that system covers the band ``[max coverage of cheaper systems, its
+    coverage)`` and kills with ``1 - (1 - pk) ** shots``.
+    """
+    t = _table(table)
+    out = np.zeros(N_CLASSES)
+    for c in range(N_CLASSES):
+        reach = 0.0
+        for s in range(t.n):
+            band = max(0.0, float(t.cover[s, c]) - reach)
+            out[c] += band * (1.0 - (1.0 - t.pk[s, c]) ** t.shots[s, c])
+            reach = max(reach, float(t.cover[s, c]))
+    return out
+
+
+def drone_allowance(stocks: np.ndarray, table, nightly_cap: int) -> int:
+    """SAM shots available for drones tonight: ``nightly_cap`` (the scenario's
+    ``defense.layers.missile_defense.missiles_per_night``), at most the stock left, after the
+    missiles, in systems that engage drones."""
+    t = _table(table)
+    return int(min(int(nightly_cap), int(np.asarray(stocks)[t.drones].sum())))
+
+
+def spend_on_drones(stocks: np.ndarray, table, shots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Take ``shots`` SAM shots fired at drones out of the drone-capable systems' stocks,
+    cheapest interceptor first.
+
+    Returns:
+        ``(stocks_after, used_by_system)``.
+
+    Raises:
+        ValueError: more shots than those systems hold.
+    """
+    t = _table(table)
+    stock = np.array(stocks, dtype=np.int64, copy=True)
+    used = np.zeros(t.n, np.int64)
+    left = int(shots)
+    for s in np.flatnonzero(t.drones):
+        take = min(left, int(stock[s]))
+        stock[s] -= take
+        used[s] += take
+        left -= take
+    if left > 0:
+        raise ValueError(f"{shots} SAM shots at drones exceed the drone-capable stock")
+    return stock, used
+
+
+# --------------------------------------------------------------------------------------------
+# Strikes, damage weights and the nightly record
+# --------------------------------------------------------------------------------------------
+
+
+def missile_hits(raid: MissileRaid, destroyed: np.ndarray, p_hit, rng: np.random.Generator,
+                 n_sites: int) -> np.ndarray:
+    """Hits on energy sites by class.
+
+    A missile not destroyed and aimed at a site hits it with ``p_hit`` of its class. One uniform
+    per missile.
+
+    Args:
+        p_hit: scalar or (4,) by class.
+        n_sites: number of energy sites.
+
+    Returns:
+        (n_sites, 4) int64: ``hits[i, c]`` missiles of class c that struck site i.
+    """
+    if raid.n == 0:
+        return np.zeros((n_sites, N_CLASSES), dtype=np.int64)
+    p = np.broadcast_to(np.asarray(p_hit, dtype=float), (N_CLASSES,))
+    u = rng.random(raid.n)
+    hit = (~np.asarray(destroyed, bool)) & (raid.target_kind == TARGET_SITE) & (u < p[raid.cls])
+    flat = raid.target[hit] * N_CLASSES + raid.cls[hit]
+    return np.bincount(flat, minlength=n_sites * N_CLASSES).reshape(n_sites, N_CLASSES).astype(
+        np.int64)
+
+
+def damage_weight_by_weapon(threat) -> dict[str, float]:
+    """Damage of one hit relative to one Shahed hit, by weapon.
+
+    ``weight = (warhead_kg / shahed warhead_kg) ** threat.missiles.damage_scaling_exponent``
+    for the drone types (``shahed``, ``jet``; ``decoy`` 0) and the missile classes. With the
+    defaults (Shahed 50 kg, exponent 2/3): cruise 4.33, ballistic 4.52, kh22 7.12, kh59 3.45.
+
+    Args:
+        threat: the scenario's ``threat`` section.
+    """
+    ref = float(threat.types["shahed"].warhead_kg)
+    e = float(threat.missiles.damage_scaling_exponent)
+    if ref <= 0:
+        raise ValueError("threat.types.shahed.warhead_kg must be > 0 to scale damage by warhead")
+    out = {name: (t.warhead_kg / ref) ** e if t.warhead_kg > 0 else 0.0
+           for name, t in threat.types.items()}
+    for c in CLASSES:
+        w = threat.missiles.classes[c].warhead_kg
+        out[c] = (w / ref) ** e if w > 0 else 0.0
+    return out
+
+
+def weighted_hits(drone_hits: np.ndarray, missile_hits_by_class: np.ndarray,
+                  weights: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Damage units per site from drones and from missiles (hits times weight).
+
+    Args:
+        drone_hits: (S,) warhead-drone hits (Shahed-weight 1 each).
+        missile_hits_by_class: (S, 4) from :func:`missile_hits`.
+        weights: :func:`damage_weight_by_weapon`.
+
+    Returns:
+        ``(drone_units, missile_units)``, each (S,) float.
+    """
+    w = np.array([weights[c] for c in CLASSES], float)
+    return np.asarray(drone_hits, float) * float(weights.get("shahed", 1.0)), (
+        np.asarray(missile_hits_by_class, float) @ w)
+
+
+def night_keys(table=None) -> list[str]:
+    """Keys of :func:`night_record`, in order (per-system stock keys when a table is given)."""
+    keys = ["missiles_launched", "missiles_destroyed", "missiles_leaked", "missiles_engaged",
+            "missile_hits_on_sites", "missiles_aimed_at_energy", "missile_combined_strike"]
+    for c in CLASSES:
+        keys += [f"missiles_launched_{c}", f"missiles_destroyed_{c}", f"missiles_leaked_{c}",
+                 f"missile_hits_on_sites_{c}"]
+    keys += ["missile_interceptors_used", "missile_interceptor_stock",
+             "missile_interceptor_cost_eur", "missile_attacker_cost_eur"]
+    if table is not None:
+        keys += [f"missile_interceptor_stock_{name}" for name in _table(table).names]
+    return keys
+
+
+def night_record(raid: MissileRaid, res: DefenceResult, hits: np.ndarray, table) -> dict:
+    """The missile keys of one night's record (merge into the model's nightly dict).
+
+    ``missiles_launched = missiles_destroyed + missiles_leaked`` per class and in total. Counts
+    are ints, costs floats. ``missile_interceptor_stock`` is the stock left after tonight's
+    missiles (before any shots at drones).
+    """
+    t = _table(table)
+    launched = np.bincount(raid.cls, minlength=N_CLASSES)
+    destroyed = np.bincount(raid.cls[res.destroyed], minlength=N_CLASSES)
+    hits_c = np.asarray(hits).sum(axis=0) if np.asarray(hits).size else np.zeros(N_CLASSES, int)
+    rec: dict[str, Any] = {
+        "missiles_launched": int(launched.sum()),
+        "missiles_destroyed": int(destroyed.sum()),
+        "missiles_leaked": int(launched.sum() - destroyed.sum()),
+        "missiles_engaged": int(res.engaged.sum()),
+        "missile_hits_on_sites": int(hits_c.sum()),
+        "missiles_aimed_at_energy": int((raid.target_kind == TARGET_SITE).sum()),
+        "missile_combined_strike": int(raid.combined),
+    }
+    for i, c in enumerate(CLASSES):
+        rec[f"missiles_launched_{c}"] = int(launched[i])
+        rec[f"missiles_destroyed_{c}"] = int(destroyed[i])
+        rec[f"missiles_leaked_{c}"] = int(launched[i] - destroyed[i])
+        rec[f"missile_hits_on_sites_{c}"] = int(hits_c[i])
+    rec["missile_interceptors_used"] = int(res.interceptors_used_by_system.sum())
+    rec["missile_interceptor_stock"] = int(res.stocks_after.sum())
+    rec["missile_interceptor_cost_eur"] = float(res.interceptors_used_by_system @ t.cost_eur)
+    rec["missile_attacker_cost_eur"] = float(raid.cost_eur.sum())
+    for name, s in zip(t.names, res.stocks_after, strict=True):
+        rec[f"missile_interceptor_stock_{name}"] = int(s)
+    return rec
+
+
+def stock_record(stocks: np.ndarray, table) -> dict[str, int]:
+    """``missile_interceptor_stock`` (total) and ``missile_interceptor_stock_<system>`` for a
+    stock vector, e.g. at the end of the night after :func:`spend_on_drones`."""
+    t = _table(table)
+    rec = {"missile_interceptor_stock": int(np.sum(stocks))}
+    for name, s in zip(t.names, np.asarray(stocks), strict=True):
+        rec[f"missile_interceptor_stock_{name}"] = int(s)
+    return rec
+
+
+def winter_outcomes(rows: Sequence[Mapping[str, Any]], energy_lost_missiles: float | None = None,
+                    energy_lost_total: float | None = None) -> dict[str, float]:
+    """Winter totals of the missile keys and the share of energy loss due to missiles.
+
+    Args:
+        rows: the nightly records (with the :func:`night_record` keys).
+        energy_lost_missiles, energy_lost_total: the energy model's loss attributed to missile
+            hits and in total (e.g. unserved MWh); the share is NaN if not given or 0 total.
+
+    Returns:
+        Sums of the count keys (``missiles_launched``, ``missiles_destroyed``, ..., by class),
+        ``missiles_kill_share`` and by class (NaN with no launches) and
+        ``missile_energy_loss_share``.
+    """
+    keys = [k for k in night_keys() if k not in ("missile_interceptor_stock",)]
+    out: dict[str, float] = {k: float(sum(r.get(k, 0) for r in rows)) for k in keys}
+    for suffix in ("", *(f"_{c}" for c in CLASSES)):
+        lau = out[f"missiles_launched{suffix}"]
+        out[f"missiles_kill_share{suffix}"] = (
+            out[f"missiles_destroyed{suffix}"] / lau if lau > 0 else math.nan)
+    share = math.nan
+    if energy_lost_missiles is not None and energy_lost_total:
+        share = float(energy_lost_missiles) / float(energy_lost_total)
+    out["missile_energy_loss_share"] = share
+    return out
