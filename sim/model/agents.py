@@ -33,7 +33,7 @@ import weakref
 import mesa
 import numpy as np
 
-from sim.model import air_defence
+from sim.model import air_defence, missiles
 from sim.model.engagement import run_interceptors
 from sim.model.geometry import position_at
 from sim.model.rng import stream
@@ -96,6 +96,34 @@ class AttackPlanner(SimAgent):
     def observe(self, launched: int) -> None:
         """Learn from tonight: how many drones this area launched."""
         self.launched_tonight = int(launched)
+
+
+class MissileStrikePlanner(SimAgent):
+    """Plans tonight's missile strike: how many missiles of each class fly (more on the big
+    drone nights: combined strikes) and where they aim (:mod:`sim.model.missiles`).
+
+    Args:
+        model: the model.
+        nights: the winter's missile counts by night and class
+            (:func:`sim.model.missiles.nightly_missile_counts`).
+    """
+
+    def __init__(self, model, nights):
+        super().__init__(model)
+        self.nights = nights
+        cfg = model.spec.threat.missiles
+        self.unit_cost_eur = [cfg.classes[c].unit_cost_eur for c in missiles.CLASSES]
+        self.p_hit = [cfg.classes[c].p_hit for c in missiles.CLASSES]
+        self.raid = None
+
+    def step(self) -> None:
+        m, k = self.model, self.model.night
+        cfg = m.spec.threat.missiles
+        combined = bool(self.nights.combined[k])
+        share = cfg.energy_share_combined if combined else cfg.energy_share_regular
+        self.raid = missiles.generate_missile_raid(
+            self.nights.counts[k], m.site_xy, m.site_p, stream(m.root, "missiles", k + 1, 0),
+            share, self.unit_cost_eur, combined)
 
 
 # --------------------------------------------------------------------------- interceptors
@@ -252,21 +280,50 @@ class SensorNetwork(SimAgent):
 class AirDefenceCommand(SimAgent):
     """Command and control of the defence for one night.
 
-    In order: electronic warfare takes drones off course; tracks go to the C2 allocator, which
-    assigns interceptor teams of both fleets (:func:`sim.model.engagement.run_interceptors`);
-    then mobile fire groups and missile defence engage what is left. The result is each drone's
-    fate.
+    In order: missile defence engages tonight's missiles (when simulated) from its finite
+    stocks (:func:`sim.model.missiles.missile_defence`); electronic warfare takes drones off
+    course; tracks go to the C2 allocator, which assigns interceptor teams of both fleets
+    (:func:`sim.model.engagement.run_interceptors`); then mobile fire groups and the missile
+    defence's allowance for drones engage what is left. The result is each drone's fate.
     """
 
     FATES = ("leaked", "ew", "interceptor", "fire_group", "missile")
 
-    def __init__(self, model):
+    def __init__(self, model, missile_table=None):
         super().__init__(model)
         self.result = None
+        self.missile_table = missile_table
+        self.missile_stock = (missiles.initial_stocks(missile_table)
+                              if missile_table is not None else None)
+        self.missile_result = None
+        self.missile_record: dict = {}
+
+    def _missiles(self) -> int | None:
+        """Engage tonight's missiles; return the SAM shots left for drones (``None`` when
+        missiles are not simulated: the drone layer keeps its own allowance)."""
+        m, k = self.model, self.model.night
+        if self.missile_table is None:
+            return None
+        t = self.missile_table
+        self.missile_stock = missiles.resupply(self.missile_stock, t, k)
+        raid = m.missile_planner.raid
+        res = missiles.missile_defence(raid, self.missile_stock, t,
+                                       stream(m.root, "missiles", k + 1, 1))
+        self.missile_stock = res.stocks_after
+        self.missile_result = res
+        m.missile_hits_tonight = missiles.missile_hits(
+            raid, res.destroyed, m.missile_planner.p_hit, stream(m.root, "missiles", k + 1, 2),
+            len(m.sites))
+        self.missile_record = missiles.night_record(raid, res, m.missile_hits_tonight, t)
+        cap = m.spec.defense.layers.missile_defense.missiles_per_night
+        if not m.spec.defense.missile_defense.share_stocks_with_drone_layer:
+            return cap
+        return missiles.drone_allowance(self.missile_stock, t, cap)
 
     def step(self) -> None:
         m = self.model
         d, k, raid = m.spec.defense, m.night, m.raid
+        sam_allowance = self._missiles()
         lost, t_lost = air_defence.electronic_warfare(
             raid, m.spec.threat, d.layers.electronic_warfare.enabled, stream(m.root, "ew", k)
         )
@@ -297,10 +354,18 @@ class AirDefenceCommand(SimAgent):
             raid, alive, tracked, d.layers.mobile_fire_groups, stream(m.root, "layers", k, 0)
         )
         alive &= ~mfg_kill
+        sam_cfg = d.layers.missile_defense
+        if sam_allowance is not None:
+            sam_cfg = sam_cfg.model_copy(update={"missiles_per_night": sam_allowance})
         sam_eng, sam_kill = air_defence.missile_defense(
-            raid, alive, d.layers.missile_defense, stream(m.root, "layers", k, 1)
+            raid, alive, sam_cfg, stream(m.root, "layers", k, 1)
         )
         alive &= ~sam_kill
+        if sam_allowance is not None and d.missile_defense.share_stocks_with_drone_layer:
+            self.missile_stock, _ = missiles.spend_on_drones(
+                self.missile_stock, self.missile_table, int(sam_eng.sum()))
+            self.missile_record.update(missiles.stock_record(self.missile_stock,
+                                                             self.missile_table))
         fate = np.zeros(raid.n, dtype=np.int8)  # index into FATES
         fate[lost] = 1
         fate[res.killed] = 2

@@ -29,6 +29,7 @@ import mesa
 import numpy as np
 
 from sim.config.data import city_targets, launch_areas, load_sites
+from sim.model import missiles
 from sim.model.agents import (
     AirDefenceCommand,
     AttackDrone,
@@ -37,6 +38,7 @@ from sim.model.agents import (
     GridOperator,
     InterceptorForce,
     InterceptorSortie,
+    MissileStrikePlanner,
     SensorNetwork,
 )
 from sim.model.basing import base_positions
@@ -96,8 +98,17 @@ class DefenseModel(mesa.Model):
                                        stream(self.root, "energy"))
             self.grid_operator = GridOperator(self, self.energy)
 
-        # The attacker: the night's launches (fitted to the record), one planner per area.
-        self.launch_counts = nightly_launch_counts(threat, self.dates, stream(self.root, "threat"))
+        # The attacker: the night's launches (fitted to the record), one planner per area, and
+        # the missile strikes (more likely on the big drone nights).
+        self.launch_counts, salvo = nightly_launch_counts(
+            threat, self.dates, stream(self.root, "threat"), return_salvo=True)
+        self.missile_planner = None
+        self.missile_hits_tonight = np.zeros((len(sites), missiles.N_CLASSES), dtype=np.int64)
+        missile_table = None
+        if threat.missiles.enabled:
+            self.missile_planner = MissileStrikePlanner(self, missiles.nightly_missile_counts(
+                threat.missiles, self.dates, salvo, stream(self.root, "missiles")))
+            missile_table = missiles.defence_table(d.missile_defense)
         areas = launch_areas()
         shares = area_weights(threat)
         self.planners = [
@@ -130,13 +141,14 @@ class DefenseModel(mesa.Model):
         self.sensor_network = SensorNetwork(
             self, cities[["x_km", "y_km"]].to_numpy(float)[top], programme_xy
         )
-        self.command = AirDefenceCommand(self)
+        self.command = AirDefenceCommand(self, missile_table)
 
         self.raid = None
         self.record: dict = {}
         self._coverage_cache: dict[int, tuple[float, float]] = {}
         self._night_views: dict[str, tuple[int, list]] = {}
-        columns = ["night", "date", *nightly_columns(self.energy is not None)]
+        columns = ["night", "date", *nightly_columns(self.energy is not None,
+                                                     self.missile_planner is not None)]
         self.datacollector = mesa.DataCollector(
             model_reporters={k: (lambda m, k=k: m.record[k]) for k in columns}
         )
@@ -220,6 +232,8 @@ class DefenseModel(mesa.Model):
         teams = self.teams_tonight()
         for planner in self.planners:  # 2. plans
             planner.step()
+        if self.missile_planner is not None:
+            self.missile_planner.step()
         self.raid = self._launch(teams)  # 3. launches
         self.sensor_network.step()  # 4. tracks
         self.command.step()  # 5. EW, interceptors, other layers
@@ -307,6 +321,8 @@ class DefenseModel(mesa.Model):
             "coverage_sites_fraction": cov_sites,
             "coverage_capacity_fraction": cov_cap,
         }
+        if self.missile_planner is not None:
+            rec.update(self.command.missile_record)
         if self.grid_operator is not None:
             rec.update(self.grid_operator.tonight)
         return rec

@@ -436,11 +436,61 @@ for _name in (
 ):
     OUTCOMES.outcomes[_name] = replace(OUTCOMES.outcomes[_name], winter=False)
 
+# --------------------------------------------------------------------------- missiles
+_M = "missiles"
+MISSILE_CLASSES = ("cruise", "ballistic", "kh22", "kh59")
+_CLASS_LABEL = {"cruise": "cruise missiles", "ballistic": "ballistic missiles",
+                "kh22": "Kh-22/32 missiles", "kh59": "Kh-59/69 missiles"}
+OUTCOMES.add(
+    Outcome("missiles_launched", "Missiles launched", "missiles", group=_M, monthly=True,
+            description="Cruise, ballistic, Kh-22/32 and Kh-59/69 missiles launched "
+            "(threat.missiles); launched = destroyed + leaked."),
+    Outcome("missiles_destroyed", "Missiles destroyed", "missiles", group=_M, monthly=True,
+            direction=MAXIMIZE),
+    Outcome("missiles_leaked", "Missiles not destroyed", "missiles", group=_M,
+            direction=MINIMIZE),
+    Outcome("missiles_engaged", "Missiles engaged by missile defence", "missiles", group=_M),
+    Outcome("missile_hits_on_sites", "Missile hits on energy sites", "hits", group=_M,
+            monthly=True, direction=MINIMIZE),
+    Outcome("missiles_aimed_at_energy", "Missiles aimed at energy sites", "missiles", group=_M),
+    Outcome("missile_combined_strike", "Combined missile and drone strike nights", "nights",
+            group=_M),
+    *(o for c in MISSILE_CLASSES for o in (
+        Outcome(f"missiles_launched_{c}", f"Launched: {_CLASS_LABEL[c]}", "missiles", group=_M),
+        Outcome(f"missiles_destroyed_{c}", f"Destroyed: {_CLASS_LABEL[c]}", "missiles",
+                group=_M, direction=MAXIMIZE),
+        Outcome(f"missiles_leaked_{c}", f"Not destroyed: {_CLASS_LABEL[c]}", "missiles",
+                group=_M, direction=MINIMIZE),
+        Outcome(f"missile_hits_on_sites_{c}", f"Hits on energy sites: {_CLASS_LABEL[c]}",
+                "hits", group=_M, direction=MINIMIZE),
+    )),
+    Outcome("missile_interceptors_used", "Missile-defence interceptors fired at missiles",
+            "interceptors", group=_M),
+    Outcome("missile_interceptor_stock", "Missile-defence interceptors left", "interceptors",
+            group=_M, over_nights="last"),
+    Outcome("missile_interceptor_cost_eur", "Cost of missile-defence interceptors fired", "EUR",
+            kind="money", group=_M),
+    Outcome("missile_attacker_cost_eur", "Attacker's cost of missiles launched", "EUR",
+            kind="money", group=_M),
+    _share("missiles_kill_share", "Missiles destroyed (share)",
+           ("missiles_destroyed", "missiles_launched"),
+           lambda v: ratio(v["missiles_destroyed"], v["missiles_launched"]), group=_M,
+           direction=MAXIMIZE, monthly=True),
+    *(_share(f"missiles_kill_share_{c}", f"Destroyed share: {_CLASS_LABEL[c]}",
+             (f"missiles_destroyed_{c}", f"missiles_launched_{c}"),
+             lambda v, c=c: ratio(v[f"missiles_destroyed_{c}"], v[f"missiles_launched_{c}"]),
+             group=_M, direction=MAXIMIZE) for c in MISSILE_CLASSES),
+)
+
 ENERGY_NIGHTLY = tuple(o.name for o in OUTCOMES if o.group == _E and o.nightly)
 """Nightly columns of the energy model (present when ``energy.enabled``)."""
 
+MISSILE_NIGHTLY = tuple(o.name for o in OUTCOMES if o.group == _M and o.nightly)
+"""Nightly columns of the missile stream (present when ``threat.missiles.enabled``)."""
 
-def nightly_columns(energy: bool) -> list[str]:
+
+def nightly_columns(energy: bool, missiles: bool = False) -> list[str]:
     """The nightly columns a model records: every nightly outcome, the energy ones only when
-    the energy model runs."""
-    return [n for n in OUTCOMES.nightly_columns() if energy or n not in ENERGY_NIGHTLY]
+    the energy model runs and the missile ones only when missiles fly."""
+    skip = set(() if energy else ENERGY_NIGHTLY) | set(() if missiles else MISSILE_NIGHTLY)
+    return [n for n in OUTCOMES.nightly_columns() if n not in skip]
