@@ -219,7 +219,7 @@ def validation_message(source: str, exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         loc = _format_loc(err.get("loc", ()))
-        msg = err.get("msg", "invalid")
+        msg = err.get("msg", "invalid").removeprefix("Value error, ")
         if err.get("type") == "extra_forbidden":
             msg = "unknown key (not part of the scenario schema; check the spelling)"
         got = err.get("input")

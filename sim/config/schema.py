@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sim.config.energy import EnergyConfig
 from sim.config.missiles import MissileDefense as MissileDefenseSystems
 from sim.config.missiles import Missiles
+from sim.config.tactics import KillTable, Tactics
 
 
 class Strict(BaseModel):
@@ -38,6 +39,11 @@ class Period(Strict):
     @property
     def dates(self) -> list[dt.date]:
         return [self.start_date + dt.timedelta(days=i) for i in range(self.nights)]
+
+    @property
+    def months(self) -> list[str]:
+        """Calendar months ('YYYY-MM') the period touches, in order."""
+        return list(dict.fromkeys(d.strftime("%Y-%m") for d in self.dates))
 
 
 # --------------------------------------------------------------------------- threat
@@ -199,6 +205,9 @@ class Threat(Strict):
     arrival: Arrival = Field(default_factory=Arrival)
     targeting: Targeting = Field(default_factory=Targeting)
     missiles: Missiles = Field(default_factory=Missiles, description="Missile stream (off by default).")
+    tactics: Tactics = Field(default_factory=Tactics,
+                             description="Tactics month by month (altitudes, decoys, jets, evasion, "
+                             "salvos); empty: constant all winter.")
 
     @model_validator(mode="after")
     def _shares(self):
@@ -283,6 +292,14 @@ class Interceptor(Strict):
     pk_jet_factor: float = Field(
         0.3, ge=0, le=1, description="pk multiplier against jet drones (EST; Reuters Aug 2025)."
     )
+    pk_by_altitude_m: KillTable | None = Field(
+        None, description="pk factor by the target's altitude (m); none: no dependence.")
+    pk_by_speed_kmh: KillTable | None = Field(
+        None, description="pk factor by the target's speed (km/h); none: no dependence (jets "
+        "still take pk_jet_factor).")
+    pk_evading_factor: float = Field(
+        1.0, ge=0, le=1, description="pk multiplier against a drone that evades "
+        "(threat.tactics evading_share; rear-view cameras, Myronenko 2025, EST).")
     launch_delay_s: float = Field(
         60, ge=0, description="From assignment to the interceptor in the air (s)."
     )
@@ -407,6 +424,9 @@ class MobileFireGroups(Strict):
         "AA guns (EST). Shaheds moved up to 3-5 km in 2025 (facts.md A), out of their reach.",
     )
     pk_jet_factor: float = Field(0.2, ge=0, le=1, description="pk multiplier against jets (EST).")
+    pk_by_altitude_m: KillTable | None = Field(
+        None, description="pk factor by the target's altitude (m), below max_altitude_m; none: "
+        "no dependence.")
     engagements_per_night: int = Field(
         600, ge=0, description="Nightly cap on engagements by all groups (saturation, EST)."
     )
@@ -480,3 +500,11 @@ class Scenario(Strict):
         description="Energy-site CSV replacing the packaged list (same columns as "
         "sim/data/energy_sites.csv); a relative path is taken from the working folder.",
     )
+
+    @model_validator(mode="after")
+    def _timeline_covers_period(self) -> Scenario:
+        try:
+            self.threat.tactics.check_period(self.period.months)
+        except ValueError as exc:
+            raise ValueError(f"threat.tactics.timeline: {exc}") from None
+        return self

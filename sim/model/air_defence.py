@@ -10,7 +10,7 @@ battle as the programme's, see :mod:`sim.engagement`.)
   still flying after the interceptors, at or below ``max_altitude_m``, is engaged with
   probability ``p_engage`` (its route crosses a cued group), in order of arrival, up to
   ``engagements_per_night``; each engagement kills with ``pk`` (times ``pk_jet_factor``
-  against jets).
+  against jets and the factor of ``pk_by_altitude_m`` at the drone's altitude).
 * Missile defence: a drone still flying near its target is engaged with probability
   ``p_engage``, up to ``missiles_per_night``, and killed with ``pk``.
 
@@ -59,6 +59,8 @@ def fire_groups(raid, alive, tracked, cfg, rng: np.random.Generator):
     """
     u = rng.random((raid.n, 2))
     pk = np.where(raid.kind == JET, cfg.pk * cfg.pk_jet_factor, cfg.pk)
+    if cfg.pk_by_altitude_m is not None:
+        pk = pk * np.interp(raid.altitude_m, cfg.pk_by_altitude_m.x, cfg.pk_by_altitude_m.factor)
     reachable = alive & tracked & (raid.altitude_m <= cfg.max_altitude_m)
     return _capped_layer(reachable, raid.t_impact, cfg.p_engage, pk, cfg.engagements_per_night, u)
 

@@ -56,6 +56,7 @@ from sim.model.threat import (
     area_weights,
     generate_raid,
     nightly_launch_counts,
+    tactics_for,
     target_weights,
 )
 
@@ -253,10 +254,12 @@ class DefenseModel(mesa.Model):
         """Tonight's raid from the planners' plans."""
         k, threat = self.night, self.spec.threat
         share = np.array([p.share for p in self.planners])
+        tactics = (tactics_for(threat, self.dates[k].strftime("%Y-%m"))
+                   if threat.tactics.timeline else None)
         return generate_raid(
             threat, int(self.launch_counts[k]), self.site_xy, self.planners[0].target_p, teams.xy,
             np.full(teams.n, self.envelope_km), stream(self.root, "threat", k + 1),
-            stream(self.root, "routing", k), share,
+            stream(self.root, "routing", k), share, tactics,
         )
 
     def _strike(self, leaked: np.ndarray) -> np.ndarray:

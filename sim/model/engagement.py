@@ -16,7 +16,8 @@ speed * endurance / 2)``); if the crew is only free later, the collision course 
 the actual launch time (:func:`sim.geometry.intercept`) and must still meet the drone within
 ``R`` of the site, before the drone reaches its target or is lost.
 
-Kill: with probability ``pk`` (times ``pk_jet_factor`` against jets). After a miss the same
+Kill: with probability ``pk`` (times ``pk_jet_factor`` against jets, and the factors by the
+target's altitude, speed and evasion: :func:`interceptor_pk`). After a miss the same
 interceptor turns and attacks again (shoot-look-shoot) while ``reengage`` is set, fuel lasts
 and ``max_attacks_per_sortie`` is not reached; otherwise it is recovered with probability
 ``p_recover_on_miss`` and the drone becomes ready again ``look_s`` later for another crew.
@@ -82,6 +83,26 @@ class InterceptResult:
     log: EngagementLog
 
 
+def table_factor(table, x: np.ndarray) -> np.ndarray | float:
+    """A :class:`~sim.config.tactics.KillTable` at ``x`` (1 when there is no table)."""
+    if table is None:
+        return 1.0
+    return np.interp(x, table.x, table.factor)
+
+
+def interceptor_pk(raid, icfg) -> np.ndarray:
+    """Kill probability of one interceptor attack on each drone of the raid: ``pk`` times the
+    jet factor (jets), the altitude and speed tables and the evasion factor (evading drones)."""
+    pk = np.where(raid.kind == 1, icfg.pk * icfg.pk_jet_factor, icfg.pk)
+    if icfg.pk_by_altitude_m is not None:
+        pk = pk * table_factor(icfg.pk_by_altitude_m, raid.altitude_m)
+    if icfg.pk_by_speed_kmh is not None:
+        pk = pk * table_factor(icfg.pk_by_speed_kmh, raid.speed_kms * 3600.0)
+    if raid.evading is not None and icfg.pk_evading_factor != 1.0:
+        pk = np.where(raid.evading, pk * icfg.pk_evading_factor, pk)
+    return pk
+
+
 def envelope_radius_km(icfg) -> float:
     """Engagement envelope radius: range limit, and out-and-back on the endurance."""
     return min(icfg.max_engagement_range_km, icfg.speed_kmh * icfg.endurance_min / 60.0 / 2.0)
@@ -118,7 +139,7 @@ class _Night:
         self.crew_free = [[0.0] * int(c) for c in teams.crews]
         self.crew_left = [[teams.sorties_per_crew] * int(c) for c in teams.crews]
         self._best_crew: dict[int, int] = {}
-        self.pk = np.where(raid.kind == 1, icfg.pk * icfg.pk_jet_factor, icfg.pk)
+        self.pk = interceptor_pk(raid, icfg)
         # Candidate sites per drone: envelope entry/exit times, sorted by entry, stored flat
         # (pairs of drone i are _site[s:e], _lead[s:e], _out[s:e] with (s, e) = _span[i]).
         idx = np.nonzero(engageable)[0]

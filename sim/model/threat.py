@@ -81,10 +81,45 @@ def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator
     mult = np.full(len(dates), float(threat.launches.intensity_multiplier))
     if threat.launches.apply_trend and prof.get("trend_per_year"):
         mult = mult * level_multiplier(prof, dates)
+    p_salvo = salvo_mean = None
+    timeline = threat.tactics.timeline
+    if timeline:
+        months = [d.strftime("%Y-%m") for d in dates]
+        p_salvo = np.array([_nan(timeline[m].p_salvo) for m in months])
+        salvo_mean = np.array([_nan(timeline[m].salvo_mean) for m in months])
     return sample_nightly_launches(
         prof, dates, rng, intensity_multiplier=mult, max_per_night=threat.launches.max_per_night,
-        return_salvo=return_salvo,
+        return_salvo=return_salvo, p_salvo_by_night=p_salvo, salvo_mean_by_night=salvo_mean,
     )
+
+
+def _nan(v) -> float:
+    return np.nan if v is None else float(v)
+
+
+@dataclass(frozen=True)
+class NightTactics:
+    """How the attacker flies tonight (:mod:`sim.config.tactics`)."""
+
+    decoy_share: float
+    jet_share: float
+    altitude_bands: np.ndarray | None  # (B, 3): low_m, high_m, cumulative share
+    evading_share: float | None
+
+
+def tactics_for(threat, month: str) -> NightTactics:
+    """Tonight's tactics: the timeline's month where it gives a value, else the constants."""
+    t = threat.tactics.timeline.get(month)
+    decoy = threat.decoy_share if t is None or t.decoy_share is None else t.decoy_share
+    jet = threat.jet_share if t is None or t.jet_share is None else t.jet_share
+    bands = None
+    if t is not None and t.altitude_bands_m:
+        bands = np.array([[b.low_m, b.high_m, b.share] for b in t.altitude_bands_m], float)
+        bands[:, 2] = np.cumsum(bands[:, 2])
+        bands[-1, 2] = 1.0
+    evading = None if t is None else t.evading_share
+    return NightTactics(decoy_share=float(decoy), jet_share=float(jet), altitude_bands=bands,
+                        evading_share=evading)
 
 
 @dataclass
@@ -104,6 +139,7 @@ class Raid:
     altitude_m: np.ndarray  # (N,)
     t_border: np.ndarray  # (N,) time of entering Ukrainian-controlled airspace
     cost_eur: np.ndarray  # (N,)
+    evading: np.ndarray | None = None  # (N,) bool: sees and evades interceptors
 
     @property
     def n(self) -> int:
@@ -166,6 +202,7 @@ def generate_raid(
     rng: np.random.Generator,
     rng_route: np.random.Generator,
     area_w: np.ndarray | None = None,
+    tactics: NightTactics | None = None,
 ) -> Raid:
     """Draw one night's raid of ``n`` drones.
 
@@ -179,6 +216,9 @@ def generate_raid(
         rng: threat stream (types, areas, targets, times).
         rng_route: routing stream (waypoints).
         area_w: launch-area probabilities (default: :func:`area_weights`).
+        tactics: tonight's tactics (default: the scenario's constant shares and altitude
+            ranges). Altitudes of Shahed-type drones and decoys follow its bands (the same
+            uniform per drone, so common random numbers hold); evading drones are drawn last.
     """
     if area_w is None:
         area_w = area_weights(threat)
@@ -195,7 +235,10 @@ def generate_raid(
     # Draw the same number of uniforms per drone whatever the shares, so that common random
     # numbers hold across threat variants as far as possible.
     u = rng.random((n, 6))
-    p_jet, p_decoy = threat.jet_share, threat.decoy_share
+    if tactics is None:
+        p_jet, p_decoy = threat.jet_share, threat.decoy_share
+    else:
+        p_jet, p_decoy = tactics.jet_share, tactics.decoy_share
     kind = np.where(u[:, 0] < p_decoy, DECOY, np.where(u[:, 0] < p_decoy + p_jet, JET, SHAHED))
     area = np.searchsorted(np.cumsum(area_w), u[:, 1] * (1 - 1e-12))
     to_site = u[:, 2] < threat.targeting.energy_share
@@ -216,6 +259,8 @@ def generate_raid(
     alt_lo = np.array([t.altitude_min_m for t in types])[kind]
     alt_hi = np.array([t.altitude_max_m for t in types])[kind]
     altitude = alt_lo + u[:, 4] * (alt_hi - alt_lo)
+    if tactics is not None and tactics.altitude_bands is not None:
+        altitude = np.where(kind == JET, altitude, _band_altitude(tactics.altitude_bands, u[:, 4]))
     cost = np.array([t.unit_cost_eur for t in types])[kind]
 
     # Launch times: waves spread over the launch window.
@@ -260,10 +305,23 @@ def generate_raid(
     c0, c1 = cum[rows, k], cum[rows, k + 1]
     f = (b - c0) / np.maximum(c1 - c0, 1e-12)
     frac_t = times[rows, k] + f * (times[rows, k + 1] - times[rows, k])
+    evading = None
+    if tactics is not None and tactics.evading_share is not None:
+        evading = (rng.random(n) < tactics.evading_share) & (kind != DECOY)
     return Raid(
         kind=kind, area=area, target_kind=target_kind, target=target, pts=pts, times=times,
-        speed_kms=speed, altitude_m=altitude, t_border=frac_t, cost_eur=cost,
+        speed_kms=speed, altitude_m=altitude, t_border=frac_t, cost_eur=cost, evading=evading,
     )
+
+
+def _band_altitude(bands: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Altitudes from bands of uniform altitude (rows low, high, cumulative share) by inverse
+    transform of the uniforms ``u``."""
+    b = np.minimum(np.searchsorted(bands[:, 2], u, side="right"), len(bands) - 1)
+    lo_cum = np.where(b > 0, bands[np.maximum(b - 1, 0), 2], 0.0)
+    width = np.maximum(bands[b, 2] - lo_cum, 1e-12)
+    f = np.clip((u - lo_cum) / width, 0.0, 1.0)
+    return bands[b, 0] + f * (bands[b, 1] - bands[b, 0])
 
 
 def _push_out(wp: np.ndarray, guard: np.ndarray, centers: np.ndarray, radii: np.ndarray
@@ -362,6 +420,8 @@ def sample_nightly_launches(
     intensity_multiplier: float | np.ndarray = 1.0,
     max_per_night: int | None = None,
     return_salvo: bool = False,
+    p_salvo_by_night: np.ndarray | None = None,
+    salvo_mean_by_night: np.ndarray | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Draw the number of Shahed-type drones launched on each night.
 
@@ -381,6 +441,9 @@ def sample_nightly_launches(
         max_per_night: optional cap on each night's count (e.g. launcher capacity).
         return_salvo: also return the big-salvo flag of each night (True on attack nights
             drawn from the salvo component). The draws are the same either way.
+        p_salvo_by_night, salvo_mean_by_night: per-night values replacing the profile's
+            ``p_salvo`` and ``salvo_mean`` where not NaN (a tactics timeline); the draws are the
+            same, so common random numbers hold.
 
     Returns:
         int64 array, one count per date; with ``return_salvo`` the pair ``(counts, salvo)``.
@@ -400,6 +463,10 @@ def sample_nightly_launches(
         return (empty, np.zeros(0, dtype=bool)) if return_salvo else empty
     par = table[idx.month.to_numpy() - 1]
     p_attack, mean, disp, p_salvo, s_mean, s_disp = (par[:, i] for i in range(6))
+    if p_salvo_by_night is not None:
+        p_salvo = np.where(np.isnan(p_salvo_by_night), p_salvo, p_salvo_by_night)
+    if salvo_mean_by_night is not None:
+        s_mean = np.where(np.isnan(salvo_mean_by_night), s_mean, salvo_mean_by_night)
     u_attack = rng.random(n)
     u_salvo = rng.random(n)
     salvo = u_salvo < p_salvo
