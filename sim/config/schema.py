@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.config.attacker import Attacker
 from sim.config.energy import EnergyConfig
 from sim.config.missiles import MissileDefense as MissileDefenseSystems
 from sim.config.missiles import Missiles
@@ -205,6 +206,9 @@ class Threat(Strict):
     arrival: Arrival = Field(default_factory=Arrival)
     targeting: Targeting = Field(default_factory=Targeting)
     missiles: Missiles = Field(default_factory=Missiles, description="Missile stream (off by default).")
+    attacker: Attacker = Field(default_factory=Attacker,
+                               description="How the attacker chooses its energy targets: static, "
+                               "best_response or learning (EXP3).")
     tactics: Tactics = Field(default_factory=Tactics,
                              description="Tactics month by month (altitudes, decoys, jets, evasion, "
                              "salvos); empty: constant all winter.")

@@ -67,11 +67,10 @@ class SimAgent(mesa.Agent):
 
 # --------------------------------------------------------------------------- the attacker
 class AttackPlanner(SimAgent):
-    """Plans the salvo launched from one launch area tonight.
-
-    State: ``share`` (expected share of the night's drones launched from this area) and
-    ``target_p`` (probability of each energy site being the aim point of an energy-targeted
-    drone). The static strategy keeps the scenario's targeting weights all winter.
+    """Plans the salvo launched from one launch area tonight: its share of the night's drones
+    and where they aim, with the attacker's targeting policy (:mod:`sim.model.attacker`:
+    static, best response or learning). The planners of all areas share one policy (the
+    attacker pools what its launch units learn): it plans once a night and learns once a night.
 
     Args:
         model: the model.
@@ -79,23 +78,32 @@ class AttackPlanner(SimAgent):
         area_id: the launch area's id.
         xy_km: its position.
         share: its share of the night's launches.
+        policy: the attacker's targeting policy.
     """
 
-    def __init__(self, model, area: int, area_id: str, xy_km, share: float):
+    def __init__(self, model, area: int, area_id: str, xy_km, share: float, policy):
         super().__init__(model)
         self.area = int(area)
         self.area_id = str(area_id)
         self.xy_km = (float(xy_km[0]), float(xy_km[1]))
         self.share = float(share)
-        self.target_p = model.site_p
+        self.policy = policy
+        self.target_p = policy.value
         self.launched_tonight = 0
 
     def step(self) -> None:
-        """Plan tonight's salvo (static: the scenario's launch share and target weights)."""
+        """Plan tonight's salvo: the target probabilities of the attacker's policy."""
+        m = self.model
+        k = m.night
+        n_energy = float(m.launch_counts[k]) * m.spec.threat.targeting.energy_share
+        self.target_p = self.policy.plan(k, n_energy, m.defended_sites())
 
-    def observe(self, launched: int) -> None:
-        """Learn from tonight: how many drones this area launched."""
+    def observe(self, launched: int, night_report=None) -> None:
+        """Learn from tonight: the drones this area launched and, once a night for the shared
+        policy, the national report (drones aimed at each site, hits, stopped, damage)."""
         self.launched_tonight = int(launched)
+        if night_report is not None:
+            self.policy.observe(*night_report)
 
 
 class MissileStrikePlanner(SimAgent):

@@ -41,6 +41,7 @@ from sim.model.agents import (
     MissileStrikePlanner,
     SensorNetwork,
 )
+from sim.model.attacker import damage_values, make_policy
 from sim.model.basing import base_positions
 from sim.model.budget import capability_schedule
 from sim.model.energy.system import EnergySystem
@@ -112,9 +113,11 @@ class DefenseModel(mesa.Model):
             missile_table = missiles.defence_table(d.missile_defense)
         areas = launch_areas()
         shares = area_weights(threat)
+        self.targeting = make_policy(threat.attacker, self.site_p, threat.targeting.p_hit,
+                                     damage_values(sites, threat.targeting, scenario.energy))
         self.planners = [
             AttackPlanner(self, a, areas["id"].iat[a], areas[["x_km", "y_km"]].to_numpy(float)[a],
-                          shares[a])
+                          shares[a], self.targeting)
             for a in range(len(areas))
         ]
         self.interceptable = np.array([threat.types[t].interceptable for t in TYPE_NAMES])
@@ -147,6 +150,7 @@ class DefenseModel(mesa.Model):
         self.raid = None
         self.record: dict = {}
         self._coverage_cache: dict[int, tuple[float, float]] = {}
+        self._defended_cache: dict[int, np.ndarray] = {}
         self._night_views: dict[str, tuple[int, list]] = {}
         columns = ["night", "date", *nightly_columns(self.energy is not None,
                                                      self.missile_planner is not None)]
@@ -203,6 +207,21 @@ class DefenseModel(mesa.Model):
             out.update({f"capacity_days_lost_by_type.{t}": float(v) for t, v in lost.items()})
         return out
 
+    def defended_sites(self) -> np.ndarray:
+        """Sites with at least one of tonight's interceptor teams in reach (inside the
+        engagement envelope of a launch site); cached per set of launch sites."""
+        teams = self.teams_tonight()
+        key = teams.n
+        out = self._defended_cache.get(key)
+        if out is None:
+            if teams.n == 0:
+                out = np.zeros(len(self.sites), dtype=bool)
+            else:
+                d = np.hypot(*(self.site_xy[:, None, :] - teams.xy[None, :, :]).transpose(2, 0, 1))
+                out = (d <= self.envelope_km).any(1)
+            self._defended_cache[key] = out
+        return out
+
     def _coverage(self, teams: Teams) -> tuple[float, float]:
         """Share of operational sites, and of their capacity, inside an envelope (cached per
         number of launch sites)."""
@@ -243,8 +262,9 @@ class DefenseModel(mesa.Model):
         if self.grid_operator is not None:  # 7. energy
             self.grid_operator.step()
         launched_by_area = np.bincount(self.raid.area, minlength=len(self.planners))
-        for planner in self.planners:  # 8. learning
-            planner.observe(launched_by_area[planner.area])
+        report = self._night_report(res.leaked)
+        for i, planner in enumerate(self.planners):  # 8. learning
+            planner.observe(launched_by_area[planner.area], report if i == 0 else None)
         self.record = self._night_record(k, teams, res, hit)  # 9. data
         self.datacollector.collect(self)
         self.night += 1
@@ -261,6 +281,17 @@ class DefenseModel(mesa.Model):
             np.full(teams.n, self.envelope_km), stream(self.root, "threat", k + 1),
             stream(self.root, "routing", k), share, tactics,
         )
+
+    def _night_report(self, leaked: np.ndarray):
+        """What the attacker learns of tonight: warhead drones aimed at each site, hits,
+        drones stopped, and each site's share in service."""
+        raid, n = self.raid, len(self.sites)
+        aimed = (raid.target_kind == TARGET_SITE) & (raid.kind != DECOY)
+        at = raid.target[aimed]
+        aimed_n = np.bincount(at, minlength=n)
+        stopped = np.bincount(raid.target[aimed & ~leaked], minlength=n)
+        avail = (self.energy.availability if self.energy is not None else np.ones(n))
+        return aimed_n, self.hits_tonight, stopped, avail
 
     def _strike(self, leaked: np.ndarray) -> np.ndarray:
         """Warhead leakers aimed at energy sites hit them with ``p_hit``; tonight's hits per
@@ -299,6 +330,8 @@ class DefenseModel(mesa.Model):
             "leaked": int(leaked.sum()),
             "leaked_warhead": int((leaked & (raid.kind != DECOY)).sum()),
             "hits_on_sites": int(hit.sum()),
+            "hits_on_undefended": int(self.hits_tonight[~self.defended_sites()].sum()),
+            "concentrated_salvo": int(self.targeting.concentrated_on is not None),
             "aimed_at_energy": int(aimed.sum()),
             "aimed_at_energy_stopped": int((aimed & ~leaked).sum()),
             "tracked": int(res.tracked.sum()),

@@ -234,6 +234,10 @@ OUTCOMES.add(
     Outcome("hits_on_sites", "Hits on energy sites", "hits", direction=MINIMIZE, monthly=True,
             headline=100, description="Warhead leakers aimed at an energy site that hit it "
             "(threat.targeting.p_hit)."),
+    Outcome("hits_on_undefended", "Hits on energy sites with no interceptor team in reach",
+            "hits", direction=MINIMIZE),
+    Outcome("concentrated_salvo", "Nights the attacker massed drones on one defended site",
+            "nights"),
     Outcome("aimed_at_energy", "Drones aimed at energy sites", "drones", monthly=True),
     Outcome("aimed_at_energy_stopped", "Drones aimed at energy sites that were stopped", "drones",
             direction=MAXIMIZE, monthly=True),
@@ -296,6 +300,11 @@ OUTCOMES.add(
            monthly=True, headline=90,
            description="(destroyed + lost_ew) / launched: comparable with the Air Force's "
            "(destroyed + locationally lost) / launched."),
+    _share("hits_on_undefended_share", "Share of hits on sites with no interceptor team in "
+           "reach", ("hits_on_undefended", "hits_on_sites"),
+           lambda v: ratio(v["hits_on_undefended"], v["hits_on_sites"]), group="coverage",
+           description="Hits on energy sites outside every interceptor team's envelope / all "
+           "hits on energy sites."),
     _share("kill_rate", "Destroyed share", ("destroyed", "launched"),
            lambda v: ratio(v["destroyed"], v["launched"]), direction=MAXIMIZE),
     _share("leak_rate", "Share reaching the target area", ("leaked", "launched"),
