@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
 from sim.cli import main  # noqa: E402
-from sim.experiments.runs import mean_ci  # noqa: E402
+from sim.experiments.stats import mean_ci  # noqa: E402
 from sim.model.defense_model import DefenseModel  # noqa: E402
 from sim.viz import figures as plots
 from sim.viz import map as vmap

@@ -63,8 +63,12 @@ def test_paired_stats_match_scipy():
     r = paired_stats(a, b)
     t = stats.ttest_rel(b, a)
     assert r["p_value"] == pytest.approx(t.pvalue)
+    # The interval is the BCa bootstrap of the mean difference; on near-normal differences it
+    # is close to the paired t interval.
     ci = t.confidence_interval(0.95)
-    assert r["ci_low"] == pytest.approx(ci.low) and r["ci_high"] == pytest.approx(ci.high)
+    width = ci.high - ci.low
+    assert r["ci_low"] == pytest.approx(ci.low, abs=0.2 * width)
+    assert r["ci_high"] == pytest.approx(ci.high, abs=0.2 * width)
     assert r["significant"] == (t.pvalue < 0.05)
 
 

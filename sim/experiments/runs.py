@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.experiments.stats import mean_ci
+from sim.experiments.stats import mean_ci_many
 from sim.model.defense_model import DefenseModel
 from sim.model.outcomes import OUTCOMES
 
@@ -116,7 +116,11 @@ def summarize(scenario, seed: int, runs: list[RunOutput], scenario_file: str | N
         "budget_eur": float(scenario.defense.budget_eur),
         "sim_version": __version__,
     }
-    stats_by = {k: mean_ci([r.outcomes.get(k, math.nan) for r in runs]) for k in names}
+    regs = [OUTCOMES.get(k) for k in names]
+    cis = mean_ci_many([[r.outcomes.get(k, math.nan) for r in runs] for k in names],
+                       lower=[o.lower if o else None for o in regs],
+                       upper=[o.upper if o else None for o in regs])
+    stats_by = dict(zip(names, cis, strict=True))
     for k in names:
         v = stats_by[k]["mean"]
         if k in summary:

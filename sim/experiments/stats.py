@@ -1,7 +1,8 @@
 """Statistics over replicates: an outcome's mean with its interval, and paired differences.
 
 Every table and figure that shows a mean over replicates gets it here, so the interval method is
-the same everywhere (docs/outcomes.md names it).
+the same everywhere (docs/outcomes.md names it): a BCa bootstrap of the mean, kept inside the
+outcome's bounds.
 """
 
 from __future__ import annotations
@@ -20,27 +21,71 @@ def _finite(values: Iterable) -> np.ndarray:
     return v[np.isfinite(v)]
 
 
-def mean_ci(values, level: float = LEVEL) -> dict[str, float]:
-    """Mean and two-sided t confidence interval of replicate values (NaNs dropped).
+def mean_ci(values, level: float = LEVEL, lower: float | None = None,
+            upper: float | None = None) -> dict[str, float]:
+    """Mean of replicate values and its confidence interval (NaNs dropped).
+
+    The interval is the bias-corrected and accelerated (BCa) bootstrap of the mean
+    (:func:`scipy.stats.bootstrap`, 2,000 resamples, a fixed seed so summaries are
+    reproducible): it follows the skew of the outcome and, being made of resampled means, never
+    leaves the range of the values; it is also clipped to the outcome's bounds (``lower``,
+    ``upper``, from the outcome registry). With one replicate there is no interval (the bounds
+    equal the value: one draw); with all values equal the interval is that value.
 
     Returns:
         ``{"mean", "ci_low", "ci_high", "std", "n"}``.
     """
-    v = _finite(values)
-    if len(v) == 0:
-        return {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan, "std": math.nan, "n": 0}
-    m = float(v.mean())
-    if len(v) < 2:
-        return {"mean": m, "ci_low": m, "ci_high": m, "std": 0.0, "n": 1}
-    sd = float(v.std(ddof=1))
-    h = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * sd / math.sqrt(len(v)))
-    return {"mean": m, "ci_low": m - h, "ci_high": m + h, "std": sd, "n": int(len(v))}
+    return mean_ci_many([values], level, [lower], [upper])[0]
+
+
+def mean_ci_many(rows, level: float = LEVEL, lower=None, upper=None) -> list[dict[str, float]]:
+    """:func:`mean_ci` of several outcomes at once (one bootstrap call for all rows with the
+    same number of finite values)."""
+    rows = [_finite(r) for r in rows]
+    k = len(rows)
+    lower = list(lower) if lower is not None else [None] * k
+    upper = list(upper) if upper is not None else [None] * k
+    out: list[dict[str, float] | None] = [None] * k
+    by_n: dict[int, list[int]] = {}
+    for i, v in enumerate(rows):
+        n = len(v)
+        if n == 0:
+            out[i] = {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+                      "std": math.nan, "n": 0}
+        elif n == 1 or np.all(v == v[0]):
+            m = float(v.mean())
+            out[i] = {"mean": m, "ci_low": m, "ci_high": m,
+                      "std": 0.0 if n > 1 else math.nan, "n": n}
+        else:
+            by_n.setdefault(n, []).append(i)
+    for n, idx in by_n.items():
+        data = np.stack([rows[i] for i in idx])
+        res = stats.bootstrap((data,), np.mean, confidence_level=level, n_resamples=2000,
+                              method="BCa", axis=-1, vectorized=True,
+                              random_state=np.random.default_rng(20251101))
+        lo = np.atleast_1d(res.confidence_interval.low)
+        hi = np.atleast_1d(res.confidence_interval.high)
+        for j, i in enumerate(idx):
+            v = rows[i]
+            m = float(v.mean())
+            a, b = float(lo[j]), float(hi[j])
+            if not (math.isfinite(a) and math.isfinite(b)):  # a degenerate resample: percentiles
+                a, b = (float(q) for q in np.quantile(v, [(1 - level) / 2, (1 + level) / 2]))
+            a, b = min(a, m), max(b, m)
+            if lower[i] is not None:
+                a, b, m = max(a, lower[i]), max(b, lower[i]), max(m, lower[i])
+            if upper[i] is not None:
+                a, b, m = min(a, upper[i]), min(b, upper[i]), min(m, upper[i])
+            out[i] = {"mean": m, "ci_low": a, "ci_high": b, "std": float(v.std(ddof=1)),
+                      "n": n}
+    return out
 
 
 def paired_stats(a, b, level: float = LEVEL) -> dict:
     """Statistics of the paired difference ``b - a`` of two alternatives run on the same
-    replicates (common random numbers): the paired t-test of :func:`scipy.stats.ttest_rel`
-    and its confidence interval.
+    replicates (common random numbers): the mean difference with the BCa bootstrap interval of
+    :func:`mean_ci` (it stays inside the range of the paired differences), and the p-value of
+    the paired t-test (:func:`scipy.stats.ttest_rel`).
 
     When every paired difference is identical the interval is that single value (zero for
     identical inputs: not significant; anything else: significant, with p-value 0).
@@ -63,9 +108,8 @@ def paired_stats(a, b, level: float = LEVEL) -> dict:
         lo = hi = diff
         p = 1.0 if diff == 0 else 0.0
     elif n > 1:
-        res = stats.ttest_rel(b, a)
-        ci = res.confidence_interval(confidence_level=level)
-        lo, hi, p = float(ci.low), float(ci.high), float(res.pvalue)
+        ci = mean_ci(d, level)
+        lo, hi, p = ci["ci_low"], ci["ci_high"], float(stats.ttest_rel(b, a).pvalue)
     else:
         lo = hi = p = math.nan
     significant = bool(n > 1 and (lo > 0 or hi < 0))

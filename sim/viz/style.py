@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.config.io import atomic_path
+from sim.experiments.stats import mean_ci
 from sim.model.outcomes import OUTCOMES
 
 # --------------------------------------------------------------------------- style
@@ -198,16 +199,19 @@ def _frac_label(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- statistics helpers
-def _mean_ci(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
-    from sim.experiments.runs import mean_ci
-
-    s = mean_ci(list(np.asarray(values, float)), level)
+def _mean_ci(values: np.ndarray, level: float = LEVEL, name: str | None = None
+             ) -> tuple[float, float, float]:
+    """Mean and interval over replicates (:func:`sim.experiments.stats.mean_ci`), inside the
+    bounds of outcome ``name``."""
+    o = OUTCOMES.get(name) if name else None
+    s = mean_ci(list(np.asarray(values, float)), level, o.lower if o else None,
+                o.upper if o else None)
     return s["mean"], s["ci_low"], s["ci_high"]
 
 
 def summarize_by(runs: pd.DataFrame, by: str | Sequence[str], outcome: str,
                  level: float = LEVEL) -> pd.DataFrame:
-    """Mean and t confidence interval of ``outcome`` over replicates, per value of ``by``.
+    """Mean and interval (:func:`_mean_ci`) of ``outcome`` over replicates, per value of ``by``.
 
     Returns one row per group: the ``by`` column(s), ``mean``, ``ci_low``, ``ci_high``, ``n``.
     """
@@ -219,7 +223,7 @@ def summarize_by(runs: pd.DataFrame, by: str | Sequence[str], outcome: str,
         v = v[np.isfinite(v)]
         if len(v) == 0:
             continue
-        m, lo, hi = _mean_ci(v, level)
+        m, lo, hi = _mean_ci(v, level, outcome)
         rows.append({**dict(zip(by, key, strict=True)), "mean": m, "ci_low": lo, "ci_high": hi,
                      "n": len(v)})
     return pd.DataFrame(rows, columns=[*by, "mean", "ci_low", "ci_high", "n"])
