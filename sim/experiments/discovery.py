@@ -943,8 +943,8 @@ def to_ema(data: SweepData | str | Path, mean: bool = False) -> tuple[pd.DataFra
     ``experiments``: one row per design point: the uncertainties, the levers, then ``scenario``
     (the uncertainty sample), ``policy`` (the lever combination, as a name) and ``model``.
     ``outcomes``: for each outcome an array of shape ``(points, replicates)``, as EMA returns
-    for a replicated model (``(points,)`` with one replicate, or with ``mean``: the mean over
-    the replicates). EMA's analyses want one value per experiment: average with
+    for a replicated model (even with one replicate), or with ``mean`` of shape ``(points,)``,
+    the mean over the replicates. EMA's analyses want one value per experiment: average with
     ``ema_workbench.util.process_replications`` (or pass ``mean=True``).
     """
     data = data if isinstance(data, SweepData) else load_sweep_folder(data)
@@ -979,7 +979,7 @@ def to_ema(data: SweepData | str | Path, mean: bool = False) -> tuple[pd.DataFra
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a point without any value
                 arr = np.nanmean(arr, axis=1, keepdims=True)
-        outcomes[o] = arr[:, 0] if arr.shape[1] == 1 else arr
+        outcomes[o] = arr[:, 0] if mean else arr
     return exp, outcomes
 
 

@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from sim.experiments.discovery import Box, DiscoveryResult, Restriction
-from sim.viz.style import CYCLE, OKABE_ITO, _finish_axes, _styled, factor_label
+from sim.viz.style import CYCLE, OKABE_ITO, _finish_axes, _styled, factor_label, outcome_label
 
 _MARKERS = {"prim": "o", "cart": "s"}
 
@@ -57,8 +57,6 @@ def _trajectory(ax, res: DiscoveryResult, colours: dict[tuple[str, int], str]) -
         c = colours[(box.method, box.index)]
         ax.scatter([box.coverage], [box.density], s=110, facecolors="none", edgecolors=c, linewidths=2,
                    marker=_MARKERS[box.method], zorder=3)
-        ax.annotate(box.label, (box.coverage, box.density), xytext=(6, -10), textcoords="offset points",
-                    fontsize=8, color=c)
         handles.append(Line2D([], [], marker=_MARKERS[box.method], ls="", markerfacecolor="none",
                               markeredgecolor=c, markeredgewidth=2, markersize=8, label=box.label))
     ax.set_xlim(-0.02, 1.04)
@@ -67,7 +65,8 @@ def _trajectory(ax, res: DiscoveryResult, colours: dict[tuple[str, int], str]) -
     ax.set_ylabel("Density (share of the box's points that fail)")
     ax.set_title("PRIM peeling trajectory" if res.trajectories else "Boxes: coverage and density")
     if handles:
-        ax.legend(handles=handles, loc="lower left", fontsize=8)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.18),
+                  ncol=min(4, len(handles)), fontsize=8)
     _finish_axes(ax, grid="both")
 
 
@@ -143,8 +142,9 @@ def plot_discovery(res: DiscoveryResult, *, max_boxes: int = 4, title: str | Non
     fig, axes = plt.subplots(1, 2, figsize=(11.0, height), width_ratios=[1.0, 1.25])
     _trajectory(axes[0], res, colours)
     _limits(axes[1], res, boxes, colours)
-    fig.suptitle(title or f"Where {res.criterion} ({res.n_fail} of {res.n} "
-                 f"{'design points' if res.per == 'point' else 'runs'})")
+    sign = "<" if res.direction == "below" else ">"
+    fig.suptitle(title or f"Where {outcome_label(res.outcome).lower()} {sign} {_short(res.value)}: "
+                 f"{res.n_fail} of {res.n} {'design points' if res.per == 'point' else 'runs'}")
     return fig, axes
 
 
@@ -163,5 +163,6 @@ def plot_cart_tree(res: DiscoveryResult, *, ax=None, fontsize: int = 7):
         fig = ax.figure
     plot_tree(res.tree, feature_names=res.tree_features, class_names=["holds", "fails"], filled=True,
               impurity=False, rounded=True, fontsize=fontsize, ax=ax)
-    ax.set_title(f"CART: where {res.criterion}")
+    sign = "<" if res.direction == "below" else ">"
+    ax.set_title(f"CART: where {outcome_label(res.outcome).lower()} {sign} {_short(res.value)}")
     return fig, ax

@@ -2,9 +2,9 @@
 synthetic sweep, the boxes' statistics agree with a direct count, the EMA export round-trips,
 and bad input exits 2 with one clear message.
 
-The synthetic sweep folders are written in the sweep store's format (``runs.parquet``,
-``spec.json``, ``manifest.json``): uniform inputs, two replicates per design point, an outcome
-that drops where the planted conditions hold, plus a little noise.
+The synthetic sweep folders (:mod:`tests.fixtures.planted`) are written in the sweep store's
+format (``runs.parquet``, ``spec.json``, ``manifest.json``): uniform inputs, two replicates per
+design point, an outcome that drops where the planted conditions hold, plus a little noise.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sim.experiments import discovery as disc
+from tests.fixtures.planted import KEYS, LEVER, X1, X2, X3, X4, corner, moved, with_policy, write_sweep
 
 HAVE_EMA = disc.ema_available()
 try:
@@ -38,62 +38,7 @@ needs_sklearn = pytest.mark.skipif(
     not HAVE_SKLEARN, reason='CART needs scikit-learn: pip install -e ".[ema]"'
 )
 
-# Long, realistic key paths: the printed table must still fit 100 columns.
-X1 = "threat.launches.intensity_multiplier"
-X2 = "defense.interceptor.pk"
-X3 = "defense.costs.interceptor_unit_cost_eur"
-X4 = "threat.decoy_share"
-LEVER = "defense.basing.policy"
-KEYS = [X1, X2, X3, X4]
 TOL = 0.05
-
-
-def write_sweep(folder: Path, region, *, n=400, reps=2, seed=7, noise=0.03, lever=True,
-                uncertainties=True) -> Path:
-    """A fake sweep folder: inputs uniform on [0, 1] (LHS-like), outcome ``served`` 0.95 outside
-    the planted region and 0.70 inside, plus Gaussian noise; ``region(x, policy)`` -> bool."""
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    # a Latin hypercube: each input's n values are stratified, then shuffled
-    u = (np.argsort(rng.random((len(KEYS), n)), axis=1).T + rng.random((n, len(KEYS)))) / n
-    policy = np.where(rng.random(n) < 0.5, "energy_sites", "corridors")
-    rows = []
-    for p in range(n):
-        x = dict(zip(KEYS, u[p], strict=True))
-        fails = bool(region(x, policy[p]))
-        for r in range(reps):
-            rows.append({
-                "run_id": p * reps + r, "point": p, "replicate": r, "seed": seed,
-                **({LEVER: policy[p]} if lever else {}), **x,
-                "served": (0.70 if fails else 0.95) + noise * rng.standard_normal(),
-                "hits_on_sites": float(rng.poisson(50)),
-            })
-    pd.DataFrame(rows).to_parquet(folder / "runs.parquet")
-    spec = {
-        "name": "planted",
-        "levers": [{"key": LEVER, "values": ["energy_sites", "corridors"]}] if lever else [],
-        "uncertainties": [{"key": k, "low": 0.0, "high": 1.0} for k in KEYS] if uncertainties else [],
-        "design": {"kind": "latin_hypercube", "samples": n, "levers": "joint"},
-        "replicates": reps,
-        "seed": seed,
-    }
-    (folder / "spec.json").write_text(json.dumps({"spec": spec}))
-    (folder / "manifest.json").write_text(json.dumps(
-        {"format": "sim-sweep/1", "name": "planted", "status": "complete", "run_count": n * reps}))
-    return folder
-
-
-def corner(x, _policy):  # the planted region: high x1, low x2
-    return x[X1] > 0.7 and x[X2] < 0.3
-
-
-def moved(x, _policy):  # the same shape elsewhere: low x3, high x4
-    return x[X3] < 0.4 and x[X4] > 0.5
-
-
-def with_policy(x, policy):  # a categorical lever takes part
-    return x[X1] > 0.6 and policy == "energy_sites"
-
 
 PLANTED = {
     "corner": (corner, {X1: (0.7, None), X2: (None, 0.3)}),
