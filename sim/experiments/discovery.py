@@ -254,6 +254,17 @@ class Restriction:
         return (f"{self.name}: [{_fmt(self.low)}, {_fmt(self.high)}] "
                 f"(full range [{_fmt(self.full_low)}, {_fmt(self.full_high)}])")
 
+    def condition(self) -> str:
+        """The restriction in words: ``above a``, ``below b``, ``between a and b`` or
+        ``one of {...}``."""
+        if self.kind == "set":
+            return f"one of {_fmt_set(self.values)}"
+        if self.low_restricted and self.high_restricted:
+            return f"between {_fmt(self.low)} and {_fmt(self.high)}"
+        if self.low_restricted:
+            return f"above {_fmt(self.low)}"
+        return f"below {_fmt(self.high)}"
+
     def normalised(self) -> tuple[float, float]:
         """The range as a fraction of the full range (log scale for log factors)."""
         if self.kind != "range":
@@ -414,7 +425,7 @@ def prepare(
     """The inputs ``X`` and the failure flags ``y`` of a sweep.
 
     Returns:
-        ``(X, y, outcome values, notes)``: one row per design point (outcome averaged over its
+        ``(X, y, threshold, notes)``: one row per design point (outcome averaged over its
         replicates) or per run; ``X`` holds the uncertainties (and levers, unless ``levers`` is
         false) that vary; ``y`` is true where the outcome is below ``below`` (above ``above``).
 

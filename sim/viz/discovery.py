@@ -85,6 +85,7 @@ def _limits(ax, res: DiscoveryResult, boxes: list[Box], colours: dict[tuple[str,
     for row, name in enumerate(names):
         y0 = len(names) - 1 - row
         full = res.full[name]
+        labelled: set[str] = set()
         ax.plot([0, 1], [y0, y0], color="#dddddd", lw=7, solid_capstyle="butt", zorder=1)
         if full.kind == "range":
             ax.text(-0.02, y0, _short(full.full_low), ha="right", va="center", fontsize=7,
@@ -107,10 +108,10 @@ def _limits(ax, res: DiscoveryResult, boxes: list[Box], colours: dict[tuple[str,
             if full.kind == "range":
                 lo, hi = r.normalised()
                 ax.plot([lo, hi], [yy, yy], color=c, lw=3.2, solid_capstyle="butt", zorder=3)
-                if r.low_restricted:
-                    ax.text(lo, yy + 0.06, _short(r.low), ha="center", va="bottom", fontsize=7, color=c)
-                if r.high_restricted:
-                    ax.text(hi, yy + 0.06, _short(r.high), ha="center", va="bottom", fontsize=7, color=c)
+                for restricted, xv, v in ((r.low_restricted, lo, r.low), (r.high_restricted, hi, r.high)):
+                    if restricted and _short(v) not in labelled:  # a limit shared by boxes: once
+                        labelled.add(_short(v))
+                        ax.text(xv, yy + 0.06, _short(v), ha="center", va="bottom", fontsize=7, color=c)
             else:
                 for xv, cat in zip(xs, cats, strict=True):
                     inside = cat in set(r.values)

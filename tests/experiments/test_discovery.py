@@ -95,6 +95,8 @@ def test_prim_finds_the_planted_box(folders, name):
     box = res.prim_boxes[0]
     check_box(box, PLANTED[name][1], res)
     assert box.meets_threshold
+    words = {r.name: r.condition() for r in box.restrictions}
+    assert all(w.startswith(("above 0.", "below 0.", "between 0.")) for w in words.values()), words
     # the chosen step is on the trajectory, and the trajectory starts with the whole space
     traj = res.trajectories[0]
     assert traj["coverage"].iloc[0] == pytest.approx(1.0)
