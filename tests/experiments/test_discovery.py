@@ -18,7 +18,19 @@ import pandas as pd
 import pytest
 
 from sim.experiments import discovery as disc
-from tests.fixtures.planted import KEYS, LEVER, X1, X2, X3, X4, corner, moved, with_policy, write_sweep
+from tests.fixtures.planted import (
+    KEYS,
+    LEVER,
+    X1,
+    X2,
+    X3,
+    X4,
+    corner,
+    l_shape,
+    moved,
+    with_policy,
+    write_sweep,
+)
 
 HAVE_EMA = disc.ema_available()
 try:
@@ -168,6 +180,19 @@ def test_cart_above_and_boxes_do_not_overlap(folders):
     assert (np.sum(masks, axis=0) <= 1).all()
     assert sum(b.coverage for b in res.cart_boxes) == pytest.approx(
         res.y[np.any(masks, axis=0)].sum() / res.y.sum())
+
+
+@needs_sklearn
+def test_cart_boxes_from_nested_splits(tmp_path):
+    """An L-shaped region: the tree splits x1 twice on one path (x1 <= 0.6, then x1 <= 0.2)."""
+    folder = write_sweep(tmp_path / "l", l_shape, n=400)
+    res = disc.discover(folder, "served", below=0.8, method="cart")
+    got = sorted((round(b.restriction(X1).high, 1), b.restriction(X2) is not None) for b in res.cart_boxes)
+    assert got == [(0.2, False), (0.6, True)] or got == [(0.2, True), (0.6, True)], got
+    for b in res.cart_boxes:
+        m = inside(res.x, b)  # the oracle: the box's limits select exactly its points
+        assert m.sum() == b.n and res.y[m].sum() == b.n_fail
+    assert sum(b.coverage for b in res.cart_boxes) >= 0.95
 
 
 # ---------------------------------------------------------------------------------------- a real sweep
