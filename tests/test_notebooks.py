@@ -19,7 +19,7 @@ nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["01_quickstart.ipynb", "02_funding_sweep.ipynb", "03_policy_comparison.ipynb",
-            "04_sensitivity.ipynb", "05_validation.ipynb"]
+            "04_sensitivity.ipynb", "05_validation.ipynb", "06_when_does_the_programme_fail.ipynb"]
 
 
 def _code(nb) -> list[str]:

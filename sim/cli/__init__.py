@@ -6,7 +6,8 @@ Commands, one module per group, registered explicitly in :func:`build_parser`:
 * :mod:`sim.cli.sweep`: ``sweep``, ``compare``, ``sensitivity``;
 * :mod:`sim.cli.calibration`: ``validate-model``;
 * :mod:`sim.cli.plot`: ``plot``;
-* :mod:`sim.cli.bench`: ``bench``.
+* :mod:`sim.cli.bench`: ``bench``;
+* :mod:`sim.cli.discover`: ``discover``, ``export-ema``.
 
 Building the parser imports only the standard library and the argument definitions; each
 handler imports what it needs when it runs, so ``--help`` and ``validate`` start fast.
@@ -19,11 +20,11 @@ from __future__ import annotations
 
 import sys
 
-from sim.cli import bench, calibration, plot, run, sweep
+from sim.cli import bench, calibration, discover, plot, run, sweep
 from sim.cli.common import EXIT_INPUT, Parser
 from sim.config.errors import SimInputError
 
-GROUPS = (run, sweep, calibration, plot, bench)
+GROUPS = (run, sweep, calibration, plot, bench, discover)
 
 
 def build_parser() -> Parser:

@@ -5,6 +5,7 @@ reads results (runs, nights, comparison or sensitivity tables) or a model's agen
 returns ``(fig, ax)``. The dashboard is :mod:`sim.viz.dashboard` (``solara run``).
 """
 
+from sim.viz.discovery import plot_cart_tree, plot_discovery
 from sim.viz.figures import (
     plot_comparison,
     plot_cost_effectiveness,
@@ -26,9 +27,11 @@ __all__ = [
     "animate_night",
     "factor_label",
     "outcome_label",
+    "plot_cart_tree",
     "plot_comparison",
     "plot_cost_effectiveness",
     "plot_coverage_vs_budget",
+    "plot_discovery",
     "plot_hits_by_site",
     "plot_map",
     "plot_outcome_vs_factor",

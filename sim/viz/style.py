@@ -148,6 +148,8 @@ FACTORS: dict[str, str] = {
     "defense.interceptor.speed_kmh": "Interceptor speed (km/h)",
     "defense.basing.policy": "Basing policy",
     "threat.targeting.p_hit": "Hit probability of a leaker (p_hit)",
+    "threat.types.shahed.altitude_max_m": "Shahed cruise ceiling (m)",
+    "threat.types.shahed.p_lost_ew": "Shahed loss to electronic warfare",
 }
 
 
