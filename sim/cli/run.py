@@ -9,59 +9,76 @@ from pathlib import Path
 from sim.cli.common import nonneg_int, pos_int
 
 
-def _pct(v) -> str:
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
-
-
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "n/a"
-        if abs(v) >= 1e6:
-            return f"{v / 1e6:,.1f} M"
-        if abs(v) < 10 and v != int(v):
-            return f"{v:.3f}"
-        return f"{v:,.0f}"
-    return str(v)
+WIDTH = 100  # every table fits 100 columns
 
 
 def summary_table(summary: dict) -> str:
-    """A readable table of the headline outcomes (with 95% CIs for several replicates)."""
-    from sim.model.outcomes import OUTCOMES
+    """The run's summary as a reader sees it first: the headline outcomes (names, units and
+    formats from the outcome registry) with their intervals, what limited the result, and the
+    month-by-month breakdown."""
+    from sim.model.outcomes import OUTCOMES, format_value
 
-    rows = []
+    reps = int(summary["replicates"])
     outs = summary.get("outcomes", {})
-    for o in OUTCOMES.headline():
-        k = o.name
-        if k not in summary:
-            continue
-        v = summary[k]
-        cell = _fmt(v)
-        if k in outs and outs[k]["n"] > 1:
-            cell += f"  [{_fmt(outs[k]['ci_low'])}, {_fmt(outs[k]['ci_high'])}]"
-        rows.append((o.label, cell))
-    width = max(len(r[0]) for r in rows)
     head = (f"{summary['scenario']}: {summary['nights']} nights from {summary['start_date']}, "
-            f"budget EUR {summary['budget_eur'] / 1e6:,.0f}M, seed {summary['seed']}, "
-            f"{summary['replicates']} replicate(s)")
-    lines = [head, "-" * len(head)]
-    lines += [f"{a:<{width}}  {b}" for a, b in rows]
-    if summary["replicates"] > 1:
-        lines.append("(replicate mean [95% confidence interval])")
+            f"programme {format_value(summary['budget_eur'], 'money')}, seed {summary['seed']}")
+    lines = [head[:WIDTH], "=" * min(len(head), WIDTH)]
+    if reps > 1:
+        lines.append(f"{reps} replicates (winters): mean and 95% interval (BCa bootstrap over "
+                     "replicates)")
+    else:
+        lines.append("1 replicate: ONE DRAW of a random winter, no interval. Use --replicates "
+                     "10 or more for a mean.")
+    rows = []
+    for o in OUTCOMES.headline():
+        if o.name not in summary or summary[o.name] is None:
+            continue
+        cell = o.format(summary[o.name])
+        ci = outs.get(o.name)
+        interval = (f"[{_bare(o, ci['ci_low'])}, {_bare(o, ci['ci_high'])}]"
+                    if ci and ci.get("n", 0) > 1 else "")
+        rows.append((o.label, cell, interval))
+    w0 = min(max(len(r[0]) for r in rows), WIDTH - 40)
+    w1 = max(len(r[1]) for r in rows)
+    lines.append("")
+    lines += [f"{a[:w0]:<{w0}}  {b:>{w1}}  {c}".rstrip() for a, b, c in rows]
+    limits = summary.get("limits")
+    if limits:
+        lines.append("")
+        lines += _wrap(limits.get("text", ""))
     months = summary.get("by_month") or {}
     if len(months) > 1:
         lines.append("")
-        lines.append(f"{'By month':<10}{'launched':>10}{'stopped*':>10}{'hits':>8}{'served':>9}")
+        lines.append(f"{'By month':<10}{'drones':>9}{'stopped*':>10}{'hits':>8}{'served':>9}"
+                     + (f"{'missiles':>10}" if any("missiles_launched" in d
+                                                    for d in months.values()) else ""))
         for m, d in months.items():
-            served = d.get("demand_served_fraction", math.nan)
-            lines.append(f"{m:<10}{d['launched']:>10,.0f}{_pct(d['kinetic_coverage']):>10}"
-                         f"{d['hits_on_sites']:>8,.0f}{_pct(served):>9}")
-        lines.append("(* share of drones aimed at energy sites that were stopped; served: "
-                     "energy demand served)")
+            row = (f"{m:<10}{d['launched']:>9,.0f}"
+                   f"{format_value(d.get('kinetic_coverage'), 'share'):>10}"
+                   f"{d['hits_on_sites']:>8,.0f}"
+                   f"{format_value(d.get('demand_served_fraction'), 'share'):>9}")
+            if "missiles_launched" in d:
+                row += f"{d['missiles_launched']:>10,.0f}"
+            lines.append(row)
+        lines.append("* share of drones aimed at energy sites that were stopped; served: energy "
+                     "demand served" + ("; means over replicates" if reps > 1 else ""))
     top = list(summary.get("hits_by_site", {}).items())[:5]
     if top:
-        lines.append("Most-hit sites: " + ", ".join(f"{s} ({_fmt(float(h))})" for s, h in top))
+        lines.append("")
+        lines += _wrap("Most-hit sites: " + ", ".join(f"{s} ({float(h):,.0f})" for s, h in top))
     return "\n".join(lines)
+
+
+def _bare(o, v) -> str:
+    """A value without a trailing unit word (the value column names it)."""
+    text = o.format(v)
+    return text.removesuffix(f" {o.unit}") if o.unit else text
+
+
+def _wrap(text: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, WIDTH) if text else []
 
 
 def cmd_run(args) -> int:
@@ -123,7 +140,9 @@ def register(subparsers) -> None:
     r = subparsers.add_parser("run", help="simulate a winter from a scenario file")
     r.add_argument("scenario", help="scenario YAML file")
     r.add_argument("--seed", type=nonneg_int, default=None, help="root seed (default: file's)")
-    r.add_argument("--replicates", type=pos_int, default=1, help="replicates (default 1)")
+    r.add_argument("--replicates", type=pos_int, default=10,
+                   help="replicates: winters with their own random raids (default 10, enough "
+                        "for a stable mean in a few seconds each)")
     r.add_argument("--out", default=None, help="results folder (default results/NAME)")
     r.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
                    help="override a scenario value, e.g. defense.budget_eur=400000000")

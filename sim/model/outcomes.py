@@ -86,6 +86,37 @@ class Outcome:
     def is_share(self) -> bool:
         return self.kind == "share"
 
+    def format(self, v) -> str:
+        """The value as a reader sees it, with its unit: ``98.6%``, ``EUR 177.1M``,
+        ``1.23 GWh``, ``21,733 drones``."""
+        return format_value(v, self.kind, self.unit)
+
+
+def format_value(v, kind: str = "count", unit: str = "") -> str:
+    """Format a value by the kind and unit of its outcome (see :meth:`Outcome.format`)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    v = float(v)
+    if kind == "share":
+        return f"{100 * v:.1f}%" if 0.001 <= abs(v) or v == 0 else f"{100 * v:.2g}%"
+    if kind == "money":
+        a = abs(v)
+        if a >= 1e9:
+            return f"EUR {v / 1e9:,.2f}bn"
+        if a >= 1e6:
+            return f"EUR {v / 1e6:,.1f}M"
+        if a >= 1e3:
+            return f"EUR {v / 1e3:,.1f}k"
+        return f"EUR {v:,.0f}"
+    if kind == "energy" and unit == "MWh":
+        return f"{v / 1e3:,.1f} GWh" if abs(v) >= 1e4 else f"{v:,.0f} MWh"
+    if kind == "power" and unit == "MW":
+        return f"{v / 1e3:,.2f} GW" if abs(v) >= 1e4 else f"{v:,.0f} MW"
+    if kind == "ratio":
+        return f"{v:,.2f}"
+    text = f"{v:,.0f}" if abs(v) >= 100 or v == int(v) else f"{v:,.1f}"
+    return f"{text} {unit}" if unit and unit not in ("share", "ratio") else text
+
 
 @dataclass
 class Registry:
