@@ -1,6 +1,7 @@
 """Derive the node-level transmission grid shipped in sim/data from the public test case.
 
-Usage: python scripts/derive_grid.py [SHARED_GRID_DIR]   (default ../shared/data/ukraine-grid)
+Usage: python scripts/derive_grid.py [SHARED_GRID_DIR] [--matches]
+(default ../shared/data/ukraine-grid; --matches also prints the name-matching table)
 
 Inputs:
 * ``rjuly7/ukraine_test_case`` (commit 0ce0c2a721301ac0be13cf06a19b0eb81fbd04a5), files
@@ -30,7 +31,8 @@ from matplotlib.path import Path as MplPath
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sim" / "data"
-SHARED = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "ukraine-grid"
+_ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+SHARED = Path(_ARGS[0]) if _ARGS else ROOT.parent / "shared" / "data" / "ukraine-grid"
 SRC = "rjuly7/ukraine_test_case@0ce0c2a (ENTSO-E grid map, WRI GPPD)"
 N_SOURCED = 55
 EARTH_R_KM = 6371.0
@@ -626,8 +628,6 @@ def main() -> None:  # noqa: C901 - a linear recipe
     comp["capacity_mw"] = [fmt_num(v) for v in comp["capacity_mw"]]
     comp["gas_mcm_per_day"] = [fmt_num(v) for v in comp["gas_mcm_per_day"]]
     comp[cols].to_csv(DATA / "energy_sites.csv", index=False)
-    pd.DataFrame(match_rows).to_csv(sys.stdout if "--matches" in sys.argv else Path("/dev/null"),
-                                    index=False)
 
     # ---------------------------------------------------------------- report
     op = nd.status == "operational"
@@ -642,6 +642,12 @@ def main() -> None:  # noqa: C901 - a linear recipe
           f"load nodes {loads.node.nunique()}; load rows {len(loads)}; "
           f"components {len(comp)} (new {len(comp) - N_SOURCED})")
     print("per-km reactance (ohm):", {k: round(v, 4) for k, v in X_OHM_PER_KM.items()})
+    if "--matches" in sys.argv:
+        m = pd.DataFrame(match_rows)
+        print("\n| source-case name | kind | node | sourced site(s) |\n|---|---|---|---|")
+        for r in m.itertuples():
+            print(f"| {r.source_case_name} | {r.kind} | {r.node} | {r.sourced_site} |")
+        print()
     bus, branch = parse_matpower(SHARED / "ukraine_full.m")
     chk = case_reactance_check(subs, lines, bus, branch)
     if len(chk):

@@ -377,15 +377,16 @@ def test_demand_follows_temperature_and_cold_snap():
 
 def test_speed_151_nights_heavy(sites):
     """A 151-night winter with drone hits every night and a missile salvo every 12 nights
-    stays under 2 s (generous bound for loaded CI machines; ~0.3 s measured)."""
+    stays under 1 s of CPU time (~0.3 s measured; CPU time, so that other processes on a
+    shared machine do not make it fail)."""
     rng = np.random.default_rng(11)
     hits = [{"drone": random_hits(sites, rng, 8.0)} for _ in range(151)]
     for k in range(5, 151, 12):
         hits[k]["cruise"] = random_hits(sites, rng, 25.0)
     es = EnergySystem(sites, EnergyConfig(), START, 151, np.random.default_rng(4))
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for k in range(151):
         es.night(k, hits[k])
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert es.lp.solves <= 2 * 151
-    assert elapsed < 2.0, elapsed
+    assert elapsed < 1.0, elapsed

@@ -361,6 +361,26 @@ def load_grid(
     npath = packaged_path("grid_nodes.csv") if nodes_path is None else Path(nodes_path)
     lpath = packaged_path("grid_lines.csv") if lines_path is None else Path(lines_path)
     dpath = packaged_path("grid_loads.csv") if loads_path is None else Path(loads_path)
+    key = (str(npath), str(lpath), str(dpath), tuple(regions["id"]),
+           *(_mtime(p) for p in (npath, lpath, dpath)))
+    if key not in _GRID_CACHE:
+        if len(_GRID_CACHE) > 8:
+            _GRID_CACHE.clear()
+        _GRID_CACHE[key] = _load_grid(npath, lpath, dpath, regions)
+    return tuple(df.copy() for df in _GRID_CACHE[key])  # type: ignore[return-value]
+
+
+_GRID_CACHE: dict[tuple, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime_ns
+    except OSError:
+        return -1.0
+
+
+def _load_grid(npath: Path, lpath: Path, dpath: Path, regions: pd.DataFrame):
     region_ids = set(regions["id"])
 
     nodes = read_csv_checked(npath, GRID_NODE_COLUMNS)

@@ -39,8 +39,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from sim.config.data import load_grid, load_monthly_normals, load_regions, row_no
 from sim.config.energy import (
@@ -103,6 +101,9 @@ NIGHT_KEYS: tuple[str, ...] = (
     "demand_scale",
 )
 """Keys of the dict returned by :meth:`EnergySystem.night` (collected every night)."""
+
+_GEN_TYPE_MASK = np.isin(np.array(SITE_TYPES), GENERATION_TYPES)
+_SUB_TYPE_MASK = np.isin(np.array(SITE_TYPES), SUBSTATION_TYPES)
 
 # group kinds
 _GEN, _AT, _LT, _LINE, _OTHER, _VIRTUAL = range(6)
@@ -206,7 +207,7 @@ class EnergySystem:
         self._job_mw = np.zeros(0, float)
         self._job_missile = np.zeros(0, bool)
         self._g_down = np.zeros(self.n_groups, np.int64)
-        self._edges_up = None
+        self._edges_key = b""
         self._lam_ok = math.inf  # so that the first state tries the season's highest demand
         self._next_night = 0
         self.history: list[dict[str, float]] = []
@@ -329,9 +330,10 @@ class EnergySystem:
         # line lookup by LP order; lines at each node (for bay damage)
         self._lp_line_of = np.array([line_idx[lid] for lid in lp.line_ids], np.int64)
         self._lines_at_node: dict[int, list[int]] = {}
-        for k, li in enumerate(self._lp_line_of):
-            for col in ("from_node", "to_node"):
-                self._lines_at_node.setdefault(node_idx[lines[col].iat[li]], []).append(k)
+        l_from, l_to = lines["from_node"].tolist(), lines["to_node"].tolist()
+        for k, li in enumerate(self._lp_line_of.tolist()):
+            for end in (l_from[li], l_to[li]):
+                self._lines_at_node.setdefault(node_idx[end], []).append(k)
 
         # islands: bus of each load node, gen node, import node
         self._load_bus = lp.load_bus
@@ -373,20 +375,24 @@ class EnergySystem:
             return len(g_units) - 1
 
         # node transformers: AT groups (750) and load transformers
+        nrow = {nid: i for i, nid in enumerate(node_ids)}
+        at_cnt = nodes["at750_count"].to_numpy(float)
+        at_mva = nodes["at750_mva"].to_numpy(float)
+        lt_cnt = nodes["lt_count"].to_numpy(float)
+        lt_mva = nodes["lt_mva"].to_numpy(float)
+        n_kv = nodes["voltage_kv"].to_numpy(float)
         at_group = {}
         for k, nid in enumerate(lp.at_nodes):
-            r = nodes.index[nodes["id"] == nid][0]
-            at_group[nid] = add(nodes.at[r, "at750_count"], _AT, k, nodes.at[r, "at750_mva"],
-                                "substation_750", 2, -1)
+            r = nrow[nid]
+            at_group[nid] = add(at_cnt[r], _AT, k, at_mva[r], "substation_750", 2, -1)
         lt_group = {}
         self._lt_mva = np.full(len(self._load_nodes), np.inf)
         self._lt_k_group = np.full(len(self._load_nodes), -1, np.int64)
-        nrow = {nid: i for i, nid in enumerate(node_ids)}
         for k, nid in enumerate(self._load_nodes):
             r = nrow[nid]
-            cnt, mva = int(nodes.at[r, "lt_count"]), float(nodes.at[r, "lt_mva"])
+            cnt, mva = int(lt_cnt[r]), float(lt_mva[r])
             if cnt > 0 and mva > 0:
-                vt = int(nodes.at[r, "voltage_kv"])
+                vt = int(n_kv[r])
                 typ = "substation_220" if vt <= 220 else "substation_330"
                 lt_group[nid] = add(cnt, _LT, k, mva, typ, 1, -1)
                 self._lt_mva[k] = mva
@@ -583,24 +589,9 @@ class EnergySystem:
                        self._water_node)
         # availability per site row (capacity-weighted over its groups)
         self.availability = self._row_av_base + self._row_av_mat @ frac
-        # islands for the closed-form blocks (recomputed when a branch goes or comes back)
-        e = (np.concatenate([self._line_up, self._at_up]) > 0)
-        nb = lp.n_bus
-        if self._edges_up is None or not np.array_equal(e, self._edges_up):
-            self._edges_up = e
-            g = coo_matrix((np.ones(int(e.sum())), (lp.from_bus[e], lp.to_bus[e])),
-                           shape=(nb, nb))
-            _, self._bus_island = connected_components(g, directed=False)
-        lab = self._bus_island
         self._branch_cap = np.concatenate([lp.line_rating_per_circuit * self._line_up,
                                            lp.at_mva_per_group * self._at_up])
-        self._island_of_load = lab[self._load_bus]
-        self._island_supply = np.bincount(lab[self._gen_bus], weights=gen_mw, minlength=nb)
-        imp_isl = np.unique(lab[self._imp_bus])
-        self._imp_islands = imp_isl
-        if imp_isl.size >= 1:
-            self._island_supply[imp_isl[0]] += self.config.import_capacity_mw
-        self._closed_form_ok = imp_isl.size <= 1
+        self._islands_known = False  # computed when the closed form first needs them
         # cache per state; after a fully served state, first try the season's highest demand
         self._try_season_max = self._lam_ok >= self._lam_season_max
         self._lam_ok = -math.inf  # every lambda <= this is fully served
@@ -608,12 +599,45 @@ class EnergySystem:
         self._missile_share = (float(self._job_mw[self._job_missile].sum() / self._job_mw.sum())
                                if self._job_mw.size and self._job_mw.sum() > 0 else 0.0)
 
+    def _islands(self) -> None:
+        """Connected parts of the network in service (union-find over branches in service),
+        their supply, and whether the closed form applies (imports enter one island)."""
+        lp = self.lp
+        e = np.flatnonzero(self._branch_cap > 0)
+        key = e.tobytes()
+        if key != self._edges_key:
+            self._edges_key = key
+            parent = list(range(lp.n_bus))
+
+            def find(i: int) -> int:
+                while parent[i] != i:
+                    parent[i] = parent[parent[i]]
+                    i = parent[i]
+                return i
+
+            for a, b in zip(lp.from_bus[e].tolist(), lp.to_bus[e].tolist(), strict=True):
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    parent[ra] = rb
+            self._bus_island = np.array([find(i) for i in range(lp.n_bus)], np.int64)
+        lab = self._bus_island
+        self._island_of_load = lab[self._load_bus]
+        self._island_supply = np.bincount(lab[self._gen_bus], weights=self._gen_mw,
+                                          minlength=lp.n_bus)
+        imp_isl = np.unique(lab[self._imp_bus])
+        if imp_isl.size >= 1:
+            self._island_supply[imp_isl[0]] += self.config.import_capacity_mw
+        self._closed_form_ok = imp_isl.size <= 1
+        self._islands_known = True
+
     # ------------------------------------------------------------------ demand and solves
     def _node_demand(self, lam: float) -> tuple[np.ndarray, np.ndarray]:
         """Ordinary and critical demand per load node (MW) at demand scale ``lam``."""
         return self._node_peak_ord * lam, self._water_node
 
     def _closed_form(self, lam: float) -> tuple[float, np.ndarray, np.ndarray]:
+        if not self._islands_known:
+            self._islands()
         d, w = self._node_demand(lam)
         cap = np.minimum(d + w, self._lt_mw)
         wcap = np.minimum(w, self._lt_mw)
@@ -644,6 +668,8 @@ class EnergySystem:
     def _binding_free(self, lam: float, res) -> bool:
         """True (and remembered for this state) if no branch is at its limit in the last
         solve and the closed form reproduces it."""
+        if not self._islands_known:
+            self._islands()
         if not self._closed_form_ok:
             return False
         f = self.lp.flows()
@@ -799,8 +825,7 @@ class EnergySystem:
         kind = self._g_kind
         down = self._g_units - self._g_up
         av = self.availability
-        gen_types = np.isin(np.array(SITE_TYPES), GENERATION_TYPES)
-        sub_types = np.isin(np.array(SITE_TYPES), SUBSTATION_TYPES)
+        gen_types, sub_types = _GEN_TYPE_MASK, _SUB_TYPE_MASK
         out = {
             "demand_mw": demand_peak,
             "served_mw": served_peak,
