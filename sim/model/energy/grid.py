@@ -99,6 +99,8 @@ class GridLP:
         import_nodes: ids of the nodes where imports enter.
         mode: ``"dc"`` or ``"transport"``.
         critical_load_weight: cost of 1 MW of critical shed relative to ordinary shed.
+        critical_nodes: load nodes that can carry critical demand (default: all); the others
+            get no critical-shed column (a smaller LP).
 
     Attributes:
         n_bus, n_branch: size of the network (buses incl. 750 kV buses; lines + transformer
@@ -119,6 +121,7 @@ class GridLP:
         *,
         mode: str = "dc",
         critical_load_weight: float = 10.0,
+        critical_nodes: list[str] | None = None,
     ) -> None:
         if mode not in ("dc", "transport"):
             raise ValueError(f"mode={mode!r}; expected 'dc' or 'transport'")
@@ -192,8 +195,12 @@ class GridLP:
         self.c_gen = 0
         self.c_imp = ng
         self.c_u = ng + ni
+        crit_set = set(self.load_nodes if critical_nodes is None else critical_nodes)
+        self.crit_k = np.array([k for k, n in enumerate(self.load_nodes) if n in crit_set],
+                               dtype=np.int64)
+        nc = len(self.crit_k)
         self.c_crit = self.c_u + nd
-        self.c_flow = self.c_crit + nd
+        self.c_flow = self.c_crit + nc
         self.c_lam = self.c_flow + ne
         self.c_slack = self.c_lam + 1
         self.c_theta = self.c_slack + (ne if mode == "dc" else 0)
@@ -221,11 +228,12 @@ class GridLP:
             put(self.r_imp, self.c_imp + k, 1.0)
         for k in range(nd):
             put(self.r_bal + load_bus[k], self.c_u + k, -1.0)
-            put(self.r_bal + load_bus[k], self.c_crit + k, 1.0)
             put(self.r_dem + k, self.c_u + k, 1.0)
             put(self.r_dem + k, self.c_lam, -self.peak_mw[k])
             put(self.r_lt + k, self.c_u + k, 1.0)
-            put(self.r_lt + k, self.c_crit + k, -1.0)
+        for j, k in enumerate(self.crit_k):
+            put(self.r_bal + load_bus[k], self.c_crit + j, 1.0)
+            put(self.r_lt + k, self.c_crit + j, -1.0)
         fbe = self.from_bus[self.elem_branch]
         tbe = self.to_bus[self.elem_branch]
         for e in range(ne):
@@ -242,7 +250,7 @@ class GridLP:
         self.critical_load_weight = float(critical_load_weight)
         cost = np.zeros(n_col)
         cost[self.c_u : self.c_u + nd] = -1.0
-        cost[self.c_crit : self.c_crit + nd] = self.critical_load_weight
+        cost[self.c_crit : self.c_crit + nc] = self.critical_load_weight
         lo = np.zeros(n_col)
         hi = np.zeros(n_col)
         hi[self.c_u : self.c_u + nd] = inf
@@ -326,7 +334,9 @@ class GridLP:
             hi[self.c_slack : self.c_slack + ne] = np.where(on, 0.0, inf)
             lo[self.c_slack : self.c_slack + ne] = np.where(on, 0.0, -inf)
         w = np.maximum(np.asarray(critical_mw, float), 0.0)
-        hi[self.c_crit : self.c_crit + nd] = w
+        if np.any(np.delete(w, self.crit_k) > 0):
+            raise ValueError("critical demand at a load node without a critical column")
+        hi[self.c_crit : self.c_crit + len(self.crit_k)] = w[self.crit_k]
         self._push_cols(lo, hi)
         rlo = self._row_lo.copy()
         rhi = self._row_hi.copy()
@@ -376,10 +386,14 @@ class GridLP:
             if status != highspy.HighsModelStatus.kOptimal:
                 raise RuntimeError(f"load-shedding LP not solved: {h.modelStatusToString(status)}")
         self.solves += 1
-        x = h.getSolution().col_value
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        self._x = x
+        self._lam_dual = float(sol.col_dual[self.c_lam])
         nd = len(self.load_nodes)
-        u = np.asarray(x[self.c_u : self.c_u + nd])
-        crit = np.asarray(x[self.c_crit : self.c_crit + nd])
+        u = x[self.c_u : self.c_u + nd]
+        crit = np.zeros(nd)
+        crit[self.crit_k] = x[self.c_crit : self.c_crit + len(self.crit_k)]
         d = self.peak_mw * self._lam
         w = self._critical
         crit_served = np.clip(w - crit, 0.0, w)
@@ -392,15 +406,13 @@ class GridLP:
         scale: the reduced cost of the scale column (LP sensitivity; exact while the optimal
         basis stays optimal). Served demand changes by minus this per unit of scale when no
         critical load is being shed."""
-        return float(self._h.getSolution().col_dual[self.c_lam])
+        return self._lam_dual
 
     def flows(self) -> np.ndarray:
         """Branch flows (MW, from -> to) of the last solve (sum over a branch's circuits)."""
-        x = self._h.getSolution().col_value
-        f = np.asarray(x[self.c_flow : self.c_flow + self.n_elem])
+        f = self._x[self.c_flow : self.c_flow + self.n_elem]
         return np.bincount(self.elem_branch, weights=f, minlength=self.n_branch)
 
     def generation(self) -> np.ndarray:
         """Generation per gen node and imports per import node of the last solve (MW)."""
-        x = self._h.getSolution().col_value
-        return np.asarray(x[self.c_gen : self.c_u])
+        return self._x[self.c_gen : self.c_u].copy()

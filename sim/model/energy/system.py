@@ -26,10 +26,11 @@ Occupied and destroyed sites, nodes and lines supply nothing and take no damage.
 nothing: ``hits`` must count only warhead hits.
 
 Speed (see ``docs/energy.md``): the LP is built once and re-solved warm. Per state of damage,
-every demand level at or below one found fully served is fully served (no solve), and when a
-solve finds no branch at its limit, the other load blocks of the night follow in closed form
-(per island: ``min(node demand capped by its transformers, island supply)``); otherwise each
-block is solved.
+every demand level at or below one found fully served is fully served (no solve); the evening
+peak is solved exactly; when that solve finds no branch at its limit, the other load blocks of
+the night follow in closed form (per island: ``min(node demand capped by its transformers,
+island supply)``); otherwise the lowest block is solved too and the blocks in between follow
+from the LP's sensitivities at both points (``exact_load_blocks`` solves every block).
 """
 
 from __future__ import annotations
@@ -316,7 +317,8 @@ class EnergySystem:
         self._build_water(sites, node_ids, ln_idx, nl)
         self.lp = GridLP(nodes, lines, load_node_ids, self._node_peak_ord, gen_node_ids,
                          imp_nodes, mode=cfg.solver,
-                         critical_load_weight=cfg.critical_load_weight)
+                         critical_load_weight=cfg.critical_load_weight,
+                         critical_nodes=[load_node_ids[k] for k in set(self._water_k.tolist())])
         lp = self.lp
         self.grid_links = lp.n_line
         gidx = {nid: k for k, nid in enumerate(lp.gen_nodes)}
@@ -687,9 +689,10 @@ class EnergySystem:
 
         Exact LP solves where needed (see the module docstring): the peak block is always
         exact; lower blocks are fully served when a higher demand was, follow the closed form
-        when no branch binds, and otherwise are solved (``exact_load_blocks``) or taken from
-        the LP's sensitivity at the peak (tangent of the convex shed curve, clipped to the
-        bounds that concavity and monotonicity of served demand give).
+        when no branch binds, and otherwise are solved (``exact_load_blocks``) or, for the
+        blocks between the peak and the lowest block (both solved), taken from the LP's
+        sensitivities at those two points: shed demand is convex in the demand scale, so it
+        lies above both tangents and below the chord; the larger tangent is used.
         """
         self._solves_tonight = 0
         nbk = len(lams)
@@ -722,7 +725,8 @@ class EnergySystem:
             if not nb_free and not self.config.exact_load_blocks:
                 # d(shed)/d(scale) = d(demand)/d(scale) - d(served)/d(scale)
                 slope = float(self._node_peak_ord.sum()) + self.lp.demand_slope()
-        for b in range(nbk):
+        low = None  # exact solve at the lowest block, when the tangent rule needs it
+        for b in sorted(range(nbk), key=lambda i: -float(lams[i])):
             if b == p:
                 continue
             lam = float(lams[b])
@@ -736,11 +740,25 @@ class EnergySystem:
                 if not full:
                     self._binding_free(lam, r)
             else:
+                if low is None:
+                    b_lo = int(np.argmin(lams))
+                    lam_lo = float(lams[b_lo])
+                    r, full = self._solve(lam_lo)
+                    shed_lo = 0.0 if full else max(0.0, demand[b_lo] - r.served_mw)
+                    slope_lo = (float(self._node_peak_ord.sum()) + self.lp.demand_slope()
+                                if not full else 0.0)
+                    low = (lam_lo, shed_lo, slope_lo)
+                    if b == b_lo:
+                        served[b] = demand[b] - shed_lo
+                        continue
+                lam_lo, shed_lo, slope_lo = low
                 shed_p = demand[p] - served[p]
-                tangent = shed_p + slope * (lam - lam_p)
+                # shed demand is convex in the scale: both tangents are below it, the chord
+                # between the two exact points above it (exact with one kink in between)
+                tangent = max(shed_p + slope * (lam - lam_p), shed_lo + slope_lo * (lam - lam_lo))
+                chord = shed_lo + (shed_p - shed_lo) * (lam - lam_lo) / max(lam_p - lam_lo, 1e-12)
                 lo = max(0.0, demand[b] - served[p])  # served never rises with lower demand
-                hi = max(lo, demand[b] - served[p] * min(1.0, lam / lam_p))  # concavity chord
-                served[b] = demand[b] - min(max(tangent, lo), hi)
+                served[b] = demand[b] - min(max(tangent, lo), max(chord, lo))
         return served, demand, peak
 
     # ------------------------------------------------------------------ public API
