@@ -319,7 +319,7 @@ class GridLP:
             lt_mw: load-transformer MW in service per node of ``load_nodes`` (``inf``: none).
             critical_mw: critical demand (water utilities) per load node (MW).
         """
-        ng, ni, nd = len(self.gen_nodes), len(self.import_nodes), len(self.load_nodes)
+        ng, ni = len(self.gen_nodes), len(self.import_nodes)
         hi = self._col_hi.copy()
         lo = self._col_lo.copy()
         hi[self.c_gen : self.c_gen + ng] = np.maximum(gen_mw, 0.0)
