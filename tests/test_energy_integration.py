@@ -66,3 +66,33 @@ def test_bad_site_file_exit_2_naming_file_row_field(case, tmp_path, capsys):
     if case != "missing_column":
         assert "row" in err
     assert not (tmp_path / "o").exists()
+
+
+BAD_GRID = {
+    "line_to_missing_node": ("grid_lines.csv", "grid_lines_file",
+                             lambda df: pd.concat([df, df.iloc[[0]].assign(id="l_x", to_node="cs_x")]),
+                             "to_node"),
+    "duplicate_node": ("grid_nodes.csv", "grid_nodes_file",
+                       lambda df: pd.concat([df, df.iloc[[3]]]), "duplicate"),
+    "negative_rating": ("grid_lines.csv", "grid_lines_file",
+                        lambda df: df.assign(rating_mw=df["rating_mw"].where(df.index != 5, -1)),
+                        "rating_mw"),
+    "outside_theatre": ("grid_nodes.csv", "grid_nodes_file",
+                        lambda df: df.assign(lat=df["lat"].where(df.index != 2, 80.0)), "lat"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_GRID))
+def test_bad_grid_file_exit_2_naming_file_row_field(case, tmp_path, capsys):
+    from importlib import resources
+
+    name, key, edit, word = BAD_GRID[case]
+    with resources.files("sim").joinpath(f"data/{name}").open() as fh:
+        df = pd.read_csv(fh, keep_default_na=False)
+    f = tmp_path / name
+    edit(df).to_csv(f, index=False)
+    code = main(["run", str(SCENARIOS / "nl-200m.yaml"), "--set", f"energy.{key}={f}",
+                 "--set", "period.nights=3", "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert str(f) in err and word in err and "row" in err and "Traceback" not in err

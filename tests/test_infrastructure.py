@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config.data import SITE_COLUMNS, load_links, load_monthly_normals, load_regions, load_sites
+from sim.config.data import SITE_COLUMNS, load_grid, load_monthly_normals, load_regions, load_sites
 from sim.config.energy import SITE_STATUSES, SITE_TYPES
 from sim.config.errors import DataFileError
 
@@ -61,7 +61,10 @@ def test_packaged_sites_content(sites):
     gas = s[s.type.isin(["gas_production", "gas_storage"])]
     assert len(gas) >= 4 and gas.estimate.all() and (gas.gas_mcm_per_day > 0).all()
     assert s.loc["rivne_npp", "capacity_mw"] == 2835
-    assert (s[s.type == "substation_750"].shape[0]) == 7
+    # the 55 sourced rows come first, unchanged ids; the grid adds substations and plants
+    assert s.index[:55].tolist()[0] == "burshtyn_tpp" and s.index[54] == "water_zaporizhzhia"
+    assert (s.iloc[:55].type == "substation_750").sum() == 7
+    assert (s.node != "").all() and (s.units >= 1).all()
 
 
 def test_site_regions_exist_and_demand_total():
@@ -69,9 +72,13 @@ def test_site_regions_exist_and_demand_total():
     regions = load_regions()
     assert set(sites["region_id"]) <= set(regions["id"])
     assert regions["peak_demand_mw"].sum() == pytest.approx(18000, abs=30)
-    links = load_links()
-    ids = set(sites["id"]) | set(regions["id"])
-    assert set(links["from_id"]) <= ids and set(links["to_id"]) <= ids
+    nodes, lines, loads = load_grid()
+    assert set(sites["node"]) <= set(nodes["id"])
+    assert set(lines["from_node"]) <= set(nodes["id"]) and set(lines["to_node"]) <= set(nodes["id"])
+    # every oblast's demand is fully shared out to its load nodes
+    share = loads.groupby("region_id")["share_of_region"].sum()
+    assert set(share.index) == set(regions["id"])
+    np.testing.assert_allclose(share.to_numpy(), 1.0, atol=1e-4)
 
 
 def test_weather_normals():

@@ -22,11 +22,20 @@ Column meanings:
     region_id: oblast id as used in ``sim/data/regions.csv``.
     status: one of :data:`SITE_STATUSES`; occupied and destroyed sites are excluded from supply.
     estimate: True where some field of the row is an estimate.
+    node (optional): id of the grid node (``grid_nodes.csv``) the site belongs to; empty or
+        missing: the nearest operational node (the energy system attaches it).
+    units (optional): generating units (plants), transformers (substations), circuits (lines)
+        or independent parts (gas, water); empty or missing: a default by type. One hit takes
+        out ``damage_fraction_per_hit x weapon weight x units`` units in expectation.
+
+The grid itself (``grid_nodes.csv``, ``grid_lines.csv``, ``grid_loads.csv``, see
+``sim/data/README_grid.md``) is read by :func:`load_grid`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
 from importlib import resources
@@ -181,6 +190,25 @@ def load_sites(path: str | Path | None = None) -> pd.DataFrame:
             "is outside the theatre"
         )
 
+    df["node"] = df["node"].astype(str).str.strip() if "node" in df.columns else ""
+    if "units" in df.columns:
+        units = np.zeros(len(df), dtype=np.int64)
+        for i, v in enumerate(df["units"].astype(str).str.strip().tolist()):
+            if v == "":
+                continue
+            try:
+                f = float(v)
+            except ValueError:
+                f = math.nan
+            if not (f >= 1 and f == int(f)):
+                raise DataFileError(
+                    f"{path}: row {row_no(i)}, field units: {v!r} is not a whole number >= 1"
+                )
+            units[i] = int(f)
+        df["units"] = units
+    else:
+        df["units"] = np.zeros(len(df), dtype=np.int64)
+
     est = []
     for i, v in enumerate(df["estimate"].tolist()):
         low = v.lower()
@@ -201,9 +229,6 @@ def load_sites(path: str | Path | None = None) -> pd.DataFrame:
 
 
 REGION_COLUMNS = ("id", "name", "lat", "lon", "peak_demand_mw", "source")
-
-
-LINK_COLUMNS = ("from_id", "to_id", "capacity_mw", "bidirectional", "source")
 
 
 def _bool_col(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
@@ -259,30 +284,197 @@ def load_regions(path: str | Path | None = None) -> pd.DataFrame:
     return df
 
 
-def load_links(path: str | Path | None = None) -> pd.DataFrame:
-    """Load the grid links (which plant/substation/oblast connects to which, MW).
+GRID_NODE_COLUMNS = (
+    "id", "name", "kind", "lat", "lon", "voltage_kv", "region_id", "status", "at750_count",
+    "at750_mva", "at750_x_pu", "lt_count", "lt_mva", "interconnector", "islanded_reason",
+)
+GRID_LINE_COLUMNS = (
+    "id", "from_node", "to_node", "voltage_kv", "circuits", "x_ohm", "rating_mw", "status",
+)
+GRID_LOAD_COLUMNS = ("node", "region_id", "share_of_region")
+NODE_KINDS = ("substation", "plant", "city")
+
+
+def _unique_ids(df: pd.DataFrame, col: str, path: Path) -> None:
+    seen: dict[str, int] = {}
+    for i, v in enumerate(df[col].tolist()):
+        if not v:
+            raise DataFileError(f"{path}: row {row_no(i)}, field {col}: empty")
+        if v in seen:
+            raise DataFileError(
+                f"{path}: row {row_no(i)}, field {col}: duplicate id {v!r} (first on row {seen[v]})"
+            )
+        seen[v] = row_no(i)
+
+
+def _nonneg(df: pd.DataFrame, cols: tuple[str, ...], path: Path) -> None:
+    for col in cols:
+        df[col] = to_float(df, col, path)
+        bad = np.flatnonzero(df[col].to_numpy() < 0)
+        if bad.size:
+            i = int(bad[0])
+            raise DataFileError(
+                f"{path}: row {row_no(i)}, field {col}: negative value {df[col].iat[i]}"
+            )
+
+
+def _choice(df: pd.DataFrame, col: str, allowed: tuple[str, ...], path: Path) -> None:
+    for i, v in enumerate(df[col].tolist()):
+        if v not in allowed:
+            raise DataFileError(
+                f"{path}: row {row_no(i)}, field {col}: unknown value {v!r}; "
+                f"allowed: {', '.join(allowed)}"
+            )
+
+
+def _strip(df: pd.DataFrame, cols) -> None:
+    for c in cols:
+        df[c] = df[c].astype(str).str.strip()
+
+
+def load_grid(
+    nodes_path: str | Path | None = None,
+    lines_path: str | Path | None = None,
+    loads_path: str | Path | None = None,
+    regions: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Load and cross-check the node-level transmission grid.
 
     Args:
-        path: CSV with :data:`LINK_COLUMNS`; ``None`` loads the packaged ``grid_links.csv``.
+        nodes_path: nodes CSV (:data:`GRID_NODE_COLUMNS`); ``None``: packaged ``grid_nodes.csv``.
+        lines_path: lines CSV (:data:`GRID_LINE_COLUMNS`); ``None``: packaged ``grid_lines.csv``.
+        loads_path: loads CSV (:data:`GRID_LOAD_COLUMNS`); ``None``: packaged ``grid_loads.csv``.
+        regions: oblast table (:func:`load_regions`); default the packaged one.
 
     Returns:
-        DataFrame with ``capacity_mw`` float and ``bidirectional`` bool; ``attrs["path"]`` set.
+        ``(nodes, lines, loads)`` with numeric columns converted; each has ``attrs["path"]``.
 
     Raises:
-        DataFileError: missing column, non-numeric or negative capacity, bad boolean.
+        DataFileError: naming file, row and field: a missing column, a duplicate or empty id,
+            an unknown kind or status, a non-numeric or negative number, coordinates outside
+            the theatre, a line to a missing node or from a node to itself, a line without
+            reactance, a load at a missing node or in an unknown oblast, or an operational
+            demand node that no operational line connects to a plant or interconnector when
+            its ``islanded_reason`` is empty.
     """
-    path = packaged_path("grid_links.csv") if path is None else Path(path)
-    df = read_csv_checked(path, LINK_COLUMNS)
-    df["from_id"] = df["from_id"].astype(str).str.strip()
-    df["to_id"] = df["to_id"].astype(str).str.strip()
-    df["capacity_mw"] = to_float(df, "capacity_mw", path)
-    bad = np.flatnonzero(df["capacity_mw"].to_numpy() < 0)
+    regions = load_regions() if regions is None else regions
+    npath = packaged_path("grid_nodes.csv") if nodes_path is None else Path(nodes_path)
+    lpath = packaged_path("grid_lines.csv") if lines_path is None else Path(lines_path)
+    dpath = packaged_path("grid_loads.csv") if loads_path is None else Path(loads_path)
+    key = (str(npath), str(lpath), str(dpath), tuple(regions["id"]),
+           *(_mtime(p) for p in (npath, lpath, dpath)))
+    if key not in _GRID_CACHE:
+        if len(_GRID_CACHE) > 8:
+            _GRID_CACHE.clear()
+        _GRID_CACHE[key] = _load_grid(npath, lpath, dpath, regions)
+    return tuple(df.copy() for df in _GRID_CACHE[key])  # type: ignore[return-value]
+
+
+_GRID_CACHE: dict[tuple, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime_ns
+    except OSError:
+        return -1.0
+
+
+def _load_grid(npath: Path, lpath: Path, dpath: Path, regions: pd.DataFrame):
+    region_ids = set(regions["id"])
+
+    nodes = read_csv_checked(npath, GRID_NODE_COLUMNS)
+    _strip(nodes, ("id", "name", "kind", "region_id", "status", "interconnector",
+                   "islanded_reason"))
+    _unique_ids(nodes, "id", npath)
+    _choice(nodes, "kind", NODE_KINDS, npath)
+    _choice(nodes, "status", SITE_STATUSES, npath)
+    for col in ("lat", "lon"):
+        nodes[col] = to_float(nodes, col, npath)
+    _nonneg(nodes, ("voltage_kv", "at750_count", "at750_mva", "at750_x_pu", "lt_count", "lt_mva"),
+            npath)
+    bad = np.flatnonzero(~in_theatre(nodes["lat"].to_numpy(), nodes["lon"].to_numpy()))
     if bad.size:
-        raise DataFileError(f"{path}: row {row_no(int(bad[0]))}, field capacity_mw: negative value")
-    df["bidirectional"] = _bool_col(df, "bidirectional", path)
-    df = df.reset_index(drop=True)
-    df.attrs["path"] = str(path)
-    return df
+        i = int(bad[0])
+        raise DataFileError(
+            f"{npath}: row {row_no(i)}, field lat/lon: ({nodes['lat'].iat[i]}, "
+            f"{nodes['lon'].iat[i]}) is outside the theatre"
+        )
+    for i, r in enumerate(nodes["region_id"].tolist()):
+        if r not in region_ids:
+            raise DataFileError(
+                f"{npath}: row {row_no(i)}, field region_id: unknown oblast {r!r} "
+                f"(not in {regions.attrs.get('path', 'regions table')})"
+            )
+    for i, (c, x) in enumerate(zip(nodes["at750_count"], nodes["at750_x_pu"], strict=True)):
+        if c > 0 and x <= 0:
+            raise DataFileError(f"{npath}: row {row_no(i)}, field at750_x_pu: must be > 0 "
+                                "where at750_count > 0")
+    node_row = {n: i for i, n in enumerate(nodes["id"].tolist())}
+
+    lines = read_csv_checked(lpath, GRID_LINE_COLUMNS)
+    _strip(lines, ("id", "from_node", "to_node", "status"))
+    _unique_ids(lines, "id", lpath)
+    _choice(lines, "status", SITE_STATUSES, lpath)
+    _nonneg(lines, ("voltage_kv", "circuits", "x_ohm", "rating_mw"), lpath)
+    for i, (a, b, x, c) in enumerate(zip(lines["from_node"], lines["to_node"], lines["x_ohm"],
+                                         lines["circuits"], strict=True)):
+        for col, n in (("from_node", a), ("to_node", b)):
+            if n not in node_row:
+                raise DataFileError(
+                    f"{lpath}: row {row_no(i)}, field {col}: node {n!r} is not in {npath}"
+                )
+        if a == b:
+            raise DataFileError(f"{lpath}: row {row_no(i)}, field to_node: line from {a!r} to itself")
+        if x <= 0:
+            raise DataFileError(f"{lpath}: row {row_no(i)}, field x_ohm: must be > 0")
+        if c < 1 or c != int(c):
+            raise DataFileError(f"{lpath}: row {row_no(i)}, field circuits: {c} is not a whole "
+                                "number >= 1")
+
+    loads = read_csv_checked(dpath, GRID_LOAD_COLUMNS)
+    _strip(loads, ("node", "region_id"))
+    _nonneg(loads, ("share_of_region",), dpath)
+    for i, (n, r) in enumerate(zip(loads["node"], loads["region_id"], strict=True)):
+        if n not in node_row:
+            raise DataFileError(f"{dpath}: row {row_no(i)}, field node: node {n!r} is not in {npath}")
+        if r not in region_ids:
+            raise DataFileError(f"{dpath}: row {row_no(i)}, field region_id: unknown oblast {r!r}")
+
+    _check_islands(nodes, lines, loads, npath)
+    out = []
+    for df, p in ((nodes, npath), (lines, lpath), (loads, dpath)):
+        df = df.reset_index(drop=True)
+        df.attrs["path"] = str(p)
+        out.append(df)
+    return out[0], out[1], out[2]
+
+
+def _check_islands(nodes: pd.DataFrame, lines: pd.DataFrame, loads: pd.DataFrame, npath) -> None:
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    idx = {n: i for i, n in enumerate(nodes["id"].tolist())}
+    op = nodes["status"].to_numpy() == "operational"
+    ok = (lines["status"].to_numpy() == "operational")
+    a = np.array([idx[n] for n in lines["from_node"]], dtype=np.int64)[ok]
+    b = np.array([idx[n] for n in lines["to_node"]], dtype=np.int64)[ok]
+    keep = op[a] & op[b]
+    n = len(nodes)
+    g = sp.coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n, n))
+    _, label = connected_components(g, directed=False)
+    supply = op & ((nodes["kind"].to_numpy() == "plant")
+                   | (nodes["interconnector"].to_numpy().astype(str) != ""))
+    fed = set(label[supply].tolist())
+    demand_nodes = set(loads.loc[loads["share_of_region"] > 0, "node"])
+    for i, nid in enumerate(nodes["id"].tolist()):
+        if (nid in demand_nodes and op[i] and label[i] not in fed
+                and not nodes["islanded_reason"].iat[i]):
+            raise DataFileError(
+                f"{npath}: row {row_no(i)}, field islanded_reason: demand node {nid!r} is not "
+                "connected to any plant or interconnector by operational lines, and no reason "
+                "is given"
+            )
 
 
 WEATHER_COLUMNS = ("month", "mean_temp_c", "estimate", "source")

@@ -7,6 +7,7 @@ per-type keys against them (:mod:`sim.config.data` reads the files).
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -21,14 +22,23 @@ SITE_TYPES: tuple[str, ...] = (
     "gas_production",
     "gas_storage",
     "water_utility",
+    "substation_220",
+    "solar",
+    "line",
 )
-"""Allowed values of the ``type`` column."""
+"""Allowed values of the ``type`` column. ``line`` rows are transmission lines of the grid
+(``id`` = a line id of ``grid_lines.csv``); they are aim points only if a targeting weight is
+given for them (none by default)."""
 
 
-GENERATION_TYPES: tuple[str, ...] = ("thermal", "chp", "hydro", "pumped_storage", "nuclear")
+GENERATION_TYPES: tuple[str, ...] = ("thermal", "chp", "hydro", "pumped_storage", "nuclear", "solar")
 
 
-SUBSTATION_TYPES: tuple[str, ...] = ("substation_750", "substation_330")
+SUBSTATION_TYPES: tuple[str, ...] = ("substation_750", "substation_330", "substation_220")
+
+
+WEAPON_CLASSES: tuple[str, ...] = ("drone", "cruise", "ballistic", "kh22", "kh59")
+"""Keys of a ``hits`` dict passed to the energy system (one array per site row each)."""
 
 
 GAS_TYPES: tuple[str, ...] = ("gas_production", "gas_storage")
@@ -146,6 +156,24 @@ def _default_repair_days() -> dict[str, RepairDistribution]:
             max_days=30,
             source="EST (not in facts.md); pumping stations, backup generation",
         ),
+        "substation_220": R(
+            median_days=10,
+            sigma=0.4,
+            min_days=2,
+            max_days=45,
+            source="EST, with a spare on hand; as for 330 kV",
+        ),
+        "solar": R(
+            median_days=30, sigma=0.7, min_days=5, max_days=180, source="EST (no public figure)"
+        ),
+        "line": R(
+            median_days=4,
+            sigma=0.6,
+            min_days=1,
+            max_days=30,
+            source="EST: overhead line towers and conductors are repaired in days "
+            "(Ukrenergo repair reports; no systematic figure)",
+        ),
     }
 
 
@@ -165,6 +193,9 @@ def _default_damage() -> dict[str, float]:
         "gas_production": 0.05,
         "gas_storage": 0.03,
         "water_utility": 0.2,
+        "substation_220": 0.1,
+        "solar": 0.2,
+        "line": 0.5,
     }
 
 
@@ -180,13 +211,18 @@ def _default_availability() -> dict[str, float]:
         "gas_production": 1.0,
         "gas_storage": 1.0,
         "water_utility": 1.0,
+        "substation_220": 1.0,
+        "solar": 0.05,
+        "line": 1.0,
     }
 
 
 _DEFAULT_PRIORITY = (
     "water_utility",
     "substation_750",
+    "line",
     "substation_330",
+    "substation_220",
     "nuclear",
     "chp",
     "thermal",
@@ -194,6 +230,22 @@ _DEFAULT_PRIORITY = (
     "gas_storage",
     "hydro",
     "pumped_storage",
+    "solar",
+)
+
+
+def _default_weapon_weights() -> dict[str, float]:
+    return {"drone": 1.0, "cruise": 8.0, "ballistic": 8.0, "kh22": 15.0, "kh59": 6.0}
+
+
+_WEAPON_SOURCE = (
+    "EST: warhead mass relative to a Shahed-136/Geran-2 (~50 kg): Kh-101 ~400-450 kg and "
+    "Kalibr 3M14 ~450-500 kg (cruise, x8); Iskander-M ~480-700 kg (ballistic, x8, the low end "
+    "since the lighter cluster/penetrator variants are used against the grid); Kh-22 ~900-1,000 "
+    "kg (x15, sub-linear: blast damage grows slower than charge mass); Kh-59 ~320 kg (x6). "
+    "Figures: CSIS Missile Defense Project 'Missile Threat' pages (Kh-101, 3M-14 Kalibr, "
+    "9K720 Iskander, Kh-22, Kh-59), Army Recognition; Shahed-136 warhead ~50 kg (CSIS, "
+    "Conflict Armament Research)."
 )
 
 
@@ -218,7 +270,62 @@ class EnergyConfig(BaseModel):
         None, description="Oblast demand table (CSV); default the packaged sim/data/regions.csv."
     )
     grid_links_file: str | None = Field(
-        None, description="Grid links table (CSV); default the packaged sim/data/grid_links.csv."
+        None,
+        description="Retired: the oblast-level links table was replaced by the node-level grid "
+        "(grid_nodes_file, grid_lines_file, grid_loads_file). Setting it is an error.",
+    )
+    grid_nodes_file: str | None = Field(
+        None,
+        description="Grid nodes (CSV); default the packaged sim/data/grid_nodes.csv (ENTSO-E map "
+        "via rjuly7/ukraine_test_case; see sim/data/README_grid.md).",
+    )
+    grid_lines_file: str | None = Field(
+        None, description="Grid lines (CSV); default the packaged sim/data/grid_lines.csv."
+    )
+    grid_loads_file: str | None = Field(
+        None,
+        description="Demand at grid nodes as shares of oblast demand (CSV); default the packaged "
+        "sim/data/grid_loads.csv (city populations).",
+    )
+    solver: Literal["dc", "transport"] = Field(
+        "dc",
+        description="Load shedding each night: 'dc' = DC power flow with load shedding (linear "
+        "programme with Kirchhoff's voltage law, HiGHS); 'transport' = the same without "
+        "Kirchhoff's voltage law (a max-flow with priorities; faster, never serves less).",
+    )
+    exact_load_blocks: bool = Field(
+        False,
+        description="Solve the load-shedding LP at every block of the daily load curve. False "
+        "(faster): the evening peak is always solved; a lower block is taken as fully served "
+        "when a higher demand was, in closed form when no branch binds, else from the LP's "
+        "sensitivity at the peak (see docs/energy.md for the measured error).",
+    )
+    critical_load_weight: float = Field(
+        10.0,
+        gt=1,
+        description="Cost of shedding 1 MW of a critical load (water utilities) relative to 1 MW "
+        "of other demand, in the load-shedding objective (dimensionless). EST: critical loads "
+        "are shed last.",
+    )
+    damage_weight_by_weapon: dict[str, float] = Field(
+        default_factory=_default_weapon_weights,
+        description="Damage of one hit by weapon class relative to a Shahed-type drone hit "
+        "(dimensionless; multiplies damage_fraction_per_hit). " + _WEAPON_SOURCE,
+    )
+    line_bay_damage_per_hit: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Expected number of line circuits (bays) put out of service at a substation "
+        "per drone-equivalent hit on it, besides its transformers (circuits). EST: strikes on "
+        "NPP-feeding substations cut off-site lines (30 Oct 2025, 17 Nov 2024; facts.md D).",
+    )
+    chp_heat_to_power: float = Field(
+        2.0,
+        ge=0,
+        description="Heat output of a CHP at the design temperature per MW of electrical "
+        "capacity (MW heat / MW). EST: extraction CHPs of Kyiv supply ~2-3 MW of heat per MW "
+        "of electricity in winter (typical heat-to-power ratios of 1.5-3).",
     )
     weather_file: str | None = Field(
         None,
@@ -253,8 +360,9 @@ class EnergyConfig(BaseModel):
     substation_transformer_groups: int = Field(
         2,
         ge=1,
-        description="Autotransformer groups per substation (units). A substation job "
-        "of damage fraction d needs d x groups spare transformers. EST.",
+        description="Transformers of a substation row whose node and file give no count "
+        "(units; user site files without a `units` column). Each damaged transformer needs one "
+        "spare. EST.",
     )
     damage_fraction_per_hit: dict[str, float] = Field(
         default_factory=_default_damage,
@@ -272,7 +380,16 @@ class EnergyConfig(BaseModel):
         default_factory=lambda: RepairDistribution(
             median_days=210, sigma=0.35, min_days=120, max_days=730, source=_E_TRANSF
         ),
-        description="Repair time of a substation job when no spare transformer is left (days).",
+        description="Repair time of a transformer of 330 kV and below when no spare is left "
+        "(days): a new unit's lead time.",
+    )
+    substation_repair_without_spare_750: RepairDistribution = Field(
+        default_factory=lambda: RepairDistribution(
+            median_days=300, sigma=0.35, min_days=180, max_days=730, source=_E_TRANSF
+            + "; 750 kV units are the scarcest (up to 200 t, 6-18 months)"
+        ),
+        description="Repair time of a 750/330 kV autotransformer group when no spare is left "
+        "(days).",
     )
     repair_priority: list[str] = Field(
         default_factory=lambda: list(_DEFAULT_PRIORITY),
@@ -293,8 +410,10 @@ class EnergyConfig(BaseModel):
         "(ENTSO-E import limit of about 1.7 GW announced in 2024).",
     )
     import_region_ids: list[str] = Field(
-        default_factory=lambda: ["zakarpattia", "lviv", "volyn", "odesa"],
-        description="Oblasts where imports enter the grid (ids of regions.csv).",
+        default_factory=lambda: ["zakarpattia", "lviv", "odesa"],
+        description="Oblasts where imports enter the grid (ids of regions.csv): at the "
+        "interconnector nodes of grid_nodes.csv in these oblasts (Mukacheve, Zakhidnoukrainska, "
+        "Dobrotvir, Usatove). An oblast without an interconnector node is an error.",
     )
     demand_scale_factor: float = Field(
         1.0, gt=0, description="Multiplies every oblast's winter peak demand (dimensionless)."
@@ -353,6 +472,30 @@ class EnergyConfig(BaseModel):
             else (_default_availability())
         )
         return {**default, **v}
+
+    @field_validator("grid_links_file")
+    @classmethod
+    def _links_retired(cls, v):
+        if v is not None:
+            raise ValueError(
+                "the oblast-level links table was replaced by the node-level grid: give "
+                "energy.grid_nodes_file / grid_lines_file / grid_loads_file instead "
+                "(see docs/energy.md and sim/data/README_grid.md)"
+            )
+        return v
+
+    @field_validator("damage_weight_by_weapon")
+    @classmethod
+    def _weapons(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(WEAPON_CLASSES))
+        if unknown:
+            raise ValueError(
+                f"unknown weapon class(es) {', '.join(unknown)}; allowed: {', '.join(WEAPON_CLASSES)}"
+            )
+        for k, x in v.items():
+            if not (x >= 0 and math.isfinite(x)):
+                raise ValueError(f"damage_weight_by_weapon.{k}={x} must be a finite number >= 0")
+        return {**_default_weapon_weights(), **v}
 
     @field_validator("repair_days")
     @classmethod

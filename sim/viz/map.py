@@ -17,6 +17,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, Polygon
 
+from sim.config.energy import GENERATION_TYPES, SUBSTATION_TYPES
 from sim.viz.style import (
     OKABE_ITO,
     _finish_axes,
@@ -59,10 +60,11 @@ SITE_STATES = {
     "not_operational": ("Occupied or destroyed before winter", "#BBBBBB"),
 }
 SITE_MARKERS = {  # by site type group
-    "Generation": ("o", ("thermal", "chp", "hydro", "pumped_storage", "nuclear")),
-    "Substation": ("s", ("substation_750", "substation_330")),
+    "Generation": ("o", GENERATION_TYPES),
+    "Substation": ("s", SUBSTATION_TYPES),
     "Gas": ("D", ("gas_production", "gas_storage")),
     "Water utility": ("v", ("water_utility",)),
+    "Line": ("_", ("line",)),
 }
 MAJOR_CITIES = ("kyiv", "kharkiv", "odesa", "dnipro", "lviv", "zaporizhzhia")
 

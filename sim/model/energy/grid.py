@@ -1,444 +1,418 @@
-"""Transmission grid as a flow network: generation -> substations -> oblast demand.
+"""Node-level transmission grid and the nightly load-shedding solve.
 
-Method (see ``docs/energy.md`` for the limits):
+Method (limits in ``docs/energy.md``):
 
-* Nodes: a super-source ``S``, a super-sink ``T``, one node per generation site, two nodes per
-  substation (``in`` and ``out``, joined by an edge whose capacity is the substation's rated
-  throughput times its availability), one node per oblast (``sim/data/regions.csv``), one per
-  water utility, and an ``import`` node.
-* Edges: ``S -> plant`` (available generation), ``S -> import -> import oblasts`` (import
-  capacity), the links of ``sim/data/grid_links.csv`` (directed or both ways, fixed MW),
-  ``oblast -> T`` (oblast demand), ``oblast -> water utility -> T`` (utility load).
-* Served demand is the maximum ``S -> T`` flow. The flow is exact for this transport model
-  (capacities only, no impedances, no voltage or stability limits). The split of a shortfall
-  between oblasts is one of several optimal splits; only the total is unique.
-* The topology is built and checked with networkx; the nightly solves use
-  :func:`scipy.sparse.csgraph.maximum_flow` (Dinic, integer capacities in units of
-  :data:`FLOW_UNIT_MW`) on a CSR matrix whose structure is fixed, which is much faster than
-  networkx for the many repeated solves. :meth:`Grid.to_networkx` gives the same network for
-  cross-checks.
-
-Plants or substations that have no row in the links file are connected to their own oblast
-(plants one way, substations both ways) with their full capacity.
+* **Buses**: one per operational grid node (``grid_nodes.csv``); a node with 750/330 kV
+  autotransformer groups (``at750_count > 0``) has a second bus for its 750 kV lines, joined to
+  the first by one branch standing for the groups in service. Occupied or destroyed nodes and
+  every line touching them are left out.
+* **Branches**: the lines of ``grid_lines.csv`` (capacity ``circuits in service x rating``,
+  susceptance ``circuits in service x 100 / x_pu`` on a 100 MVA base) and the 750/330 kV
+  autotransformer branches.
+* **Generation**: available MW per bus (plants of the component table at that node, derated by
+  type availability and damage) plus imports at interconnector nodes, limited in total.
+* **Demand** at load nodes: ordinary demand and critical demand (water utilities), each with a
+  shed variable; a node's load transformers limit what the node can take (``served <= LT MW in
+  service``, a radial branch, so no angle is needed).
+* **Load shedding** is a linear programme solved with HiGHS (``highspy``): minimise shed MW
+  (critical MW weighted ``critical_load_weight``) subject to the balance at every bus, branch
+  limits, generator limits and, in ``dc`` mode, Kirchhoff's voltage law in the DC approximation
+  (``f = B (theta_from - theta_to)``). ``transport`` mode drops the voltage law (a max-flow with
+  priorities); it never serves less than ``dc``.
+* The model is built once with one flow column per circuit or transformer group; a unit out
+  of service has its flow fixed at zero and its voltage-law row freed by a slack column, so
+  damage, repair and a new load block only change bounds and HiGHS restarts the dual simplex
+  from the previous basis (a few tenths of a millisecond per solve on the shipped grid).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 
-import networkx as nx
+import highspy
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import maximum_flow
 
-from sim.config.data import row_no
-from sim.config.energy import GAS_TYPES, GENERATION_TYPES, SUBSTATION_TYPES
-from sim.config.errors import DataFileError
-
-FLOW_UNIT_MW = 0.1
-"""Resolution of the integer max-flow (MW per unit). Capacities are rounded down to it."""
-
-_INF_UNITS = 1_000_000_000
-"""Capacity used for the unlimited edges of a multi-copy solve (flow units)."""
+BASE_MVA = 100.0
 
 
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no"}
-
-
-
-
-
-
-
-
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS instance (the library prints a banner on stdout for its first instance,
+    from C++; it is sent to /dev/null so that command-line output stays clean)."""
+    try:
+        sys.stdout.flush()
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured)
+        fd = None
+    saved = os.dup(fd) if fd is not None else None
+    try:
+        if fd is not None:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    finally:
+        if saved is not None:
+            os.dup2(saved, fd)
+            os.close(saved)
+    return h
 
 
 @dataclass(frozen=True)
-class FlowResult:
-    """Outcome of one max-flow solve.
+class ShedResult:
+    """Outcome of one load-shedding solve (MW).
 
     Attributes:
-        served_mw: total flow into the sink (MW), i.e. served demand.
-        edge_flow: net flow on every edge in flow units (:data:`FLOW_UNIT_MW`), in the grid's
-            internal edge order, or ``None`` when not requested.
+        demand_mw: total demand (ordinary + critical).
+        served_mw: total served.
+        node_served_mw: served per load node (ordinary + critical), order of ``load_nodes``.
+        critical_served_mw: critical demand served per load node.
     """
 
+    demand_mw: float
     served_mw: float
-    edge_flow: np.ndarray | None
+    node_served_mw: np.ndarray
+    critical_served_mw: np.ndarray
 
 
-class Grid:
-    """Flow network of the energy system with a fast repeated max-flow solve.
+class GridLP:
+    """The load-shedding linear programme of one grid.
+
+    Variables: generation per generation node, imports per import node, ordinary demand served
+    ``u`` and critical demand shed ``c`` per load node, branch flows, bus angles (``dc`` only)
+    and the demand scale ``L`` (a column fixed at tonight's value, so that a new load block is
+    a single bound change and HiGHS restarts from the previous basis). Rows: balance per bus,
+    ``u <= peak x L`` and ``u + (W - c) <= LT`` per load node, total imports, and
+    ``f = B (theta_from - theta_to)`` per branch (``dc`` only). Objective: minimise
+    ``-sum(u) + critical_load_weight x sum(c)``.
 
     Args:
-        sites: site table from :func:`sim.infrastructure.load_sites` (all rows).
-        regions: table from :func:`load_regions`.
-        links: table from :func:`load_links`.
-        import_capacity_mw: total import capacity from neighbouring grids (MW).
-        import_region_ids: oblasts where imports enter (each may take the whole capacity).
+        nodes: grid nodes (:func:`sim.config.data.load_grid`).
+        lines: grid lines.
+        load_nodes: ids of the nodes that carry demand (each once), in the order used for
+            demand vectors.
+        peak_mw: ordinary demand per load node at demand scale 1 (MW).
+        gen_nodes: ids of the nodes that carry generation (each once).
+        import_nodes: ids of the nodes where imports enter.
+        mode: ``"dc"`` or ``"transport"``.
+        critical_load_weight: cost of 1 MW of critical shed relative to ordinary shed.
+        critical_nodes: load nodes that can carry critical demand (default: all); the others
+            get no critical-shed column (a smaller LP).
 
-    Raises:
-        DataFileError: a link endpoint that is not a plant, substation or oblast; a site whose
-            ``region_id`` is not an oblast; an id used both by a site and an oblast; an oblast
-            with demand and no connection to any supply.
+    Attributes:
+        n_bus, n_branch: size of the network (buses incl. 750 kV buses; lines + transformer
+            branches, operational only).
+        line_ids: ids of the operational lines, in branch order (the first branches).
+        at_nodes: ids of the nodes with 750/330 kV groups, in order (branches after the lines).
+        solves: solves so far.
     """
 
     def __init__(
         self,
-        sites: pd.DataFrame,
-        regions: pd.DataFrame,
-        links: pd.DataFrame,
+        nodes: pd.DataFrame,
+        lines: pd.DataFrame,
+        load_nodes: list[str],
+        peak_mw: np.ndarray,
+        gen_nodes: list[str],
+        import_nodes: list[str],
         *,
-        import_capacity_mw: float = 0.0,
-        import_region_ids: tuple[str, ...] | list[str] = (),
+        mode: str = "dc",
+        critical_load_weight: float = 10.0,
+        critical_nodes: list[str] | None = None,
     ) -> None:
-        sites_path = sites.attrs.get("path", "sites table")
-        regions_path = regions.attrs.get("path", "regions table")
-        links_path = links.attrs.get("path", "links table")
-        self.n_sites = len(sites)
-        self.n_regions = len(regions)
-        self.region_ids = regions["id"].tolist()
-        region_idx = {r: k for k, r in enumerate(self.region_ids)}
-        types = sites["type"].to_numpy()
-        site_ids = sites["id"].tolist()
-        site_idx = {s: i for i, s in enumerate(site_ids)}
-        for i, sid in enumerate(site_ids):
-            if sid in region_idx:
-                raise DataFileError(
-                    f"{sites_path}: row {row_no(i)}, field id: {sid!r} is also an oblast id "
-                    f"in {regions_path}"
-                )
-        site_region = np.empty(self.n_sites, dtype=np.int64)
-        for i, rid in enumerate(sites["region_id"].tolist()):
-            if rid not in region_idx:
-                raise DataFileError(
-                    f"{sites_path}: row {row_no(i)}, field region_id: unknown oblast {rid!r} "
-                    f"(not in {regions_path})"
-                )
-            site_region[i] = region_idx[rid]
-        self.site_region = site_region
+        if mode not in ("dc", "transport"):
+            raise ValueError(f"mode={mode!r}; expected 'dc' or 'transport'")
+        self.mode = mode
+        op = nodes["status"].to_numpy() == "operational"
+        node_ids = nodes["id"].tolist()
+        bus_of: dict[str, int] = {}
+        bus750_of: dict[str, int] = {}
+        nb = 0
+        for nid, ok in zip(node_ids, op, strict=True):
+            if ok:
+                bus_of[nid] = nb
+                nb += 1
+        at = nodes[op & (nodes["at750_count"].to_numpy() > 0)]
+        self.at_nodes = at["id"].tolist()
+        for nid in self.at_nodes:
+            bus750_of[nid] = nb
+            nb += 1
+        self.n_bus = nb
+        self.bus_of = bus_of
 
-        self.gen_sites = np.flatnonzero(np.isin(types, GENERATION_TYPES))
-        self.sub_sites = np.flatnonzero(np.isin(types, SUBSTATION_TYPES))
-        self.water_sites = np.flatnonzero(types == "water_utility")
-        self.gas_sites = np.flatnonzero(np.isin(types, GAS_TYPES))
+        lop = lines[
+            (lines["status"].to_numpy() == "operational")
+            & lines["from_node"].isin(bus_of).to_numpy()
+            & lines["to_node"].isin(bus_of).to_numpy()
+        ]
+        self.line_ids = lop["id"].tolist()
+        kv = lop["voltage_kv"].to_numpy(float)
 
-        # ---- node numbering
-        names: list[str] = ["S", "T", "import"]
-        self.S, self.T, self.IMP = 0, 1, 2
-        gen_node = {}
-        for i in self.gen_sites:
-            gen_node[int(i)] = len(names)
-            names.append(f"gen:{site_ids[i]}")
-        sub_in, sub_out = {}, {}
-        for i in self.sub_sites:
-            sub_in[int(i)] = len(names)
-            names.append(f"sub_in:{site_ids[i]}")
-            sub_out[int(i)] = len(names)
-            names.append(f"sub_out:{site_ids[i]}")
-        reg_node = np.empty(self.n_regions, dtype=np.int64)
-        for k, rid in enumerate(self.region_ids):
-            reg_node[k] = len(names)
-            names.append(f"region:{rid}")
-        water_node = {}
-        for i in self.water_sites:
-            water_node[int(i)] = len(names)
-            names.append(f"water:{site_ids[i]}")
-        self.node_names = names
-        self.n_nodes = len(names)
+        def end_bus(n: str, v: float) -> int:
+            return bus750_of[n] if (v >= 750 and n in bus750_of) else bus_of[n]
 
-        def out_node(name: str, row: int, field: str) -> int:
-            if name in region_idx:
-                return int(reg_node[region_idx[name]])
-            i = site_idx.get(name)
-            if i is not None and i in gen_node:
-                return gen_node[i]
-            if i is not None and i in sub_out:
-                return sub_out[i]
-            raise self._bad_endpoint(links_path, row, field, name, i, types)
+        fb = [end_bus(a, v) for a, v in zip(lop["from_node"], kv, strict=True)]
+        tb = [end_bus(b, v) for b, v in zip(lop["to_node"], kv, strict=True)]
+        x_pu = lop["x_ohm"].to_numpy(float) / (kv**2 / BASE_MVA)
+        self.line_b_per_circuit = BASE_MVA / x_pu  # MW per rad
+        self.line_rating_per_circuit = lop["rating_mw"].to_numpy(float)
+        self.line_circuits = lop["circuits"].to_numpy(float)
+        atx = at["at750_x_pu"].to_numpy(float)
+        self.at_b_per_group = BASE_MVA / atx
+        self.at_mva_per_group = at["at750_mva"].to_numpy(float)
+        self.at_groups = at["at750_count"].to_numpy(float)
+        fb += [bus750_of[n] for n in self.at_nodes]
+        tb += [bus_of[n] for n in self.at_nodes]
+        self.from_bus = np.array(fb, dtype=np.int64)
+        self.to_bus = np.array(tb, dtype=np.int64)
+        self.n_line = len(self.line_ids)
+        self.n_branch = len(fb)
+        # elements: one per circuit of a line, one per transformer group; an element out of
+        # service has its flow fixed at 0 and its voltage-law row freed by a slack column, so
+        # damage changes bounds only
+        units = np.concatenate([self.line_circuits, self.at_groups]).astype(np.int64)
+        self.elem_branch = np.repeat(np.arange(self.n_branch), units)
+        self.elem_rank = np.concatenate([np.arange(u) for u in units]) if units.size else (
+            np.zeros(0, np.int64))
+        b_unit = np.concatenate([self.line_b_per_circuit, self.at_b_per_group])
+        cap_unit = np.concatenate([self.line_rating_per_circuit, self.at_mva_per_group])
+        self.elem_b = b_unit[self.elem_branch]
+        self.elem_cap = cap_unit[self.elem_branch]
+        self.n_elem = int(units.sum())
 
-        def in_node(name: str, row: int, field: str) -> int:
-            if name in region_idx:
-                return int(reg_node[region_idx[name]])
-            i = site_idx.get(name)
-            if i is not None and i in sub_in:
-                return sub_in[i]
-            if i is not None and i in gen_node:
-                raise DataFileError(
-                    f"{links_path}: row {row_no(row)}, field {field}: {name!r} is a plant; "
-                    "plants can only be the from_id of a one-way link"
-                )
-            raise self._bad_endpoint(links_path, row, field, name, i, types)
+        self.load_nodes = list(load_nodes)
+        self.peak_mw = np.asarray(peak_mw, float)
+        self.gen_nodes = [g for g in gen_nodes if g in bus_of]
+        self.import_nodes = [g for g in import_nodes if g in bus_of]
+        nd, ng, ni, ne = (len(self.load_nodes), len(self.gen_nodes), len(self.import_nodes),
+                          self.n_elem)
+        load_bus = np.array([bus_of[n] for n in self.load_nodes], dtype=np.int64)
+        self.load_bus = load_bus
+        # column layout
+        self.c_gen = 0
+        self.c_imp = ng
+        self.c_u = ng + ni
+        crit_set = set(self.load_nodes if critical_nodes is None else critical_nodes)
+        self.crit_k = np.array([k for k, n in enumerate(self.load_nodes) if n in crit_set],
+                               dtype=np.int64)
+        nc = len(self.crit_k)
+        self.c_crit = self.c_u + nd
+        self.c_flow = self.c_crit + nc
+        self.c_lam = self.c_flow + ne
+        self.c_slack = self.c_lam + 1
+        self.c_theta = self.c_slack + (ne if mode == "dc" else 0)
+        n_col = self.c_theta + (self.n_bus if mode == "dc" else 0)
+        # row layout
+        self.r_bal = 0
+        self.r_dem = self.n_bus
+        self.r_lt = self.r_dem + nd
+        self.r_imp = self.r_lt + nd
+        self.r_kvl = self.r_imp + 1
+        n_row = self.r_kvl + (ne if mode == "dc" else 0)
+        self.n_col, self.n_row = n_col, n_row
 
-        # ---- fixed edges (links); variable edges are appended after
-        fixed: dict[tuple[int, int], float] = {}
-        linked = set()
+        rows, cols, vals = [], [], []
 
-        def add_fixed(u: int, v: int, cap: float) -> None:
-            if u != v:
-                fixed[(u, v)] = fixed.get((u, v), 0.0) + cap
+        def put(r, c, v):
+            rows.append(r)
+            cols.append(c)
+            vals.append(v)
 
-        for r, (a, b, cap, bi) in enumerate(
-            zip(
-                links["from_id"].tolist(),
-                links["to_id"].tolist(),
-                links["capacity_mw"].to_numpy(),
-                links["bidirectional"].to_numpy(),
-                strict=True,
-            )
-        ):
-            add_fixed(out_node(a, r, "from_id"), in_node(b, r, "to_id"), float(cap))
-            if bi:
-                add_fixed(out_node(b, r, "to_id"), in_node(a, r, "from_id"), float(cap))
-            linked.update((a, b))
-        cap_mw = sites["capacity_mw"].to_numpy(dtype=float)
-        for i in self.gen_sites:
-            if site_ids[i] not in linked:
-                add_fixed(gen_node[int(i)], int(reg_node[site_region[i]]), float(cap_mw[i]))
-        for i in self.sub_sites:
-            if site_ids[i] not in linked:
-                r = int(reg_node[site_region[i]])
-                add_fixed(sub_out[int(i)], r, float(cap_mw[i]))
-                add_fixed(r, sub_in[int(i)], float(cap_mw[i]))
-        import_regions = []
-        for rid in import_region_ids:
-            if rid not in region_idx:
-                raise DataFileError(
-                    f"energy.import_region_ids: unknown oblast {rid!r} (not in {regions_path})"
-                )
-            import_regions.append(region_idx[rid])
-            add_fixed(self.IMP, int(reg_node[region_idx[rid]]), float(import_capacity_mw))
-        big = 1e7  # MW; below _INF_UNITS once converted to flow units
-        for i in self.water_sites:
-            add_fixed(int(reg_node[site_region[i]]), water_node[int(i)], big)
+        for k, n in enumerate(self.gen_nodes):
+            put(self.r_bal + bus_of[n], self.c_gen + k, 1.0)
+        for k, n in enumerate(self.import_nodes):
+            put(self.r_bal + bus_of[n], self.c_imp + k, 1.0)
+            put(self.r_imp, self.c_imp + k, 1.0)
+        for k in range(nd):
+            put(self.r_bal + load_bus[k], self.c_u + k, -1.0)
+            put(self.r_dem + k, self.c_u + k, 1.0)
+            put(self.r_dem + k, self.c_lam, -self.peak_mw[k])
+            put(self.r_lt + k, self.c_u + k, 1.0)
+        for j, k in enumerate(self.crit_k):
+            put(self.r_bal + load_bus[k], self.c_crit + j, 1.0)
+            put(self.r_lt + k, self.c_crit + j, -1.0)
+        fbe = self.from_bus[self.elem_branch]
+        tbe = self.to_bus[self.elem_branch]
+        for e in range(ne):
+            put(self.r_bal + fbe[e], self.c_flow + e, -1.0)
+            put(self.r_bal + tbe[e], self.c_flow + e, 1.0)
+        if mode == "dc":
+            for e in range(ne):
+                put(self.r_kvl + e, self.c_flow + e, 1.0)
+                put(self.r_kvl + e, self.c_slack + e, 1.0)
+                put(self.r_kvl + e, self.c_theta + fbe[e], -self.elem_b[e])
+                put(self.r_kvl + e, self.c_theta + tbe[e], self.elem_b[e])
 
-        # variable edges: (u, v) -> slot
-        var_pairs: list[tuple[int, int]] = []
-        var_pairs.append((self.S, self.IMP))
-        for i in self.gen_sites:
-            var_pairs.append((self.S, gen_node[int(i)]))
-        for i in self.sub_sites:
-            var_pairs.append((sub_in[int(i)], sub_out[int(i)]))
-        for k in range(self.n_regions):
-            var_pairs.append((int(reg_node[k]), self.T))
-        for i in self.water_sites:
-            var_pairs.append((water_node[int(i)], self.T))
-        self._slot_import = 0
-        self._slot_gen = 1 + np.arange(len(self.gen_sites))
-        o = 1 + len(self.gen_sites)
-        self._slot_sub = o + np.arange(len(self.sub_sites))
-        o += len(self.sub_sites)
-        self._slot_region = o + np.arange(self.n_regions)
-        o += self.n_regions
-        self._slot_water = o + np.arange(len(self.water_sites))
-        self.n_var = o + len(self.water_sites)
-        self.import_capacity_mw = float(import_capacity_mw)
+        inf = highspy.kHighsInf
+        self.critical_load_weight = float(critical_load_weight)
+        cost = np.zeros(n_col)
+        cost[self.c_u : self.c_u + nd] = -1.0
+        cost[self.c_crit : self.c_crit + nc] = self.critical_load_weight
+        lo = np.zeros(n_col)
+        hi = np.zeros(n_col)
+        hi[self.c_u : self.c_u + nd] = inf
+        lo[self.c_flow : self.c_flow + ne] = -self.elem_cap
+        hi[self.c_flow : self.c_flow + ne] = self.elem_cap
+        if mode == "dc":
+            lo[self.c_theta :] = -inf
+            hi[self.c_theta :] = inf
+        rlo = np.zeros(n_row)
+        rhi = np.zeros(n_row)
+        rlo[self.r_dem : self.r_lt] = -inf
+        rlo[self.r_lt : self.r_imp] = -inf
+        rhi[self.r_lt : self.r_imp] = inf
+        rlo[self.r_imp] = -inf
 
-        # ---- CSR with fixed structure
-        rows = [u for (u, _v) in fixed] + [u for (u, _v) in var_pairs]
-        cols = [v for (_u, v) in fixed] + [v for (_u, v) in var_pairs]
-        n_fixed = len(fixed)
-        order = np.lexsort((np.array(cols), np.array(rows)))
-        rows_s = np.array(rows)[order]
-        cols_s = np.array(cols)[order]
-        if np.any((np.diff(rows_s) == 0) & (np.diff(cols_s) == 0)):
-            raise AssertionError("duplicate edge in grid construction")
-        pos = np.empty(len(order), dtype=np.int64)
-        pos[order] = np.arange(len(order))
-        self._indptr = np.searchsorted(rows_s, np.arange(self.n_nodes + 1)).astype(np.int32)
-        self._indices = cols_s.astype(np.int32)
-        self._fixed_pos = pos[:n_fixed]
-        self._var_pos = pos[n_fixed:]
-        self._fixed_cap_mw = np.array(list(fixed.values()), dtype=float)
-        self._data = np.zeros(len(order), dtype=np.int32)
-        self._data[self._fixed_pos] = self._to_units(self._fixed_cap_mw)
-        self._edge_u = rows_s
-        self._edge_v = cols_s
-        self._edge_key = rows_s.astype(np.int64) * self.n_nodes + cols_s
-        self._region_nodes = reg_node
+        order = np.lexsort((np.array(rows), np.array(cols)))
+        r_s = np.array(rows)[order]
+        c_s = np.array(cols)[order]
+        v_s = np.array(vals)[order]
+        start = np.searchsorted(c_s, np.arange(n_col + 1)).astype(np.int32)
+
+        h = _new_highs()
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("threads", 1)
+        lp = highspy.HighsLp()
+        lp.num_col_ = n_col
+        lp.num_row_ = n_row
+        lp.col_cost_ = cost
+        lp.col_lower_ = lo
+        lp.col_upper_ = hi
+        lp.row_lower_ = rlo
+        lp.row_upper_ = rhi
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = start
+        lp.a_matrix_.index_ = r_s.astype(np.int32)
+        lp.a_matrix_.value_ = v_s
+        h.passModel(lp)
+        self._h = h
+        self._col_lo = lo
+        self._col_hi = hi
+        self._row_lo = rlo
+        self._row_hi = rhi
+        self._lam = 0.0
+        self._critical = np.zeros(nd)
+        self._lt_mw = np.full(nd, np.inf)
         self.solves = 0
-        self._multi: dict[int, dict] = {}
-        self._water_nodes = np.array([water_node[int(i)] for i in self.water_sites], dtype=np.int64)
 
-        self._check_regions_connected(regions, regions_path, sites)
-
-    @staticmethod
-    def _bad_endpoint(path, row, field, name, i, types) -> DataFileError:
-        if i is None:
-            return DataFileError(
-                f"{path}: row {row_no(row)}, field {field}: unknown site or oblast {name!r}"
-            )
-        return DataFileError(
-            f"{path}: row {row_no(row)}, field {field}: {name!r} is a {types[i]} site, "
-            "which is not part of the electrical network"
-        )
-
-    @staticmethod
-    def _to_units(mw: np.ndarray) -> np.ndarray:
-        return np.floor(np.clip(np.asarray(mw, dtype=float), 0, 2e8) / FLOW_UNIT_MW + 1e-9).astype(
-            np.int32
-        )
-
-    # ------------------------------------------------------------------ capacities
-    def variable_capacities(
+    # ------------------------------------------------------------------ network state
+    def set_network(
         self,
         gen_mw: np.ndarray,
-        sub_mw: np.ndarray,
-        region_demand_mw: np.ndarray,
-        water_load_mw: np.ndarray,
-        import_mw: float | None = None,
-    ) -> np.ndarray:
-        """Pack the night-dependent capacities (MW) into the variable-edge vector.
+        import_mw: float,
+        line_circuits_up: np.ndarray,
+        at_groups_up: np.ndarray,
+        lt_mw: np.ndarray,
+        critical_mw: np.ndarray,
+    ) -> None:
+        """Set what the network can carry and the critical loads (only changed entries reach
+        HiGHS).
 
         Args:
-            gen_mw: available MW per generation site (order of ``gen_sites``).
-            sub_mw: available throughput MW per substation (order of ``sub_sites``).
-            region_demand_mw: demand per oblast (MW).
-            water_load_mw: load per water utility (order of ``water_sites``).
-            import_mw: import capacity (MW); default the construction value.
+            gen_mw: available generation per node of ``gen_nodes`` (MW).
+            import_mw: import capacity (MW), shared by the import nodes.
+            line_circuits_up: circuits in service per line (order of ``line_ids``).
+            at_groups_up: 750/330 kV groups in service per node of ``at_nodes``.
+            lt_mw: load-transformer MW in service per node of ``load_nodes`` (``inf``: none).
+            critical_mw: critical demand (water utilities) per load node (MW).
         """
-        v = np.zeros(self.n_var, dtype=float)
-        v[self._slot_import] = self.import_capacity_mw if import_mw is None else import_mw
-        v[self._slot_gen] = gen_mw
-        v[self._slot_sub] = sub_mw
-        v[self._slot_region] = region_demand_mw
-        v[self._slot_water] = water_load_mw
-        return v
+        ng, ni = len(self.gen_nodes), len(self.import_nodes)
+        hi = self._col_hi.copy()
+        lo = self._col_lo.copy()
+        hi[self.c_gen : self.c_gen + ng] = np.maximum(gen_mw, 0.0)
+        hi[self.c_imp : self.c_imp + ni] = max(import_mw, 0.0)
+        up = np.concatenate([line_circuits_up, at_groups_up])
+        on = self.elem_rank < up[self.elem_branch]
+        ne = self.n_elem
+        hi[self.c_flow : self.c_flow + ne] = np.where(on, self.elem_cap, 0.0)
+        lo[self.c_flow : self.c_flow + ne] = -hi[self.c_flow : self.c_flow + ne]
+        if self.mode == "dc":
+            inf = highspy.kHighsInf
+            hi[self.c_slack : self.c_slack + ne] = np.where(on, 0.0, inf)
+            lo[self.c_slack : self.c_slack + ne] = np.where(on, 0.0, -inf)
+        w = np.maximum(np.asarray(critical_mw, float), 0.0)
+        if np.any(np.delete(w, self.crit_k) > 0):
+            raise ValueError("critical demand at a load node without a critical column")
+        hi[self.c_crit : self.c_crit + len(self.crit_k)] = w[self.crit_k]
+        self._push_cols(lo, hi)
+        rlo = self._row_lo.copy()
+        rhi = self._row_hi.copy()
+        rhi[self.r_imp] = max(import_mw, 0.0)
+        lt = np.asarray(lt_mw, float)
+        rhi[self.r_lt : self.r_imp] = np.where(np.isfinite(lt), lt - w, highspy.kHighsInf)
+        bal = np.zeros(self.n_bus)
+        np.add.at(bal, self.load_bus, w)
+        rlo[self.r_bal : self.r_bal + self.n_bus] = bal
+        rhi[self.r_bal : self.r_bal + self.n_bus] = bal
+        self._push_rows(rlo, rhi)
+        self._critical = w
+        self._lt_mw = lt
 
-    def capacity_units(self, var_mw: np.ndarray) -> np.ndarray:
-        """Capacity of every edge in flow units, for the given variable capacities (MW)."""
-        data = self._data.copy()
-        data[self._var_pos] = self._to_units(var_mw)
-        return data
+    def set_scale(self, lam: float) -> None:
+        """Set the demand scale (ordinary demand = ``peak_mw x lam``): one bound change."""
+        lam = float(max(lam, 0.0))
+        if lam != self._lam:
+            self._h.changeColBounds(self.c_lam, lam, lam)
+            self._col_lo[self.c_lam] = self._col_hi[self.c_lam] = lam
+            self._lam = lam
 
-    def solve(self, var_mw: np.ndarray, *, flows: bool = False) -> FlowResult:
-        """Maximum S->T flow for the given variable capacities.
+    def _push_cols(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        ch = np.flatnonzero((lo != self._col_lo) | (hi != self._col_hi))
+        if ch.size:
+            self._h.changeColsBounds(int(ch.size), ch.astype(np.int32), lo[ch], hi[ch])
+            self._col_lo = lo
+            self._col_hi = hi
 
-        Args:
-            var_mw: vector from :meth:`variable_capacities` (MW).
-            flows: also return the net flow on every edge (for :meth:`region_served_mw`,
-                :meth:`water_served_mw` and feasibility checks).
+    def _push_rows(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        ch = np.flatnonzero((lo != self._row_lo) | (hi != self._row_hi))
+        if ch.size:
+            self._h.changeRowsBounds(int(ch.size), ch.astype(np.int32), lo[ch], hi[ch])
+            self._row_lo = lo
+            self._row_hi = hi
 
-        Returns:
-            :class:`FlowResult`; MW values are rounded down to :data:`FLOW_UNIT_MW`.
-        """
-        res = self.solve_many([var_mw])[0]
-        return res if flows else FlowResult(res.served_mw, None)
-
-    def solve_many(self, var_list: list[np.ndarray]) -> list[FlowResult]:
-        """Solve several independent max-flow problems in one call.
-
-        The K copies of the network are put side by side under a common super-source and
-        super-sink with unlimited edges; the copies share no edge, so the maximum flow of the
-        union is the sum of the copies' maximum flows and each copy's flow is a maximum flow
-        of that copy. One scipy call costs about as much as one small solve, because scipy's
-        fixed per-call overhead dominates on a network of this size.
-
-        Args:
-            var_list: variable-capacity vectors (MW), one per copy.
-
-        Returns:
-            One :class:`FlowResult` per copy, with edge flows.
-        """
-        k = len(var_list)
-        st = self._multi.get(k)
-        if st is None:
-            st = self._multi[k] = self._build_multi(k)
-        data = np.empty(st["n_edges"], dtype=np.int32)
-        for c, var in enumerate(var_list):
-            data[st["pos"][c]] = self.capacity_units(var)
-        data[st["link_pos"]] = _INF_UNITS
-        n = st["n_nodes"]
-        m = sp.csr_array((data, st["indices"], st["indptr"]), shape=(n, n))
-        res = maximum_flow(m, n - 2, n - 1, method="dinic")
+    # ------------------------------------------------------------------ solve
+    def solve(self) -> ShedResult:
+        """Solve the load-shedding LP for the current network, critical loads and scale."""
+        h = self._h
+        h.run()
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:  # pragma: no cover - defensive
+            h.clearSolver()
+            h.run()
+            status = h.getModelStatus()
+            if status != highspy.HighsModelStatus.kOptimal:
+                raise RuntimeError(f"load-shedding LP not solved: {h.modelStatusToString(status)}")
         self.solves += 1
-        f = res.flow
-        if not f.has_sorted_indices:
-            f.sort_indices()
-        keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(f.indptr)) * n + f.indices
-        flow_all = np.asarray(f.data[np.searchsorted(keys, st["keys"])], dtype=np.int64)
-        out = []
-        for c in range(k):
-            ef = flow_all[st["pos"][c]]
-            out.append(FlowResult(float(flow_all[st["sink_pos"][c]]) * FLOW_UNIT_MW, ef))
-        return out
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        self._x = x
+        self._lam_dual = float(sol.col_dual[self.c_lam])
+        nd = len(self.load_nodes)
+        u = x[self.c_u : self.c_u + nd]
+        crit = np.zeros(nd)
+        crit[self.crit_k] = x[self.c_crit : self.c_crit + len(self.crit_k)]
+        d = self.peak_mw * self._lam
+        w = self._critical
+        crit_served = np.clip(w - crit, 0.0, w)
+        node_served = np.clip(u, 0.0, d) + crit_served
+        total = float(d.sum() + w.sum())
+        return ShedResult(total, min(float(node_served.sum()), total), node_served, crit_served)
 
-    def _build_multi(self, k: int) -> dict:
-        n0 = self.n_nodes
-        e0 = len(self._edge_u)
-        n = k * n0 + 2
-        src, snk = n - 2, n - 1
-        rows = [self._edge_u + c * n0 for c in range(k)]
-        cols = [self._edge_v + c * n0 for c in range(k)]
-        rows.append(np.full(k, src))
-        cols.append(np.arange(k) * n0 + self.S)
-        rows.append(np.arange(k) * n0 + self.T)
-        cols.append(np.full(k, snk))
-        r = np.concatenate(rows).astype(np.int64)
-        cc = np.concatenate(cols).astype(np.int64)
-        order = np.lexsort((cc, r))
-        pos = np.empty(order.size, dtype=np.int64)
-        pos[order] = np.arange(order.size)
-        r_s, c_s = r[order], cc[order]
-        return {
-            "n_nodes": n,
-            "n_edges": order.size,
-            "indptr": np.searchsorted(r_s, np.arange(n + 1)).astype(np.int32),
-            "indices": c_s.astype(np.int32),
-            "keys": r_s * n + c_s,
-            "pos": [pos[c * e0 : (c + 1) * e0] for c in range(k)],
-            "link_pos": pos[k * e0 :],
-            "sink_pos": pos[k * e0 + k :],
-        }
+    def demand_slope(self) -> float:
+        """Derivative of the optimal objective of the last solve with respect to the demand
+        scale: the reduced cost of the scale column (LP sensitivity; exact while the optimal
+        basis stays optimal). Served demand changes by minus this per unit of scale when no
+        critical load is being shed."""
+        return self._lam_dual
 
-    def flow_fits(self, edge_flow: np.ndarray, capacity_units: np.ndarray) -> bool:
-        """True if a stored flow is still feasible under new edge capacities (flow units)."""
-        return bool(np.all(edge_flow <= capacity_units))
+    def flows(self) -> np.ndarray:
+        """Branch flows (MW, from -> to) of the last solve (sum over a branch's circuits)."""
+        f = self._x[self.c_flow : self.c_flow + self.n_elem]
+        return np.bincount(self.elem_branch, weights=f, minlength=self.n_branch)
 
-    def region_served_mw(self, edge_flow: np.ndarray) -> np.ndarray:
-        """Flow into the sink from each oblast (MW), from an edge-flow vector."""
-        return edge_flow[self._var_pos[self._slot_region]] * FLOW_UNIT_MW
-
-    def water_served_mw(self, edge_flow: np.ndarray) -> np.ndarray:
-        """Flow into the sink through each water utility (MW), from an edge-flow vector."""
-        return edge_flow[self._var_pos[self._slot_water]] * FLOW_UNIT_MW
-
-    # ------------------------------------------------------------------ networkx view
-    def to_networkx(self, var_mw: np.ndarray | None = None) -> nx.DiGraph:
-        """The flow network as a networkx DiGraph with ``capacity`` (MW) on each edge.
-
-        Args:
-            var_mw: variable capacities; ``None`` gives infinite variable capacities
-                (topology only).
-        """
-        cap = np.zeros(len(self._edge_u), dtype=float)
-        cap[self._fixed_pos] = self._fixed_cap_mw
-        cap[self._var_pos] = np.inf if var_mw is None else var_mw
-        g = nx.DiGraph()
-        g.add_nodes_from(self.node_names)
-        for u, v, c in zip(self._edge_u, self._edge_v, cap, strict=True):
-            g.add_edge(self.node_names[u], self.node_names[v], capacity=float(c))
-        return g
-
-    def _check_regions_connected(self, regions: pd.DataFrame, regions_path, sites) -> None:
-        ok = sites["status"].to_numpy() == "operational"
-        cap = sites["capacity_mw"].to_numpy(dtype=float)
-        var = self.variable_capacities(
-            gen_mw=np.where(ok[self.gen_sites], cap[self.gen_sites], 0.0),
-            sub_mw=np.where(ok[self.sub_sites], cap[self.sub_sites], 0.0),
-            region_demand_mw=np.ones(self.n_regions),
-            water_load_mw=np.ones(len(self.water_sites)),
-        )
-        g = self.to_networkx(var)
-        g.remove_edges_from([(u, v) for u, v, c in g.edges(data="capacity") if c <= 0])
-        reach = nx.descendants(g, "S")
-        demand = regions["peak_demand_mw"].to_numpy()
-        for k, rid in enumerate(self.region_ids):
-            if demand[k] > 0 and f"region:{rid}" not in reach:
-                raise DataFileError(
-                    f"{regions_path}: row {row_no(k)}, field id: oblast {rid!r} has demand "
-                    "but no connection to any supply (no path from an operational plant or "
-                    "imports through the grid links)"
-                )
+    def generation(self) -> np.ndarray:
+        """Generation per gen node and imports per import node of the last solve (MW)."""
+        return self._x[self.c_gen : self.c_u].copy()
