@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from sim.cli.common import nonneg_int, pos_int
-
 
 WIDTH = 100  # every table fits 100 columns
 

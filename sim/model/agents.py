@@ -408,7 +408,12 @@ class GridOperator(SimAgent):
         self.tonight: dict[str, float] = {}
 
     def step(self) -> None:
-        self.tonight = self.system.night(self.model.night, self.model.hits_tonight)
+        m = self.model
+        hits = m.hits_tonight
+        if m.missile_planner is not None:  # damage by weapon class
+            hits = {"drone": m.hits_tonight,
+                    **{c: m.missile_hits_tonight[:, i] for i, c in enumerate(missiles.CLASSES)}}
+        self.tonight = self.system.night(m.night, hits)
 
 
 class EnergySite(SimAgent):

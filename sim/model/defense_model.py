@@ -203,8 +203,11 @@ class DefenseModel(mesa.Model):
             "interceptors_ordered": float(self.capability.interceptors_ordered),
         }
         if self.energy is not None:
-            lost = self.energy.winter_outcomes()["capacity_days_lost_by_type"]
-            out.update({f"capacity_days_lost_by_type.{t}": float(v) for t, v in lost.items()})
+            w = self.energy.winter_outcomes()
+            out.update({f"capacity_days_lost_by_type.{t}": float(v)
+                        for t, v in w["capacity_days_lost_by_type"].items()})
+            out["grid_nodes"] = float(self.energy.grid_nodes)
+            out["grid_links"] = float(self.energy.grid_links)
         return out
 
     def defended_sites(self) -> np.ndarray:
