@@ -145,3 +145,31 @@ def test_schema_knows_and_bad_origins(world):
                                   settings=ro.Settings(origins=origins))
     with pytest.raises(SimInputError, match="reserved"):
         ro.split_mechanisms({"full": {}})
+
+
+def test_missiles_by_class_are_compared_when_the_model_writes_them():
+    """The hook for missiles: nightly columns missiles_launched_<class> and
+    missiles_destroyed_<class> in the model's output are compared with the record's classes;
+    a class the model lacks is named in the notes."""
+    import pandas as pd
+
+    from sim.calibration.record import load_record
+
+    record = load_record()  # shipped nightly record: cruise Apr 2025 = 92 launched, 56 stopped
+    sim = pd.DataFrame({
+        "replicate": [0, 1], "month": ["2025-04", "2025-04"],
+        "launched": [2600, 2700], "neutralised": [2470, 2565],
+        "missiles_launched_cruise": [90, 94], "missiles_destroyed_cruise": [54, 47],
+    })
+    table, notes = ro.compare(record, sim, ["2025-04"])
+    t = table.set_index("quantity")
+    assert set(t.index) == {"drones_neutralised_share", "drones_launched",
+                            "missiles_cruise_neutralised_share", "missiles_cruise_launched"}
+    assert t.loc["missiles_cruise_launched", "observed"] == 92
+    assert t.loc["missiles_cruise_launched", "error"] == pytest.approx(100 * (92 / 92 - 1))
+    assert t.loc["missiles_cruise_neutralised_share", "observed"] == pytest.approx(56 / 92)
+    assert t.loc["missiles_cruise_neutralised_share", "sim_mean"] == pytest.approx(
+        (54 / 90 + 47 / 94) / 2)
+    assert t.loc["drones_neutralised_share", "error"] == pytest.approx(
+        100 * (0.95 - 2238 / 2646), abs=1e-6)
+    assert any("ballistic" in n and "does not write" in n for n in notes)
