@@ -63,17 +63,19 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from sim.calibration.threat_fit import (
+from sim.calibration.record import (
     LICENCE,
     NATIONAL_TARGET,
-    _atomic_write_text,
-    _nb_logpmf_grad,
     _night_of,
     _parse_time,
     _to_count,
     load_air_force_record,
+)
+from sim.calibration.threat_fit import (
+    _nb_logpmf_grad,
     load_threat_profile,
-    profile_to_json,
+    round_all,
+    write_threat_profile,
 )
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError
@@ -655,7 +657,7 @@ def calibrate_missiles(
         "monthly": _jsonable_monthly(monthly_aggregates(nights)),
     })
     out = Path(out_path) if out_path is not None else DEFAULT_PROFILE_PATH
-    text = profile_to_json(profile)
-    profile_arrays(json.loads(text), where=str(out))  # never write a profile the model refuses
-    _atomic_write_text(out, text)
-    return json.loads(text)
+    profile = round_all(profile)
+    profile_arrays(json.loads(json.dumps(profile)), where=str(out))  # never write a profile
+    write_threat_profile(profile, out)  # the model refuses
+    return json.loads(out.read_text(encoding="utf-8"))

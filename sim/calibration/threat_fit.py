@@ -1,55 +1,25 @@
-"""Threat calibration from the Ukrainian Air Force record of Shahed-type drone launches.
+"""Threat calibration: the nightly launch profile of Shahed-type drones, fitted to the record.
 
 Source: "Massive Missile Attacks on Ukraine" by Petro Ivaniuk (Kaggle ``piterfm``), digitised
-from Ukrainian Air Force reports, CC BY-NC-SA 4.0. The fitted profile and the monthly aggregates
-written by :func:`calibrate_threat` are derivatives and are shared under the same licence
-(see ``sim/data/README_threat.md``).
+from Ukrainian Air Force reports, CC BY-NC-SA 4.0. The fitted profile is a derivative and is
+shared under the same licence (see ``sim/data/README_threat.md``). How report rows become
+nights is in :mod:`sim.calibration.record`.
 
 Pipeline::
 
-    nights = load_air_force_record(csv)        # one row per night, Shahed-type drones only
-    monthly = monthly_aggregates(nights)        # one row per calendar month
+    nights = load_air_force_record(csv)        # sim.calibration.record: one row per night
     profile = fit_threat_profile(nights)        # seasonal nightly launch model + trend
-    counts = sample_nightly_launches(profile, dates, rng,
+    counts = sample_nightly_launches(profile, dates, rng,       # sim.model.threat
                                      intensity_multiplier=level_multiplier(profile, dates))
 
-Rules used to build the nightly series (see :func:`load_air_force_record`):
-
-* **Which rows.** Rows whose ``model`` contains "Shahed" (case-insensitive). The Air Force's
-  "Shahed" figure includes Gerbera/imitator decoys. The only bundled label in the record,
-  ``"Shahed-136/131 and Lancet"`` (one window, 2023-06-08, 16 launched), is kept whole because the
-  count cannot be split and Shaheds dominate it; it lies before the trend and fit windows.
-  ``Unknown UAV`` and ``Reconnaissance UAV`` rows are not Shahed counts and are ignored.
-* **Which night.** Night *D* is the 24 h from 15:00 on date *D* to 15:00 on *D + 1*. Each report
-  window goes to the night that contains the midpoint of the window. Thus an overnight window
-  (e.g. 19:00 to 09:00) belongs to the evening on which it starts; a daytime continuation that
-  starts in the morning (e.g. 08:00 to 18:00, midpoint 13:00) belongs to the night before it; an
-  afternoon window (e.g. 12:00 to 20:00) belongs to the coming night; a 24 h window from 09:00 to
-  09:00 belongs to the night it spans. A start given as a bare date means 00:00 of that date, an
-  end given as a bare date means 23:59 of that date (so the early morning reports of 2022-2024,
-  "2024-05-10" to "2024-05-10 08:00", belong to the night of 2024-05-09).
-* **National first.** National reports have ``target == "Ukraine"``. Regional rows (Air Command
-  South/East tallies, or national posts whose target field names oblasts) are used for a night
-  only when that night has no national row; otherwise they are dropped to avoid double counting
-  (a regional tally is usually part of the national figure, and the two cannot be told apart).
-  This drops 18 regional rows, 119 drones over the whole record (4 rows and 26 drones, all
-  Air Command South daytime tallies, in the 2024-10 to 2025-09 fit window).
-* **Counts.** ``destroyed`` and ``not_reach_goal`` blanks count as 0. From 2025-08 ``destroyed``
-  means "shot down or suppressed" and ``not_reach_goal`` is 0, so only
-  ``neutralised = destroyed + not_reach_goal`` is comparable across the whole record.
-
-All randomness comes from a passed :class:`numpy.random.Generator`.
+:func:`fit_profile_until` fits the same model on the twelve months up to a given month only
+(the rolling-origin validation, :mod:`sim.calibration.rolling_origin`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import math
 import os
-import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,6 +28,19 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from sim.calibration.record import (
+    LICENCE,
+    MONTHLY_CSV_NAME,
+    NIGHTS_CSV_NAME,
+    SOURCE,
+    check_nights,
+    load_air_force_record,
+    monthly_aggregates,
+    sha256_of,
+    write_monthly_csv,
+    write_nights_csv,
+)
+from sim.calibration.simulate import one_blas_thread
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError
 from sim.model.threat import (
@@ -68,35 +51,10 @@ from sim.model.threat import (
 )
 
 DEFAULT_PROFILE_PATH = packaged_path("threat_profile.json")
-MONTHLY_CSV_NAME = "air_force_monthly.csv"
 
-SOURCE = (
-    'Petro Ivaniuk / Kaggle piterfm, "Massive Missile Attacks on Ukraine" '
-    "(missile_attacks_daily.csv), from Ukrainian Air Force reports"
-)
-LICENCE = (
-    "CC BY-NC-SA 4.0 (attribution, non-commercial, share-alike). Derived aggregates and fitted "
-    "parameters from the Ivaniuk dataset, shared under the same licence."
-)
-
-REQUIRED_COLUMNS = (
-    "time_start",
-    "time_end",
-    "model",
-    "target",
-    "launched",
-    "destroyed",
-    "not_reach_goal",
-)
-OPTIONAL_COLUMNS = ("is_shahed",)
-NATIONAL_TARGET = "Ukraine"
-SHAHED_PATTERN = "shahed"
-NIGHT_CUTOFF_HOURS = 15  # night D runs from 15:00 on D to 15:00 on D + 1
 TREND_FROM = "2023-09-01"
 MIN_NIGHTS_FOR_TREND_MONTH = 20
 SIG_DIGITS = 6
-
-NIGHT_COLUMNS = ("night", "launched", "destroyed", "not_reach_goal", "neutralised")
 
 # Bounds of the maximum-likelihood fit (log scale for means and dispersions).
 _LOG_MEAN_BOUNDS = (math.log(0.5), math.log(1e5))
@@ -104,236 +62,10 @@ _LOG_DISP_BOUNDS = (math.log(0.05), math.log(1e4))
 _LOGIT_P_BOUNDS = (-20.0, 20.0)
 _P_SNAP = 1e-6  # fitted probabilities below this are reported as exactly 0
 
-_TIME_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::\d{2})?)?\s*$")
-
-
-# --------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------
-
-
-def _parse_time(value: Any, *, is_end: bool) -> dt.datetime | None:
-    """Parse ``YYYY-MM-DD[ HH:MM]``; a bare date is 00:00 (start) or 23:59 (end). None if bad."""
-    if not isinstance(value, str):
-        return None
-    m = _TIME_RE.match(value)
-    if m is None:
-        return None
-    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    try:
-        if m.group(4) is None:
-            if is_end:
-                return dt.datetime(year, month, day, 23, 59)
-            return dt.datetime(year, month, day)
-        return dt.datetime(year, month, day, int(m.group(4)), int(m.group(5)))
-    except ValueError:
-        return None
-
-
-def _night_of(start: dt.datetime, end: dt.datetime) -> dt.date:
-    """Night (evening date) that contains the midpoint of a report window."""
-    if end < start:
-        end = start
-    mid = start + (end - start) / 2
-    return (mid - dt.timedelta(hours=NIGHT_CUTOFF_HOURS)).date()
-
-
-def _to_count(series: pd.Series, column: str, path: Path, *, blank_is_zero: bool) -> np.ndarray:
-    values = pd.to_numeric(series, errors="coerce")
-    bad = values.isna() & series.notna() & (series.astype(str).str.strip() != "")
-    if bad.any():
-        row = int(bad.idxmax())
-        raise DataFileError(
-            f"{path}: column '{column}' has a non-numeric value {series[row]!r} "
-            f"(data row {row + 1})"
-        )
-    if not blank_is_zero and values.isna().any():
-        row = int(values.isna().idxmax())
-        raise DataFileError(f"{path}: column '{column}' is empty on data row {row + 1}")
-    if (values < 0).any():
-        row = int((values < 0).idxmax())
-        raise DataFileError(f"{path}: column '{column}' is negative on data row {row + 1}")
-    return values.fillna(0.0).to_numpy(dtype=float)
-
-
-def load_air_force_record(csv_path: str | os.PathLike) -> pd.DataFrame:
-    """Read the Air Force record and aggregate Shahed-type launches to one row per night.
-
-    Args:
-        csv_path: the Ivaniuk/Kaggle ``missile_attacks_daily.csv`` (or a date-filtered copy).
-
-    Returns:
-        One row per night, in date order, from the first to the last night present in the file
-        (nights without a Shahed report are 0-launch nights). Columns: ``night``
-        (:class:`datetime.date`, the evening date on which the night starts), ``launched``,
-        ``destroyed``, ``not_reach_goal``, ``neutralised`` (= destroyed + not_reach_goal), all
-        int; ``is_shahed`` (float: sum of "about N were Shaheds" over the night's rows that
-        report it, NaN if none), ``is_shahed_launched`` (int: launches on those rows) and
-        ``reports`` (int: report rows used). The night and row rules are in the module docstring.
-
-    Raises:
-        DataFileError: missing or unreadable file, not a CSV, missing columns, unparseable
-            times or counts, or no Shahed-type rows.
-    """
-    path = Path(csv_path)
-    if not path.exists():
-        raise DataFileError(f"{path}: file not found")
-    if not path.is_file():
-        raise DataFileError(f"{path}: not a regular file")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=True)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
-        raise DataFileError(f"{path}: cannot be read as a CSV file ({exc})") from exc
-    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
-    if missing:
-        raise DataFileError(
-            f"{path}: missing column(s) {', '.join(missing)}; expected the Ivaniuk/Kaggle "
-            f"missile_attacks_daily.csv layout with columns {', '.join(REQUIRED_COLUMNS)}"
-        )
-    raw = raw.reset_index(drop=True)
-
-    # Range of nights covered by the whole file (any weapon model).
-    all_nights = []
-    for start_s, end_s in zip(raw["time_start"], raw["time_end"], strict=True):
-        start = _parse_time(start_s, is_end=False)
-        if start is None:
-            continue
-        end = _parse_time(end_s, is_end=True) or start
-        all_nights.append(_night_of(start, end))
-
-    is_shahed_row = raw["model"].fillna("").str.lower().str.contains(SHAHED_PATTERN, regex=False)
-    rows = raw[is_shahed_row]
-    if rows.empty:
-        raise DataFileError(f"{path}: no Shahed-type rows (no 'model' containing 'Shahed')")
-
-    nights = []
-    for idx, start_s, end_s in zip(rows.index, rows["time_start"], rows["time_end"], strict=True):
-        start = _parse_time(start_s, is_end=False)
-        if start is None:
-            raise DataFileError(
-                f"{path}: data row {idx + 1}: time_start {start_s!r} is not 'YYYY-MM-DD[ HH:MM]'"
-            )
-        end = _parse_time(end_s, is_end=True)
-        if end is None:
-            if isinstance(end_s, str) and end_s.strip():
-                raise DataFileError(
-                    f"{path}: data row {idx + 1}: time_end {end_s!r} is not 'YYYY-MM-DD[ HH:MM]'"
-                )
-            end = start
-        nights.append(_night_of(start, end))
-
-    launched = _to_count(rows["launched"], "launched", path, blank_is_zero=False)
-    destroyed = _to_count(rows["destroyed"], "destroyed", path, blank_is_zero=True)
-    not_reach = _to_count(rows["not_reach_goal"], "not_reach_goal", path, blank_is_zero=True)
-    if "is_shahed" in rows.columns:
-        is_shahed = pd.to_numeric(rows["is_shahed"], errors="coerce").to_numpy(dtype=float)
-    else:
-        is_shahed = np.full(len(rows), np.nan)
-
-    df = pd.DataFrame(
-        {
-            "night": nights,
-            "national": (rows["target"].fillna("").str.strip() == NATIONAL_TARGET).to_numpy(),
-            "launched": launched,
-            "destroyed": destroyed,
-            "not_reach_goal": not_reach,
-            "is_shahed": is_shahed,
-        }
-    )
-    has_national = df.groupby("night")["national"].transform("any")
-    df = df[df["national"] | ~has_national].copy()
-    df["is_shahed_launched"] = np.where(np.isnan(df["is_shahed"]), 0.0, df["launched"])
-    df["reports"] = 1
-
-    agg = df.groupby("night", sort=True).agg(
-        launched=("launched", "sum"),
-        destroyed=("destroyed", "sum"),
-        not_reach_goal=("not_reach_goal", "sum"),
-        is_shahed=("is_shahed", lambda s: s.sum(min_count=1)),
-        is_shahed_launched=("is_shahed_launched", "sum"),
-        reports=("reports", "sum"),
-    )
-    first = min(all_nights + list(agg.index))
-    last = max(all_nights + list(agg.index))
-    index = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    agg = agg.reindex(index)
-    out = pd.DataFrame({"night": index})
-    for col in ("launched", "destroyed", "not_reach_goal", "is_shahed_launched", "reports"):
-        out[col] = np.rint(agg[col].fillna(0.0).to_numpy()).astype(np.int64)
-    out["neutralised"] = out["destroyed"] + out["not_reach_goal"]
-    out["is_shahed"] = agg["is_shahed"].to_numpy(dtype=float)
-    return out[
-        [*NIGHT_COLUMNS, "is_shahed", "is_shahed_launched", "reports"]
-    ].reset_index(drop=True)
-
-
-def _check_nights(nights_df: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in ("night", "launched") if c not in nights_df.columns]
-    if missing:
-        raise DataFileError(f"nights table: missing column(s) {', '.join(missing)}")
-    out = nights_df.copy()
-    out["_night"] = pd.to_datetime(out["night"]).dt.normalize()
-    return out.sort_values("_night").reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------------------------
-# Monthly aggregates
-# --------------------------------------------------------------------------------------------
-
-
-def monthly_aggregates(nights_df: pd.DataFrame) -> pd.DataFrame:
-    """Aggregate a nightly table (from :func:`load_air_force_record`) per calendar month.
-
-    Returns:
-        Columns ``month`` (``YYYY-MM``), ``nights`` (nights of the month in the table),
-        ``attack_nights`` (nights with launches), ``launched``, ``destroyed``, ``not_reach_goal``,
-        ``neutralised``, ``neutralisation_rate`` (neutralised / launched, NaN with no launches),
-        ``max_night`` and ``mean_per_attack_night`` (NaN with no attack night).
-    """
-    df = _check_nights(nights_df)
-    for col in ("destroyed", "not_reach_goal"):
-        if col not in df.columns:
-            df[col] = 0
-    if "neutralised" not in df.columns:
-        df["neutralised"] = df["destroyed"] + df["not_reach_goal"]
-    df["month"] = df["_night"].dt.strftime("%Y-%m")
-    df["attack"] = df["launched"] > 0
-    g = df.groupby("month", sort=True)
-    out = pd.DataFrame(
-        {
-            "nights": g.size(),
-            "attack_nights": g["attack"].sum(),
-            "launched": g["launched"].sum(),
-            "destroyed": g["destroyed"].sum(),
-            "not_reach_goal": g["not_reach_goal"].sum(),
-            "neutralised": g["neutralised"].sum(),
-            "max_night": g["launched"].max(),
-        }
-    ).reset_index()
-    for col in ("nights", "attack_nights", "launched", "destroyed", "not_reach_goal",
-                "neutralised", "max_night"):
-        out[col] = out[col].astype(np.int64)
-    launched = out["launched"].to_numpy(dtype=float)
-    attack = out["attack_nights"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["neutralisation_rate"] = np.where(
-            launched > 0, out["neutralised"] / np.where(launched > 0, launched, 1), np.nan
-        )
-        out["mean_per_attack_night"] = np.where(attack > 0, launched / np.where(attack > 0,
-                                                                                 attack, 1), np.nan)
-    return out[
-        ["month", "nights", "attack_nights", "launched", "destroyed", "not_reach_goal",
-         "neutralised", "neutralisation_rate", "max_night", "mean_per_attack_night"]
-    ]
-
 
 # --------------------------------------------------------------------------------------------
 # Trend
 # --------------------------------------------------------------------------------------------
-
-
-
-
 
 
 def fit_trend(
@@ -349,7 +81,7 @@ def fit_trend(
         ``{"trend_per_year", "intercept", "origin", "months"}``: the slope (log rate per year),
         the intercept at ``origin`` (the first month's first day) and the months used.
     """
-    df = _check_nights(nights_df)
+    df = check_nights(nights_df)
     lo = pd.Timestamp(trend_from)
     hi = pd.Timestamp(trend_to) if trend_to is not None else df["_night"].max()
     df = df[(df["_night"] >= lo) & (df["_night"] <= hi)]
@@ -484,27 +216,6 @@ def _fit_mixture(y, month, offset_log, n_months, salvo_ratio_start=(2.5, 2.0, 3.
 # --------------------------------------------------------------------------------------------
 
 
-def _round_sig(x: float, digits: int = SIG_DIGITS) -> float:
-    x = float(x)
-    if x == 0.0 or not math.isfinite(x):
-        return x
-    return float(f"{x:.{digits - 1}e}")
-
-
-def _round_all(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return _round_sig(obj)
-    if isinstance(obj, dict):
-        return {k: _round_all(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_round_all(v) for v in obj]
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return _round_sig(float(obj))
-    return obj
-
-
 def _reference_date(fit_from: pd.Timestamp, fit_to: pd.Timestamp) -> pd.Timestamp:
     span = fit_to - fit_from + pd.Timedelta(days=1)
     return (fit_from + span / 2).normalize()
@@ -549,7 +260,7 @@ def fit_threat_profile(
     Raises:
         DataFileError: the fit window holds no data for some calendar month or no attack night.
     """
-    df = _check_nights(nights_df)
+    df = check_nights(nights_df)
     lo, hi = pd.Timestamp(fit_from), pd.Timestamp(fit_to)
     if hi < lo:
         raise DataFileError(f"fit window: fit_to {fit_to} is before fit_from {fit_from}")
@@ -576,7 +287,8 @@ def fit_threat_profile(
     y = launched[attack]
     month = win["m"].to_numpy()[attack]
     offset_log = rate * _years_between(win["_night"][attack], ref)
-    res = _fit_mixture(y, month, offset_log, 12)
+    with one_blas_thread():  # L-BFGS-B on 38 parameters: BLAS threads only cost time
+        res = _fit_mixture(y, month, offset_log, 12)
     a, b, c, d, e = _unpack(res.x, 12)
     p_salvo = special.expit(c)
     p_salvo = np.where(p_salvo < _P_SNAP, 0.0, p_salvo)
@@ -664,37 +376,29 @@ def fit_threat_profile(
 # --------------------------------------------------------------------------------------------
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; shipped data files are world-readable
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def profile_to_json(profile: Mapping[str, Any]) -> str:
-    """Deterministic JSON text: floats rounded to 6 significant digits, 2-space indent."""
-    return json.dumps(_round_all(dict(profile)), indent=2, allow_nan=False) + "\n"
+def round_all(obj: Any, digits: int = SIG_DIGITS) -> Any:
+    """Copy of a JSON-like object with floats rounded to ``digits`` significant digits."""
+    if isinstance(obj, float | np.floating):
+        x = float(obj)
+        if x == 0.0 or not math.isfinite(x):
+            return x
+        return float(f"{x:.{digits - 1}e}")
+    if isinstance(obj, dict):
+        return {k: round_all(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [round_all(v, digits) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
 
 
 def write_threat_profile(profile: Mapping[str, Any], path: str | os.PathLike) -> None:
-    """Write the profile as JSON atomically (temp file in the same directory, then os.replace)."""
-    _atomic_write_text(Path(path), profile_to_json(profile))
+    """Write the profile as JSON atomically: floats rounded to 6 significant digits, 2-space
+    indent (same profile, same bytes)."""
+    from sim.config.io import atomic_write_json
 
-
-def write_monthly_csv(monthly: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write monthly aggregates as CSV atomically; floats rounded to 6 significant digits."""
-    out = monthly.copy()
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]):
-            out[col] = [("" if not math.isfinite(v) else repr(_round_sig(v))) for v in out[col]]
-    _atomic_write_text(Path(path), out.to_csv(index=False, lineterminator="\n"))
+    atomic_write_json(Path(path), round_all(dict(profile)))
+    os.chmod(path, 0o644)  # a shipped data file is world-readable (mkstemp creates 0600)
 
 
 def load_threat_profile(path: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -703,6 +407,8 @@ def load_threat_profile(path: str | os.PathLike | None = None) -> dict[str, Any]
     Raises:
         DataFileError: missing file, invalid JSON, or missing/invalid keys.
     """
+    import json
+
     p = Path(path) if path is not None else DEFAULT_PROFILE_PATH
     try:
         profile = json.loads(p.read_text(encoding="utf-8"))
@@ -722,12 +428,13 @@ def load_threat_profile(path: str | os.PathLike | None = None) -> dict[str, Any]
 def calibrate_threat(
     csv_path: str | os.PathLike, out_path: str | os.PathLike | None = None
 ) -> dict[str, Any]:
-    """Load the record, fit the profile and write it with the monthly aggregates.
+    """Load the record, fit the profile and write it with the nightly and monthly tables.
 
     Args:
         csv_path: the Air Force record CSV.
         out_path: JSON output (default ``sim/data/threat_profile.json``). The monthly aggregates
-            go to ``air_force_monthly.csv`` in the same directory.
+            go to ``air_force_monthly.csv`` and the nights to ``air_force_nights.csv`` in the
+            same directory.
 
     Returns:
         The profile as written (floats rounded to 6 significant digits). Same CSV, same bytes.
@@ -738,25 +445,34 @@ def calibrate_threat(
         profile = fit_threat_profile(nights)
     except DataFileError as exc:
         raise DataFileError(f"{csv_path}: {exc}") from exc
-    digest = hashlib.sha256(csv_path.read_bytes()).hexdigest()
     profile = {
         **profile,
         "source_file": csv_path.name,
-        "source_sha256": digest,
+        "source_sha256": sha256_of(csv_path),
     }
     out = Path(out_path) if out_path is not None else DEFAULT_PROFILE_PATH
     write_monthly_csv(monthly_aggregates(nights), out.parent / MONTHLY_CSV_NAME)
+    write_nights_csv(nights, out.parent / NIGHTS_CSV_NAME)
     write_threat_profile(profile, out)
-    return json.loads(profile_to_json(profile))
+    return round_all(profile)
 
 
-# --------------------------------------------------------------------------------------------
-# Sampling
-# --------------------------------------------------------------------------------------------
+def fit_profile_until(nights_df: pd.DataFrame, last_month: str,
+                      trend_from: str = TREND_FROM) -> dict[str, Any]:
+    """The profile fitted on the twelve calendar months ending with ``last_month`` only.
 
-
-
-
+    Nights after ``last_month`` are dropped before anything is fitted (the trend too), so the
+    result can be used to forecast the months after it. The profile's reference date is the
+    middle of that twelve-month window.
+    """
+    end = pd.Period(last_month, freq="M")
+    start = end - 11
+    df = check_nights(nights_df)
+    df = df[df["_night"] <= end.end_time.normalize()].drop(columns="_night")
+    prof = fit_threat_profile(df, fit_from=str(start.start_time.date()),
+                              fit_to=str(end.end_time.date()), trend_from=trend_from)
+    prof["fitted_on_months_up_to"] = str(end)
+    return prof
 
 
 # --------------------------------------------------------------------------------------------
@@ -781,7 +497,7 @@ def simulate_record(
         ``sim_p95_total``, ``ratio`` (sim mean / observed), and for each threshold T
         ``obs_share_gt_T`` and ``sim_share_gt_T`` (share of nights with more than T launches).
     """
-    df = _check_nights(nights_df)
+    df = check_nights(nights_df)
     dates = pd.DatetimeIndex(df["_night"])
     mult = level_multiplier(profile, dates)
     months = dates.strftime("%Y-%m").to_numpy()

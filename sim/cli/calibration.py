@@ -1,15 +1,18 @@
-"""Command-line verbs ``calibrate threat|missiles`` and ``validate-model`` (the validation
-report, optionally after a refit).
+"""Command-line verbs ``calibrate threat|missiles`` and ``validate-model``.
 
-``python -m sim validate-model [--out DIR]`` rebuilds the report from the shipped calibration
-(``sim/data/defense_calibration.json``) without simulating; ``--refit --record CSV`` first
-refits the defence parameters to the Air Force record (a few minutes), writes the calibration
-JSON and the fitted values into the scenario file. Bad input raises
-:class:`~sim.errors.SimInputError` (the main CLI prints it and exits with status 2).
+``python -m sim validate-model [--out DIR]`` rebuilds the report from the shipped results
+(``sim/data/defense_calibration.json``, ``sim/data/rolling_origin.json``) without simulating.
+``--rolling-origin`` recomputes the rolling-origin validation first (minutes; ``--quick`` for a
+CI-sized run), from ``--record`` or the shipped nightly record. ``--refit --record CSV`` refits
+the defence parameters to the Air Force record, writes the calibration JSON and the fitted
+values into the scenario file, recomputes the rolling origin and writes it to the shipped
+file. The verb composes the calibration package (numbers) with the viz layer (figures); bad
+input raises :class:`~sim.config.errors.SimInputError` (the main CLI prints it and exits 2).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -17,16 +20,18 @@ from sim.cli.common import Parser
 from sim.config.errors import SimInputError
 
 DEFAULT_OUT_DIR = "results/validation"
+MECHANISM_NAMES = ("missiles", "national_force", "tactics", "launch_trend")  # see rolling_origin
 
 
 def cmd_calibrate(args) -> int:
     """Handler of ``calibrate threat``."""
-    from sim.calibration.threat_fit import calibrate_threat
+    from sim.calibration.threat_fit import DEFAULT_PROFILE_PATH, calibrate_threat
 
     prof = calibrate_threat(args.path, args.out)
     print(f"Fitted threat profile from {args.path}: reference date {prof['reference_date']}, "
           f"max night {prof['max_night']}, decoy share {prof['decoy_share']:.2f}")
-    print(f"Wrote {args.out or 'sim/data/threat_profile.json'}")
+    out = Path(args.out) if args.out else DEFAULT_PROFILE_PATH
+    print(f"Wrote {out} (with air_force_monthly.csv and air_force_nights.csv beside it)")
     return 0
 
 
@@ -68,10 +73,12 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "validate-model",
         help="write the validation report (calibration to the Air Force record, out-of-sample "
-             "errors, analytic oracles)",
+             "and rolling-origin errors, analytic oracles)",
         description="Write a markdown validation report with figures into --out. Without "
-                    "--refit it is rebuilt from the stored calibration; with --refit the "
-                    "defence parameters are fitted again to the record (--record).",
+                    "--refit or --rolling-origin it is rebuilt from the stored results; "
+                    "--rolling-origin recomputes the rolling-origin forecasts; --refit fits "
+                    "the defence parameters again to the record (--record) and recomputes "
+                    "everything.",
     )
     p.add_argument("--out", default=DEFAULT_OUT_DIR, metavar="DIR",
                    help=f"report folder (default {DEFAULT_OUT_DIR})")
@@ -79,20 +86,45 @@ def register(subparsers) -> None:
                    help="calibration file to read (and, with --refit, to write); default: the "
                         "shipped sim/data/defense_calibration.json")
     p.add_argument("--refit", action="store_true",
-                   help="refit the defence parameters first (needs --record; a few minutes)")
+                   help="refit the defence parameters and recompute the rolling origin (needs "
+                        "--record; several minutes); writes the shipped results")
     p.add_argument("--record", default=None, metavar="CSV",
-                   help="Air Force record: the Ivaniuk missile_attacks_daily CSV (or a monthly "
-                        "aggregate like sim/data/air_force_monthly.csv)")
+                   help="Air Force record: the Ivaniuk missile_attacks_daily CSV, or a nightly "
+                        "table like sim/data/air_force_nights.csv (a monthly aggregate like "
+                        "sim/data/air_force_monthly.csv is enough for the defence refit only)")
     p.add_argument("--scenario", default=None, metavar="YAML",
                    help="scenario to fit (default scenarios/ukraine-posture-2024.yaml)")
     p.add_argument("--no-update-scenario", action="store_true",
                    help="with --refit: do not write the fitted values into the scenario file")
     p.add_argument("--fit-replicates", type=int, default=4,
-                   help="replicates per trial point of the fit (default 4)")
+                   help="replicates per trial point of the fits (default 4)")
     p.add_argument("--eval-replicates", type=int, default=20,
                    help="replicates of the evaluation runs (default 20)")
     p.add_argument("--maxfev", type=int, default=80,
-                   help="most objective evaluations of the Nelder-Mead search (default 80)")
+                   help="most simulated trial points of each defence fit (default 80)")
+    g = p.add_argument_group("rolling origin")
+    g.add_argument("--rolling-origin", action="store_true",
+                   help="recompute the rolling-origin validation (from --record, else the "
+                        "shipped nightly record) into the report")
+    g.add_argument("--rolling-json", default=None, metavar="JSON",
+                   help="rolling-origin result to read, or to write when recomputed (default: "
+                        "read the shipped sim/data/rolling_origin.json; --refit writes it)")
+    g.add_argument("--origins", default=None, metavar="YYYY-MM,...",
+                   help="origins, the last month of each fit (default 2025-03,2025-06)")
+    g.add_argument("--horizon", type=int, default=None,
+                   help="months forecast after each origin (default 6)")
+    g.add_argument("--rolling-replicates", type=int, default=None,
+                   help="forecast replicates per origin and variant (default 20; --quick 4)")
+    g.add_argument("--mechanisms", default=None, metavar="NAME,...",
+                   help=f"mechanisms to switch off in the ablation ({', '.join(MECHANISM_NAMES)}"
+                        f"; default all the model has; 'none' for no ablation)")
+    g.add_argument("--no-refit-ablations", action="store_true",
+                   help="switch mechanisms off in the full model's fit instead of refitting")
+    g.add_argument("--quick", action="store_true",
+                   help="CI-sized rolling origin (few replicates, short searches); not with "
+                        "--refit")
+    g.add_argument("--workers", type=int, default=0,
+                   help="processes for the replicates (default 0: every available core)")
     p.add_argument("--skip-oracles", action="store_true", help="do not run the analytic oracles")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an --out folder that holds files other than an earlier report")
@@ -106,46 +138,169 @@ def _progress(quiet: bool):
     return lambda msg: print(msg, file=sys.stderr, flush=True)
 
 
-def cmd_validate_model(args) -> int:
-    """Handler of ``validate-model``; returns the exit status."""
-    from sim.calibration.defense_fit import (
-        calibrate_defense,
-        check_report_dir,
-        load_calibration,
-        write_report,
-    )
+def _origins(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    from sim.calibration.rolling_origin import parse_month
 
-    check_report_dir(args.out, args.overwrite)  # before minutes of fitting, not after
+    out = [parse_month(part, f"--origins {text!r}:") for part in text.split(",") if part.strip()]
+    if not out:
+        raise SimInputError("--origins: give at least one month YYYY-MM")
+    return tuple(out)
+
+
+def _mechanisms(text: str | None):
+    from sim.calibration.rolling_origin import DEFAULT_MECHANISMS
+
+    if text is None:
+        return dict(DEFAULT_MECHANISMS)
+    if text.strip().lower() == "none":
+        return {}
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in DEFAULT_MECHANISMS]
+    if bad or not names:
+        raise SimInputError(f"--mechanisms {text!r}: unknown {', '.join(bad) or 'list'}; "
+                            f"choose from {', '.join(DEFAULT_MECHANISMS)} or 'none'")
+    return {n: DEFAULT_MECHANISMS[n] for n in names}
+
+
+def _executor(workers: int):
+    """A process pool for the replicates (None for one worker)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.experiments.sweep.evaluators import available_cores
+
+    n = workers or available_cores()
+    if n <= 1:
+        return contextlib.nullcontext(None)
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
+        and sys.platform != "darwin" else "spawn"
+    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(method))
+
+
+def _check_args(args) -> None:
     for name in ("fit_replicates", "eval_replicates", "maxfev"):
         if getattr(args, name) < 1:
             raise SimInputError(f"--{name.replace('_', '-')} must be >= 1")
-    if args.refit:
-        if not args.record:
-            raise SimInputError(
-                "--refit needs --record CSV: the Air Force record, e.g. ../shared/data/"
-                "ukraine-air-attacks/missile_attacks_daily_to_2025-09-30.csv")
-        record = Path(args.record)
-        if not record.is_file():
-            raise SimInputError(f"--record {record}: file not found")
-        from sim.calibration.defense_fit import DEFAULT_CALIBRATION_PATH, DEFAULT_SCENARIO_PATH
+    for name in ("horizon", "rolling_replicates"):
+        v = getattr(args, name)
+        if v is not None and v < 1:
+            raise SimInputError(f"--{name.replace('_', '-')} must be >= 1")
+    if args.workers < 0:
+        raise SimInputError("--workers must be >= 0")
+    recompute = args.refit or args.rolling_origin
+    if args.record and not recompute:
+        raise SimInputError("--record is only used with --refit or --rolling-origin")
+    if args.refit and not args.record:
+        raise SimInputError(
+            "--refit needs --record CSV: the Air Force record, e.g. ../shared/data/"
+            "ukraine-air-attacks/missile_attacks_daily_to_2025-09-30.csv")
+    if args.quick and args.refit:
+        raise SimInputError("--quick is for checks; --refit writes the shipped results at "
+                            "full size")
+    rolling_only = ("origins", "horizon", "rolling_replicates", "mechanisms")
+    given = [n for n in rolling_only if getattr(args, n) is not None]
+    if (given or args.quick or args.no_refit_ablations) and not recompute:
+        what = given[0].replace("_", "-") if given else (
+            "quick" if args.quick else "no-refit-ablations")
+        raise SimInputError(f"--{what} is only used with --rolling-origin or --refit")
+    if args.record and not Path(args.record).is_file():
+        raise SimInputError(f"--record {args.record}: file not found")
+    if args.scenario and not Path(args.scenario).is_file():
+        raise SimInputError(f"--scenario {args.scenario}: file not found")
 
-        args.calibration = args.calibration or str(DEFAULT_CALIBRATION_PATH)
-        scenario = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO_PATH
-        if not scenario.is_file():
-            raise SimInputError(f"--scenario {scenario}: file not found")
-        cal = calibrate_defense(
-            record, scenario, args.calibration, update_scenario=not args.no_update_scenario,
-            fit_replicates=args.fit_replicates, eval_replicates=args.eval_replicates,
-            maxfev=args.maxfev, progress=_progress(args.quiet),
-        )
-        print(f"Wrote {args.calibration}"
-              + ("" if args.no_update_scenario else f" and the fitted values into {scenario}"))
+
+def _rolling(args, scenario_path: Path, executor, progress):
+    """Run the rolling origin with the options; returns the result."""
+    from sim.calibration.record import load_record
+    from sim.calibration.rolling_origin import Settings, run_rolling_origin
+    from sim.config.io import load_scenario
+
+    kw = {}
+    if args.origins:
+        kw["origins"] = _origins(args.origins)
+    if args.horizon is not None:
+        kw["horizon"] = args.horizon
+    if args.rolling_replicates is not None:
+        kw["replicates"] = args.rolling_replicates
+    if args.no_refit_ablations:
+        kw["refit_ablations"] = False
+    if args.quick:
+        settings = Settings.quick(**kw)
     else:
-        if args.record:
-            raise SimInputError("--record is only used with --refit")
-        cal = load_calibration(args.calibration)
-    page = write_report(args.out, cal, run_oracles_now=not args.skip_oracles,
-                        overwrite=args.overwrite)
+        settings = Settings(fit_replicates=args.fit_replicates, fit_maxfev=args.maxfev, **kw)
+    record = load_record(args.record)
+    scenario = load_scenario(scenario_path)
+    return run_rolling_origin(record, scenario, mechanisms=_mechanisms(args.mechanisms),
+                              settings=settings, executor=executor, progress=progress)
+
+
+def write_report(out: Path, cal, rolling, oracles, overwrite: bool = False) -> Path:
+    """Draw the figures (viz layer) and write the page and tables (calibration layer) into a
+    staged folder swapped in when complete."""
+    from sim.calibration.report import FIGURES, check_report_dir, write_report_files
+    from sim.config.io import StagedDir
+    from sim.viz.validation import plot_launches, plot_neutralisation, plot_rolling_origin
+
+    check_report_dir(out, overwrite)
+    with StagedDir(out) as stage:
+        figs = {"launches": plot_launches(cal)[0], "neutralisation": plot_neutralisation(cal)[0]}
+        if rolling is not None and len(rolling.forecasts):
+            figs["rolling_origin"] = plot_rolling_origin(rolling.forecasts)[0]
+        names = {}
+        for role, fig in figs.items():
+            fig.savefig(stage / FIGURES[role], dpi=120)
+            names[role] = FIGURES[role]
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+        page = write_report_files(stage, cal, oracles,
+                                  rolling.to_dict() if rolling is not None else None, names)
+        stage.chmod(0o755)
+    return out / page.name
+
+
+def cmd_validate_model(args) -> int:
+    """Handler of ``validate-model``; returns the exit status."""
+    from sim.calibration.defense_fit import (
+        DEFAULT_CALIBRATION_PATH,
+        DEFAULT_SCENARIO_PATH,
+        calibrate_defense,
+        load_calibration,
+    )
+    from sim.calibration.oracles import run_oracles
+    from sim.calibration.report import check_report_dir
+    from sim.calibration.rolling_origin import DEFAULT_RESULT_PATH, load_result, write_result
+
+    check_report_dir(args.out, args.overwrite)  # before minutes of fitting, not after
+    _check_args(args)
+    progress = _progress(args.quiet)
+    scenario = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO_PATH
+    rolling = None
+    with _executor(args.workers if (args.refit or args.rolling_origin) else 1) as executor:
+        if args.refit:
+            args.calibration = args.calibration or str(DEFAULT_CALIBRATION_PATH)
+            cal = calibrate_defense(
+                Path(args.record), scenario, args.calibration,
+                update_scenario=not args.no_update_scenario,
+                fit_replicates=args.fit_replicates, eval_replicates=args.eval_replicates,
+                maxfev=args.maxfev, progress=progress, executor=executor,
+            )
+            print(f"Wrote {args.calibration}"
+                  + ("" if args.no_update_scenario else f" and the fitted values into {scenario}"))
+        else:
+            cal = load_calibration(args.calibration)
+        if args.refit or args.rolling_origin:
+            rolling = _rolling(args, scenario, executor, progress)
+            target = args.rolling_json or (str(DEFAULT_RESULT_PATH) if args.refit else None)
+            if target:
+                write_result(rolling, target)
+                print(f"Wrote {target}")
+        elif args.rolling_json or DEFAULT_RESULT_PATH.exists():
+            rolling = load_result(args.rolling_json or DEFAULT_RESULT_PATH)
+    oracles = None if args.skip_oracles else run_oracles()
+    page = write_report(Path(args.out), cal, rolling, oracles, overwrite=args.overwrite)
     s = cal["summary"]
     for p in cal["fit"]["parameters"]:
         print(f"{p['name']} = {p['estimate']:.4f} (SD {p['sd_total']:.4f})")
@@ -154,5 +309,11 @@ def cmd_validate_model(args) -> int:
           f"{s['in_sample_launch_max_abs_error_pct']:.1f} % (target <= "
           f"{s['targets']['in_sample_launch_error_pct']:g}); out-of-sample MAE "
           f"{s['out_of_sample_rate_mae_pp']:.2f} pp")
+    if rolling is not None:
+        for _, r in rolling.summary[rolling.summary["variant"] == "full"].iterrows():
+            unit = "pp" if r["unit"] == "pp" else "%"
+            print(f"Rolling origin, {r['quantity']}: mean abs. error {r['mae']:.2f} {unit} over "
+                  f"{int(r['n'])} months (target <= {r['target_mae']:g} {unit}: "
+                  f"{'met' if r['target_met'] else 'not met'})")
     print(f"Wrote {page}")
     return 0

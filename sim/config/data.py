@@ -519,6 +519,36 @@ def packaged_threat_profile() -> dict:
     return json.loads(text)
 
 
+def threat_profile_file(path: str | Path) -> dict:
+    """A threat profile JSON named by ``threat.launches.profile_file`` (cached by path and
+    modification time; the month entries are checked by the sampler).
+
+    Raises:
+        DataFileError: missing or unreadable file, not a JSON object, or a key missing.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        raise DataFileError(f"{p}: threat profile file not found (threat.launches.profile_file)"
+                            ) from None
+    return _threat_profile_cached(str(p.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=16)
+def _threat_profile_cached(path: str, _mtime_ns: int, _size: int) -> dict:
+    try:
+        prof = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataFileError(f"{path}: not a readable threat profile JSON ({exc})") from None
+    if not isinstance(prof, dict):
+        raise DataFileError(f"{path}: a threat profile must be a JSON object")
+    missing = [k for k in ("reference_date", "trend_per_year", "months") if k not in prof]
+    if missing:
+        raise DataFileError(f"{path}: threat profile without key(s) {', '.join(missing)}")
+    return prof
+
+
 @lru_cache(maxsize=1)
 def launch_areas() -> pd.DataFrame:
     """Packaged launch areas with ``x_km, y_km`` added."""

@@ -66,6 +66,13 @@ class Launches(Strict):
     monthly: dict[int, MonthProfile] | None = Field(
         None, description="Custom profile by calendar month (1-12); required when profile=custom."
     )
+    profile_file: str | None = Field(
+        None,
+        description="With profile=fitted: a threat profile JSON used instead of the shipped "
+        "sim/data/threat_profile.json, e.g. one written by `python -m sim calibrate threat PATH "
+        "--out FILE` or by the rolling-origin validation (profile refitted on the months before "
+        "a forecast origin). Source: the fit that wrote the file.",
+    )
     intensity_multiplier: float = Field(
         1.0, ge=0, le=20, description="Scales the mean launches of every night (what-if threat)."
     )

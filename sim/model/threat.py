@@ -2,7 +2,7 @@
 
 * Nightly launch counts follow the monthly profile fitted to the Ukrainian Air Force record
   (``sim/data/threat_profile.json``, produced by ``python -m sim calibrate threat PATH``; see
-  :mod:`sim.calibrate`): attack nights, normal nights and big-salvo nights, negative binomial
+  :mod:`sim.calibration.threat_fit`): attack nights, normal nights and big-salvo nights, negative binomial
   counts, scaled by the fitted growth trend to the scenario's dates and by
   ``threat.launches.intensity_multiplier``.
 * Type mix: decoys (Gerbera kind, no warhead) and jet Geran-3 by their shares, Shahed/Geran-2
@@ -30,7 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config.data import city_targets, launch_areas, packaged_threat_profile
+from sim.config.data import (
+    city_targets,
+    launch_areas,
+    packaged_threat_profile,
+    threat_profile_file,
+)
 from sim.config.errors import DataFileError
 
 TYPE_NAMES = ("shahed", "jet", "decoy")
@@ -46,9 +51,11 @@ TARGET_SITE, TARGET_CITY = 0, 1
 
 def profile_dict(launches) -> dict:
     """The launch profile a scenario asks for, in the JSON profile format of
-    :mod:`sim.calibrate` (a custom profile has no trend)."""
+    :mod:`sim.calibration.threat_fit` (a custom profile has no trend). ``profile_file``
+    replaces the shipped fitted profile."""
     if launches.profile == "fitted":
-        prof = packaged_threat_profile()
+        prof = (threat_profile_file(launches.profile_file) if launches.profile_file
+                else packaged_threat_profile())
     else:
         prof = {
             "months": {str(m): mp.model_dump() for m, mp in launches.monthly.items()},

@@ -16,11 +16,16 @@ from sim.viz.figures import (
     plot_outcomes_grid,
     plot_sensitivity,
     plot_tornado,
-    plot_validation,
     plot_winter_timeline,
 )
 from sim.viz.map import animate_night, plot_map, site_states, ukraine_outline_km
 from sim.viz.style import OKABE_ITO, factor_label, outcome_label, save_figure, summarize_by
+from sim.viz.validation import (
+    plot_launches,
+    plot_neutralisation,
+    plot_rolling_origin,
+    plot_validation,
+)
 
 __all__ = [
     "OKABE_ITO",
@@ -33,10 +38,13 @@ __all__ = [
     "plot_coverage_vs_budget",
     "plot_discovery",
     "plot_hits_by_site",
+    "plot_launches",
     "plot_map",
+    "plot_neutralisation",
     "plot_outcome_vs_factor",
     "plot_outcomes_by_group",
     "plot_outcomes_grid",
+    "plot_rolling_origin",
     "plot_sensitivity",
     "plot_tornado",
     "plot_validation",

@@ -20,7 +20,7 @@ Functions:
     plot_sensitivity(table): Sobol', Morris or RBD-FAST indices as bars.
     plot_tornado(runs, factors, outcome): swing of an outcome across each factor's range.
     plot_hits_by_site(hits): the most-hit energy sites.
-    plot_validation(monthly): simulated against recorded monthly launches and neutralisation.
+    plot_validation (in sim.viz.validation): simulated against the Air Force record.
 
 No model logic lives here: the functions only read results.
 """
@@ -57,6 +57,7 @@ from sim.viz.style import (
     outcome_label,
     summarize_by,
 )
+from sim.viz.validation import plot_validation  # noqa: F401 (lives in sim.viz.validation)
 
 
 def _numeric_levels(runs: pd.DataFrame, factor: str) -> bool:
@@ -699,63 +700,3 @@ def plot_hits_by_site(hits: dict | pd.Series, *, top: int = 15, ax=None,
     ax.legend(handles=[Patch(color=gcol[g], label=g) for g in present], loc="lower right")
     ax.set_title(title or f"The {len(s)} most-hit energy sites", loc="left")
     return fig, ax
-
-
-# --------------------------------------------------------------------------- validation
-@_styled
-def plot_validation(months: pd.DataFrame, *, title: str | None = None, figsize=(10.0, 4.4)):
-    """Simulated against recorded monthly launches and neutralisation rates (two panels).
-
-    Args:
-        months: one row per month, as :func:`sim.validation.evaluate_months` returns it (and as
-            stored under ``months`` in ``sim/data/defense_calibration.json``): ``month``
-            (``YYYY-MM``), optional ``period`` (``fit`` / ``out_of_sample``), the record
-            ``obs_launched`` and ``obs_rate``, the simulated ``sim_launched_median`` and
-            ``sim_rate_median`` with ``_p05``/``_p95`` bands, and optionally
-            ``pred_rate_p05``/``pred_rate_p95`` (with parameter uncertainty).
-    """
-    m = months.copy()
-    x = pd.PeriodIndex(m["month"].astype(str), freq="M").to_timestamp() + pd.Timedelta(days=14)
-    fig, axes = plt.subplots(1, 2, figsize=figsize)
-    panels = (("launched", "Shahed-type drones launched per month", 1.0),
-              ("rate", "Neutralised, destroyed or lost to EW (%)", 100.0))
-    for ax, (base, ylabel, k) in zip(axes, panels, strict=True):
-        if base == "rate" and {"pred_rate_p05", "pred_rate_p95"} <= set(m.columns):
-            ax.fill_between(x, k * m["pred_rate_p05"], k * m["pred_rate_p95"], color=CYCLE[0],
-                            alpha=0.12, lw=0, label="simulated 5-95%, with parameter uncertainty")
-        lo, hi = f"sim_{base}_p05", f"sim_{base}_p95"
-        if lo in m and hi in m:
-            ax.fill_between(x, k * m[lo], k * m[hi], color=CYCLE[0], alpha=0.3, lw=0,
-                            label="simulated 5-95% of replicates")
-        med = f"sim_{base}_median" if f"sim_{base}_median" in m else f"sim_{base}_mean"
-        if med in m:
-            ax.plot(x, k * m[med], color=CYCLE[0], marker="o", markersize=4, lw=1.6,
-                    label="simulated median")
-        if f"obs_{base}" in m:
-            ax.plot(x, k * m[f"obs_{base}"], color="black", marker="s", markersize=5, ls="none",
-                    label="Air Force record")
-        periods = set(m["period"]) if "period" in m else set()
-        if {"fit", "out_of_sample"} <= periods:
-            first = x[(m["period"] == "out_of_sample").to_numpy()].min() - pd.Timedelta(days=15)
-            ax.axvspan(first, x.max() + pd.Timedelta(days=16), color="#EEEEEE", zorder=0, lw=0)
-            ax.annotate("fit", (first, 1.0), xycoords=("data", "axes fraction"), xytext=(-4, -4),
-                        textcoords="offset points", ha="right", va="top", fontsize=8)
-            ax.annotate("out of sample", (first, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(4, -4), textcoords="offset points", ha="left", va="top",
-                        fontsize=8)
-        ax.set_ylabel(ylabel)
-        if base == "launched":
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-            ax.set_ylim(bottom=0)
-        else:
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
-        loc = mpl.dates.AutoDateLocator(minticks=4, maxticks=7)
-        ax.xaxis.set_major_locator(loc)
-        ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
-        _finish_axes(ax)
-    handles, labels = axes[1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(handles)),
-               fontsize=8)
-    fig.suptitle(title or "Simulated against the Ukrainian Air Force record, month by month",
-                 x=0.01, ha="left")
-    return fig, axes

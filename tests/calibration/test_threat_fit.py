@@ -1,4 +1,10 @@
-"""Tests of the threat calibration (sim/calibrate.py) and the shipped threat profile."""
+"""Threat calibration (sim/calibration/threat_fit.py) and the shipped threat profile.
+
+(a) parameter recovery from nights drawn with known parameters; (b) the shipped profile is what
+the fit gives, from the shipped nightly table (always) and from the raw record (where
+``../shared`` holds it); (c) the fit up to an origin sees nothing after it; (d) bad input; the
+sampler's contract and the shipped profile against the winter record.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +16,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.calibration.record import MONTHLY_CSV_NAME, NIGHTS_CSV_NAME, load_nights
 from sim.calibration.threat_fit import (
     DEFAULT_PROFILE_PATH,
-    MONTHLY_CSV_NAME,
     calibrate_threat,
+    fit_profile_until,
     fit_threat_profile,
-    load_air_force_record,
     load_threat_profile,
-    monthly_aggregates,
+    round_all,
     write_threat_profile,
 )
 from sim.config.errors import DataFileError
 from sim.model.threat import MONTH_KEYS, level_multiplier, sample_nightly_launches
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-RECORD_CSV = (
-    REPO_ROOT.parent / "shared" / "data" / "ukraine-air-attacks"
-    / "missile_attacks_daily_to_2025-09-30.csv"
-)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RECORD_CSV = (REPO_ROOT.parent / "shared" / "data" / "ukraine-air-attacks"
+              / "missile_attacks_daily_to_2025-09-30.csv")
 SHIPPED_MONTHLY = DEFAULT_PROFILE_PATH.parent / MONTHLY_CSV_NAME
 
 HEADER = (
@@ -125,6 +129,15 @@ def _assert_close(a, b, path="profile"):
         assert a == b, f"{path}: {a!r} != {b!r}"
 
 
+def test_shipped_nights_reproduce_the_shipped_profile():
+    """The fit on the shipped nightly table gives the shipped profile (no raw record needed)."""
+    shipped = json.loads(DEFAULT_PROFILE_PATH.read_text(encoding="utf-8"))
+    fitted = round_all(fit_threat_profile(load_nights()))
+    for key in ("source_file", "source_sha256"):
+        shipped.pop(key)
+    _assert_close(fitted, shipped)
+
+
 @pytest.mark.skipif(
     not RECORD_CSV.exists(),
     reason=f"Air Force record not available at {RECORD_CSV} (it is not shipped with the package)",
@@ -137,9 +150,10 @@ def test_calibration_reproduces_shipped_profile(tmp_path):
 
     # Deterministic: same CSV, byte-identical outputs.
     assert out1.read_bytes() == out2.read_bytes()
-    assert (out1.parent / MONTHLY_CSV_NAME).read_bytes() == (
-        out2.parent / MONTHLY_CSV_NAME
-    ).read_bytes()
+    for name in (MONTHLY_CSV_NAME, NIGHTS_CSV_NAME):
+        assert (out1.parent / name).read_bytes() == (out2.parent / name).read_bytes()
+        assert (out1.parent / name).read_bytes() == (DEFAULT_PROFILE_PATH.parent / name
+                                                     ).read_bytes(), name
 
     shipped = json.loads(DEFAULT_PROFILE_PATH.read_text(encoding="utf-8"))
     _assert_close(json.loads(out1.read_text(encoding="utf-8")), shipped)
@@ -154,72 +168,29 @@ def test_calibration_reproduces_shipped_profile(tmp_path):
     assert shipped["reference_date"] == "2025-04-01"
 
 
-@pytest.mark.skipif(not RECORD_CSV.exists(), reason=f"Air Force record not at {RECORD_CSV}")
-def test_record_nights_and_monthly_aggregates():
-    nights = load_air_force_record(RECORD_CSV)
-    assert list(nights.columns[:5]) == [
-        "night", "launched", "destroyed", "not_reach_goal", "neutralised"
-    ]
-    days = pd.to_datetime(nights["night"])
-    assert days.is_monotonic_increasing and days.diff().dropna().eq(pd.Timedelta(days=1)).all()
-    assert (nights["neutralised"] == nights["destroyed"] + nights["not_reach_goal"]).all()
-    big = nights.loc[nights["launched"].idxmax()]
-    assert big["launched"] == 810 and str(big["night"]) == "2025-09-06"
-    monthly = monthly_aggregates(nights)
-    assert monthly["launched"].sum() == nights["launched"].sum()
-    sep = monthly.set_index("month").loc["2025-09"]
-    assert sep["nights"] == 30 and sep["max_night"] == 810
-
-
 # ------------------------------------------------------------------------------------------
-# (c) bad input
+# (c) the fit up to an origin
 # ------------------------------------------------------------------------------------------
 
 
-def test_missing_file_raises(tmp_path):
-    with pytest.raises(DataFileError, match="not found"):
-        load_air_force_record(tmp_path / "nope.csv")
+def test_fit_until_an_origin_sees_nothing_later():
+    """Changing every night after the origin leaves the fit unchanged; its window is the
+    twelve months up to the origin and its reference date their middle."""
+    nights = load_nights()
+    a = fit_profile_until(nights, "2025-03")
+    later = pd.to_datetime(nights["night"]) > pd.Timestamp("2025-03-31")
+    changed = nights.copy()
+    changed.loc[later, "launched"] = changed.loc[later, "launched"] * 3 + 1
+    b = fit_profile_until(changed, "2025-03")
+    assert a == b
+    assert (a["fit_from"], a["fit_to"]) == ("2024-04-01", "2025-03-31")
+    assert a["reference_date"] == "2024-09-30" and a["trend_to"] == "2025-03"
+    assert a["fitted_on_months_up_to"] == "2025-03"
 
 
-def test_directory_raises(tmp_path):
-    with pytest.raises(DataFileError, match="not a regular file"):
-        load_air_force_record(tmp_path)
-
-
-def test_missing_columns_raises(tmp_path):
-    p = _write(tmp_path, "x.csv", "time_start,model,launched\n2025-01-01 20:00,Shahed-136/131,5\n")
-    with pytest.raises(DataFileError, match=r"x\.csv: missing column\(s\) time_end, target"):
-        load_air_force_record(p)
-
-
-def test_not_a_csv_raises(tmp_path):
-    p = tmp_path / "x.csv"
-    p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\x00binary")
-    with pytest.raises(DataFileError, match=r"x\.csv"):
-        load_air_force_record(p)
-    empty = _write(tmp_path, "empty.csv", "")
-    with pytest.raises(DataFileError, match=r"empty\.csv: cannot be read as a CSV"):
-        load_air_force_record(empty)
-
-
-def test_bad_values_raise(tmp_path):
-    bad_count = _write(
-        tmp_path, "c.csv",
-        HEADER + "2025-01-01 20:00,2025-01-02 08:00,Shahed-136/131,,Ukraine,,many,1,,,,,s\n",
-    )
-    with pytest.raises(DataFileError, match="c.csv: column 'launched' has a non-numeric"):
-        load_air_force_record(bad_count)
-    bad_time = _write(
-        tmp_path, "t.csv",
-        HEADER + "yesterday,2025-01-02 08:00,Shahed-136/131,,Ukraine,,5,1,,,,,s\n",
-    )
-    with pytest.raises(DataFileError, match="t.csv: data row 1: time_start 'yesterday'"):
-        load_air_force_record(bad_time)
-    no_shahed = _write(
-        tmp_path, "k.csv", HEADER + "2025-01-01 20:00,2025-01-02 08:00,Kalibr,,Ukraine,,5,1,,,,,s\n"
-    )
-    with pytest.raises(DataFileError, match="k.csv: no Shahed-type rows"):
-        load_air_force_record(no_shahed)
+# ------------------------------------------------------------------------------------------
+# (d) bad input
+# ------------------------------------------------------------------------------------------
 
 
 def test_calibrate_threat_names_file_on_short_record(tmp_path):
@@ -244,47 +215,6 @@ def test_load_threat_profile_errors(tmp_path):
     write_threat_profile(prof, p)
     with pytest.raises(DataFileError, match=r"months\.7\.salvo_mean"):
         load_threat_profile(p)
-
-
-# ------------------------------------------------------------------------------------------
-# Loader rules on a hand-made record
-# ------------------------------------------------------------------------------------------
-
-
-def test_night_assignment_rules(tmp_path):
-    rows = [
-        # overnight national window: night of 01-10
-        "2025-01-10 19:00,2025-01-11 09:00,Shahed-136/131,,Ukraine,,100,60,30,,,,a",
-        # morning-to-afternoon continuation (midpoint 13:00 on 01-11): still night of 01-10
-        "2025-01-11 08:00,2025-01-11 18:00,Shahed-136/131,,Ukraine,,20,10,5,,,,b",
-        # regional daytime tally on a night with a national report: dropped
-        "2025-01-11,2025-01-11,Shahed-136/131,,south,,7,7,,,,,c",
-        # non-Shahed rows ignored (but extend the covered range to the night of 01-13)
-        "2025-01-14 01:00,2025-01-14 03:00,Kalibr,,Ukraine,,5,5,,,,,d",
-        "2025-01-10 19:00,2025-01-11 09:00,Unknown UAV,,south,,9,9,,,,,e",
-        # afternoon window (midpoint 16:00 on 01-12): the coming night, 01-12
-        "2025-01-12 12:00,2025-01-12 20:00,Shahed-136/131,,Ukraine,,30,20,,,,,f",
-        # early-morning report with a bare start date: night of 01-11; regional kept (no
-        # national row that night), bundled label kept
-        "2025-01-12,2025-01-12 08:00,Shahed-136/131 and Lancet,,Odesa oblast,,12,11,,,,,g",
-        # 24 h window 09:00 to 09:00 (midpoint 21:00 on 01-09): night of 01-09
-        "2025-01-09 09:00,2025-01-10 09:00,Shahed-136/131,,Ukraine,,40,30,,,,25,h",
-    ]
-    p = _write(tmp_path, "r.csv", HEADER + "\n".join(rows) + "\n")
-    nights = load_air_force_record(p)
-    got = dict(zip(nights["night"].astype(str), nights["launched"], strict=True))
-    assert got == {
-        "2025-01-09": 40, "2025-01-10": 120, "2025-01-11": 12, "2025-01-12": 30, "2025-01-13": 0,
-    }
-    n10 = nights.set_index(nights["night"].astype(str)).loc["2025-01-10"]
-    assert (n10["destroyed"], n10["not_reach_goal"], n10["neutralised"]) == (70, 35, 105)
-    n09 = nights.set_index(nights["night"].astype(str)).loc["2025-01-09"]
-    assert n09["is_shahed"] == 25 and n09["is_shahed_launched"] == 40
-    monthly = monthly_aggregates(nights)
-    row = monthly.iloc[0]
-    assert row["month"] == "2025-01" and row["nights"] == 5 and row["attack_nights"] == 4
-    assert row["launched"] == 202 and row["max_night"] == 120
-    assert row["mean_per_attack_night"] == pytest.approx(202 / 4)
 
 
 # ------------------------------------------------------------------------------------------
@@ -356,3 +286,26 @@ def test_shipped_profile_reproduces_winter_record():
         assert abs(err) < 0.15, (month, sim_mean_total, observed)
         errors.append(abs(err))
     assert np.mean(errors) < 0.15
+
+
+def test_scenario_can_name_a_fitted_profile_file(tmp_path):
+    """``threat.launches.profile_file`` replaces the shipped profile (the rolling origin uses
+    it); a missing or broken file is a clear input error."""
+    from sim.config.io import with_overrides
+    from sim.config.schema import Scenario
+    from sim.model.threat import profile_dict
+
+    prof = _true_profile()
+    write_threat_profile(prof, tmp_path / "p.json")
+    sc = with_overrides(Scenario(name="t"), {"threat.launches.profile_file":
+                                             str(tmp_path / "p.json")})
+    got = profile_dict(sc.threat.launches)
+    assert got["trend_per_year"] == TRUE_TREND and got["months"]["7"]["mean"] == TRUE_MEANS[6]
+    assert profile_dict(Scenario(name="t").threat.launches)["reference_date"] == "2025-04-01"
+    missing = with_overrides(sc, {"threat.launches.profile_file": str(tmp_path / "no.json")})
+    with pytest.raises(DataFileError, match="no.json"):
+        profile_dict(missing.threat.launches)
+    (tmp_path / "bad.json").write_text("{}")
+    bad = with_overrides(sc, {"threat.launches.profile_file": str(tmp_path / "bad.json")})
+    with pytest.raises(DataFileError, match="without key"):
+        profile_dict(bad.threat.launches)

@@ -1,6 +1,6 @@
 """Closed-form results the engine must reproduce in limiting cases.
 
-The oracle set-ups live in :mod:`sim.oracles` (the validation report shows the same ones);
+The oracle set-ups live in :mod:`sim.calibration.oracles` (the validation report shows the same ones);
 each runs the real engine in a limiting case and compares with the closed form, accepting
 |observed - expected| <= 4 standard errors: a correct engine fails about once in 16,000 runs,
 and a wrong one is caught.
@@ -67,3 +67,13 @@ def test_layered_defence_is_product_of_layer_leaks():
 @pytest.mark.parametrize("oracle", [oracles.oracle_head_on, oracles.oracle_tail_chase])
 def test_intercept_geometry(oracle):
     check(oracle())
+
+
+def test_run_oracles_all_pass():
+    """The set the validation report shows: all pass, each observed value inside its CI."""
+    results = oracles.run_oracles()
+    assert len(results) >= 7
+    for r in results:
+        assert r.passed, r
+        exp, obs, (lo, hi) = r.as_tuple()
+        assert lo <= obs <= hi

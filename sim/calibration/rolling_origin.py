@@ -1,0 +1,702 @@
+"""Rolling-origin validation: fit on the record up to an origin, forecast the months after it.
+
+For each origin month *o* (default Mar 2025 and Jun 2025):
+
+1. The record is cut after *o* (:meth:`sim.calibration.record.Record.until`): nothing later is
+   visible to any fit.
+2. The **fitters** run in order. Each gets the cut record, the scenario with the overrides of
+   the fitters before it, and a folder for files, and returns scenario overrides (key path ->
+   value). Built in: :func:`threat_fitter` (the launch profile refitted on the twelve months up
+   to *o*, written to a JSON file the scenario points at with ``threat.launches.profile_file``)
+   and :func:`defense_fitter` (the defence parameters of
+   :mod:`sim.calibration.defense_fit` refitted on the scenario's months up to *o*). The missile
+   profile and the tactics timeline are meant to be added as further fitters.
+3. The fitted scenario is simulated (``replicates`` runs, a seed the fits never used) and each
+   month after *o*, up to ``horizon`` months and the end of the record, is compared with the
+   record: the neutralised share ((destroyed + not_reach_goal) / launched in the record,
+   (destroyed + lost to EW) / launched in the model; comparable across the Aug 2025 definition
+   change) in percentage points and launches in %, for drones, and for missiles by class when
+   the model writes ``missiles_launched_<class>`` / ``missiles_destroyed_<class>`` nightly
+   columns and the record has that class.
+4. **Ablations.** For each named mechanism (``{name: overrides that switch it off}``) the same
+   is done with the mechanism off: with ``refit_ablations`` (default) the fitters run again
+   on the scenario without it, so each variant is the model as it would be calibrated without
+   the mechanism. All variants use the same seeds and replicate numbers (common random numbers).
+   A mechanism whose key paths the scenario schema does not know is skipped, and the result
+   says so.
+
+Outputs (:class:`RollingOriginResult`): a tidy ``forecasts`` table (variant, origin, month,
+horizon, quantity, observed, simulated mean and 5-95 % over replicates, error), a ``summary``
+(mean absolute error per variant and quantity, against the targets: neutralised share within
+3 points on average, launches within 15 % on average) and an ``ablation`` table (mean absolute
+error with the full model and with each mechanism off, and how much of the error the mechanism
+closes). Nothing is tuned to the forecast months: errors are reported as they come.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import tempfile
+import time
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration.defense_fit import (
+    DEFAULT_PARAMETERS,
+    FitParameter,
+    fit_defense,
+    parameter_overrides,
+)
+from sim.calibration.record import MISSILE_CLASS_NAMES, Record, missile_column
+from sim.calibration.simulate import months_between, simulate_months, window
+from sim.calibration.threat_fit import TREND_FROM, fit_profile_until, write_threat_profile
+from sim.config.data import packaged_path
+from sim.config.errors import DataFileError, SimInputError
+from sim.config.io import with_overrides
+
+DEFAULT_RESULT_PATH = packaged_path("rolling_origin.json")
+ORIGINS = ("2025-03", "2025-06")
+HORIZON = 6
+TARGETS = {"neutralised_share_mae_pp": 3.0, "launches_mae_pct": 15.0}
+FULL = "full"
+RESULT_FORMAT = 1
+
+# Mechanisms switched off in the ablation, by the overrides that switch them off. Keys the
+# scenario schema does not know (yet) are skipped with a note, so the list can name mechanisms
+# that other parts of the model are still adding:
+#   missiles        threat.missiles (cruise and ballistic missiles as a threat)
+#   national_force  defense.national_force (the national interceptor-drone force)
+#   tactics         the monthly tactics timeline (key path to be confirmed on integration)
+#   launch_trend    the fitted growth trend of launches (exists today)
+DEFAULT_MECHANISMS: dict[str, dict[str, Any]] = {
+    "missiles": {"threat.missiles.enabled": False},
+    "national_force": {"defense.national_force.enabled": False},
+    "tactics": {"tactics.enabled": False},
+    "launch_trend": {"threat.launches.apply_trend": False},
+}
+
+Progress = Callable[[str], None] | None
+
+
+# --------------------------------------------------------------------------------------------
+# Fitters
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """What a fitter sees.
+
+    Attributes:
+        record: the record cut after ``origin`` (nothing later).
+        origin: the last month that may be used (``YYYY-MM``).
+        scenario: the scenario so far (base, mechanism switches, earlier fitters' overrides).
+        workdir: a folder for files the overrides point at (e.g. a fitted profile JSON).
+        seed: root seed for any simulation a fit runs (never the forecast seed).
+        variant: ``"full"`` or the name of the mechanism switched off.
+        executor: optional executor for replicates.
+        progress: optional callable receiving progress lines.
+    """
+
+    record: Record
+    origin: str
+    scenario: Any
+    workdir: Path
+    seed: int
+    variant: str = FULL
+    executor: Executor | None = None
+    progress: Progress = None
+
+
+@dataclass
+class FitOutcome:
+    """What a fitter returns: scenario overrides and what to report about the fit."""
+
+    overrides: dict[str, Any]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Fitter:
+    """A named fit run at every origin.
+
+    Attributes:
+        name: identifier in the outputs.
+        fit: ``fit(ctx) -> FitOutcome`` (or a plain dict of overrides).
+        uses_scenario: False if the fit reads only the record (then it is run once per origin
+            and reused by every ablation variant).
+    """
+
+    name: str
+    fit: Callable[[FitContext], FitOutcome | dict[str, Any]]
+    uses_scenario: bool = True
+
+
+def threat_fitter(trend_from: str = TREND_FROM) -> Fitter:
+    """The launch profile refitted on the twelve months up to the origin.
+
+    The profile is written to ``<workdir>/threat_profile_<origin>.json`` and the scenario
+    points at it (``threat.launches.profile = fitted``, ``profile_file``); the scenario's own
+    ``apply_trend`` decides whether the refitted trend is followed into the forecast months.
+    """
+
+    def fit(ctx: FitContext) -> FitOutcome:
+        nights = ctx.record.require_nights("the threat fit")
+        prof = fit_profile_until(nights, ctx.origin, trend_from=trend_from)
+        path = ctx.workdir / f"threat_profile_{ctx.origin}.json"
+        write_threat_profile(prof, path)
+        return FitOutcome(
+            overrides={"threat.launches.profile": "fitted",
+                       "threat.launches.profile_file": str(path)},
+            info={"fit_from": prof["fit_from"], "fit_to": prof["fit_to"],
+                  "trend_per_year": prof["trend_per_year"],
+                  "reference_date": prof["reference_date"],
+                  "profile_file": path.name},
+        )
+
+    return Fitter("threat", fit, uses_scenario=False)
+
+
+def defense_fitter(parameters: Sequence[FitParameter] = DEFAULT_PARAMETERS, *,
+                   replicates: int = 4, maxfev: int = 80, first_month: str | None = None
+                   ) -> Fitter:
+    """The defence parameters refitted on the scenario's months up to the origin.
+
+    Fit months: from ``first_month`` (default: the scenario's first month) to the origin, those
+    the record has. Uses :func:`sim.calibration.defense_fit.fit_defense` (least squares on the
+    monthly neutralisation rate and EW share, common random numbers); the Monte Carlo and
+    bootstrap uncertainty parts are skipped here (they do not change the estimate).
+    """
+    parameters = tuple(parameters)
+
+    def fit(ctx: FitContext) -> FitOutcome:
+        first = first_month or f"{ctx.scenario.period.start_date:%Y-%m}"
+        months = [m for m in months_between(first, ctx.origin) if m in set(ctx.record.months)]
+        if len(months) < 1:
+            raise SimInputError(f"origin {ctx.origin}: no record months from {first} to fit "
+                                f"the defence parameters")
+        res = fit_defense(ctx.scenario, ctx.record.monthly, months, parameters,
+                          seed=ctx.seed, replicates=replicates, maxfev=maxfev, seed_sets=0,
+                          bootstrap=0, executor=ctx.executor)
+        theta = [p["estimate"] for p in res["parameters"]]
+        return FitOutcome(
+            overrides=parameter_overrides(parameters, theta),
+            info={"fit_months": f"{months[0]}..{months[-1]}",
+                  **{p["name"]: p["estimate"] for p in res["parameters"]},
+                  **{f"{p['name']}_se": p["se_curvature"] for p in res["parameters"]},
+                  "rate_mae_pp": float(np.mean([abs(x["residual_rate_pp"])
+                                                for x in res["monthly_fit"]])),
+                  "evaluations": res["evaluations_total"]},
+        )
+
+    return Fitter("defense", fit)
+
+
+def default_fitters(*, replicates: int = 4, maxfev: int = 80) -> list[Fitter]:
+    """Today's fitters, in order: threat profile, then defence parameters."""
+    return [threat_fitter(), defense_fitter(replicates=replicates, maxfev=maxfev)]
+
+
+def fixed_fitter(name: str, overrides: Mapping[str, Any]) -> Fitter:
+    """A 'fitter' that returns fixed overrides (known parameters, or a deliberately wrong one)."""
+    ov = dict(overrides)
+    return Fitter(name, lambda ctx: FitOutcome(dict(ov), {"fixed": True}), uses_scenario=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Mechanisms
+# --------------------------------------------------------------------------------------------
+
+
+def _children(ann) -> list:
+    """What a key below a field of type ``ann`` can be: models, ("dict", value type), leaves."""
+    origin = typing.get_origin(ann)
+    if origin is dict:
+        return [("dict", typing.get_args(ann)[1])]
+    if origin in (typing.Union, types.UnionType):
+        return [c for a in typing.get_args(ann) for c in _children(a)]
+    return [ann]
+
+
+def schema_knows(key_path: str) -> bool:
+    """Whether the scenario schema has the key path (free-form mapping keys accepted)."""
+    from pydantic import BaseModel
+
+    from sim.config.schema import Scenario
+
+    candidates: list = [Scenario]
+    for part in key_path.split("."):
+        nxt: list = []
+        for c in candidates:
+            if isinstance(c, tuple) and c[0] == "dict":
+                nxt.extend(_children(c[1]))
+            elif isinstance(c, type) and issubclass(c, BaseModel):
+                if part in c.model_fields:
+                    nxt.extend(_children(c.model_fields[part].annotation))
+        if not nxt:
+            return False
+        candidates = nxt
+    return True
+
+
+def split_mechanisms(mechanisms: Mapping[str, Mapping[str, Any]]
+                     ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """(mechanisms whose keys the schema knows, {skipped name: reason})."""
+    used: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    for name, ov in mechanisms.items():
+        if name == FULL:
+            raise SimInputError(f"mechanism name '{FULL}' is reserved for the full model")
+        unknown = [k for k in ov if not schema_knows(k)]
+        if unknown:
+            skipped[name] = (f"the scenario schema has no {', '.join(unknown)} yet (mechanism "
+                             f"not in this model)")
+        else:
+            used[name] = dict(ov)
+    return used, skipped
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing a forecast with the record
+# --------------------------------------------------------------------------------------------
+
+
+def _quantities(record: Record, sim: pd.DataFrame) -> tuple[list[tuple], list[str]]:
+    """(quantities to compare, notes). A quantity is (name, kind, unit, sim columns, record
+    frame and columns)."""
+    notes = []
+    qs = [("drones_neutralised_share", "share", "pp", ("launched", "neutralised"), None),
+          ("drones_launched", "count", "%", ("launched",), None)]
+    rec_missiles = record.missiles()
+    for c in MISSILE_CLASS_NAMES:
+        s_launch, s_destr = missile_column("launched", c), missile_column("destroyed", c)
+        in_sim = s_launch in sim.columns and s_destr in sim.columns
+        in_rec = (not rec_missiles.empty) and (rec_missiles["missile_class"] == c).any()
+        if in_sim and in_rec:
+            qs.append((f"missiles_{c}_neutralised_share", "share", "pp", (s_launch, s_destr), c))
+            qs.append((f"missiles_{c}_launched", "count", "%", (s_launch,), c))
+        elif in_rec and not in_sim:
+            notes.append(f"missiles ({c}): the model does not write {s_launch}/{s_destr} "
+                         f"nightly columns yet; not compared")
+        elif in_sim and not in_rec:
+            notes.append(f"missiles ({c}): the record has no {c} missiles; not compared")
+    return qs, notes
+
+
+def _sim_missile_neutralised(sim: pd.DataFrame, cls: str) -> pd.Series:
+    out = sim[missile_column("destroyed", cls)].astype(float)
+    lost = missile_column("lost_ew", cls)
+    if lost in sim.columns:
+        out = out + sim[lost].astype(float)
+    return out
+
+
+def compare(record: Record, sim: pd.DataFrame, months: Sequence[str]
+            ) -> tuple[pd.DataFrame, list[str]]:
+    """Compare simulated months (one row per replicate and month) with the record.
+
+    Returns:
+        (rows with ``month``, ``quantity``, ``unit``, ``observed``, ``sim_mean``, ``sim_p05``,
+        ``sim_p95``, ``error``; notes). Shares are compared in percentage points (error =
+        simulated mean - observed, x 100), launches in % (simulated mean / observed - 1).
+    """
+    qs, notes = _quantities(record, sim)
+    obs_d = record.monthly.set_index("month")
+    rec_m = record.missiles()
+    rec_m = rec_m.set_index(["missile_class", "month"]) if not rec_m.empty else rec_m
+    rows = []
+    for mo in months:
+        s = sim[sim["month"] == mo]
+        if s.empty:
+            raise SimInputError(f"the forecast run does not cover month {mo}")
+        for name, kind, unit, cols, cls in qs:
+            if cls is None:
+                if mo not in obs_d.index:
+                    continue
+                o_launch = float(obs_d.loc[mo, "launched"])
+                o_neut = float(obs_d.loc[mo, "neutralised"])
+                s_launch = s["launched"].to_numpy(float)
+                s_neut = s["neutralised"].to_numpy(float)
+            else:
+                if (cls, mo) not in rec_m.index:
+                    continue
+                o_launch = float(rec_m.loc[(cls, mo), "launched"])
+                o_neut = float(rec_m.loc[(cls, mo), "neutralised"])
+                s_launch = s[cols[0]].to_numpy(float)
+                s_neut = _sim_missile_neutralised(s, cls).to_numpy(float)
+            if kind == "share":
+                if o_launch <= 0:
+                    continue
+                obs = o_neut / o_launch
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    v = np.where(s_launch > 0, s_neut / np.where(s_launch > 0, s_launch, 1),
+                                 np.nan)
+                v = v[np.isfinite(v)]
+                if not len(v):
+                    continue
+                mean = float(np.mean(v))
+                err = 100.0 * (mean - obs)
+            else:
+                obs = o_launch
+                v = s_launch
+                mean = float(np.mean(v))
+                err = 100.0 * (mean / obs - 1.0) if obs > 0 else math.nan
+            rows.append({"month": mo, "quantity": name, "unit": unit, "observed": obs,
+                         "sim_mean": mean, "sim_p05": float(np.quantile(v, 0.05)),
+                         "sim_p95": float(np.quantile(v, 0.95)), "error": err})
+    return pd.DataFrame(rows), notes
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes of a rolling-origin run.
+
+    Attributes:
+        origins: last months of the fits (``YYYY-MM``).
+        horizon: months forecast after each origin (cut at the end of the record).
+        replicates: forecast runs per variant and origin.
+        fit_replicates, fit_maxfev: sizes of the defence fit (see :func:`defense_fitter`).
+        refit_ablations: refit with each mechanism off (else reuse the full model's fit).
+        warm_start: simulate from the scenario's start date (state carried into the forecast
+            months) rather than from the first forecast month.
+        seed_offset: the forecast seed is the scenario seed + this (the fits use the seed).
+    """
+
+    origins: tuple[str, ...] = ORIGINS
+    horizon: int = HORIZON
+    replicates: int = 20
+    fit_replicates: int = 4
+    fit_maxfev: int = 80
+    refit_ablations: bool = True
+    warm_start: bool = True
+    seed_offset: int = 100
+
+    @classmethod
+    def quick(cls, **kw) -> Settings:
+        """CI-sized: 4 forecast replicates, 1 per fit trial point, a short search (numbers
+        are rough; for checking that the machinery runs)."""
+        base = {"replicates": 4, "fit_replicates": 1, "fit_maxfev": 15}
+        base.update(kw)
+        return cls(**base)
+
+
+@dataclass
+class RollingOriginResult:
+    """The tables of a rolling-origin run (see the module docstring) and how it was made."""
+
+    forecasts: pd.DataFrame
+    summary: pd.DataFrame
+    ablation: pd.DataFrame
+    fits: pd.DataFrame
+    meta: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.meta,
+                "forecasts": self.forecasts.to_dict("records"),
+                "summary": self.summary.to_dict("records"),
+                "ablation": self.ablation.to_dict("records"),
+                "fits": self.fits.to_dict("records")}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], where: str = "rolling-origin results"
+                  ) -> RollingOriginResult:
+        missing = [k for k in ("forecasts", "summary", "ablation", "fits", "settings")
+                   if k not in d]
+        if missing:
+            raise DataFileError(f"{where}: missing key(s) {', '.join(missing)}")
+        meta = {k: v for k, v in d.items()
+                if k not in ("forecasts", "summary", "ablation", "fits")}
+        return cls(pd.DataFrame(d["forecasts"]), pd.DataFrame(d["summary"]),
+                   pd.DataFrame(d["ablation"]), pd.DataFrame(d["fits"]), meta)
+
+    def full(self) -> pd.DataFrame:
+        """The forecasts of the full model."""
+        return self.forecasts[self.forecasts["variant"] == FULL].reset_index(drop=True)
+
+
+def write_result(result: RollingOriginResult, path: str | Path) -> None:
+    """Write the result as JSON (floats to 6 significant digits, NaN as null), atomically."""
+    from sim.calibration.defense_fit import write_calibration
+
+    write_calibration(result.to_dict(), path)
+
+
+def load_result(path: str | Path) -> RollingOriginResult:
+    """Read a result written by :func:`write_result`.
+
+    Raises:
+        DataFileError: missing or unreadable file, or missing keys.
+    """
+    p = Path(path)
+    try:
+        d = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataFileError(f"{p}: file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataFileError(f"{p}: not a readable JSON file ({exc})") from None
+    if not isinstance(d, dict):
+        raise DataFileError(f"{p}: top level must be a JSON object")
+    return RollingOriginResult.from_dict(d, str(p))
+
+
+def parse_month(text: Any, what: str = "month") -> str:
+    """``YYYY-MM`` checked (pandas alone would read "March" as year 1)."""
+    t = str(text).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}", t):
+        raise SimInputError(f"{what} {text!r}: not a month YYYY-MM")
+    try:
+        return str(pd.Period(t, freq="M"))
+    except (ValueError, TypeError):
+        raise SimInputError(f"{what} {text!r}: not a month YYYY-MM") from None
+
+
+def _check_origins(record: Record, scenario, origins: Sequence[str]) -> list[str]:
+    out = []
+    start = f"{scenario.period.start_date:%Y-%m}"
+    for o in origins:
+        p = parse_month(o, "origin")
+        if p < start:
+            raise SimInputError(f"origin {p}: before the scenario's first month {start}")
+        if p >= record.last_month:
+            raise SimInputError(f"origin {p}: the record ends {record.last_month}; nothing "
+                                f"left to forecast")
+        out.append(p)
+    if len(set(out)) != len(out):
+        raise SimInputError("origins: each month once")
+    return sorted(out)
+
+
+def _summary(forecasts: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (variant, q), g in forecasts.groupby(["variant", "quantity"], sort=False):
+        e = g["error"].to_numpy(float)
+        e = e[np.isfinite(e)]
+        unit = g["unit"].iloc[0]
+        target = TARGETS["neutralised_share_mae_pp"] if unit == "pp" else TARGETS[
+            "launches_mae_pct"]
+        mae = float(np.mean(np.abs(e))) if len(e) else math.nan
+        rows.append({"variant": variant, "quantity": q, "unit": unit, "n": int(len(e)),
+                     "mae": mae, "bias": float(np.mean(e)) if len(e) else math.nan,
+                     "max_abs": float(np.max(np.abs(e))) if len(e) else math.nan,
+                     "target_mae": target, "target_met": bool(mae <= target)})
+    return pd.DataFrame(rows)
+
+
+def _ablation(summary: pd.DataFrame, mechanisms: Sequence[str]) -> pd.DataFrame:
+    rows = []
+    full = summary[summary["variant"] == FULL].set_index("quantity")
+    for name in mechanisms:
+        off = summary[summary["variant"] == name].set_index("quantity")
+        for q in full.index:
+            if q not in off.index:
+                continue
+            m_full, m_off = float(full.loc[q, "mae"]), float(off.loc[q, "mae"])
+            closes = m_off - m_full
+            rows.append({"mechanism": name, "quantity": q, "unit": full.loc[q, "unit"],
+                         "mae_full": m_full, "mae_without": m_off, "closes": closes,
+                         "share_of_error_closed": closes / m_off if m_off > 0 else math.nan})
+    return pd.DataFrame(rows, columns=["mechanism", "quantity", "unit", "mae_full",
+                                       "mae_without", "closes", "share_of_error_closed"])
+
+
+def _outcome(r: FitOutcome | Mapping[str, Any]) -> FitOutcome:
+    if isinstance(r, FitOutcome):
+        return r
+    if isinstance(r, Mapping):
+        return FitOutcome(dict(r))
+    raise TypeError("a fitter must return a FitOutcome or a dict of overrides")
+
+
+def run_rolling_origin(
+    record: Record,
+    scenario,
+    *,
+    fitters: Sequence[Fitter] | None = None,
+    mechanisms: Mapping[str, Mapping[str, Any]] | None = None,
+    settings: Settings | None = None,
+    workdir: str | Path | None = None,
+    executor: Executor | None = None,
+    progress: Progress = None,
+) -> RollingOriginResult:
+    """Fit at each origin, forecast the months after it, with and without each mechanism.
+
+    Args:
+        record: the whole record (it is cut at each origin before any fit).
+        scenario: the base scenario (e.g. ``scenarios/ukraine-posture-2024.yaml``); its period
+            start is where the defence fit and (with ``warm_start``) the simulation begin.
+        fitters: run in order at each origin (default :func:`default_fitters`).
+        mechanisms: ``{name: overrides that switch it off}`` (default
+            :data:`DEFAULT_MECHANISMS`); names whose keys the schema lacks are skipped.
+        settings: sizes (default :class:`Settings`).
+        workdir: folder for the fitters' files (default a temporary folder, removed after).
+        executor: optional executor for replicates.
+        progress: optional callable receiving progress lines.
+
+    Returns:
+        A :class:`RollingOriginResult`.
+    """
+    settings = settings or Settings()
+    if settings.replicates < 1 or settings.horizon < 1:
+        raise SimInputError("replicates and horizon must be >= 1")
+    say = progress or (lambda _m: None)
+    fitters = list(default_fitters(replicates=settings.fit_replicates,
+                                   maxfev=settings.fit_maxfev) if fitters is None else fitters)
+    used, skipped = split_mechanisms(DEFAULT_MECHANISMS if mechanisms is None else mechanisms)
+    for name, why in skipped.items():
+        say(f"mechanism '{name}' skipped: {why}")
+    origins = _check_origins(record, scenario, settings.origins)
+    variants = {FULL: {}, **used}
+    fit_seed = int(scenario.seed)
+    sim_seed = fit_seed + int(settings.seed_offset)
+    t0 = time.perf_counter()
+
+    tmp = None
+    if workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="rolling-origin-")
+        work = Path(tmp.name)
+    else:
+        work = Path(workdir)
+        work.mkdir(parents=True, exist_ok=True)
+    frames, fit_rows, notes = [], [], []
+    try:
+        for origin in origins:
+            cut = record.until(origin)
+            last = min(str(pd.Period(origin, freq="M") + settings.horizon), record.last_month)
+            months = months_between(str(pd.Period(origin, freq="M") + 1), last)
+            shared: dict[str, FitOutcome] = {}
+            fitted_full: dict[str, Any] | None = None
+            for variant, switch in variants.items():
+                sc = with_overrides(scenario, switch, source=f"mechanism {variant}") if switch \
+                    else scenario
+                if variant != FULL and not settings.refit_ablations and fitted_full is not None:
+                    sc = with_overrides(sc, fitted_full, source="full-model fit")
+                else:
+                    all_ov: dict[str, Any] = {}
+                    for f in fitters:
+                        if not f.uses_scenario and f.name in shared:
+                            out = shared[f.name]
+                        else:
+                            say(f"origin {origin}, {variant}: fitting {f.name}")
+                            ctx = FitContext(record=cut, origin=origin, scenario=sc,
+                                             workdir=work, seed=fit_seed, variant=variant,
+                                             executor=executor, progress=progress)
+                            out = _outcome(f.fit(ctx))
+                            if not f.uses_scenario:
+                                shared[f.name] = out
+                        sc = with_overrides(sc, out.overrides, source=f"fitter {f.name}")
+                        all_ov.update(out.overrides)
+                        fit_rows.append({"origin": origin, "variant": variant,
+                                         "fitter": f.name, **out.info})
+                    if variant == FULL:
+                        fitted_full = all_ov
+                first = f"{scenario.period.start_date:%Y-%m}" if settings.warm_start \
+                    else months[0]
+                run_sc = window(sc, first, months[-1])
+                say(f"origin {origin}, {variant}: forecasting {months[0]}..{months[-1]} "
+                    f"({settings.replicates} replicates)")
+                sim = simulate_months(run_sc, sim_seed, settings.replicates, executor=executor)
+                table, qnotes = compare(record, sim, months)
+                notes.extend(n for n in qnotes if n not in notes)
+                table.insert(0, "variant", variant)
+                table.insert(1, "origin", origin)
+                table.insert(3, "horizon", [
+                    (pd.Period(m, freq="M") - pd.Period(origin, freq="M")).n
+                    for m in table["month"]])
+                frames.append(table)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    forecasts = pd.concat(frames, ignore_index=True)
+    summary = _summary(forecasts)
+    ablation = _ablation(summary, list(used))
+    fits = pd.DataFrame(fit_rows)
+    for o in origins:
+        avail = len(months_between(str(pd.Period(o, freq="M") + 1),
+                                   min(str(pd.Period(o, freq="M") + settings.horizon),
+                                       record.last_month)))
+        if avail < settings.horizon:
+            notes.append(f"origin {o}: the record ends {record.last_month}, so {avail} of "
+                         f"{settings.horizon} forecast months can be compared")
+    meta = {
+        "what": "Rolling-origin validation: fit on the record up to each origin, forecast the "
+                "months after it; full model and each mechanism switched off.",
+        "format": RESULT_FORMAT,
+        "created": dt.date.today().isoformat(),
+        "record": {"source": record.source, "sha256": record.sha256,
+                   "last_month": record.last_month},
+        "scenario": {"name": scenario.name, "seed": fit_seed,
+                     "start_date": scenario.period.start_date.isoformat()},
+        "settings": {**asdict(settings), "origins": list(origins),
+                     "fit_seed": fit_seed, "forecast_seed": sim_seed},
+        "fitters": [f.name for f in fitters],
+        "mechanisms": {"used": used, "skipped": skipped},
+        "targets": dict(TARGETS),
+        "notes": notes,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    return RollingOriginResult(forecasts, summary, ablation, fits, meta)
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic records (tests and checks of the machinery)
+# --------------------------------------------------------------------------------------------
+
+
+def synthetic_record(scenario, *, seed: int, replicate: int = 0,
+                     history_from: str | None = None, history_seed: int = 0) -> Record:
+    """A record generated by the model itself, to check that fits recover known values.
+
+    The scenario's period is simulated once (``seed``, ``replicate``); the record's nights take
+    the model's ``launched``, ``destroyed`` and ``lost_ew`` (as not_reach_goal), and any
+    ``missiles_<field>_<class>`` columns. Nights from ``history_from`` up to the scenario start
+    (for the threat fit's twelve-month window) get launches from the scenario's launch sampler
+    (:func:`sim.model.threat.nightly_launch_counts`) and no defence figures.
+    """
+    from sim.experiments.runs import run_one
+    from sim.model.threat import nightly_launch_counts
+
+    nights = run_one(scenario, seed=seed, replicate=replicate).nights
+    rec = pd.DataFrame({
+        "night": pd.to_datetime(nights["date"]).dt.date,
+        "launched": nights["launched"].astype(np.int64),
+        "destroyed": nights["destroyed"].astype(np.int64),
+        "not_reach_goal": nights["lost_ew"].astype(np.int64),
+    })
+    for c in MISSILE_CLASS_NAMES:
+        for f, src in (("launched", "launched"), ("destroyed", "destroyed"),
+                       ("not_reach_goal", "lost_ew")):
+            col = missile_column(src, c)
+            if col in nights.columns:
+                rec[missile_column(f, c)] = nights[col].astype(np.int64)
+    if history_from is not None:
+        start = scenario.period.start_date
+        first = pd.Timestamp(history_from).date()
+        dates = [first + dt.timedelta(days=i) for i in range((start - first).days)]
+        if dates:
+            launched = nightly_launch_counts(scenario.threat, dates,
+                                             np.random.default_rng(history_seed))
+            hist = pd.DataFrame({"night": dates, "launched": launched.astype(np.int64),
+                                 "destroyed": 0, "not_reach_goal": 0})
+            rec = pd.concat([hist, rec], ignore_index=True).fillna(0)
+            for col in rec.columns[1:]:
+                rec[col] = rec[col].astype(np.int64)
+    rec["neutralised"] = rec["destroyed"] + rec["not_reach_goal"]
+    from sim.calibration.record import record_from_nights
+
+    return record_from_nights(rec.reset_index(drop=True), source="synthetic record")
