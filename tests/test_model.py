@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from sim.config.io import with_overrides
 from sim.experiments.runs import run_one
-from sim.model.budget import capability_schedule
 from sim.model.defense_model import DefenseModel
 
 from .conftest import short
@@ -67,42 +66,12 @@ def test_conservation_every_night(nl200m, budget, pk, decoy, intensity, reengage
         assert df["interceptors_launched"].sum() == 0
 
 
-@settings(max_examples=40, deadline=None)
-@given(budget=st.floats(0, 5e9), nights=st.integers(1, 400),
-       unit=st.floats(500, 50_000), rate=st.floats(0, 1e5))
-def test_budget_spend_never_exceeds_budget(budget, nights, unit, rate):
-    from sim.config.schema import Scenario
-
-    sc = with_overrides(Scenario(name="b"), {
-        "defense.budget_eur": budget, "period.nights": nights,
-        "defense.costs.interceptor_unit_cost_eur": unit,
-        "defense.delivery.interceptors_per_month": rate,
-    })
-    cap = capability_schedule(sc.defense, sc.period.dates)
-    assert (cap.spend_eur <= budget + 1e-6).all()
-    assert (np.diff(cap.interceptors_delivered) >= 0).all()
-    assert cap.interceptors_delivered[-1] <= cap.interceptors_ordered
-    assert cap.interceptors_ordered * unit <= budget * sc.defense.split.interceptors + 1e-6
-
-
 def test_zero_budget_gives_no_programme_but_existing_layers_remain(baseline):
     r = run_one(short(baseline, nights=10, **{"energy.enabled": False}), seed=3)
     o = r.outcomes
     assert o["interceptors_launched"] == 0 and o["programme_cost_eur"] == 0
     assert o["destroyed_fire_groups"] > 0 and o["lost_ew"] > 0
     assert o["existing_interceptor_kills"] > 0
-
-
-def test_delivery_schedule_caps_fleet_month_by_month(nl200m):
-    cap = capability_schedule(nl200m.defense, nl200m.period.dates)
-    dates = nl200m.period.dates
-    first = nl200m.defense.delivery.first_delivery_date
-    before = [i for i, d in enumerate(dates) if d < first]
-    assert all(cap.interceptors_delivered[i] == 0 for i in before)
-    per_month = nl200m.defense.delivery.interceptors_per_month
-    i0 = dates.index(first)
-    assert cap.interceptors_delivered[i0] == min(per_month, cap.interceptors_ordered)
-    assert cap.interceptors_delivered[i0 + 20] == cap.interceptors_delivered[i0]
 
 
 def test_determinism_and_replicates(nl200m):

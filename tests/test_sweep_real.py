@@ -64,7 +64,7 @@ def test_shipped_threat_uncertainty_sweep():
         "threat.decoy_share",
         "defense.interceptor.pk",
         "defense.costs.interceptor_unit_cost_eur",
-        "defense.delivery.interceptors_per_month",
+        "defense.programme.production.reference_per_day",
     }
     design = generate_design(loaded)
     check_inputs(loaded, SIM_MODEL, design, make_context(loaded, SIM_MODEL))

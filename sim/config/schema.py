@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sim.config.attacker import Attacker
 from sim.config.energy import EnergyConfig
+from sim.config.forces import NationalForce, Programme
 from sim.config.missiles import MissileDefense as MissileDefenseSystems
 from sim.config.missiles import Missiles
 from sim.config.tactics import KillTable, Tactics
@@ -232,8 +233,14 @@ class Threat(Strict):
 
 # --------------------------------------------------------------------------- defense
 class Split(Strict):
+    """A fixed split of the programme budget into envelopes (``defense.split``); the other form
+    is ``split: auto`` (balanced packages per crew, :func:`sim.model.budget.force_schedule`)."""
+
     interceptors: float = Field(0.70, ge=0, le=1, description="Budget share for interceptor drones.")
-    crews: float = Field(0.12, ge=0, le=1, description="Budget share for crews (training, pay).")
+    crews: float = Field(
+        0.12, ge=0, le=1,
+        description="Budget share for crews: training, pay and their ground stations.",
+    )
     sensors: float = Field(0.12, ge=0, le=1, description="Budget share for radars.")
     launch_sites: float = Field(0.06, ge=0, le=1, description="Budget share for launch sites.")
 
@@ -261,27 +268,40 @@ class Costs(Strict):
         400_000, gt=0, description="One short-range 3D radar (EST, UNSOURCED)."
     )
     launch_site_cost_eur: float = Field(
-        150_000, gt=0, description="One launch site: vehicle, ground station, comms (EST)."
+        150_000, gt=0, description="One launch site: vehicle, comms, position (EST)."
+    )
+    ground_station_unit_cost_eur: float = Field(
+        25_000, gt=0,
+        description="One ground control station (control unit, video and data links, antennas; "
+        "EST, UNSOURCED).",
     )
 
 
 class Delivery(Strict):
-    first_delivery_date: dt.date = Field(
-        dt.date(2025, 12, 1),
-        description="First programme interceptors, crews and radars arrive (EUR 200M announced "
-        "10 Oct 2025; lead time EST).",
+    """Programme delivery dates and the most that can be delivered a month."""
+
+    first_delivery_date: dt.date | None = Field(
+        None,
+        description="First programme airframes, ground stations, radars and sites arrive. "
+        "Default (null): defense.programme.decision_date + contracting_lead_days (1 Dec 2025).",
     )
-    interceptors_per_month: float = Field(
-        12_000, ge=0,
-        description="Programme's share of production per month (Ukraine ~950/day from Dec 2025, "
-        "facts.md B; EST share).",
+    interceptors_per_month: float | None = Field(
+        None, ge=0,
+        description="Cap on programme airframes delivered a month (older files: the fixed "
+        "rate). Default (null): no cap; the rate follows the money ordered "
+        "(defense.programme.production). Under programme.model=fixed_rates: 12,000 if null.",
     )
     crews_per_month: float = Field(
-        40, ge=0, description="Crews trained per month for the programme (EST)."
+        40, ge=0,
+        description="Programme crews entering training a month at most: the training "
+        "capacity the programme can use (EST).",
     )
-    radars_per_month: float = Field(10, ge=0, description="Radars delivered per month (EST).")
+    ground_stations_per_month: float = Field(
+        60, ge=0, description="Programme ground stations delivered a month at most (EST)."
+    )
+    radars_per_month: float = Field(10, ge=0, description="Radars delivered a month at most (EST).")
     launch_sites_per_month: float = Field(
-        40, ge=0, description="Launch sites set up per month (EST)."
+        40, ge=0, description="Launch sites set up a month at most (EST)."
     )
 
 
@@ -340,7 +360,15 @@ class Crews(Strict):
     reset_s: float = Field(
         120, ge=0, description="Crew time between one engagement ending and the next launch (s)."
     )
-    crews_per_site: int = Field(2, ge=1, le=50, description="Crews per launch site.")
+    crews_per_site: int = Field(
+        2, ge=1, le=50, description="Crews a launch site holds (both forces; EST)."
+    )
+    expected_airframes_per_crew_per_night: float = Field(
+        2.0, ge=0, le=200,
+        description="Airframes a crew is expected to spend on an average night: what `split: "
+        "auto` buys per crew-night and what the 'airframes' limit is judged against (EST: 2-3 "
+        "interceptors per Shahed, Zelensky, 12 Oct 2025; about one engagement a crew-night).",
+    )
 
 
 class Acoustic(Strict):
@@ -404,7 +432,9 @@ class Basing(Strict):
 
 
 class ExistingInterceptors(Strict):
-    """Ukraine's own interceptor-drone units, present without the programme."""
+    """Ukraine's own interceptor-drone units as a fixed layer: used when
+    ``defense.national_force.model`` is ``fixed`` (the default force is the growing
+    ``defense.national_force``)."""
 
     launch_sites: int = Field(
         12, ge=0,
@@ -477,9 +507,18 @@ class Defense(Strict):
     budget_eur: float = Field(
         0.0, ge=0, le=1e12, description="Programme funding (EUR); 0 = no programme."
     )
-    split: Split = Field(default_factory=Split)
+    split: Split | Literal["auto"] = Field(
+        "auto",
+        description="How the programme budget is split: 'auto' buys balanced packages (per "
+        "crew: training and pay, its ground station, its share of a launch site and a radar, "
+        "and the airframes it is expected to fly; once training capacity binds, more airframes "
+        "up to the crews' full sortie capacity), or fixed shares (interceptors, crews, sensors, "
+        "launch_sites).",
+    )
     costs: Costs = Field(default_factory=Costs)
     delivery: Delivery = Field(default_factory=Delivery)
+    programme: Programme = Field(default_factory=Programme)
+    national_force: NationalForce = Field(default_factory=NationalForce)
     interceptor: Interceptor = Field(default_factory=Interceptor)
     crews: Crews = Field(default_factory=Crews)
     sensors: Sensors = Field(default_factory=Sensors)
@@ -495,6 +534,15 @@ class Defense(Strict):
     c2_cycle_s: float = Field(
         30.0, gt=0, le=3600, description="Length of a C2 assignment cycle for the optimal allocator (s)."
     )
+
+    @field_validator("split", mode="before")
+    @classmethod
+    def _split_form(cls, v):
+        if isinstance(v, dict | Split) or v == "auto":
+            return v
+        raise ValueError(
+            "must be 'auto' or a mapping of shares {interceptors, crews, sensors, launch_sites}"
+        )
 
 
 # --------------------------------------------------------------------------- scenario
