@@ -74,9 +74,10 @@ def _bare(o, v) -> str:
 
 
 def _wrap(text: str) -> list[str]:
+    """Each paragraph (line) of ``text`` wrapped to the table width."""
     import textwrap
 
-    return textwrap.wrap(text, WIDTH) if text else []
+    return [w for para in (text or "").splitlines() for w in textwrap.wrap(para, WIDTH)]
 
 
 def cmd_run(args) -> int:

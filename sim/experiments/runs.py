@@ -7,6 +7,7 @@ outcomes out. Sweeps, comparisons and notebooks all call :func:`run_one`.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from sim.experiments.stats import mean_ci_many
+from sim.model.budget import binding_after_run, force_schedule, limited_by_text
 from sim.model.defense_model import DefenseModel
 from sim.model.outcomes import OUTCOMES
 
@@ -52,7 +54,53 @@ def outcomes_of(model: DefenseModel, nights: pd.DataFrame | None = None
     lost = {k[len(prefix):]: v for k, v in out.items() if k.startswith(prefix)}
     if lost:
         details["capacity_days_lost_by_type"] = lost
+    details["limits"] = limits_of(model, nights)
     return out, details
+
+
+LAUNCHED = {"national": "existing_interceptors_launched", "programme": "interceptors_launched"}
+
+
+def limits_of(model: DefenseModel, nights: pd.DataFrame) -> dict:
+    """What limited each interceptor force, month by month (:func:`sim.model.budget.
+    binding_after_run`: the schedule's constraint, or ``geometry`` when drones leaked while
+    crews and airframes were left over)."""
+    out = {}
+    for force in model.forces:
+        labels, detail = binding_after_run(
+            force.schedule, nights[LAUNCHED[force.name]].to_numpy(),
+            nights[f"{force.name}_available"].to_numpy(), nights["leaked"].to_numpy())
+        out[force.name] = {"months": list(force.schedule.months), "labels": list(labels),
+                           "details": list(detail), "stock_end": int(force.stock)}
+    return out
+
+
+def summarize_limits(scenario, runs: list) -> dict:
+    """The limits of the replicates together: each month's most common label over replicates
+    and the words for the summary ("limited by ...")."""
+    schedules = force_schedule(scenario.defense, scenario.period.dates)
+    out: dict = {}
+    lines = []
+    for force in schedules.forces:
+        per_run = [r.details["limits"][force.name] for r in runs if "limits" in r.details]
+        if not per_run:
+            continue
+        months = per_run[0]["months"]
+        labels = []
+        for j in range(len(months)):
+            votes = Counter(p["labels"][j] for p in per_run)
+            labels.append(max(votes, key=lambda x: (votes[x], x == per_run[0]["labels"][j])))
+        stock_end = float(np.mean([p["stock_end"] for p in per_run]))
+        text = limited_by_text(force, tuple(labels), stock_end=round(stock_end))
+        name = "Ukraine's own force" if force.name == "national" else "The programme"
+        text = name + text[len(force.name):]
+        out[force.name] = {"by_month": dict(zip(months, labels, strict=True)),
+                           "unused_budget_eur": float(force.unused_eur),
+                           "on_order_eur": float(force.on_order_eur),
+                           "stock_end": stock_end, "text": text}
+        lines.append(text)
+    out["text"] = "\n".join(lines)
+    return out
 
 
 def run_one(scenario, seed: int | None = None, replicate: int = 0, on_night=None) -> RunOutput:
@@ -132,11 +180,13 @@ def summarize(scenario, seed: int, runs: list[RunOutput], scenario_file: str | N
             else float(np.mean([r.hits_by_site.get(s, 0) for r in runs])))
         for s in sorted(site_ids, key=lambda s: -sum(r.hits_by_site.get(s, 0) for r in runs))
     }
-    if runs[0].details:
-        summary["details"] = runs[0].details if len(runs) == 1 else {
+    numeric = {k: v for k, v in runs[0].details.items() if k != "limits"}
+    if numeric:
+        summary["details"] = {
             k: {kk: float(np.mean([r.details[k][kk] for r in runs])) for kk in v}
-            for k, v in runs[0].details.items()
+            for k, v in numeric.items()
         }
+    summary["limits"] = summarize_limits(scenario, runs)
     summary["by_month"] = by_month(pd.concat([r.nights for r in runs], ignore_index=True))
     if len(runs) > 1:
         summary["outcomes"] = stats_by

@@ -34,6 +34,7 @@ import mesa
 import numpy as np
 
 from sim.model import air_defence, missiles
+from sim.model.budget import ForceLedger
 from sim.model.engagement import run_interceptors
 from sim.model.geometry import position_at
 from sim.model.rng import stream
@@ -168,37 +169,32 @@ class InterceptorTeam(SimAgent):
 
 
 class InterceptorForce(SimAgent):
-    """A fleet of interceptor-drone launch sites: Ukraine's existing units or the programme.
+    """A force of interceptor-drone launch sites: Ukraine's own (``national``, the baseline) or
+    the funded ``programme`` (an increment on it).
 
-    Each night (``step``) it takes in deliveries, commissions the launch sites it now has (new
-    :class:`InterceptorTeam` agents, at the next positions of its basing plan) and shares its
-    crews over them. Its stock of interceptors carries over from night to night.
+    Its schedule (:func:`sim.model.budget.force_schedule`) says what it has each night
+    (airframes delivered, crews, ground stations, radars, launch sites). Each night (``step``)
+    it takes in deliveries (its :class:`~sim.model.budget.ForceLedger`), commissions the launch
+    sites it now has (new :class:`InterceptorTeam` agents, at the next positions of its basing
+    plan) and shares its active crews over them; after the battle it pays for the airframes
+    expended.
 
     Args:
         model: the model.
-        name: ``"existing"`` or ``"programme"``.
+        schedule: its :class:`~sim.model.budget.ForceSchedule`.
         positions: (n, 2) launch-site positions in order of commissioning (km).
-        sites, crews, delivered: per-night arrays (programme) or ``None`` (fixed existing units).
-        fixed_sites, crews_per_site, nightly_allowance: for the existing units.
     """
 
-    def __init__(self, model, name: str, positions: np.ndarray, *, sites=None, crews=None,
-                 delivered=None, fixed_sites: int = 0, crews_per_site: int = 1,
-                 nightly_allowance: int = 0):
+    def __init__(self, model, schedule, positions: np.ndarray):
         super().__init__(model)
-        self.name = name
-        self.programme = name == "programme"
+        self.schedule = schedule
+        self.name = schedule.name
+        self.programme = schedule.name == "programme"
+        self.ledger = ForceLedger(schedule)
         self.positions = np.asarray(positions, float).reshape(-1, 2)
-        self._sites_by_night = sites
-        self._crews_by_night = crews
-        self._delivered_by_night = delivered
-        self.fixed_sites = int(fixed_sites)
-        self.crews_per_site = int(crews_per_site)
-        self.nightly_allowance = int(nightly_allowance)
         self.teams: list[InterceptorTeam] = []
         self.active = 0
-        self.stock = 0
-        self._delivered = 0
+        self.available = 0  # airframes it can fly tonight (stock, at most its sortie capacity)
         self.site_xy = np.zeros((0, 2))
         self.crews = np.zeros(0, dtype=np.int64)
         self.sorties = np.zeros(0, dtype=np.int64)
@@ -206,23 +202,21 @@ class InterceptorForce(SimAgent):
         self.crews_total = 0
 
     @property
+    def stock(self) -> int:
+        """Airframes in stock (delivered and not expended)."""
+        return self.ledger.stock
+
+    @property
     def n_sites(self) -> int:
         """Launch sites active tonight (the first ``n_sites`` of ``teams``)."""
         return self.active
 
     def step(self) -> None:
-        """Deliveries, new launch sites and crews for tonight."""
-        k = self.model.night
-        if self.programme:
-            delivered = int(self._delivered_by_night[k])
-            self.stock += delivered - self._delivered
-            self._delivered = delivered
-            n_sites = int(self._sites_by_night[k])
-            self.crews_total = int(self._crews_by_night[k])
-        else:
-            self.stock = self.nightly_allowance  # a nightly allowance, not a carried stock
-            n_sites = self.fixed_sites
-            self.crews_total = n_sites * self.crews_per_site
+        """Deliveries, launch sites and crews for tonight."""
+        k, f = self.model.night, self.schedule
+        self.available = self.ledger.open_night(k)
+        n_sites = min(int(f.sites_active[k]), len(self.positions))
+        self.crews_total = int(f.crews_active[k])
         if n_sites != self.active:
             while len(self.teams) < n_sites:
                 self.teams.append(InterceptorTeam(self.model, self, len(self.teams)))
@@ -230,13 +224,14 @@ class InterceptorForce(SimAgent):
             self.site_xy = self.positions[:n_sites]
             self.sorties = np.zeros(n_sites, dtype=np.int64)
             self.kills = np.zeros(n_sites, dtype=np.int64)
-        if self.programme:
-            # The programme's crews are shared out over its active sites.
-            per = np.full(n_sites, self.crews_total // n_sites if n_sites else 0, dtype=np.int64)
-            per[: self.crews_total % n_sites if n_sites else 0] += 1
-            self.crews = per
-        else:
-            self.crews = np.full(n_sites, self.crews_per_site, dtype=np.int64)
+        # Active crews shared out over the active sites.
+        per = np.full(n_sites, self.crews_total // n_sites if n_sites else 0, dtype=np.int64)
+        per[: self.crews_total % n_sites if n_sites else 0] += 1
+        self.crews = per
+
+    def expend(self, n: int) -> None:
+        """Airframes expended tonight (kills, and misses not recovered)."""
+        self.ledger.expend(n)
 
     def record(self, team_index: np.ndarray, killed: np.ndarray) -> None:
         """Tonight's sorties and kills per site, from the engagement log (site indexes of
@@ -259,28 +254,39 @@ class Radar(SimAgent):
 class SensorNetwork(SimAgent):
     """The acoustic network and the radars: when each drone's track reaches C2 tonight.
 
-    Holds the radar positions as arrays (the :class:`Radar` agents are views for readers); the
-    programme's radars come into service with its deliveries.
+    Holds the radar positions as arrays (the :class:`Radar` agents are views for readers). The
+    interceptor forces' short-range radars (national and programme) come into service with
+    their schedules, at their launch sites in order.
     """
 
-    def __init__(self, model, surveillance_xy: np.ndarray, programme_xy: np.ndarray):
+    def __init__(self, model, surveillance_xy: np.ndarray, force_radar_xy: dict):
         super().__init__(model)
         self.surveillance_xy = np.asarray(surveillance_xy, float).reshape(-1, 2)
-        self.programme_xy = np.asarray(programme_xy, float).reshape(-1, 2)
+        self.force_radar_xy = {k: np.asarray(v, float).reshape(-1, 2)
+                               for k, v in force_radar_xy.items()}
         self.radars = [Radar(model, xy, programme=False) for xy in self.surveillance_xy]
-        self.n_programme = 0
+        self.in_service = {k: 0 for k in self.force_radar_xy}
         self.t_track = np.zeros(0)
 
+    @property
+    def n_programme(self) -> int:
+        return self.in_service.get("programme", 0)
+
     def step(self) -> None:
-        """Bring delivered programme radars into service and track tonight's raid."""
+        """Bring delivered force radars into service and track tonight's raid."""
         m = self.model
-        n_rad = int(m.capability.radars[m.night])
-        while self.n_programme < n_rad:
-            self.radars.append(Radar(m, self.programme_xy[self.n_programme], programme=True))
-            self.n_programme += 1
         sensors = m.spec.defense.sensors
-        groups = [(self.surveillance_xy, sensors.surveillance),
-                  (self.programme_xy[:n_rad], sensors.radar)]
+        groups = [(self.surveillance_xy, sensors.surveillance)]
+        for force in m.forces:
+            xy = self.force_radar_xy.get(force.name)
+            if xy is None:
+                continue
+            n_rad = min(int(force.schedule.radars[m.night]), len(xy))
+            while self.in_service[force.name] < n_rad:
+                i = self.in_service[force.name]
+                self.radars.append(Radar(m, xy[i], programme=force.programme))
+                self.in_service[force.name] = i + 1
+            groups.append((xy[:n_rad], sensors.radar))
         self.t_track = track_times(m.raid, sensors, groups, stream(m.root, "detection", m.night))
 
 
@@ -343,12 +349,13 @@ class AirDefenceCommand(SimAgent):
         engageable = tracked & m.interceptable[raid.kind] & (
             raid.altitude_m <= d.interceptor.max_altitude_m)
         existing, programme = m.forces
-        pool = (existing.stock, programme.stock)
+        pool = (existing.available, programme.available)
         res = run_interceptors(
             raid, t_track, t_gone, engageable, teams, pool, d.interceptor, d.crews, d.allocator,
             d.c2_cycle_s, stream(m.root, "engagement", k),
         )
-        programme.stock -= int(res.expended[1])
+        existing.expend(int(res.expended[0]))
+        programme.expend(int(res.expended[1]))
         log_team = np.asarray(res.log.team, dtype=np.int64)
         log_killed = np.asarray(res.log.killed, dtype=bool)
         n_ex = existing.n_sites

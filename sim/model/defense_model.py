@@ -43,7 +43,7 @@ from sim.model.agents import (
 )
 from sim.model.attacker import damage_values, make_policy
 from sim.model.basing import base_positions
-from sim.model.budget import capability_schedule
+from sim.model.budget import force_schedule
 from sim.model.energy.system import EnergySystem
 from sim.model.engagement import Teams, envelope_radius_km
 from sim.model.outcomes import nightly_columns
@@ -123,27 +123,23 @@ class DefenseModel(mesa.Model):
         self.interceptable = np.array([threat.types[t].interceptable for t in TYPE_NAMES])
 
         # The defence: interceptor forces, sensors, command and control.
-        self.capability = capability_schedule(d, self.dates)
+        self.schedules = force_schedule(d, self.dates)
         self.envelope_km = envelope_radius_km(d.interceptor)
-        cap = self.capability
-        n_prog = int(cap.sites.max()) if len(self.dates) else 0
-        n_pos = max(n_prog, int(cap.radars.max()) if len(self.dates) else 0)
-        programme_xy = base_positions(d.basing.policy, n_pos, sites, self.site_p, threat, d.basing)
-        ex = d.layers.existing_interceptors
-        existing_xy = base_positions(ex.basing, ex.launch_sites, sites, self.site_p, threat,
-                                     d.basing)
-        self.forces = (
-            InterceptorForce(self, "existing", existing_xy, fixed_sites=ex.launch_sites,
-                             crews_per_site=d.crews.crews_per_site,
-                             nightly_allowance=ex.interceptors_per_night),
-            InterceptorForce(self, "programme", programme_xy, sites=cap.sites, crews=cap.crews,
-                             delivered=cap.interceptors_delivered),
-        )
+        forces = []
+        radar_xy = {}
+        for sched, policy in ((self.schedules.national, d.layers.existing_interceptors.basing),
+                              (self.schedules.programme, d.basing.policy)):
+            n_sites = int(sched.sites_active.max()) if len(self.dates) else 0
+            n_pos = max(n_sites, int(sched.radars.max()) if len(self.dates) else 0)
+            xy = base_positions(policy, n_pos, sites, self.site_p, threat, d.basing)
+            forces.append(InterceptorForce(self, sched, xy))
+            radar_xy[sched.name] = xy
+        self.forces = tuple(forces)  # (national, programme)
         cities = city_targets()
         top = np.argsort(-cities["weight"].to_numpy(float), kind="stable")
         top = top[: d.sensors.surveillance.count]
         self.sensor_network = SensorNetwork(
-            self, cities[["x_km", "y_km"]].to_numpy(float)[top], programme_xy
+            self, cities[["x_km", "y_km"]].to_numpy(float)[top], radar_xy
         )
         self.command = AirDefenceCommand(self, missile_table)
 
@@ -198,9 +194,17 @@ class DefenseModel(mesa.Model):
 
     def constants(self) -> dict[str, float]:
         """Run-level values that are not nightly (the ``constant`` outcomes of the registry)."""
+        ps = self.schedules.programme
+        unit = float(self.spec.defense.costs.interceptor_unit_cost_eur)
+        delivered = float(ps.delivered[-1]) if len(self.dates) else 0.0
+        spend = float(ps.spend_eur[-1]) if len(self.dates) else 0.0
         out = {
             "budget_eur": float(self.spec.defense.budget_eur),
-            "interceptors_ordered": float(self.capability.interceptors_ordered),
+            "interceptors_ordered": float(ps.bought.get("airframes", 0)),
+            "programme_unused_eur": float(ps.unused_eur),
+            "programme_on_order_eur": float(ps.on_order_eur),
+            "interceptor_unit_cost_eur": unit,
+            "programme_other_spend_eur": max(spend - delivered * unit, 0.0),
         }
         if self.energy is not None:
             w = self.energy.winter_outcomes()
@@ -309,8 +313,8 @@ class DefenseModel(mesa.Model):
 
     def _night_record(self, k: int, teams: Teams, res, hit: np.ndarray) -> dict:
         raid, icp = self.raid, res.interceptors
-        cap = self.capability
         existing, programme = self.forces
+        ps, ns = programme.schedule, existing.schedule
         prog_kill = icp.kill_programme == 1
         layers = self.spec.defense.layers
         aimed = raid.target_kind == TARGET_SITE
@@ -348,11 +352,19 @@ class DefenseModel(mesa.Model):
             "fire_group_engagements": int(res.fire_group_engaged.sum()),
             "missiles_fired": int(res.missile_engaged.sum()),
             "programme_stock": int(programme.stock),
+            "programme_available": int(programme.available),
             "programme_sites": programme.n_sites,
-            "programme_crews": int(cap.crews[k]),
+            "programme_crews": int(ps.crews_active[k]),
             "programme_radars": int(self.sensor_network.n_programme),
-            "programme_spend_eur": float(cap.spend_eur[k]),
-            "programme_delivered": int(cap.interceptors_delivered[k]),
+            "programme_spend_eur": float(ps.spend_eur[k]),
+            "programme_delivered": int(ps.delivered[k]),
+            "programme_limit": str(ps.binding_nightly[k]),
+            "national_stock": int(existing.stock),
+            "national_available": int(existing.available),
+            "national_sites": existing.n_sites,
+            "national_crews": int(ns.crews_active[k]),
+            "national_delivered": int(ns.delivered[k]),
+            "national_limit": str(ns.binding_nightly[k]),
             "attacker_value_killed_programme_eur": float(raid.cost_eur[prog_kill].sum()),
             "defense_layer_cost_eur": float(
                 res.fire_group_engaged.sum() * layers.mobile_fire_groups.cost_per_engagement_eur

@@ -46,7 +46,8 @@ class Outcome:
         lower, upper: bounds of the value (``None``: unbounded); intervals are kept inside.
         nightly: the model records it every night (a column of ``nights.parquet``).
         over_nights: ``sum``, ``mean``, ``min``, ``max``, ``last`` (of ``source``), ``derive``
-            (``derive(values)`` from other outcomes) or ``constant`` (read from the model).
+            (``derive(values)`` from other outcomes), ``constant`` (read from the model) or
+            ``none`` (a nightly label, not aggregated).
         source: the nightly column aggregated (default ``name``).
         derive: for ``derive``: a function of the aggregated values of ``needs``.
         needs: outcomes ``derive`` reads.
@@ -185,6 +186,8 @@ class Registry:
                 if constants and o.name in constants:
                     values[o.name] = float(constants[o.name])
                 continue
+            if o.over_nights == "none":  # a label, not a number
+                continue
             col = columns.get(o.column)
             if col is None:
                 continue
@@ -311,6 +314,25 @@ OUTCOMES.add(
             over_nights="last"),
     Outcome("programme_delivered", "Programme interceptors delivered to date", "interceptors",
             group=_P, over_nights="last"),
+    Outcome("programme_available", "Programme interceptors it could fly tonight", "interceptors",
+            group=_P, winter=False,
+            description="Stock at the start of the night, at most the crews' sortie capacity."),
+    Outcome("programme_limit", "What limits the programme tonight", "label", kind="label",
+            group=_P, over_nights="none", winter=False, lower=None,
+            description="time, money, airframes, crews, stations or sites "
+            "(sim.model.budget); geometry is decided after the run."),
+    Outcome("national_stock", "National interceptors in stock", "interceptors", group="national",
+            over_nights="last"),
+    Outcome("national_available", "National interceptors it could fly tonight", "interceptors",
+            group="national", winter=False),
+    Outcome("national_sites", "National launch sites active", "sites", group="national",
+            over_nights="max"),
+    Outcome("national_crews", "National crews active", "crews", group="national",
+            over_nights="max"),
+    Outcome("national_delivered", "National interceptors delivered to date", "interceptors",
+            group="national", over_nights="last"),
+    Outcome("national_limit", "What limits Ukraine's own force tonight", "label", kind="label",
+            group="national", over_nights="none", winter=False, lower=None),
     Outcome("attacker_value_killed_programme_eur", "Attacker's cost of drones the programme "
             "destroyed", "EUR", kind="money", group=_P, direction=MAXIMIZE,
             description="The attacker's unit cost summed over drones programme interceptors "
@@ -376,10 +398,29 @@ OUTCOMES.add(
              kind="ratio", group=_P, direction=MAXIMIZE, headline=140,
              description="Attacker's cost of the drones the programme destroyed / programme "
              "spend; above 1 the attacker loses more money than the programme costs."),
-    _derived("cost_per_kill_eur", "Programme cost per interceptor kill", "EUR",
-             ("programme_cost_eur", "interceptor_kills"),
-             lambda v: ratio(v["programme_cost_eur"], v["interceptor_kills"]), kind="money",
-             group=_P, direction=MINIMIZE),
+    Outcome("programme_unused_eur", "Budget the programme could not turn into anything", "EUR",
+            kind="money", group=_P, nightly=False, over_nights="constant",
+            description="Money left once the training capacity, the caps and the time to the "
+            "last night stop further purchases (sim.model.budget)."),
+    Outcome("programme_on_order_eur", "Programme orders arriving after the last night", "EUR",
+            kind="money", group=_P, nightly=False, over_nights="constant"),
+    Outcome("interceptor_unit_cost_eur", "Unit cost of a programme interceptor", "EUR",
+            kind="money", group=_P, nightly=False, over_nights="constant", winter=False),
+    Outcome("programme_other_spend_eur", "Programme spend on crews, stations, radars and sites",
+            "EUR", kind="money", group=_P, nightly=False, over_nights="constant"),
+    _derived("programme_used_cost_eur", "Programme cost of what was used", "EUR",
+             ("interceptors_expended", "interceptor_unit_cost_eur", "programme_other_spend_eur"),
+             lambda v: v["interceptors_expended"] * v["interceptor_unit_cost_eur"]
+             + v["programme_other_spend_eur"], kind="money", group=_P,
+             description="Interceptors expended (kills and losses, not the unused stock) at their "
+             "unit cost, plus the spend on crews, ground stations, radars and sites to the last "
+             "night."),
+    _derived("cost_per_kill_eur", "Programme cost per interceptor kill (of what was used)", "EUR",
+             ("programme_used_cost_eur", "interceptor_kills"),
+             lambda v: ratio(v["programme_used_cost_eur"], v["interceptor_kills"]), kind="money",
+             group=_P, direction=MINIMIZE,
+             description="programme_used_cost_eur / interceptor_kills: airframes left in stock "
+             "are not charged to the kills."),
     _derived("interceptors_per_kill", "Programme interceptors expended per kill", "ratio",
              ("interceptors_expended", "interceptor_kills"),
              lambda v: ratio(v["interceptors_expended"], v["interceptor_kills"]), kind="ratio",
