@@ -36,7 +36,7 @@ problem; (3) Monte Carlo noise: the residuals at the optimum under other seed se
 parameter shift by one Gauss-Newton step. The total standard deviation combines (2) and (3).
 
 **Analytic oracles.** :func:`sim.oracles.run_oracles` runs the closed-form checks of the engine (the logic of
-``tests/test_oracles.py`` and ``tests/test_geometry.py``) and returns expected and observed
+``tests/test_oracles.py`` and ``tests/model/test_geometry.py``) and returns expected and observed
 values with confidence intervals for the report.
 
 All randomness comes from seeded generators (:mod:`sim.rng` streams inside the model; a
@@ -1157,7 +1157,7 @@ def report_markdown(cal: dict[str, Any], oracles: Sequence[OracleResult] | None)
         a("Not run (`--skip-oracles`).\n")
     else:
         a("Closed-form results the engine must reproduce in limiting cases (the logic of "
-          "`tests/test_oracles.py` and `tests/test_geometry.py`, run now with fixed seeds). "
+          "`tests/test_oracles.py` and `tests/model/test_geometry.py`, run now with fixed seeds). "
           "Pass: |observed - expected| <= 4 standard errors (deterministic checks: relative "
           "error <= 1e-9).\n")
         a("| check | quantity | closed form | expected | observed | 95 % CI of observed | n "
