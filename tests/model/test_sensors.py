@@ -19,30 +19,10 @@ from hypothesis import strategies as st
 from sim.config.data import load_sites
 from sim.config.schema import RadarSpec, Sensors, Threat
 from sim.model.sensors import first_detection, radar_horizon_km, track_times
-from sim.model.threat import SHAHED, Raid, generate_raid, target_weights
+from sim.model.threat import Raid, generate_raid, target_weights
+from tests.helpers import straight_raid
 
 NO_ACOUSTIC = Sensors(acoustic={"p_detect": 0.0})
-
-
-def straight_raid(start, end, speed_kms, altitude_m, t0=0.0, t_border=None) -> Raid:
-    """Drones flying straight from ``start`` to ``end`` (arrays (N, 2) or one point)."""
-    start = np.atleast_2d(np.asarray(start, float))
-    end = np.atleast_2d(np.asarray(end, float))
-    altitude_m = np.atleast_1d(np.asarray(altitude_m, float))
-    n = max(len(start), len(end), len(altitude_m))
-    start, end = np.broadcast_to(start, (n, 2)), np.broadcast_to(end, (n, 2))
-    pts = np.stack([start, end], axis=1)
-    dist = np.hypot(*(end - start).T)
-    t0 = np.broadcast_to(np.asarray(t0, float), (n,))
-    times = np.stack([t0, t0 + dist / speed_kms], axis=1)
-    zeros = np.zeros(n)
-    return Raid(
-        kind=np.full(n, SHAHED), area=zeros.astype(int), target_kind=zeros.astype(int),
-        target=zeros.astype(int), pts=pts, times=times, speed_kms=np.full(n, speed_kms),
-        altitude_m=np.broadcast_to(altitude_m, (n,)).copy(),
-        t_border=t0.copy() if t_border is None else np.broadcast_to(t_border, (n,)).copy(),
-        cost_eur=zeros,
-    )
 
 
 def entry_time(L, b, R, v, t0=0.0):
