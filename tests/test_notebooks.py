@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from .conftest import ROOT
+from tests.helpers import ROOT
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")

@@ -106,9 +106,10 @@ def base_positions(policy: str, n: int, sites: pd.DataFrame, site_value: np.ndar
             d = d / length
             normal = np.array([-d[1], d[0]])
             depths = basing.corridor_depth_km
+            rows = -(-k[a] // len(depths))  # ceil: rows of len(depths) sites, 25 km apart
             for m in range(k[a]):
                 depth = areas["border_km"].iloc[a] + depths[m % len(depths)]
-                lateral = ((m // len(depths)) - (k[a] // len(depths)) / 2) * 25.0
+                lateral = ((m // len(depths)) - (rows - 1) / 2) * 25.0  # rows centred on the axis
                 out.append(start + min(depth, length) * d + lateral * normal)
         return np.array(out)[:n]
     if policy == "custom":

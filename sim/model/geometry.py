@@ -9,7 +9,7 @@ drone at ``A(t)`` at the earliest ``t >= t0`` with ``|A(t) - p| = v (t - t0)``. 
 ``A(t) = a + u (t - tau)`` this is the quadratic ``(|u|^2 - v^2) s^2 + 2 (d.u) s + |d|^2 = 0``
 in ``s = t - t0`` with ``d = a + u (t0 - tau) - p``; the smallest admissible root on the
 earliest leg is the intercept. Head-on and tail-chase are the two limiting cases
-(``s = D / (v + w)`` and ``s = D / (v - w)``), tested in ``tests/test_geometry.py``.
+(``s = D / (v + w)`` and ``s = D / (v - w)``), tested in ``tests/model/test_geometry.py``.
 """
 
 from __future__ import annotations

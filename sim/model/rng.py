@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 
 STREAMS = ("model", "threat", "routing", "detection", "ew", "engagement", "layers", "strike",
-           "energy", "basing")
+           "energy", "basing", "missiles")
 
 
 def root_sequence(seed: int, replicate: int = 0) -> np.random.SeedSequence:

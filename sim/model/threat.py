@@ -36,7 +36,7 @@ from sim.config.data import (
     packaged_threat_profile,
     threat_profile_file,
 )
-from sim.config.errors import DataFileError
+from sim.config.errors import DataFileError, ScenarioError
 
 TYPE_NAMES = ("shahed", "jet", "decoy")
 SHAHED, JET, DECOY = 0, 1, 2
@@ -191,11 +191,28 @@ def _city_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 
 def area_weights(threat) -> np.ndarray:
+    """Probability of each packaged launch area (``threat.launch_areas`` or the record's).
+
+    Raises:
+        ScenarioError: an unknown area id, a negative or non-finite weight, or no positive
+            weight in ``threat.launch_areas``.
+    """
     areas = launch_areas()
     if threat.launch_areas is None:
         w = areas["weight"].to_numpy(float)
     else:
-        w = areas["id"].map(threat.launch_areas).fillna(0.0).to_numpy(float)
+        given = threat.launch_areas
+        known = list(areas["id"])
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise ScenarioError(f"threat.launch_areas: unknown launch area id(s) {unknown}; "
+                                f"known: {known}")
+        bad = {k: v for k, v in given.items() if not (math.isfinite(v) and v >= 0)}
+        if bad:
+            raise ScenarioError(f"threat.launch_areas: weights must be finite and >= 0, got {bad}")
+        w = areas["id"].map(given).fillna(0.0).to_numpy(float)
+        if w.sum() <= 0:
+            raise ScenarioError("threat.launch_areas: at least one weight must be > 0")
     return w / w.sum()
 
 

@@ -23,7 +23,7 @@ import warnings
 import pandas as pd
 import pytest
 
-from .conftest import ROOT
+from tests.helpers import ROOT
 
 solara = pytest.importorskip("solara", reason="the dashboard needs solara (pip install solara)")
 pytest.importorskip("mesa.visualization", reason="mesa.visualization needs solara and altair")

@@ -22,8 +22,7 @@ from sim.model.defense_model import DefenseModel  # noqa: E402
 from sim.viz import figures as plots
 from sim.viz import map as vmap
 from sim.viz import style  # noqa: E402
-
-from .conftest import ROOT, SCENARIOS, short  # noqa: E402
+from tests.helpers import ROOT, SCENARIOS, short  # noqa: E402
 
 NL = str(SCENARIOS / "nl-200m.yaml")
 CORRIDORS = str(SCENARIOS / "nl-200m-corridors.yaml")

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-
-from .conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 NL = str(SCENARIOS / "nl-200m.yaml")
 FAST = ["--set", "period.nights=5", "--set", "period.start_date=2026-01-10", "--quiet"]

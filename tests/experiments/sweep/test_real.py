@@ -6,12 +6,11 @@ import filecmp
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 SHORT = {"period.nights": 10, "period.start_date": "2026-01-01"}  # deliveries have started
 

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -28,8 +27,7 @@ from sim.experiments.sweep.model import ModelAdapter
 from sim.experiments.sweep.spec import load_sweep
 from sim.experiments.sweep.store import SweepStore
 from tests.fixtures.toy import toy_load, toy_override, toy_run, write_toy_sweep
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ import pytest
 from sim.config.data import SITE_COLUMNS, load_grid, load_monthly_normals, load_regions, load_sites
 from sim.config.energy import SITE_STATUSES, SITE_TYPES
 from sim.config.errors import DataFileError
+from tests.helpers import DATA
 
-PACKAGED = Path(__file__).resolve().parents[1] / "sim" / "data" / "energy_sites.csv"
+PACKAGED = DATA / "energy_sites.csv"
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +147,7 @@ def test_missing_file(tmp_path):
 
 def test_bad_regions_file(tmp_path):
     df = pd.read_csv(
-        Path(__file__).resolve().parents[1] / "sim" / "data" / "regions.csv",
+        DATA / "regions.csv",
         dtype=str,
         keep_default_na=False,
     )

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 from sim.config.io import with_overrides
 from sim.experiments.runs import run_one
 from sim.model.defense_model import DefenseModel
-
-from .conftest import short
+from tests.helpers import short
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -102,7 +101,7 @@ def test_larger_budget_does_not_lower_destroyed(nl200m, seed):
     Budgets EUR 0, 200M and 400M (the last with doubled delivery rates, as in nl-400m) face
     the same raids. Tolerance: 1% of launched drones, allowed for interactions between
     layers (a drone the programme kills can free a capped fire-group engagement for another
-    drone); on seeds 0-5 the tolerance was needed 0 times (tests/test_model.py, rerun with
+    drone); on seeds 0-5 the tolerance was needed 0 times (tests/model/test_defense_model.py, rerun with
     pytest -k larger_budget).
     """
     base = short(nl200m, nights=20, **{"energy.enabled": False})

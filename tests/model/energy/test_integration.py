@@ -8,8 +8,7 @@ import pytest
 from sim.cli import main
 from sim.config.io import with_overrides
 from sim.experiments.runs import run_one
-
-from .conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 
 @pytest.mark.parametrize("seed", [1, 2])
