@@ -15,6 +15,8 @@ uses the first ``k``:
 * ``cities``: around the big cities, shared by city weight, on a 15 km ring;
 * ``corridors``: along the approach axes from each launch area to the centre of the target
   set, ``corridor_depth_km`` inside Ukrainian-controlled airspace, shared by launch-area weight;
+  (for both, the list is interleaved so that every prefix, the sites of a force still building
+  up, is shared by weight too);
 * ``custom``: at the listed energy-site or city ids, in order, cycling.
 """
 
@@ -38,6 +40,24 @@ def _shares(weights: np.ndarray, n: int) -> np.ndarray:
     rest = n - base.sum()
     base[np.argsort(-(q - base), kind="stable")[:rest]] += 1
     return base
+
+
+def _interleave(weights: np.ndarray, parts: list[np.ndarray]) -> np.ndarray:
+    """The positions of several groups (cities, approach corridors) in one list whose every
+    prefix is shared by weight: at each step the group furthest below its quota gives its next
+    position. A force with k active sites uses the first k, so while it builds up its sites
+    are spread over the groups rather than filling the first one."""
+    w = np.asarray(weights, float)
+    w = w / w.sum()
+    taken = np.zeros(len(parts), dtype=int)
+    size = np.array([len(p) for p in parts])
+    out = []
+    for t in range(1, int(size.sum()) + 1):
+        deficit = np.where(taken < size, w * t - taken, -np.inf)
+        g = int(np.argmax(deficit))
+        out.append(parts[g][taken[g]])
+        taken[g] += 1
+    return np.array(out).reshape(-1, 2)
 
 
 def _ring(center: np.ndarray, k: int, radius_km: float, phase: float = 0.0) -> np.ndarray:
@@ -89,17 +109,17 @@ def base_positions(policy: str, n: int, sites: pd.DataFrame, site_value: np.ndar
         return np.array(out)
     if policy == "cities":
         cities = city_targets()
-        k = _shares(cities["weight"].to_numpy(float), n)
-        parts = [
-            _ring(cities[["x_km", "y_km"]].to_numpy(float)[c], k[c], 15.0, phase=0.3 * c)
-            for c in range(len(cities)) if k[c]
-        ]
-        return np.concatenate(parts)[:n]
+        w = cities["weight"].to_numpy(float)
+        k = _shares(w, n)
+        parts = [_ring(cities[["x_km", "y_km"]].to_numpy(float)[c], k[c], 15.0, phase=0.3 * c)
+                 for c in range(len(cities))]
+        return _interleave(w, parts)[:n]
     if policy == "corridors":
         aim = (xy_sites * site_value[:, None]).sum(0) / max(site_value.sum(), 1e-12)
         k = _shares(axis_w, n)
-        out = []
+        parts = []
         for a in range(len(areas)):
+            out = []
             start = areas[["x_km", "y_km"]].to_numpy(float)[a]
             d = aim - start
             length = max(np.hypot(*d), 1e-9)
@@ -111,7 +131,8 @@ def base_positions(policy: str, n: int, sites: pd.DataFrame, site_value: np.ndar
                 depth = areas["border_km"].iloc[a] + depths[m % len(depths)]
                 lateral = ((m // len(depths)) - (rows - 1) / 2) * 25.0  # rows centred on the axis
                 out.append(start + min(depth, length) * d + lateral * normal)
-        return np.array(out)[:n]
+            parts.append(np.array(out).reshape(-1, 2))
+        return _interleave(axis_w, parts)[:n]
     if policy == "custom":
         ids = list(basing.custom_sites)
         if not ids:

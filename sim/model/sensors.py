@@ -51,7 +51,9 @@ def track_times(raid, sensors_cfg, radars, rng: np.random.Generator) -> np.ndarr
         if not len(xy) or not n:
             continue
         reach = np.minimum(rd.range_km, radar_horizon_km(rd.mast_height_m, raid.altitude_m))
-        u_r = rng.random((n, len(xy)))  # one draw per drone and radar, at first entry
+        # One draw per drone and radar, at first entry; drawn radar by radar, so a radar added
+        # to a group leaves the draws of the radars already there unchanged.
+        u_r = rng.random((len(xy), n)).T
         t_radar = first_detection(raid.pts, raid.times, xy, reach, u_r < rd.p_detect)
         t_track = np.minimum(t_track, t_radar + rd.latency_s)
     return t_track

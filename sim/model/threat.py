@@ -263,7 +263,9 @@ def generate_raid(
         p_jet, p_decoy = threat.jet_share, threat.decoy_share
     else:
         p_jet, p_decoy = tactics.jet_share, tactics.decoy_share
-    kind = np.where(u[:, 0] < p_decoy, DECOY, np.where(u[:, 0] < p_decoy + p_jet, JET, SHAHED))
+    # Bands on one uniform: decoys at the bottom, jets at the top, so that raising one share
+    # only turns Shaheds into that type (common random numbers across threat variants).
+    kind = np.where(u[:, 0] < p_decoy, DECOY, np.where(u[:, 0] >= 1.0 - p_jet, JET, SHAHED))
     area = np.searchsorted(np.cumsum(area_w), u[:, 1] * (1 - 1e-12))
     to_site = u[:, 2] < threat.targeting.energy_share
     if site_p.sum() <= 0:
@@ -350,25 +352,31 @@ def _band_altitude(bands: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def _push_out(wp: np.ndarray, guard: np.ndarray, centers: np.ndarray, radii: np.ndarray
               ) -> np.ndarray:
-    """Move waypoints lying inside a defended circle to its edge. ``guard`` (N, Z) marks the
-    circles a drone may push out of (not the one holding its own target)."""
-    dx = wp[:, 0:1] - centers[None, :, 0]
-    dy = wp[:, 1:2] - centers[None, :, 1]
-    d2 = dx * dx + dy * dy
-    inside = (d2 < (radii * radii)[None, :]) & guard
-    rows = np.nonzero(inside.any(1))[0]
-    if not len(rows):
-        return wp
-    # Push out of the most deeply entered circle only (one pass keeps it cheap and readable).
-    dist = np.sqrt(d2[rows])
-    score = np.where(inside[rows], radii[None, :] - dist, -np.inf)
-    jj = score.argmax(1)
-    r = np.arange(len(rows))
-    nn = np.maximum(dist[r, jj], 1e-6)
+    """Move waypoints lying inside a defended circle out of all of them. ``guard`` (N, Z) marks
+    the circles a drone may push out of (not the one holding its own target). Each pass pushes
+    a waypoint radially to the edge of the circle it is deepest in; where circles overlap that
+    edge can lie in a neighbour, so passes repeat (a few suffice) until no waypoint is inside."""
     wp = wp.copy()
-    wp[rows, 0] = centers[jj, 0] + dx[rows, jj] / nn * radii[jj]
-    wp[rows, 1] = centers[jj, 1] + dy[rows, jj] / nn * radii[jj]
+    edge = radii * (1.0 + 1e-9)
+    for _ in range(_PUSH_PASSES):
+        dx = wp[:, 0:1] - centers[None, :, 0]
+        dy = wp[:, 1:2] - centers[None, :, 1]
+        d2 = dx * dx + dy * dy
+        inside = (d2 < (radii * radii)[None, :]) & guard
+        rows = np.nonzero(inside.any(1))[0]
+        if not len(rows):
+            break
+        dist = np.sqrt(d2[rows])
+        score = np.where(inside[rows], radii[None, :] - dist, -np.inf)
+        jj = score.argmax(1)
+        r = np.arange(len(rows))
+        nn = np.maximum(dist[r, jj], 1e-6)
+        wp[rows, 0] = centers[jj, 0] + dx[rows, jj] / nn * edge[jj]
+        wp[rows, 1] = centers[jj, 1] + dy[rows, jj] / nn * edge[jj]
     return wp
+
+
+_PUSH_PASSES = 12
 
 
 # --------------------------------------------------------------------------------------------

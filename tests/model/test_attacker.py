@@ -97,7 +97,7 @@ def test_adaptive_attackers_do_more_damage_in_the_model(nl200m):
     damage value (hits weighted by what a hit is worth to it) than the static one on every
     seed, and the learner at least about as much on average."""
     from sim.model.defense_model import DefenseModel
-    from tests.conftest import short
+    from tests.helpers import short
 
     base = short(nl200m, nights=40, **{"defense.delivery.first_delivery_date": "2025-11-03"})
     damage = {}

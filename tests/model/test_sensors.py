@@ -190,12 +190,6 @@ def test_adding_certain_radars_to_a_group_never_makes_a_track_later(seed, first,
     assert (b <= a).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sensors.track_times draws one (N, R) block of uniforms per radar group, row-major by "
-    "drone, so appending a radar to a group (the programme's radars arrive night by night) "
-    "reshuffles the detection draws of every radar already there: with p_detect < 1 some "
-    "tracks come later with more radars (here about 17% of drones later, 22% earlier). "
-    "Drawing rng.random((R, N)).T would keep the existing radars' draws."))
 def test_appending_a_radar_to_a_group_keeps_the_other_radars_draws():
     r = night_raid(1, n=2000)
     spec = RadarSpec(range_km=60.0, p_detect=0.5)

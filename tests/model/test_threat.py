@@ -428,11 +428,6 @@ def test_raising_decoy_share_only_turns_shaheds_into_decoys(d1, d2, e_share, see
     assert (b.kind[a.kind == DECOY] == DECOY).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "threat.generate_raid orders the type bands decoy | jet | Shahed on one uniform, so with "
-    "jet_share > 0 raising decoy_share shifts the jet band: some jets become decoys and some "
-    "Shaheds become jets (the jet count is unchanged but the jets are other drones). Putting "
-    "the jet band at the top (jet if u >= 1 - jet_share) would make the property hold."))
 def test_raising_decoy_share_with_jets_only_turns_shaheds_into_decoys():
     a = raid(Threat(decoy_share=0.30, jet_share=0.05), 2_000, seed=23)
     b = raid(Threat(decoy_share=0.40, jet_share=0.05), 2_000, seed=23)
@@ -440,11 +435,6 @@ def test_raising_decoy_share_with_jets_only_turns_shaheds_into_decoys():
     assert ((a.kind[changed] == SHAHED) & (b.kind[changed] == DECOY)).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "threat._push_out moves a waypoint out of the most deeply entered envelope only (one "
-    "pass), so where envelopes overlap it can land inside a neighbour: with 40 corridor-basing "
-    "sites and 25 km envelopes about 9% of waypoints stay inside an envelope that does not "
-    "hold the drone's target. Iterating the push (or pushing out of the union) would fix it."))
 def test_waypoints_avoid_overlapping_envelopes():
     centres = np.array([[150.0, 150.0], [200.0, 150.0], [175.0, 195.0]])
     radii = np.full(3, 40.0)
