@@ -277,6 +277,7 @@ class SensorNetwork(SimAgent):
         m = self.model
         sensors = m.spec.defense.sensors
         groups = [(self.surveillance_xy, sensors.surveillance)]
+        short_range = []  # the forces' radars share one specification: one group
         for force in m.forces:
             xy = self.force_radar_xy.get(force.name)
             if xy is None:
@@ -286,7 +287,9 @@ class SensorNetwork(SimAgent):
                 i = self.in_service[force.name]
                 self.radars.append(Radar(m, xy[i], programme=force.programme))
                 self.in_service[force.name] = i + 1
-            groups.append((xy[:n_rad], sensors.radar))
+            short_range.append(xy[:n_rad])
+        if short_range:
+            groups.append((np.concatenate(short_range), sensors.radar))
         self.t_track = track_times(m.raid, sensors, groups, stream(m.root, "detection", m.night))
 
 

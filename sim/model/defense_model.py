@@ -147,6 +147,7 @@ class DefenseModel(mesa.Model):
         self.record: dict = {}
         self._coverage_cache: dict[int, tuple[float, float]] = {}
         self._defended_cache: dict[int, np.ndarray] = {}
+        self._teams = None
         self._night_views: dict[str, tuple[int, list]] = {}
         columns = ["night", "date", *nightly_columns(self.energy is not None,
                                                      self.missile_planner is not None)]
@@ -214,11 +215,11 @@ class DefenseModel(mesa.Model):
             out["grid_links"] = float(self.energy.grid_links)
         return out
 
-    def defended_sites(self) -> np.ndarray:
+    def defended_sites(self, teams: Teams | None = None) -> np.ndarray:
         """Sites with at least one of tonight's interceptor teams in reach (inside the
         engagement envelope of a launch site); cached per set of launch sites."""
-        teams = self.teams_tonight()
-        key = teams.n
+        teams = self._teams if teams is None else teams
+        key = tuple(f.n_sites for f in self.forces)  # the sites of each force only grow in order
         out = self._defended_cache.get(key)
         if out is None:
             if teams.n == 0:
@@ -231,15 +232,14 @@ class DefenseModel(mesa.Model):
 
     def _coverage(self, teams: Teams) -> tuple[float, float]:
         """Share of operational sites, and of their capacity, inside an envelope (cached per
-        number of launch sites)."""
-        key = teams.n
+        set of launch sites)."""
+        key = tuple(f.n_sites for f in self.forces)
         if key in self._coverage_cache:
             return self._coverage_cache[key]
         op = self.sites["status"].to_numpy() == "operational"
         if teams.n == 0 or not op.any():
             return 0.0, 0.0
-        d = np.hypot(*(self.site_xy[:, None, :] - teams.xy[None, :, :]).transpose(2, 0, 1))
-        inside = (d <= self.envelope_km).any(1) & op
+        inside = self.defended_sites(teams) & op
         cap = np.maximum(self.sites["capacity_mw"].to_numpy(float), 0.0)
         cap_total = cap[op].sum()
         out = (float(inside.sum() / op.sum()),
@@ -256,7 +256,7 @@ class DefenseModel(mesa.Model):
 
         for force in self.forces:  # 1. deliveries, sites, crews
             force.step()
-        teams = self.teams_tonight()
+        teams = self._teams = self.teams_tonight()
         for planner in self.planners:  # 2. plans
             planner.step()
         if self.missile_planner is not None:
@@ -337,7 +337,7 @@ class DefenseModel(mesa.Model):
             "leaked": int(leaked.sum()),
             "leaked_warhead": int((leaked & (raid.kind != DECOY)).sum()),
             "hits_on_sites": int(hit.sum()),
-            "hits_on_undefended": int(self.hits_tonight[~self.defended_sites()].sum()),
+            "hits_on_undefended": int(self.hits_tonight[~self.defended_sites(teams)].sum()),
             "concentrated_salvo": int(self.targeting.concentrated_on is not None),
             "aimed_at_energy": int(aimed.sum()),
             "aimed_at_energy_stopped": int((aimed & ~leaked).sum()),

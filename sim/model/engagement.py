@@ -191,9 +191,16 @@ class _Night:
             self._best_crew[j] = best
         return best
 
-    def options(self, i: int, t_now: float) -> list[tuple[float, int, float, int]]:
-        """Feasible (t_intercept, team, t_launch, crew) for drone i decided at t_now."""
+    def options(self, i: int, t_now: float, earliest_only: bool = False
+                ) -> list[tuple[float, int, float, int]]:
+        """Feasible (t_intercept, team, t_launch, crew) for drone i decided at t_now.
+
+        With ``earliest_only`` the scan stops once no later site can intercept earlier than
+        the best found (sites are in order of envelope entry, and no interceptor meets the drone
+        before it enters that site's envelope), so the earliest option is still among those
+        returned (the greedy allocator takes the minimum)."""
         out = []
+        best = math.inf
         span = self._span.get(i)
         if span is None:
             return out
@@ -203,7 +210,7 @@ class _Night:
         lead_s = self.R / self.v
         for p in range(*span):
             t_lead = leads[p]
-            if t_lead + delay > t_limit:
+            if t_lead + delay > t_limit or (earliest_only and t_lead + lead_s > best):
                 break
             if t_lead > t_now + delay + 1e-9:
                 continue  # just in time: this site is decided when the drone nears it
@@ -228,6 +235,7 @@ class _Night:
                                   min(end, t_launch + lead_s))
             if t_int < min(t_limit, t_out + 1e-6):
                 out.append((t_int, j, t_launch, c))
+                best = min(best, t_int)
         return out
 
     def next_chance(self, i: int, t_now: float) -> float:
@@ -313,7 +321,7 @@ class _Night:
 def greedy_allocate(night: _Night, ready: list[int], t_now: float, heap) -> None:
     """Nearest-available greedy: each ready drone to the site that intercepts it first."""
     for i in ready:
-        opts = night.options(i, t_now)
+        opts = night.options(i, t_now, earliest_only=True)
         if opts:
             night.commit(i, min(opts), heap)
         else:

@@ -355,24 +355,31 @@ def _push_out(wp: np.ndarray, guard: np.ndarray, centers: np.ndarray, radii: np.
     """Move waypoints lying inside a defended circle out of all of them. ``guard`` (N, Z) marks
     the circles a drone may push out of (not the one holding its own target). Each pass pushes
     a waypoint radially to the edge of the circle it is deepest in; where circles overlap that
-    edge can lie in a neighbour, so passes repeat (a few suffice) until no waypoint is inside."""
+    edge can lie in a neighbour, so passes repeat on the waypoints just moved (a few suffice)
+    until none is inside."""
     wp = wp.copy()
     edge = radii * (1.0 + 1e-9)
+    r2 = radii * radii
+    rows = np.arange(len(wp))
     for _ in range(_PUSH_PASSES):
-        dx = wp[:, 0:1] - centers[None, :, 0]
-        dy = wp[:, 1:2] - centers[None, :, 1]
-        d2 = dx * dx + dy * dy
-        inside = (d2 < (radii * radii)[None, :]) & guard
-        rows = np.nonzero(inside.any(1))[0]
         if not len(rows):
             break
-        dist = np.sqrt(d2[rows])
-        score = np.where(inside[rows], radii[None, :] - dist, -np.inf)
+        dx = wp[rows, 0:1] - centers[None, :, 0]
+        dy = wp[rows, 1:2] - centers[None, :, 1]
+        d2 = dx * dx + dy * dy
+        inside = (d2 < r2[None, :]) & guard[rows]
+        hit = np.nonzero(inside.any(1))[0]
+        if not len(hit):
+            break
+        dist = np.sqrt(d2[hit])
+        score = np.where(inside[hit], radii[None, :] - dist, -np.inf)
         jj = score.argmax(1)
-        r = np.arange(len(rows))
+        r = np.arange(len(hit))
         nn = np.maximum(dist[r, jj], 1e-6)
-        wp[rows, 0] = centers[jj, 0] + dx[rows, jj] / nn * edge[jj]
-        wp[rows, 1] = centers[jj, 1] + dy[rows, jj] / nn * edge[jj]
+        moved = rows[hit]
+        wp[moved, 0] = centers[jj, 0] + dx[hit, jj] / nn * edge[jj]
+        wp[moved, 1] = centers[jj, 1] + dy[hit, jj] / nn * edge[jj]
+        rows = moved
     return wp
 
 
