@@ -460,7 +460,8 @@ def observed_rates(monthly: pd.DataFrame, where: str = "record") -> pd.DataFrame
 # --------------------------------------------------------------------------------------------
 
 
-def _layout(path: Path) -> str:
+def layout(path: Path) -> str:
+    """``raw``, ``nights`` or ``monthly``: which layout of the record a CSV file has."""
     head = _read_csv(path, nrows=0)
     cols = set(head.columns)
     if set(REQUIRED_COLUMNS) <= cols:
@@ -501,7 +502,7 @@ def read_nights_csv(path: str | os.PathLike) -> pd.DataFrame:
 def load_nights(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """Nightly table from the raw record or a nightly CSV (default: the shipped one)."""
     p = Path(path) if path is not None else packaged_path(NIGHTS_CSV_NAME)
-    kind = _layout(p)
+    kind = layout(p)
     if kind == "raw":
         return load_air_force_record(p)
     if kind == "nights":
@@ -526,7 +527,7 @@ def observed_monthly(path: str | os.PathLike | None = None) -> pd.DataFrame:
     p = Path(path) if path is not None else packaged_path(MONTHLY_CSV_NAME)
     if not p.exists():
         raise DataFileError(f"{p}: file not found (the Air Force record CSV is needed to refit)")
-    kind = _layout(p)
+    kind = layout(p)
     if kind == "monthly":
         return observed_rates(_read_csv(p, dtype={"month": str}), str(p))
     return observed_rates(monthly_aggregates(load_nights(p)), str(p))
@@ -609,7 +610,7 @@ def load_record(path: str | os.PathLike | None = None) -> Record:
         DataFileError: missing or unreadable file, or none of the layouts.
     """
     p = Path(path) if path is not None else packaged_path(NIGHTS_CSV_NAME)
-    kind = _layout(p)
+    kind = layout(p)
     digest = sha256_of(p)
     if kind == "monthly":
         return Record(monthly=observed_rates(_read_csv(p, dtype={"month": str}), str(p)),

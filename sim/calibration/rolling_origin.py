@@ -81,8 +81,8 @@ RESULT_FORMAT = 1
 #   launch_trend    the fitted growth trend of launches (exists today)
 DEFAULT_MECHANISMS: dict[str, dict[str, Any]] = {
     "missiles": {"threat.missiles.enabled": False},
-    "national_force": {"defense.national_force.enabled": False},
-    "tactics": {"tactics.enabled": False},
+    "national_force": {"defense.national_force.model": "fixed"},
+    "tactics": {"threat.tactics.timeline": {}},
     "launch_trend": {"threat.launches.apply_trend": False},
 }
 
@@ -203,9 +203,42 @@ def defense_fitter(parameters: Sequence[FitParameter] = DEFAULT_PARAMETERS, *,
     return Fitter("defense", fit)
 
 
-def default_fitters(*, replicates: int = 4, maxfev: int = 80) -> list[Fitter]:
-    """Today's fitters, in order: threat profile, then defence parameters."""
-    return [threat_fitter(), defense_fitter(replicates=replicates, maxfev=maxfev)]
+def missile_fitter(record_csv: str | Path) -> Fitter:
+    """The missile profile refitted on the raw record up to the end of the origin month
+    (:func:`sim.calibration.missile_fit.calibrate_missiles` with ``fit_to``); the scenario
+    points at it and flies missiles. Needs the raw record (the classes Kh-22 and Kh-59 are not
+    in the shipped nightly table)."""
+
+    def fit(ctx: FitContext) -> FitOutcome:
+        from sim.calibration.missile_fit import calibrate_missiles
+
+        if ctx.variant == "missiles":
+            return FitOutcome({}, {"skipped": "mechanism off"})
+        end = pd.Period(ctx.origin, freq="M").end_time.date().isoformat()
+        path = ctx.workdir / f"missile_profile_{ctx.origin}.json"
+        prof = calibrate_missiles(record_csv, path, fit_to=end)
+        return FitOutcome(
+            overrides={"threat.missiles.enabled": True, "threat.missiles.profile": "fitted",
+                       "threat.missiles.profile_file": str(path)},
+            info={"fit_to": end, "profile_file": path.name,
+                  "fit_from": prof.get("fit_from", "")})
+
+    return Fitter("missiles", fit, uses_scenario=False)
+
+
+def default_fitters(*, replicates: int = 4, maxfev: int = 80,
+                    record_csv: str | Path | None = None) -> list[Fitter]:
+    """The fitters, in order: threat profile, missiles (with the raw record), defence
+    parameters, then tactics (the share of drones flying high, and decoys, month by month:
+    :mod:`sim.calibration.tactics_fit`)."""
+    from sim.calibration.tactics_fit import tactics_fitter
+
+    out = [threat_fitter()]
+    if record_csv is not None:
+        out.append(missile_fitter(record_csv))
+    out += [defense_fitter(replicates=replicates, maxfev=maxfev),
+            tactics_fitter(replicates=max(1, replicates // 2))]
+    return out
 
 
 def fixed_fitter(name: str, overrides: Mapping[str, Any]) -> Fitter:

@@ -37,19 +37,37 @@ def months_between(first: str, last: str) -> list[str]:
 
 def window(scenario, first_month: str, last_month: str):
     """Scenario copy that simulates exactly the months ``first_month`` to ``last_month``."""
-    from sim.config.io import with_overrides
 
     start = month_start(first_month)
     nights = (month_end(last_month) - start).days + 1
     if nights < 1:
         raise SimInputError(f"months {first_month} to {last_month}: empty period")
-    return with_overrides(scenario, {"period.start_date": start.isoformat(),
-                                     "period.nights": nights}, source="validation period")
+    return with_period(scenario, start, nights, "validation period")
+
+
+def with_period(scenario, start, nights: int, source: str):
+    """Scenario copy with another period; a tactics timeline is cut to the new period's months
+    (it must cover exactly the period)."""
+    import datetime as dt
+
+    from sim.config.io import with_overrides
+
+    ov: dict = {"period.start_date": start.isoformat(), "period.nights": int(nights)}
+    timeline = scenario.threat.tactics.timeline
+    if timeline:
+        months = list(dict.fromkeys((start + dt.timedelta(days=i)).strftime("%Y-%m")
+                                    for i in range(int(nights))))
+        missing = [m for m in months if m not in timeline]
+        if missing:
+            raise SimInputError(f"{source}: the tactics timeline has no month(s) "
+                                f"{', '.join(missing)}")
+        ov["threat.tactics.timeline"] = {m: timeline[m].model_dump(exclude_none=True)
+                                         for m in months}
+    return with_overrides(scenario, ov, source=source)
 
 
 def cut_period(scenario, last_month: str):
     """Scenario copy whose period ends with ``last_month`` (fits simulate only what they use)."""
-    from sim.config.io import with_overrides
 
     start = scenario.period.start_date
     end = month_end(last_month)
@@ -57,7 +75,7 @@ def cut_period(scenario, last_month: str):
     if nights < 1:
         raise SimInputError(f"scenario starts {start}, after the fit months ending {end}")
     nights = min(nights, scenario.period.nights)
-    return with_overrides(scenario, {"period.nights": nights}, source="fit period")
+    return with_period(scenario, start, nights, "fit period")
 
 
 def one_blas_thread():

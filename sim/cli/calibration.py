@@ -230,9 +230,16 @@ def _rolling(args, scenario_path: Path, executor, progress):
         settings = Settings.quick(**kw)
     else:
         settings = Settings(fit_replicates=args.fit_replicates, fit_maxfev=args.maxfev, **kw)
+    from sim.calibration.record import layout
+    from sim.calibration.rolling_origin import default_fitters
+
     record = load_record(args.record)
     scenario = load_scenario(scenario_path)
-    return run_rolling_origin(record, scenario, mechanisms=_mechanisms(args.mechanisms),
+    raw = args.record if args.record and layout(Path(args.record)) == "raw" else None
+    fitters = default_fitters(replicates=settings.fit_replicates, maxfev=settings.fit_maxfev,
+                              record_csv=raw)
+    return run_rolling_origin(record, scenario, fitters=fitters,
+                              mechanisms=_mechanisms(args.mechanisms),
                               settings=settings, executor=executor, progress=progress)
 
 

@@ -113,9 +113,13 @@ def cmd_run(args) -> int:
 
 
 def _scenario_yaml(scenario) -> str:
+    """The scenario as run, complete (a ``base`` it started from is merged in already)."""
     import yaml
 
-    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False)
+    data = scenario.model_dump(mode="json")
+    base = data.pop("base", None)
+    head = f"# Complete scenario as run (it started from base: {base})\n" if base else ""
+    return head + yaml.safe_dump(data, sort_keys=False)
 
 
 def cmd_validate(args) -> int:

@@ -250,10 +250,49 @@ def load_scenario(path: str | Path) -> Scenario:
     Returns:
         The validated :class:`Scenario`.
 
+    A scenario may start from another one: ``base: other.yaml`` (a path relative to this file)
+    takes every value of that scenario and this file changes what it lists (mappings merged key
+    by key, everything else replaced), so a what-if file holds only its differences.
+
     Raises:
         ScenarioError: naming the file, the key path and the reason.
     """
-    return scenario_from_dict(read_yaml_file(path), str(path))
+    return scenario_from_dict(_with_bases(Path(path), ()), str(path))
+
+
+def _with_bases(path: Path, seen: tuple) -> Any:
+    """The YAML of ``path`` merged over its ``base`` chain (cycles refused)."""
+    data = read_yaml_file(path)
+    if not isinstance(data, dict) or data.get("base") is None:
+        return data
+    base = data["base"]
+    if not isinstance(base, str) or not base.strip():
+        raise ScenarioError(f"{path}: base: must be the path of a scenario file")
+    base_path = (path.parent / base).resolve()
+    if not base_path.is_file():  # a copied file: the shipped scenario of that name
+        from sim.config.data import packaged_path
+
+        shipped = packaged_path(f"scenarios/{Path(base).name}")
+        if not shipped.is_file():
+            raise ScenarioError(f"{path}: base: scenario file not found: {base} (looked for "
+                                f"{base_path}, relative to this file, and for a shipped "
+                                f"scenario {Path(base).name})")
+        base_path = shipped.resolve()
+    if base_path in seen or base_path == path.resolve():
+        raise ScenarioError(f"{path}: base: {base} leads back to itself")
+    merged = _merge(_with_bases(base_path, (*seen, path.resolve())), data)
+    merged["base"] = base
+    return merged
+
+
+def _merge(a: Any, b: Any) -> Any:
+    """``b`` over ``a``: mappings merged key by key, anything else replaced."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = _merge(a[k], v) if k in a else v
+        return out
+    return b
 
 
 def get_path(scenario: BaseModel, key_path: str) -> Any:
@@ -332,10 +371,34 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = 
         last = parts[-1]
         k = _dict_key(node, last)
         node[k if k is not None else last] = value
+    if any(p.startswith("period.") or p == "period" for p in overrides) and not any(
+            p.startswith("threat.tactics") for p in overrides):
+        _timeline_to_period(data)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(validation_message(source, exc)) from None
+
+
+def _timeline_to_period(data: dict) -> None:
+    """A what-if that changes the period keeps the months of the tactics timeline that the new
+    period uses (a timeline must cover exactly the period); missing months stay missing and
+    are refused with the usual message."""
+    import datetime as dt
+
+    timeline = (data.get("threat") or {}).get("tactics", {}).get("timeline")
+    period = data.get("period") or {}
+    if not timeline or "start_date" not in period or "nights" not in period:
+        return
+    try:
+        start = period["start_date"]
+        start = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
+        nights = int(period["nights"])
+    except (TypeError, ValueError):
+        return  # the schema reports the bad value
+    months = {(start + dt.timedelta(days=i)).strftime("%Y-%m") for i in range(max(nights, 0))}
+    if months <= set(timeline):
+        data["threat"]["tactics"]["timeline"] = {m: v for m, v in timeline.items() if m in months}
 
 
 def _check_path_simple(data: dict, parts: list[str], key_path: str) -> None:

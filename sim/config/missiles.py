@@ -226,6 +226,13 @@ class Missiles(_Strict):
         description="Combined missile strikes are more likely on the drones' big-salvo nights "
         "(P(combined | salvo) fitted to the record); off: the monthly rate regardless of salvos.",
     )
+    keep_monthly_rate: bool = Field(
+        True,
+        description="With the coupling: keep each month's fitted share of combined-strike nights "
+        "and move the strikes onto the drones' salvo nights, so a scenario with more salvo "
+        "nights than the fit period (winter 2024-25 had none) does not get more strikes "
+        "(missile output, not the drones, limits them). Off: the fitted conditional rates.",
+    )
     energy_share_combined: float = Field(
         0.7, ge=0, le=1,
         description="Share of missiles on combined-strike nights aimed at energy sites. EST, "

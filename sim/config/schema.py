@@ -92,6 +92,12 @@ class Launches(Strict):
     max_per_night: int = Field(
         2000, ge=1, le=20000, description="Upper cap on drones launched in one night."
     )
+    mean_per_night: float | None = Field(
+        None, ge=0, le=20000,
+        description="If set, the fitted profile (its months, salvo nights and trend) is scaled "
+        "so that the period's expected launches per night equal this (drones a night): the "
+        "level of a forecast, with the profile's seasonal and nightly pattern.",
+    )
 
     @model_validator(mode="after")
     def _custom_needs_monthly(self):
@@ -549,6 +555,9 @@ class Defense(Strict):
 class Scenario(Strict):
     name: str = Field(min_length=1, max_length=200, description="Short name, used in outputs.")
     description: str = Field("", description="What question the scenario answers; sources.")
+    base: str | None = Field(
+        None, description="Scenario file this one starts from (relative to this file); this "
+        "file changes only what it lists.")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="Root seed for all random streams.")
     period: Period = Field(default_factory=Period)
     threat: Threat = Field(default_factory=Threat)

@@ -283,12 +283,42 @@ def _month_index(dates) -> np.ndarray:
     return _as_datetime_index(dates).month.to_numpy() - 1
 
 
-def _p_combined(arr: ProfileArrays, m: np.ndarray, salvo: np.ndarray | None) -> np.ndarray:
+def _p_combined(arr: ProfileArrays, m: np.ndarray, salvo: np.ndarray | None,
+                cal_month: np.ndarray | None = None) -> np.ndarray:
+    """Probability of a combined strike each night.
+
+    Without salvo flags: the month's fitted rate. With them and without ``cal_month``: the
+    fitted conditional rates (``p_combined_given_salvo`` on salvo nights, the month's
+    ``p_combined`` on the others). With ``cal_month`` (calendar months of the nights):
+    ``p_combined_given_salvo`` on the drones' big-salvo nights and, on the other nights of the
+    same month, the rate that keeps
+    the month's share of combined-strike nights at the fitted one (so a scenario with more
+    salvo nights than the fit moves the strikes onto them rather than adding strikes). When
+    the salvo nights alone would exceed that share, strikes fall on salvo nights only, at the
+    rate that keeps it.
+    """
+    marg = arr.p_combined_marginal[m]
     if salvo is None:
-        return arr.p_combined_marginal[m]
+        return marg
+    salvo = np.asarray(salvo, dtype=bool)
     ps = arr.p_combined_salvo
-    base = arr.p_combined[m]
-    return np.where(np.asarray(salvo, dtype=bool), base if math.isnan(ps) else ps, base)
+    if cal_month is None:
+        base = arr.p_combined[m]
+        return np.where(salvo, base if math.isnan(ps) else ps, base)
+    if math.isnan(ps):
+        return marg
+    groups = cal_month
+    out = np.where(salvo, ps, 0.0)
+    for g in np.unique(groups):
+        sel = groups == g
+        n, k = int(sel.sum()), int((sel & salvo).sum())
+        want = float(marg[sel][0]) * n  # expected combined-strike nights this month
+        if ps * k > want:
+            out[sel & salvo] = want / k
+            out[sel & ~salvo] = 0.0
+        elif n > k:
+            out[sel & ~salvo] = min((want - ps * k) / (n - k), 1.0)
+    return out
 
 
 def sample_nightly_missiles(
@@ -298,6 +328,7 @@ def sample_nightly_missiles(
     salvo: np.ndarray | None = None,
     intensity_multiplier: float | np.ndarray = 1.0,
     use_recent: bool = False,
+    keep_monthly_rate: bool = False,
 ) -> MissileNights:
     """Draw the missiles launched on each night, by class.
 
@@ -311,6 +342,9 @@ def sample_nightly_missiles(
             combined strikes at the monthly rate regardless of salvos.
         intensity_multiplier: scalar or one value per night; scales every expected count.
         use_recent: use the profile's recent level in every month (ignored for arrays).
+        keep_monthly_rate: with salvo flags, keep each month's fitted share of combined-strike
+            nights and move the strikes onto the salvo nights (a scenario with more salvo nights
+            than the fit period does not get more strikes); else the fitted conditional rates.
 
     Returns:
         :class:`MissileNights`.
@@ -328,7 +362,11 @@ def sample_nightly_missiles(
     if n == 0:
         return MissileNights(np.zeros((0, N_CLASSES), np.int64), np.zeros(0, bool))
     u = rng.random((n, 1 + N_CLASSES))
-    combined = u[:, 0] < _p_combined(arr, m, salvo)
+    cal = None
+    if salvo is not None and keep_monthly_rate:
+        idx = _as_datetime_index(dates)
+        cal = idx.year.to_numpy() * 12 + idx.month.to_numpy()
+    combined = u[:, 0] < _p_combined(arr, m, salvo, cal)
     cm = combined[:, None]
     present_p = np.where(cm, arr.combined_present[m], arr.regular_present[m])
     mean = np.where(cm, arr.combined_mean[m], arr.regular_mean[None, :])
@@ -395,6 +433,7 @@ def nightly_missile_counts(missiles, dates: list[dt.date], salvo: np.ndarray | N
         prof, dates, rng, salvo=salvo if missiles.couple_to_drone_salvos else None,
         intensity_multiplier=missiles.intensity_multiplier,
         use_recent=missiles.use_recent_level,
+        keep_monthly_rate=missiles.keep_monthly_rate,
     )
 
 

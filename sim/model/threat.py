@@ -94,10 +94,34 @@ def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator
         months = [d.strftime("%Y-%m") for d in dates]
         p_salvo = np.array([_nan(timeline[m].p_salvo) for m in months])
         salvo_mean = np.array([_nan(timeline[m].salvo_mean) for m in months])
+    if threat.launches.mean_per_night is not None and len(dates):
+        e = expected_nightly_launches(prof, dates, mult, p_salvo, salvo_mean)
+        mult = mult * (threat.launches.mean_per_night / e.mean() if e.mean() > 0 else 0.0)
     return sample_nightly_launches(
         prof, dates, rng, intensity_multiplier=mult, max_per_night=threat.launches.max_per_night,
         return_salvo=return_salvo, p_salvo_by_night=p_salvo, salvo_mean_by_night=salvo_mean,
     )
+
+
+def expected_nightly_launches(profile, dates, mult, p_salvo_by_night=None,
+                              salvo_mean_by_night=None) -> np.ndarray:
+    """Expected launches of each night under the profile (the model of
+    :func:`sample_nightly_launches`: attack nights, salvo mixture, ``max(1, X)``)."""
+    table = _month_table(profile)
+    idx = _as_datetime_index(dates)
+    par = table[idx.month.to_numpy() - 1]
+    p_attack, mean, disp, p_salvo, s_mean, s_disp = (par[:, i] for i in range(6))
+    if p_salvo_by_night is not None:
+        p_salvo = np.where(np.isnan(p_salvo_by_night), p_salvo, p_salvo_by_night)
+    if salvo_mean_by_night is not None:
+        s_mean = np.where(np.isnan(salvo_mean_by_night), s_mean, salvo_mean_by_night)
+    mult = np.broadcast_to(np.asarray(mult, float), (len(idx),))
+
+    def e_count(mu, k):  # E[max(1, X)], X ~ NB(mean mu, size k)
+        mu = mu * mult
+        return mu + (k / (k + np.maximum(mu, 1e-300))) ** k
+
+    return p_attack * ((1 - p_salvo) * e_count(mean, disp) + p_salvo * e_count(s_mean, s_disp))
 
 
 def _nan(v) -> float:

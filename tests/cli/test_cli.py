@@ -78,12 +78,13 @@ def test_validate_and_schema(capsys):
     assert "defense" in schema["properties"]
 
 
-GOOD = Path(NL).read_text()
+GOOD = Path(NL).read_text()  # starts from base: winter-2025-26.yaml (found when copied)
+WINTER = (Path(NL).parent / "winter-2025-26.yaml").read_text()  # a complete file
 
 BAD_FILES = {
     "unknown_key": (GOOD.replace("  budget_eur: 200000000", "  budget_eur: 200000000\n  budgt: 1"),
                     "defense.budgt: unknown key"),
-    "wrong_type": (GOOD.replace("nights: 151", "nights: many"), "period.nights"),
+    "wrong_type": (WINTER.replace("nights: 151", "nights: many"), "period.nights"),
     "negative_money": (GOOD.replace("budget_eur: 200000000", "budget_eur: -5"),
                        "defense.budget_eur"),
     "pk_out_of_range": (GOOD.replace("pk: 0.68", "pk: 1.3"), "defense.interceptor.pk"),
@@ -92,7 +93,7 @@ BAD_FILES = {
     "python_tag": ("name: !!python/object/apply:os.system ['echo hi']\n", "invalid YAML"),
     "alias_bomb": ("a: &a [x, x, x]\nb: &b [*a, *a, *a]\nname: x\n", "aliases"),
     "not_mapping": ("- 1\n- 2\n", "top level must be a mapping"),
-    "negative_seed": (GOOD.replace("seed: 20251101", "seed: -1"), "seed"),
+    "negative_seed": (WINTER.replace("seed: 20251101", "seed: -1"), "seed"),
 }
 
 

@@ -170,7 +170,8 @@ def test_datacollector_is_the_nightly_store(nl200m):
     m = DefenseModel(short(nl200m, nights=3), seed=1)
     m.run()
     df = m.datacollector.get_model_vars_dataframe()
-    assert list(df.columns) == ["night", "date", *nightly_columns(energy=True)]
+    assert list(df.columns) == ["night", "date", *nightly_columns(
+        energy=True, missiles=m.missile_planner is not None)]
     assert len(df) == 3 and not hasattr(m, "night_rows")
     out = run_one(short(nl200m, nights=3), seed=1)
     pd.testing.assert_frame_equal(out.nights.drop(columns=["seed", "replicate"]),

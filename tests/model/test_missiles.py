@@ -311,6 +311,27 @@ def test_salvo_nights_raise_combined_strikes():
     assert off / (200 * 31) == pytest.approx(prof["months"]["12"]["p_combined"], abs=0.02)
 
 
+def test_keeping_the_monthly_rate_moves_strikes_onto_salvo_nights():
+    """With keep_monthly_rate, a month's share of combined-strike nights stays the fitted one
+    whatever the drones' salvo share: strikes move onto the salvo nights (at the fitted
+    conditional rate while it fits, else all of them there)."""
+    prof = M.packaged_missile_profile()
+    dates = pd.date_range("2025-12-01", periods=31)
+    marg = prof["months"]["12"]["p_combined_marginal"]
+    rng = np.random.default_rng(4)
+    for k in (0, 2, 31):
+        salvo = np.zeros(31, bool)
+        salvo[:k] = True
+        runs = [M.sample_nightly_missiles(prof, dates, rng, salvo=salvo, keep_monthly_rate=True)
+                for _ in range(400)]
+        share = np.mean([r.combined.mean() for r in runs])
+        assert share == pytest.approx(marg, abs=0.015), (k, share, marg)
+        if 0 < k < 31:
+            on = np.mean([r.combined[:k].mean() for r in runs])
+            assert on == pytest.approx(min(prof["p_combined_given_salvo"], marg * 31 / k),
+                                       abs=0.06)
+
+
 def test_disabled_missiles_draw_nothing():
     dates = DEFAULT.period.dates
     rng = np.random.default_rng(1)
