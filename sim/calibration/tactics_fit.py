@@ -63,6 +63,17 @@ def observed_decoy_share(nights: pd.DataFrame, months: Sequence[str]) -> dict[st
     return out
 
 
+def pooled_decoy_share(nights: pd.DataFrame, months: Sequence[str]) -> float | None:
+    """Decoy share over several months together (the nights that report it), or None."""
+    if "is_shahed" not in nights or "is_shahed_launched" not in nights:
+        return None
+    sel = nights["night"].astype(str).str[:7].isin(list(months))
+    launched = float(nights.loc[sel, "is_shahed_launched"].fillna(0).sum())
+    if launched <= 0:
+        return None
+    return 1.0 - float(nights.loc[sel, "is_shahed"].fillna(0).sum()) / launched
+
+
 def _neutralised(scenario, month: str, h: float, decoy: float | None, seed: int,
                  replicates: int) -> float:
     months = [m for m in scenario.period.months]

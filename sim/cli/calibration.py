@@ -48,6 +48,56 @@ def cmd_calibrate_missiles(args) -> int:
     return 0
 
 
+def cmd_calibrate_tactics(args) -> int:
+    """Handler of ``calibrate tactics``: the record's recent level and tactics, month by month,
+    and their persistence forecast (the numbers of scenarios/winter-2025-26.yaml)."""
+    import numpy as np
+
+    from sim.calibration.defense_fit import DEFAULT_SCENARIO_PATH
+    from sim.calibration.record import load_record
+    from sim.calibration.simulate import months_between
+    from sim.calibration.tactics_fit import (
+        fit_high_shares,
+        observed_decoy_share,
+        pooled_decoy_share,
+    )
+    from sim.calibration.threat_fit import fit_profile_until
+    from sim.config.io import load_scenario
+    from sim.model.threat import parse_month_arg
+
+    until = parse_month_arg(args.until, "--until")
+    record = load_record(args.record).until(until)
+    scenario = load_scenario(args.scenario or DEFAULT_SCENARIO_PATH)
+    first = f"{scenario.period.start_date:%Y-%m}"
+    months = [m for m in months_between(first, until) if m in set(record.months)]
+    if not months:
+        raise SimInputError(f"--until {until}: no record months from {first}")
+    recent = months[-args.persist:]
+    mon = record.monthly.set_index("month")
+    nights = record.require_nights("calibrate tactics")
+    nights_per = nights.groupby(nights["night"].astype(str).str[:7]).size()
+    level = float(mon.loc[recent, "launched"].sum() / nights_per.loc[recent].sum())
+    decoy = observed_decoy_share(nights, months)
+    prof = fit_profile_until(nights, until)
+    p_salvo = [float(prof["months"][str(int(m[5:]))]["p_salvo"]) for m in recent]
+    print(f"Record to {until} ({record.source}); tactics fitted on {months[0]}..{months[-1]} "
+          f"with {scenario.name}")
+    print(f"{'month':<9}{'launched/night':>15}{'neutralised':>12}{'decoys':>8}{'high share':>11}")
+    high = fit_high_shares(scenario, {m: float(mon.loc[m, "rate"]) for m in months}, decoy,
+                           seed=scenario.seed, replicates=args.replicates)
+    for m in months:
+        d = f"{decoy[m]:.3f}" if m in decoy else "-"
+        print(f"{m:<9}{mon.loc[m, 'launched'] / nights_per.loc[m]:>15.1f}"
+              f"{mon.loc[m, 'rate']:>12.3f}{d:>8}{high[m]:>11.3f}")
+    d = pooled_decoy_share(nights, recent)
+    print(f"Persistence of {recent[0]}..{recent[-1]}: {level:.1f} launches a night, big-salvo "
+          f"share {np.mean(p_salvo):.2f} (fitted p_salvo "
+          f"{', '.join(f'{p:.2f}' for p in p_salvo)}), high share "
+          f"{np.mean([high[m] for m in recent]):.3f}, decoys "
+          + (f"{d:.3f}" if d is not None else "not reported"))
+    return 0
+
+
 def register(subparsers) -> None:
     """Add ``calibrate threat``, ``calibrate missiles`` and ``validate-model`` to the main
     parser."""
@@ -57,6 +107,19 @@ def register(subparsers) -> None:
     ct.add_argument("path", help="missile_attacks_daily CSV (Ivaniuk dataset)")
     ct.add_argument("--out", default=None, help="profile JSON (default: the packaged one)")
     ct.set_defaults(func=cmd_calibrate)
+    ctt = csub.add_parser("tactics", help="the record's recent level and tactics month by month "
+                          "(the share of drones flying high fitted to the neutralised share)")
+    ctt.add_argument("--record", default=None, metavar="CSV",
+                     help="Air Force record (default: the shipped nightly table)")
+    ctt.add_argument("--until", default="2025-09", metavar="YYYY-MM",
+                     help="last month used (default 2025-09)")
+    ctt.add_argument("--scenario", default=None, metavar="YAML",
+                     help="scenario with the fitted defence (default: the shipped "
+                          "ukraine-posture-2024.yaml)")
+    ctt.add_argument("--persist", type=int, default=3, metavar="N",
+                     help="months whose mean is the forecast (default 3)")
+    ctt.add_argument("--replicates", type=int, default=2, help="replicates per trial (default 2)")
+    ctt.set_defaults(func=cmd_calibrate_tactics)
     cm = csub.add_parser("missiles", help="fit the nightly missile model from the AF record CSV")
     cm.add_argument("path", help="missile_attacks_daily CSV (Ivaniuk dataset)")
     cm.add_argument("--out", default=None,

@@ -124,6 +124,15 @@ def expected_nightly_launches(profile, dates, mult, p_salvo_by_night=None,
     return p_attack * ((1 - p_salvo) * e_count(mean, disp) + p_salvo * e_count(s_mean, s_disp))
 
 
+def parse_month_arg(text: str, what: str = "month") -> str:
+    """``YYYY-MM`` from the command line, or a ScenarioError naming ``what``."""
+    import re
+
+    if not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", str(text or "")):
+        raise ScenarioError(f"{what} {text!r}: not a month; write YYYY-MM, e.g. 2025-09")
+    return str(text)
+
+
 def _nan(v) -> float:
     return np.nan if v is None else float(v)
 
