@@ -4,6 +4,7 @@ Commands, one module per group, registered explicitly in :func:`build_parser`:
 
 * :mod:`sim.cli.run`: ``run``, ``validate``, ``schema``, ``calibrate threat``;
 * :mod:`sim.cli.sweep`: ``sweep``, ``compare``, ``sensitivity``;
+* :mod:`sim.cli.forces`: ``forces``;
 * :mod:`sim.cli.calibration`: ``validate-model``;
 * :mod:`sim.cli.plot`: ``plot``;
 * :mod:`sim.cli.bench`: ``bench``;
@@ -20,11 +21,11 @@ from __future__ import annotations
 
 import sys
 
-from sim.cli import bench, calibration, discover, plot, run, sweep
+from sim.cli import bench, calibration, discover, forces, plot, run, sweep
 from sim.cli.common import EXIT_INPUT, Parser
 from sim.config.errors import SimInputError
 
-GROUPS = (run, sweep, calibration, plot, bench, discover)
+GROUPS = (run, sweep, forces, calibration, plot, bench, discover)
 
 
 def build_parser() -> Parser:

@@ -3,7 +3,7 @@
 Two fleets fly interceptor drones:
 
 * the funded **programme**: launch sites, crews, radars and interceptors from
-  :func:`sim.budget.capability_schedule`; stock carries over from night to night;
+  :func:`sim.model.budget.force_schedule`; stock carries over from night to night;
 * Ukraine's **existing** units (``defense.layers.existing_interceptors``): a fixed number of
   launch sites and a nightly allowance of interceptors, present in every scenario.
 

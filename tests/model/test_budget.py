@@ -23,7 +23,6 @@ from sim.model.budget import (
     LABELS,
     ForceLedger,
     binding_after_run,
-    capability_schedule,
     force_schedule,
     limited_by_text,
     production_rate,
@@ -388,14 +387,14 @@ def test_fixed_rates_keeps_the_earlier_rule():
         "defense.programme.model": "fixed_rates",
         "defense.split": {"interceptors": 0.7, "crews": 0.12, "sensors": 0.12,
                           "launch_sites": 0.06}})
-    cap = capability_schedule(sc.defense, sc.period.dates)
+    p = schedule(sc).programme
     dates = sc.period.dates
     i0 = dates.index(dt.date(2025, 12, 1))
-    assert (cap.interceptors_delivered[:i0] == 0).all()
-    assert cap.interceptors_ordered == 35_000
-    assert cap.interceptors_delivered[i0] == 12_000  # the old fixed monthly batch
-    assert cap.interceptors_delivered[i0 + 20] == 12_000
-    assert cap.interceptors_delivered[dates.index(dt.date(2026, 2, 1))] == 35_000
+    assert (p.delivered[:i0] == 0).all()
+    assert p.bought["airframes"] == 35_000
+    assert p.delivered[i0] == 12_000  # the old fixed monthly batch
+    assert p.delivered[i0 + 20] == 12_000
+    assert p.delivered[dates.index(dt.date(2026, 2, 1))] == 35_000
 
 
 def test_fixed_national_layer_is_the_earlier_constant():
@@ -407,14 +406,6 @@ def test_fixed_national_layer_is_the_earlier_constant():
     assert ledger.open_night(0) == 60
     ledger.expend(10)
     assert ledger.open_night(1) == 60  # the allowance does not carry over
-
-
-def test_capability_view_matches_the_programme(nl200m):
-    fs = schedule(nl200m)
-    cap = capability_schedule(nl200m.defense, nl200m.period.dates)
-    assert (cap.interceptors_delivered == fs.programme.delivered).all()
-    assert (cap.sites == fs.programme.sites_active).all()
-    assert (cap.crews == fs.programme.crews_active).all()
 
 
 def test_is_fast(nl200m):
