@@ -1,89 +1,154 @@
-"""The README's headline chart: what the interceptor budget buys over a winter.
+"""The README's headline chart: what the interceptor budget adds to Ukraine's own force.
 
-Runs (or resumes) the shipped funding sweep, ``sweeps/funding.yaml`` (the nl-200m programme at
-EUR 0 to 1,000M, 20 replicates per level with common random numbers), and writes
-``docs/img/headline.png``::
+Runs (or reuses) the shipped funding sweep, ``sweeps/funding.yaml`` (the nl-200m programme on top
+of the winter-2025-26 forecast at EUR 0 to 1,000M, against a static and a learning attacker,
+common random numbers), and the baseline and nl-200m scenarios month by month, and writes
+``docs/img/headline.png`` and the numbers the README quotes (``docs/img/headline.json``)::
 
-    python scripts/headline_chart.py                    # ~5 min on 2 cores, resumable
+    python scripts/headline_chart.py                     # the sweep (220 winters) and 20 more
     python scripts/headline_chart.py --results results/funding   # reuse a finished sweep
 
-The sweep's results stay in ``--results`` (default ``results/funding``); a second call only
-redraws the chart. ``python -m sim plot results/funding`` writes the same chart
-(``coverage_vs_budget``) with the sweep's other figures.
+Panels: (a) winter demand served against the budget, both attackers, mean of the replicates
+with its 95% interval; (b) hits on energy sites by drones and by missiles; (c) month by month,
+energy not served without the programme and with EUR 200M, split into what drones and what
+missiles caused. The title of (a) says where the curve flattens and what binds there
+(:func:`sim.model.budget.force_schedule`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _flat_point(s, tol: float) -> float:
+    """The smallest budget whose mean is within ``tol`` of the best mean."""
+    best = s["mean"].max()
+    return float(s.loc[s["mean"] >= best - tol, "defense.budget_eur"].min())
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sweep", default=str(ROOT / "sweeps" / "funding.yaml"),
-                   help="sweep file (default sweeps/funding.yaml)")
+    p.add_argument("--sweep", default=str(ROOT / "sweeps" / "funding.yaml"))
     p.add_argument("--results", default=str(ROOT / "results" / "funding"),
-                   help="sweep results folder (default results/funding; resumed if present)")
-    p.add_argument("--out", default=str(ROOT / "docs" / "img" / "headline.png"),
-                   help="chart file (default docs/img/headline.png)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default all)")
-    p.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
+                   help="sweep results folder (default results/funding; reused if finished)")
+    p.add_argument("--out", default=str(ROOT / "docs" / "img" / "headline.png"))
+    p.add_argument("--replicates", type=int, default=10,
+                   help="replicates of the month-by-month runs (default 10)")
+    p.add_argument("--workers", type=int, default=None)
     args = p.parse_args(argv)
 
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
     import pandas as pd
 
+    import sim
     from sim.config.io import load_scenario
-    from sim.experiments.sweep.api import sweep
-    from sim.experiments.sweep.spec import load_sweep
-    from sim.viz import figures as plots
+    from sim.model.budget import force_schedule
+    from sim.viz import OKABE_ITO, save_figure, summarize_by
 
     results = Path(args.results)
-    runs_path = results / "runs.parquet"
-    if runs_path.is_file() and (results / "manifest.json").is_file():
-        runs = pd.read_parquet(runs_path)
+    if (results / "runs.parquet").is_file() and (results / "manifest.json").is_file():
+        runs = pd.read_parquet(results / "runs.parquet")
         print(f"using the finished sweep in {results}", file=sys.stderr)
     else:
-        runs = sweep(args.sweep, out=results, workers=args.workers)
-    loaded = load_sweep(args.sweep)
-    base = load_scenario(loaded.base_path) if getattr(loaded, "base_path", None) else None
+        runs = sim.sweep(args.sweep, out=results, workers=args.workers)
+    reps = int(runs.groupby(["defense.budget_eur", "threat.attacker.strategy"]).size().min())
 
-    reps = int(runs.groupby("defense.budget_eur").size().min())
-    fig, ax = plots.plot_coverage_vs_budget(runs, figsize=(7.2, 5.4))
-    # Where extra money stops buying protection: the first level within 0.5 percentage points
-    # of the best mean share of drones stopped.
-    s = plots.summarize_by(runs, "defense.budget_eur", "kinetic_coverage")
-    top = s["mean"].max()
-    plateau = float(s.loc[s["mean"] >= top - 0.005, "defense.budget_eur"].min())
-    sub = f"nl-200m programme, winter 2025-26, {reps} simulated winters per budget level"
-    if base is not None:
-        from sim.config.data import load_sites
+    month_runs = {name: sim.run(ROOT / "scenarios" / f"{name}.yaml", replicates=args.replicates)
+                  for name in ("baseline", "nl-200m")}
 
-        sites = load_sites()
-        eligible = int((sites["type"].isin(base.defense.basing.site_types)
-                        & (sites["status"] == "operational")).sum())
-        first = base.defense.delivery.first_delivery_date
-        sub += (f";\nfirst deliveries {first:%d %b %Y}; launch sites go to the {eligible} "
-                f"listed energy sites first")
-    ax.set_title(sub, loc="left", fontsize=8, color="#444444")
-    fig.suptitle("What the interceptor budget buys over a winter", x=0.01, ha="left",
-                 fontsize=12)
-    if 0 < plateau < float(s["defense.budget_eur"].max()):
-        xmax = float(s["defense.budget_eur"].max())
-        ax.annotate(f"no further gain above EUR {plateau / 1e6:,.0f}M",
-                    (plateau, top), xytext=(plateau + 0.22 * xmax, top - 0.1),
-                    textcoords="data", fontsize=8, va="center",
-                    arrowprops={"arrowstyle": "->", "color": "#444444", "lw": 0.8})
+    fig, axes = plt.subplots(1, 3, figsize=(15.5, 4.9), layout="constrained")
+    colours = {"static": OKABE_ITO["blue"], "learning": OKABE_ITO["vermillion"]}
+    numbers: dict = {"replicates": reps, "month_replicates": args.replicates, "by_attacker": {}}
+    ax = axes[0]
+    for strat, g in runs.groupby("threat.attacker.strategy"):
+        s = summarize_by(g, "defense.budget_eur", "demand_served_fraction")
+        x = s["defense.budget_eur"] / 1e6
+        ax.plot(x, 100 * s["mean"], marker="o", color=colours[strat], label=f"{strat} attacker")
+        ax.fill_between(x, 100 * s["ci_low"], 100 * s["ci_high"], color=colours[strat],
+                        alpha=0.2, lw=0)
+        flat = _flat_point(s, 0.002)
+        numbers["by_attacker"][strat] = {
+            "served": {f"{b / 1e6:.0f}": round(float(m), 4)
+                       for b, m in zip(s["defense.budget_eur"], s["mean"], strict=True)},
+            "flat_from_eur": flat,
+        }
+    flat = max(v["flat_from_eur"] for v in numbers["by_attacker"].values())
+    sc = load_scenario(ROOT / "scenarios" / "nl-200m.yaml")
+    d = sc.defense.model_copy(update={"budget_eur": max(flat, 1.0)})
+    prog = force_schedule(d, sc.period.dates).programme
+    labels = [lab for lab in prog.binding if lab != "time"]
+    binds = max(set(labels), key=labels.count) if labels else "time"
+    numbers["flat_from_eur"] = flat
+    numbers["binds_there"] = binds
+    ax.axvline(flat / 1e6, color="#777777", ls=":", lw=1)
+    ax.set_xlabel("Programme budget (EUR million)")
+    ax.set_ylabel("Winter electricity demand served (%)")
+    ax.set_title(f"(a) Demand served; flat from EUR {flat / 1e6:,.0f}M\n"
+                 f"(programme limited by {binds} there)", loc="left", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8, title=f"mean of {reps} winters, 95% interval",
+              title_fontsize=8)
+
+    ax = axes[1]
+    st = runs[runs["threat.attacker.strategy"] == "static"]
+    for col, lab, c in (("hits_on_sites", "drone hits", OKABE_ITO["orange"]),
+                        ("missile_hits_on_sites", "missile hits", OKABE_ITO["purple"])):
+        if col not in st:
+            continue
+        s = summarize_by(st, "defense.budget_eur", col)
+        x = s["defense.budget_eur"] / 1e6
+        ax.plot(x, s["mean"], marker="o", color=c, label=lab)
+        ax.fill_between(x, s["ci_low"], s["ci_high"], color=c, alpha=0.2, lw=0)
+    ax.set_xlabel("Programme budget (EUR million)")
+    ax.set_ylabel("Hits on energy sites over the winter")
+    ax.set_title("(b) Hits on energy sites (static attacker):\n"
+                 "interceptor drones stop drones, not missiles", loc="left", fontsize=10)
+    ax.legend(fontsize=8, title=f"mean of {reps} winters", title_fontsize=8)
+
+    ax = axes[2]
+    months = list(month_runs["baseline"].summary["by_month"])
+    xm = np.arange(len(months))
+    width = 0.38
+    numbers["by_month"] = {}
+    for k, name in enumerate(("baseline", "nl-200m")):
+        nights = month_runs[name].nights
+        g = nights.groupby(nights["date"].str[:7])[
+            ["energy_not_served_mwh_drones", "energy_not_served_mwh_missiles"]].sum() / args.replicates
+        g = g.reindex(months).fillna(0.0) / 1e3
+        pos = xm + (k - 0.5) * width
+        ax.bar(pos, g["energy_not_served_mwh_missiles"], width, color=OKABE_ITO["purple"],
+               alpha=1.0 if k else 0.55, label=f"{name}: missiles")
+        ax.bar(pos, g["energy_not_served_mwh_drones"], width,
+               bottom=g["energy_not_served_mwh_missiles"], color=OKABE_ITO["orange"],
+               alpha=1.0 if k else 0.55, label=f"{name}: drones")
+        numbers["by_month"][name] = {m: {"drones_gwh": round(float(g.loc[m, "energy_not_served_mwh_drones"]), 1),
+                                         "missiles_gwh": round(float(g.loc[m, "energy_not_served_mwh_missiles"]), 1)}
+                                     for m in months}
+        numbers[name] = {k2: month_runs[name].summary.get(k2) for k2 in (
+            "demand_served_fraction", "energy_not_served_mwh", "energy_loss_share_missiles",
+            "hits_on_sites", "missile_hits_on_sites", "interception_rate")}
+        numbers[name]["limits"] = month_runs[name].summary.get("limits", {}).get("text")
+    ax.set_xticks(xm, [pd.Timestamp(m + "-01").strftime("%b %Y") for m in months])
+    ax.set_ylabel("Energy not served (GWh)")
+    ax.set_title("(c) Month by month: without the programme (left) and with\n"
+                 f"EUR 200M (right), by the weapon that caused it ({args.replicates} winters)",
+                 loc="left", fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    fig.suptitle("What EUR 200M of interceptor drones adds to Ukraine's own force, winter 2025-26 "
+                 "(forecast as known on 1 Oct 2025)", fontsize=12, x=0.01, ha="left")
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    written = plots.save_figure(fig, out.with_suffix(""), formats=("png",), dpi=args.dpi)
-    size_kb = written[0].stat().st_size / 1024
-    print(f"wrote {written[0]} ({size_kb:.0f} KB)")
+    save_figure(fig, out.with_suffix(""), formats=("png",), dpi=130)
+    out.with_suffix(".json").write_text(json.dumps(numbers, indent=2) + "\n")
+    print(json.dumps(numbers, indent=2))
+    print(f"wrote {out} and {out.with_suffix('.json')}", file=sys.stderr)
     return 0
 
 
