@@ -5,8 +5,9 @@
 
 * a run (``sim run``: ``summary.json`` + ``nights.parquet``): ``timeline`` (launches, available
   capacity against demand, demand served per night, replicate bands), ``hits_by_site`` and
-  ``map`` (the night with the most launches of replicate 0, re-simulated from the folder's
-  ``scenario.yaml`` and seed; ``--night N`` picks another, ``--no-map`` skips it);
+  ``map`` (replicate 0's night with the most launches among the nights with programme launch
+  sites active, or with the most launches if the programme is never active; re-simulated from
+  the folder's ``scenario.yaml`` and seed; ``--night N`` picks another, ``--no-map`` skips it);
 * a sweep (``sim sweep``: ``manifest.json`` + ``runs.parquet``): for the budget lever the
   headline ``coverage_vs_budget``, ``cost_effectiveness`` and ``outcomes_vs_budget``; for other
   numeric levers ``outcomes_vs_<lever>``; with sampled uncertainties ``sensitivity_<outcome>``
@@ -44,7 +45,8 @@ def register(subparsers) -> None:
                    help="comma-separated file formats (default png,svg)")
     p.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
     p.add_argument("--night", type=int, default=None,
-                   help="run folders: night (0-based) to map (default: most launches)")
+                   help="run folders: night (0-based) to map (default: the night with the most "
+                        "launches among those with the programme active)")
     p.add_argument("--no-map", action="store_true",
                    help="run folders: skip the map (it re-simulates up to the mapped night)")
     p.set_defaults(func=cmd_plot, handler=cmd_plot)
@@ -181,7 +183,8 @@ def _plot_run(folder: Path, w: _Writer, night: int | None, map_: bool) -> None:
     w.save(fig, "timeline")
     hits = summary.get("hits_by_site") or {}
     if hits:
-        fig, _ = plots.plot_hits_by_site(hits, title=f"{summary.get('scenario', '')}: the most-hit "
+        fig, _ = plots.plot_hits_by_site(hits, replicates=summary.get("replicates"),
+                                         title=f"{summary.get('scenario', '')}: the most-hit "
                                          "energy sites")
         w.save(fig, "hits_by_site")
     if map_:
@@ -204,8 +207,7 @@ def _run_map(folder: Path, summary: dict, nights, night: int | None):
     scenario = load_scenario(path)
     rep0 = nights[nights["replicate"] == nights["replicate"].min()] if "replicate" in nights \
         else nights
-    if night is None:
-        night = int(rep0.loc[rep0["launched"].idxmax(), "night"])
+    night, why = plots.pick_night(nights, night)
     if not 0 <= night < scenario.period.nights:
         raise SimInputError(f"--night {night}: the scenario has nights 0 to "
                             f"{scenario.period.nights - 1}")
@@ -219,7 +221,8 @@ def _run_map(folder: Path, summary: dict, nights, night: int | None):
         print(f"note: the re-simulated night {night} ({model.record['launched']} launches) differs "
               f"from the stored one ({int(row['launched'].iloc[0])}); the model has changed since "
               "the run", file=sys.stderr)
-    fig, _ = plots.plot_map(model)
+    note = f"Shown: {why} (night index {night}, replicate {replicate}; another: --night N)"
+    fig, _ = plots.plot_map(model, note=note)
     return fig
 
 

@@ -18,7 +18,7 @@ from sim.viz.figures import (
     plot_tornado,
     plot_winter_timeline,
 )
-from sim.viz.map import animate_night, plot_map, site_states, ukraine_outline_km
+from sim.viz.map import animate_night, pick_night, plot_map, site_states, ukraine_outline_km
 from sim.viz.style import OKABE_ITO, factor_label, outcome_label, save_figure, summarize_by
 from sim.viz.validation import (
     plot_launches,
@@ -32,6 +32,7 @@ __all__ = [
     "animate_night",
     "factor_label",
     "outcome_label",
+    "pick_night",
     "plot_cart_tree",
     "plot_comparison",
     "plot_cost_effectiveness",

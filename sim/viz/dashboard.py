@@ -1,19 +1,28 @@
 """Interactive dashboard on Mesa's SolaraViz: ``solara run sim/viz/dashboard.py``.
 
-Sliders set the programme budget, the threat intensity and the interceptors' kill probability
-``pk`` (and the basing policy and seed); *Reset* builds a new model with them, *Step* runs one
-night, *Play* runs the winter. The page shows a live map of the current night (energy sites by
-state, interceptor bases and envelopes, tonight's drone routes and sorties) and the running
-totals of the winter. The base scenario is the shipped ``scenarios/nl-200m.yaml``.
+The scenario is Ukraine's own interceptor force (the baseline) plus the programme (the
+increment). Sliders set the programme budget, the threat intensity and the interceptors' kill
+probability ``pk`` (with the basing policy, the first night and the seed); *Reset* builds a new
+model with them, *Step* runs one night, *Play* runs the winter. The page shows a live map of the
+current night (energy sites by state, both forces' launch sites, envelopes and radars, tonight's
+drone routes and sorties) and the running totals: the drones, and each force's interceptors
+side by side. The base scenario is the shipped ``scenarios/nl-200m.yaml``.
+
+The run starts by default on the programme's first delivery date (1 Dec 2025 in ``nl-200m``,
+``sim.model.budget.first_delivery_date``), whatever the budget, so that a budget change shows
+from the first night; *First night* starts it on the first night of the winter or later.
 
 The page holds no model logic: :class:`DashboardModel` is
 :class:`sim.model.defense_model.DefenseModel` built from the scenario with the slider values as
 overrides; the map (:func:`sim.viz.map.plot_map`) draws the model's agents and the totals read
-its DataCollector.
+its DataCollector through the outcome registry (:mod:`sim.model.outcomes`: labels, units,
+formats).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import io
 from pathlib import Path
 
@@ -33,13 +42,45 @@ TITLE = "Interceptor drones against Shahed raids, winter 2025-26"
 SCENARIO_FILE = packaged_path("scenarios/nl-200m.yaml")
 DEFAULT_SEED = 20251101
 BASING = ["energy_sites", "corridors", "cities"]
+#: The CSS class of the live map's container (the browser check reads the image inside it).
+MAP_CLASS = "sim-live-map"
 
 
+@functools.lru_cache(maxsize=4)
 def base_scenario(path: str | Path | None = None):
     """The dashboard's base scenario: ``path``, else the shipped ``scenarios/nl-200m.yaml``."""
     from sim.config.io import load_scenario
 
     return load_scenario(Path(path) if path else SCENARIO_FILE)
+
+
+def start_options(scenario=None) -> tuple[list[str], str]:
+    """The choices of the *First night* control and the default.
+
+    The winter's first night, the programme's first delivery date (the default: a budget
+    change shows from the first night; the same date whatever the budget) and the first of each
+    later month, as ``YYYY-MM-DD`` strings followed by a note.
+    """
+    from sim.model.budget import first_delivery_date
+
+    sc = scenario if scenario is not None else base_scenario()
+    first = sc.period.start_date
+    last = first + dt.timedelta(days=sc.period.nights - 1)
+    delivery = first_delivery_date(sc.defense)
+    days = {first: "start of the winter"}
+    if first < delivery <= last:
+        days[delivery] = "first programme deliveries"
+    d = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    while d <= last:
+        days.setdefault(d, "")
+        d = dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    values = [f"{d.isoformat()} ({note})" if note else d.isoformat()
+              for d, note in sorted(days.items())]
+    default = next((v for v in values if "first programme deliveries" in v), values[0])
+    return values, default
+
+
+START_VALUES, START_DEFAULT = start_options()
 
 
 class DashboardModel(DefenseModel):
@@ -49,16 +90,20 @@ class DashboardModel(DefenseModel):
     Args:
         budget_m_eur: programme budget (EUR million).
         intensity: threat intensity, the multiplier of the fitted nightly launches.
-        pk: kill probability of one interceptor engagement.
+        pk: kill probability of one interceptor engagement (both forces).
         basing: basing policy of the programme's launch sites.
+        start: first night simulated, ``YYYY-MM-DD`` (anything after the date is a note);
+            default: the programme's first delivery date. The run ends on the winter's last
+            night.
         seed: root seed (same seed, same raids: compare settings on the same winter).
-        nights: nights simulated (default: the scenario's winter).
+        nights: nights simulated (default: from ``start`` to the end of the winter).
         scenario_file: base scenario (default ``scenarios/nl-200m.yaml``).
     """
 
     def __init__(self, budget_m_eur: float = 200.0, intensity: float = 1.0, pk: float = 0.68,
-                 basing: str = "energy_sites", seed: int | str = DEFAULT_SEED,
-                 nights: int | None = None, scenario_file: str | None = None):
+                 basing: str = "energy_sites", start: str = START_DEFAULT,
+                 seed: int | str = DEFAULT_SEED, nights: int | None = None,
+                 scenario_file: str | None = None):
         from sim.config.errors import SimInputError
         from sim.config.io import with_overrides
 
@@ -66,19 +111,28 @@ class DashboardModel(DefenseModel):
             seed = int(seed)
         except (TypeError, ValueError):
             raise SimInputError(f"seed {seed!r} is not an integer") from None
+        base = base_scenario(scenario_file)
+        first = base.period.start_date
+        last = first + dt.timedelta(days=base.period.nights - 1)
+        try:
+            day = dt.date.fromisoformat(str(start).strip()[:10]) if start else first
+        except ValueError:
+            raise SimInputError(f"first night {start!r} is not a date (YYYY-MM-DD)") from None
+        if not first <= day <= last:
+            raise SimInputError(f"first night {day}: the scenario runs from {first} to {last}")
         overrides = {
             "defense.budget_eur": float(budget_m_eur) * 1e6,
             "threat.launches.intensity_multiplier": float(intensity),
             "defense.interceptor.pk": float(pk),
             "defense.basing.policy": str(basing),
+            "period.start_date": day.isoformat(),
+            "period.nights": (last - day).days + 1 if nights is None else int(nights),
         }
-        if nights is not None:
-            overrides["period.nights"] = int(nights)
-        scenario = with_overrides(base_scenario(scenario_file), overrides)
+        scenario = with_overrides(base, overrides)
         super().__init__(scenario, seed=seed)
         self.dashboard_params = {"budget_m_eur": float(budget_m_eur),
                                  "intensity": float(intensity), "pk": float(pk),
-                                 "basing": str(basing), "seed": seed}
+                                 "basing": str(basing), "start": day.isoformat(), "seed": seed}
 
 
 model_params = {
@@ -87,6 +141,8 @@ model_params = {
     "pk": Slider("Interceptor kill probability pk", 0.68, 0.30, 0.95, 0.01),
     "basing": {"type": "Select", "value": "energy_sites", "values": BASING,
                "label": "Basing of programme launch sites"},
+    "start": {"type": "Select", "value": START_DEFAULT, "values": START_VALUES,
+              "label": "First night"},
     "seed": {"type": "InputText", "value": DEFAULT_SEED, "label": "Random seed"},
 }
 
@@ -100,67 +156,140 @@ def _png(fig: Figure, dpi: int = 100) -> bytes:
 
 def map_png(model: DefenseModel) -> bytes:
     """The live map of the model's current night as PNG bytes (no pyplot state kept)."""
-    fig = Figure(figsize=(8.6, 5.9), layout="constrained")
+    fig = Figure(figsize=(7.0, 8.6), layout="constrained")
     if model.night == 0:
         title = (f"{vmap.model_scenario(model).name}: before the first night "
-                 "(press Step or Play)")
+                 f"({model.dates[0]}; press Step or Play)")
     else:
         title = None
-    vmap.plot_map(model, fig=fig, title=title)
+    vmap.plot_map(model, fig=fig, title=title, legend_loc="below")
     return _png(fig)
+
+
+#: The running totals: (outcome in the registry, nightly column or aggregate).
+DRONE_ROWS = ("launched", "destroyed", "lost_ew", "leaked", "hits_on_sites",
+              "energy_not_served_mwh")
+#: Each force's totals side by side: (row label, Ukraine's own units, programme).
+FORCE_ROWS = (
+    ("Interceptors launched", "existing_interceptors_launched", "interceptors_launched"),
+    ("Kills", "existing_interceptor_kills", "interceptor_kills"),
+    ("Interceptors in stock", "national_stock", "programme_stock"),
+    ("Launch sites active", "national_sites", "programme_sites"),
+    ("Crews", "national_crews", "programme_crews"),
+)
+NATIONAL, PROGRAMME = "Ukraine's own units", "Programme"
 
 
 def totals(model: DefenseModel) -> dict[str, float]:
     """Running totals of the winter so far, aggregated from the model's DataCollector by the
-    outcome registry."""
+    outcome registry (sums, last values, maxima as each outcome says), plus tonight's limits
+    and demand served."""
     df = model.datacollector.get_model_vars_dataframe()
-    v = OUTCOMES.aggregate({c: df[c].to_numpy() for c in df.columns}, everything=True) if len(
-        df) else {}
-    last = df.iloc[-1] if len(df) else {}
-    return {
-        "nights": len(df),
-        "launched": int(v.get("launched", 0)),
-        "neutralised": int(v.get("destroyed", 0) + v.get("lost_ew", 0)),
-        "destroyed": int(v.get("destroyed", 0)),
-        "lost_ew": int(v.get("lost_ew", 0)),
-        "leaked": int(v.get("leaked", 0)),
-        "hits_on_sites": int(v.get("hits_on_sites", 0)),
-        "interceptors_launched": int(v.get("interceptors_launched", 0)),
-        "interceptor_kills": int(v.get("interceptor_kills", 0)),
-        "programme_stock": int(model.forces[1].stock),
-        "programme_spend_eur": float(v.get("programme_cost_eur", 0.0)),
-        "energy_not_served_mwh": float(v.get("energy_not_served_mwh", 0.0)),
-        "demand_served_tonight": (float(last["demand_served_fraction"])
-                                  if len(df) and "demand_served_fraction" in df else None),
-    }
+    if not len(df):
+        v: dict = {}
+    else:
+        v = OUTCOMES.aggregate({c: df[c].to_numpy() for c in df.columns}, everything=True)
+    out = {"nights": len(df)}
+    names = {*DRONE_ROWS, "programme_cost_eur", "interception_rate"}
+    names |= {n for _lab, a, b in FORCE_ROWS for n in (a, b)}
+    for name in names:
+        out[name] = float(v.get(name, 0.0)) if name in v or not len(df) else float("nan")
+    last = df.iloc[-1] if len(df) else None
+    for col in ("national_limit", "programme_limit", "demand_served_fraction"):
+        out[col] = last[col] if last is not None and col in df else None
+    return out
+
+
+def _fmt(name: str, value) -> str:
+    o = OUTCOMES.get(name)
+    if value is None:
+        return "-"
+    if o is None:
+        return str(value)
+    text = o.format(value)
+    if o.kind == "count" and o.unit and text.endswith(" " + o.unit):
+        text = text[: -len(o.unit) - 1]  # the row says what is counted
+    return text
+
+
+def totals_rows(model: DefenseModel) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """The running totals as text: ``(drone rows, force rows)``; a drone row is ``(label,
+    value)``, a force row ``(label, Ukraine's own units, programme)`` (labels and formats from
+    the outcome registry)."""
+    t = totals(model)
+    date = model.record["date"] if model.record else "-"
+    rows = [("Nights simulated", f"{t['nights']} (last: {date})")]
+    for name in DRONE_ROWS:
+        text = _fmt(name, t[name])
+        if name == "launched" and t["nights"]:
+            text += f" ({_fmt('interception_rate', t['interception_rate'])} neutralised)"
+        rows.append((OUTCOMES[name].label, text))
+    served = t["demand_served_fraction"]
+    rows.append((OUTCOMES["served_mw"].label + " tonight",
+                 "-" if served is None else _fmt("demand_served_fraction", served)))
+    frows = [(lab, _fmt(a, t[a]), _fmt(b, t[b])) for lab, a, b in FORCE_ROWS]
+    frows.append((OUTCOMES["programme_cost_eur"].label + " so far", "-",
+                  _fmt("programme_cost_eur", t["programme_cost_eur"])))
+    frows.append(("What limits it tonight", t["national_limit"] or "-",
+                  t["programme_limit"] or "-"))
+    return rows, frows
 
 
 def totals_markdown(model: DefenseModel) -> str:
-    """The running totals as a markdown table."""
-    t = totals(model)
-    date = model.record["date"] if model.record else "-"
-    n = t["launched"]
-    share = f" ({100 * t['neutralised'] / n:.0f}%)" if n else ""
-    kills = t["interceptor_kills"]
-    per_kill = (f"EUR {t['programme_spend_eur'] / kills / 1e3:,.1f}k" if kills else "-")
-    served = ("-" if t["demand_served_tonight"] is None
-              else f"{100 * t['demand_served_tonight']:.1f}%")
-    rows = [
-        ("Nights simulated", f"{t['nights']} (last: {date})"),
-        ("Drones launched", f"{n:,}"),
-        ("Neutralised (destroyed + lost to EW)", f"{t['neutralised']:,}{share}"),
-        ("Reached their target area", f"{t['leaked']:,}"),
-        ("Warhead hits on energy sites", f"{t['hits_on_sites']:,}"),
-        ("Programme interceptors launched", f"{t['interceptors_launched']:,}"),
-        ("Programme interceptor kills", f"{kills:,}"),
-        ("Programme interceptors in stock", f"{t['programme_stock']:,}"),
-        ("Programme spend so far", f"EUR {t['programme_spend_eur'] / 1e6:,.1f}M"),
-        ("Programme spend per kill so far", per_kill),
-        ("Evening-peak demand served tonight", served),
-        ("Energy not served so far", f"{t['energy_not_served_mwh'] / 1e3:,.0f} GWh"),
-    ]
-    head = "| Running totals | |\n|---|---:|\n"
-    return head + "\n".join(f"| {a} | {b} |" for a, b in rows)
+    """The running totals as markdown: the drones, then each force side by side."""
+    rows, frows = totals_rows(model)
+    drones = "| Running totals | |\n|---|---:|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
+    forces = (f"| Interceptor forces | {NATIONAL} | {PROGRAMME} |\n|---|---:|---:|\n"
+              + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in frows))
+    return drones + "\n\n" + forces
+
+
+def _html_table(head: tuple[str, ...], rows) -> str:
+    from html import escape
+
+    th = "".join(f'<th style="text-align:{"left" if i == 0 else "right"};padding:2px 8px">'
+                 f"{escape(h)}</th>" for i, h in enumerate(head))
+    body = "".join(
+        "<tr>" + "".join(f'<td style="text-align:{"left" if i == 0 else "right"};'
+                         f'padding:2px 8px">{escape(str(c))}</td>' for i, c in enumerate(r))
+        + "</tr>" for r in rows)
+    return (f'<table style="border-collapse:collapse;margin:4px 0 12px 0"><thead><tr>{th}'
+            f"</tr></thead><tbody>{body}</tbody></table>")
+
+
+def totals_html(model: DefenseModel) -> str:
+    """The running totals as two HTML tables (the page shows these: plain HTML needs no
+    scripts from a CDN, so the page works offline)."""
+    rows, frows = totals_rows(model)
+    return (_html_table(("Running totals", ""), rows)
+            + _html_table(("Interceptor forces", NATIONAL, PROGRAMME), frows))
+
+
+def headline(model: DefenseModel) -> tuple[str, str]:
+    """What the page simulates (Ukraine's own force plus the programme) and the settings."""
+    p = getattr(model, "dashboard_params", {})
+    sc = vmap.model_scenario(model)
+    budget = p.get("budget_m_eur", sc.defense.budget_eur / 1e6)
+    first, last = model.dates[0], model.dates[-1]
+    head = (f"{sc.name}: Ukraine's own interceptor units plus a EUR {budget:,.0f}M programme, "
+            f"{first} to {last}")
+    settings = (f"threat x{p['intensity']:g}, pk {p['pk']:.2f}, programme basing "
+                f"{p['basing']}, seed {p['seed']}") if p else ""
+    return head, settings
+
+
+def headline_markdown(model: DefenseModel) -> str:
+    """:func:`headline` as markdown."""
+    head, settings = headline(model)
+    return f"**{head}**" + (f"  \n{settings}" if settings else "")
+
+
+def headline_html(model: DefenseModel) -> str:
+    from html import escape
+
+    head, settings = headline(model)
+    return (f'<div style="margin:4px 0 8px 0"><b class="sim-headline">{escape(head)}</b><br>'
+            f"{escape(settings)}</div>")
 
 
 def history_png(model: DefenseModel) -> bytes:
@@ -174,9 +303,9 @@ def history_png(model: DefenseModel) -> bytes:
         if len(df):
             d = pd.to_datetime(df["date"])
             ax1.bar(d, df["launched"], width=1.0, color=style.OKABE_ITO["grey"],
-                    label="launched")
+                    label=OUTCOMES["launched"].label)
             ax1.bar(d, df["leaked"], width=1.0, color=style.OKABE_ITO["vermillion"],
-                    label="reached target area")
+                    label=OUTCOMES["leaked"].label)
             ax1.legend(loc="upper left", fontsize=8)
             if "demand_served_fraction" in df:
                 ax2.plot(d, df["demand_served_fraction"], color=style.OKABE_ITO["blue"],
@@ -185,7 +314,8 @@ def history_png(model: DefenseModel) -> bytes:
             ax2.set_xlim(pd.Timestamp(model.dates[0]) - pd.Timedelta(days=1),
                          pd.Timestamp(model.dates[-1]) + pd.Timedelta(days=1))
         ax1.set_ylabel("Drones per night")
-        ax2.set_ylabel("Peak demand\nserved (%)")
+        ax2.set_ylabel(style.nightly_label("demand_served_fraction").replace(" served",
+                                                                             "\nserved"))
         ax2.set_ylim(0, 1.02)
         ax2.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1.0, decimals=0))
         loc = matplotlib.dates.AutoDateLocator(minticks=3, maxticks=6)
@@ -200,20 +330,16 @@ def MapView(model: DefenseModel):
     """Component: the live map of the current night."""
     png = solara.use_memo(lambda: map_png(model), dependencies=[id(model), model.night])
     solara.Title(TITLE)  # the browser tab's title
-    with solara.Column():
+    with solara.Column(classes=[MAP_CLASS]):
         solara.Image(png, width="100%")
 
 
 def Totals(model: DefenseModel):
-    """Component: running totals and the nights so far."""
+    """Component: what is simulated, the running totals of both forces and the nights so far."""
     png = solara.use_memo(lambda: history_png(model), dependencies=[id(model), model.night])
     with solara.Column():
-        p = getattr(model, "dashboard_params", {})
-        if p:
-            solara.Markdown(
-                f"**EUR {p['budget_m_eur']:,.0f}M**, threat x{p['intensity']:g}, "
-                f"pk {p['pk']:.2f}, basing {p['basing']}, seed {p['seed']}")
-        solara.Markdown(totals_markdown(model))
+        solara.HTML(tag="div", unsafe_innerHTML=headline_html(model))
+        solara.HTML(tag="div", unsafe_innerHTML=totals_html(model))
         solara.Image(png, width="100%")
 
 

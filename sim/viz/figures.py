@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -40,7 +41,15 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from sim.viz.map import SITE_MARKERS, animate_night, plot_map, site_states, ukraine_outline_km  # noqa: F401
+from sim.model.outcomes import OUTCOMES
+from sim.viz.map import (  # noqa: F401
+    SITE_MARKERS,
+    animate_night,
+    pick_night,
+    plot_map,
+    site_states,
+    ukraine_outline_km,
+)
 from sim.viz.style import (
     CYCLE,
     LEVEL,
@@ -54,6 +63,7 @@ from sim.viz.style import (
     _scale,
     _styled,
     factor_label,
+    nightly_label,
     outcome_label,
     summarize_by,
 )
@@ -126,7 +136,8 @@ def _stats_legend(ax, n: int, level: float, show_replicates: bool, loc="best", *
     handles, labels = ax.get_legend_handles_labels()
     handles += [Line2D([], [], color="#555555", marker="o", markersize=4, lw=1.5),
                 Patch(facecolor="#555555", alpha=0.25, linewidth=0)]
-    labels += [f"mean of {n} replicates", f"{int(round(level * 100))}% confidence interval"]
+    labels += [f"mean of {n} replicates",
+               f"{int(round(level * 100))}% CI of the mean (BCa bootstrap)"]
     if show_replicates:
         handles.append(Line2D([], [], ls="", marker="o", markersize=3, color="#555555",
                               alpha=0.4))
@@ -171,6 +182,10 @@ def plot_coverage_vs_budget(runs: pd.DataFrame, *, ax=None, level: float = LEVEL
     n = int(runs.groupby(factor).size().min()) if len(runs) else 0
     ax.get_legend().remove()
     _stats_legend(ax, n, level, True, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncols=2)
+    leg = ax.get_legend()  # below the axes, as a figure legend the layout makes room for
+    handles, labels = leg.legend_handles, [t.get_text() for t in leg.get_texts()]
+    leg.remove()
+    ax.figure.legend(handles, labels, loc="outside lower center", ncols=2)
     ax.set_title(title or "What the interceptor budget buys over a winter", loc="left")
     return fig, ax
 
@@ -256,9 +271,11 @@ def plot_outcomes_grid(runs: pd.DataFrame, factor: str,
         _format_axis(ax.yaxis, o)
         _finish_axes(ax)
     n = int(runs.groupby(factor).size().min()) if len(runs) else 0
-    fig.suptitle(title or f"Outcomes against {factor_label(factor).split(' (')[0].lower()} "
-                 f"(mean of {n} replicates, {int(round(100 * level))}% confidence band)",
+    fig.suptitle(title or f"Outcomes against {factor_label(factor).split(' (')[0].lower()}",
                  x=0.01, ha="left", fontsize=11)
+    fig.supxlabel(f"Line: mean of {n} replicates; band: {int(round(100 * level))}% confidence "
+                  "interval of the mean (BCa bootstrap); dots: replicates", fontsize=8,
+                  color="#444444")
     return fig, axes
 
 
@@ -291,9 +308,12 @@ def plot_outcomes_by_group(runs: pd.DataFrame, by: str,
         ax.set_title(_frac_label(o), loc="left", fontsize=10)
         _format_axis(ax.yaxis, o)
         _finish_axes(ax)
-    fig.suptitle(title or f"Outcomes by {factor_label(by).lower()} (replicate mean, "
-                 f"{int(round(100 * level))}% confidence interval)", x=0.01, ha="left",
+    n = int(runs.groupby(by).size().min()) if len(runs) else 0
+    fig.suptitle(title or f"Outcomes by {factor_label(by).lower()}", x=0.01, ha="left",
                  fontsize=11)
+    fig.supxlabel(f"Bars: mean of {n} replicates; whiskers: {int(round(100 * level))}% "
+                  "confidence interval of the mean (BCa bootstrap)", fontsize=8,
+                  color="#444444")
     return fig, axes
 
 
@@ -310,50 +330,84 @@ def _timeline_stats(nights: pd.DataFrame, col: str, lo_q: float, hi_q: float) ->
     return out.sort_index()
 
 
+_FRAMED = {"frameon": True, "framealpha": 0.9, "facecolor": "white", "edgecolor": "none"}
+
+
+def first_delivery(nights: pd.DataFrame) -> pd.Timestamp | None:
+    """Date of the programme's first delivery in a nights table: the first night with
+    programme launch sites active (``programme_sites`` > 0) or interceptors delivered
+    (``programme_delivered`` > 0), in any replicate; ``None`` if there is none (EUR 0) or the
+    table has neither column."""
+    active = pd.Series(False, index=nights.index)
+    for col in ("programme_sites", "programme_delivered"):
+        if col in nights:
+            active |= nights[col].fillna(0) > 0
+    if not active.any():
+        return None
+    return pd.to_datetime(nights.loc[active, "date"]).min()
+
+
+def _replicates(nights: pd.DataFrame) -> str:
+    """How many replicates each date of the table averages: ``"5"`` or ``"3-5"``."""
+    if "replicate" not in nights or not len(nights):
+        return "1"
+    keys = [c for c in ("point", "scenario") if c in nights]
+    n = nights.groupby([*keys, "date"])["replicate"].nunique()
+    lo, hi = int(n.min()), int(n.max())
+    return f"{lo}" if lo == hi else f"{lo}-{hi}"
+
+
 @_styled
 def plot_winter_timeline(nights: pd.DataFrame, *, by: str | None = None,
                          labels: dict | None = None, band: tuple[float, float] = (0.1, 0.9),
-                         title: str | None = None, figsize=(8.0, 7.0)):
+                         delivery: bool = True, title: str | None = None,
+                         figsize=(8.0, 7.4)):
     """The winter night by night: launches, available capacity against demand, demand served.
 
-    Three panels sharing the date axis. Lines are the mean over replicates; bands span the
-    ``band`` quantiles of the replicates (10th-90th percentile by default: the spread of
-    winters, not a confidence interval). With ``by`` (e.g. a budget column or ``scenario``),
-    one line per value.
+    Three panels sharing the date axis. Bars and lines are means over the replicates (the
+    legend says how many); bands span the ``band`` quantiles of the replicates (10th-90th
+    percentile by default: the spread of winters, not a confidence interval). With ``by`` (e.g.
+    a budget column or ``scenario``), one line per value. A vertical line marks the programme's
+    first delivery (:func:`first_delivery`).
 
     Args:
         nights: one row per night and replicate (``nights.parquet``), with ``date``,
             ``launched`` and, when the energy model is on, ``available_generation_mw``,
-            ``demand_mw`` and ``demand_served_fraction``.
+            ``demand_mw`` and ``demand_served_fraction``; ``programme_sites`` or
+            ``programme_delivered`` for the delivery marker.
         by: column splitting the rows into series.
         labels: series value -> legend label.
+        delivery: mark the programme's first delivery.
     """
     has_energy = ("available_generation_mw" in nights
                   and nights["available_generation_mw"].notna().any())
     nrows = 3 if has_energy else 1
     ratios = [1, 1.6, 1.3][:nrows]
-    fig, axes = plt.subplots(nrows, 1, figsize=figsize if has_energy else (figsize[0], 3.0),
+    fig, axes = plt.subplots(nrows, 1, figsize=figsize if has_energy else (figsize[0], 3.4),
                              sharex=True, height_ratios=ratios, squeeze=False)
     axes = axes[:, 0]
     groups = [(None, nights)] if by is None else list(nights.groupby(by, sort=True))
     labels = labels or {}
     multi = len(groups) > 1
+    reps = _replicates(nights)
     launch_stats = [_timeline_stats(g, "launched", *band)["mean"] for _v, g in groups]
     same_launches = all(ls.equals(launch_stats[0]) for ls in launch_stats)
+    launched_label = f"{nightly_label('launched')}, mean of {reps} replicates"
     if same_launches:  # common random numbers: one set of raids for every series
         s = launch_stats[0]
-        axes[0].bar(s.index, s.to_numpy(), width=1.0, color=OKABE_ITO["grey"], linewidth=0)
+        axes[0].bar(s.index, s.to_numpy(), width=1.0, color=OKABE_ITO["grey"], linewidth=0,
+                    label=launched_label)
     if has_energy:
         d = _timeline_stats(groups[0][1], "demand_mw", *band) / 1e3
         axes[1].plot(d.index, d["mean"], color="black", lw=1.2, ls=(0, (4, 2)),
-                     label="Evening-peak demand")
+                     label=outcome_label("demand_mw").split(" (")[0])
     alpha = 0.2 if not multi else 0.12
     styles = ["-", (0, (5, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2))]  # tell overlapping series apart
     for k, (gval, g) in enumerate(groups):
         colour = CYCLE[k % len(CYCLE)]
         ls = styles[k % len(styles)]
         lab = labels.get(gval, _series_label(by, gval)) if gval is not None else None
-        reps = g["replicate"].nunique() if "replicate" in g else 1
+        g_reps = g["replicate"].nunique() if "replicate" in g else 1
         if not same_launches:
             axes[0].plot(launch_stats[k].index, launch_stats[k].to_numpy(), color=colour, lw=1.0,
                          label=lab)
@@ -361,35 +415,61 @@ def plot_winter_timeline(nights: pd.DataFrame, *, by: str | None = None,
             continue
         a = _timeline_stats(g, "available_generation_mw", *band) / 1e3
         f = _timeline_stats(g, "demand_served_fraction", *band)
-        if reps > 1:
+        if g_reps > 1:
             axes[1].fill_between(a.index, a["lo"], a["hi"], color=colour, alpha=alpha, lw=0)
             axes[2].fill_between(f.index, f["lo"], f["hi"], color=colour, alpha=alpha, lw=0)
         axes[1].plot(a.index, a["mean"], color=colour, lw=1.6, ls=ls,
-                     label=lab or "Available capacity")
+                     label=lab or outcome_label("available_generation_mw").split(" (")[0])
         axes[2].plot(f.index, f["mean"], color=colour, lw=1.6, ls=ls, label=lab)
     axes[0].set_ylabel("Drones launched\nper night")
     axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     if has_energy:
-        axes[1].set_ylabel("Capacity and demand\n(GW)")
-        axes[2].set_ylabel("Evening-peak demand\nserved (%)")
+        axes[1].set_ylabel("Power (GW)")
+        axes[2].set_ylabel(nightly_label("demand_served_fraction").replace(" served",
+                                                                           "\nserved"))
         axes[2].yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
         axes[2].set_ylim(min(0.5, float(np.nanmin(nights["demand_served_fraction"])) - 0.05)
                          if nights["demand_served_fraction"].notna().any() else 0, 1.02)
         axes[1].legend(loc="best", ncols=2 if multi else 1)
-    elif multi and not same_launches:
-        axes[0].legend(loc="upper left")
     for ax in axes:
         _finish_axes(ax)
     loc = mpl.dates.AutoDateLocator(minticks=4, maxticks=8)
     axes[-1].xaxis.set_major_locator(loc)
     axes[-1].xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
-    reps = nights["replicate"].nunique() if "replicate" in nights else 1
-    if has_energy and reps > 1:
+    # The programme's first delivery, per series when they differ (none at EUR 0).
+    marks = []
+    if delivery:
+        firsts = {gval: first_delivery(g) for gval, g in groups}
+        dates = sorted({d for d in firsts.values() if d is not None})
+        for d in dates:
+            who = [labels.get(v, _series_label(by, v)) for v, f in firsts.items()
+                   if f == d and v is not None]
+            text = f"First programme delivery, {d:%d %b %Y}"
+            if multi and len(who) < len(groups):
+                text += f" ({', '.join(who)})"
+            for ax in axes:
+                ax.axvline(d, color=OKABE_ITO["green"], lw=1.2, ls=(0, (4, 2)), zorder=3)
+            if len(dates) == 1:  # label the line itself too
+                axes[-1].annotate(f"First programme\ndelivery, {d:%d %b}", (d, 0.45),
+                                  xycoords=("data", "axes fraction"), xytext=(4, 0),
+                                  textcoords="offset points", fontsize=8, va="center",
+                                  color=OKABE_ITO["green"])
+            marks.append(Line2D([], [], color=OKABE_ITO["green"], lw=1.2, ls=(0, (4, 2)),
+                                label=text))
+    top_handles, top_labels = axes[0].get_legend_handles_labels()
+    top_handles += marks
+    top_labels += [m.get_label() for m in marks]
+    if top_handles:
+        leg = axes[0].legend(top_handles, top_labels, loc="upper left", fontsize=8,
+                             ncols=2 if len(top_handles) > 3 else 1, **_FRAMED)
+        leg.set_zorder(5)
+    if has_energy and nights.get("replicate", pd.Series([0])).nunique() > 1:
         axes[2].legend(handles=[Line2D([], [], color="#555555", lw=1.4),
                                 Patch(facecolor="#555555", alpha=0.25, linewidth=0)],
                        labels=[f"mean of {reps} replicates",
-                               f"{int(band[0] * 100)}th-{int(band[1] * 100)}th percentile "
-                               "of replicates"], loc="lower left")
+                               f"{int(band[0] * 100)}th-{int(band[1] * 100)}th percentile of "
+                               "the replicates (the spread of winters, not a confidence "
+                               "interval)"], loc="lower left", fontsize=8, **_FRAMED)
     axes[0].set_title(title or "The winter night by night", loc="left")
     return fig, axes
 
@@ -510,8 +590,9 @@ def plot_comparison(table: pd.DataFrame, *, outcomes: Sequence[str] | None = Non
         tax.set_xlim(0, 1)
     lvl = level or table.attrs.get("level", LEVEL)
     reps = int(t["n"].max()) if "n" in t else None
-    sub = (f"{reps} paired replicates (common random numbers); " if reps else "") + (
-        f"bars: {int(round(100 * lvl))}% confidence\ninterval of the mean difference; "
+    sub = (f"Mean difference over {reps} paired replicates (common random numbers); "
+           if reps else "Mean difference over paired replicates; ") + (
+        f"bars: {int(round(100 * lvl))}% confidence\ninterval of the mean difference (paired t); "
         "filled dot: the interval excludes 0")
     fig.suptitle(title or f"{labels[1]} against {labels[0]}", x=0.01, ha="left", fontsize=11)
     ax.set_title(sub, loc="left", fontsize=8, color="#444444")
@@ -675,18 +756,29 @@ def plot_tornado(runs: pd.DataFrame, factors: Sequence[str], outcome: str, *,
 
 # --------------------------------------------------------------------------- runs
 @_styled
-def plot_hits_by_site(hits: dict | pd.Series, *, top: int = 15, ax=None,
-                      title: str | None = None, figsize=(7.0, 5.0)):
+def plot_hits_by_site(hits: dict | pd.Series, *, top: int = 15, replicates: int | None = None,
+                      ax=None, title: str | None = None, figsize=None):
     """The most-hit energy sites over the winter (mean hits per replicate), by site type.
 
     Args:
-        hits: site id -> hits (``summary["hits_by_site"]`` of ``sim run``).
+        hits: site id -> hits (``summary["hits_by_site"]`` of ``sim run``), or the whole
+            ``summary`` (its ``hits_by_site`` and ``replicates`` are read).
+        replicates: replicates the hits are a mean of (said on the axis).
     """
+    import textwrap
+
     from sim.config.data import load_sites
 
+    if isinstance(hits, dict) and "hits_by_site" in hits:
+        replicates = hits.get("replicates", replicates) if replicates is None else replicates
+        hits = hits["hits_by_site"]
     s = pd.Series(hits, dtype=float).sort_values(ascending=False).head(top)[::-1]
     sites = load_sites().set_index("id")
-    names = [sites["name"].get(i, i) for i in s.index]
+    # Long names on two lines (a bracketed part such as "(330 kV)" kept on one).
+    names = [textwrap.fill(re.sub(r"\([^)]*\)", lambda m: m.group(0).replace(" ", "\u00a0"),
+                                  str(sites["name"].get(i, i))), 40) for i in s.index]
+    lines = sum(n.count("\n") + 1 for n in names)
+    figsize = figsize or (7.0, max(3.0, 0.2 * lines + 0.06 * len(names) + 1.4))
     types = [sites["type"].get(i, "") for i in s.index]
     group_of = {t: g for g, (_m, ts) in SITE_MARKERS.items() for t in ts}
     gcol = {g: CYCLE[k] for k, g in enumerate(SITE_MARKERS)}
@@ -694,7 +786,9 @@ def plot_hits_by_site(hits: dict | pd.Series, *, top: int = 15, ax=None,
     colours = [gcol.get(group_of.get(t), OKABE_ITO["grey"]) for t in types]
     ax.barh(np.arange(len(s)), s.to_numpy(), color=colours)
     ax.set_yticks(np.arange(len(s)), names, fontsize=8)
-    ax.set_xlabel("Warhead hits over the winter (mean per replicate)")
+    mean = (f"mean of {int(replicates)} replicates" if replicates and int(replicates) > 1
+            else "one replicate" if replicates else "mean over the replicates")
+    ax.set_xlabel(f"{OUTCOMES['hits_on_sites'].label} over the winter, per site\n({mean})")
     _finish_axes(ax, grid="x")
     present = [g for g in SITE_MARKERS if any(group_of.get(t) == g for t in types)]
     ax.legend(handles=[Patch(color=gcol[g], label=g) for g in present], loc="lower right")

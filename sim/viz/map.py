@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from matplotlib import patheffects
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, Polygon
 
@@ -63,9 +65,27 @@ SITE_MARKERS = {  # by site type group
     "Generation": ("o", GENERATION_TYPES),
     "Substation": ("s", SUBSTATION_TYPES),
     "Gas": ("D", ("gas_production", "gas_storage")),
-    "Water utility": ("v", ("water_utility",)),
+    "Water utility": ("p", ("water_utility",)),
     "Line": ("_", ("line",)),
 }
+#: Markers of the defence and the threat (none is a site marker: each layer has its own shape).
+LAUNCH_AREA_MARKER = "*"
+LAUNCH_SITE_MARKER = "^"
+RADAR_MARKER = "1"
+KILL_MARKER = "x"
+#: How the engagement envelopes are drawn, by force (``True``: the programme); the legend's
+#: patches are made from the same properties, so they look as drawn.
+ENVELOPE_STYLE = {
+    False: {"facecolor": "none", "edgecolor": "#444444", "linestyle": (0, (3, 2)),
+            "linewidth": 0.7},
+    True: {"facecolor": to_rgba(OKABE_ITO["green"], 0.13), "edgecolor": OKABE_ITO["green"],
+           "linestyle": "-", "linewidth": 0.6},
+}
+#: Colours of the forces: Ukraine's own interceptor units and the programme.
+FORCE_COLOUR = {False: "black", True: OKABE_ITO["green"]}
+FORCE_LABEL = {False: "Ukraine's own interceptor units", True: "Programme"}
+#: Tracks of drones shot down by interceptors (not green: green is the programme).
+KILLED_COLOUR = OKABE_ITO["sky_blue"]
 MAJOR_CITIES = ("kyiv", "kharkiv", "odesa", "dnipro", "lviv", "zaporizhzhia")
 
 
@@ -145,14 +165,16 @@ def _truncate(pts: np.ndarray, times: np.ndarray, t_end: float) -> np.ndarray:
 @_styled
 def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True,
              launch_areas: bool = True, cities: bool = True, legend: bool = True,
-             title: str | None = None, figsize=(10.0, 6.6), fig=None):
+             radars: bool = True, title: str | None = None, note: str | None = None,
+             legend_loc: str = "right", figsize=(10.0, 6.6), fig=None):
     """Map of Ukraine for one night of a model (or a static map without a model).
 
     Draws the outline (Natural Earth, public domain), energy sites sized by capacity and
-    coloured by tonight's state (shape: generation, substation, gas, water), interceptor
-    launch sites of the programme and of the existing units with their engagement envelopes,
-    launch areas, and, after a ``model.step()``, tonight's attack-drone routes by fate and the
-    interceptor sorties (launch site to the drone's position when the sortie ended).
+    coloured by tonight's state (shape: generation, substation, gas, water), the launch sites of
+    Ukraine's own interceptor units (white triangles, dashed envelopes) and of the programme
+    (green triangles, filled green envelopes), the radars, the launch areas (stars), and, after
+    a ``model.step()``, tonight's attack-drone routes by fate and the interceptor sorties of each
+    force (launch site to the drone's position when the sortie ended).
 
     Drones stopped by electronic warfare, guns or missiles are drawn along their planned route
     (the model does not record where they fell); interceptor kills end at the kill point.
@@ -161,10 +183,13 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
         model: a :class:`sim.model.DefenseModel` (after at least one step for tracks), or
             ``None`` for the packaged energy sites only.
         ax: axes to draw into (default: a new figure).
-        tracks, envelopes, launch_areas, cities, legend: layers to draw.
+        tracks, envelopes, launch_areas, cities, legend, radars: layers to draw.
+        legend_loc: ``right`` (a column beside the map) or ``below`` (columns under it, for a
+            narrow figure such as the dashboard's); only for a new figure.
         fig: an empty :class:`matplotlib.figure.Figure` to draw into (e.g. one made without
             pyplot, for a web page); default: a new pyplot figure.
         title: figure title (default: scenario, date and tonight's counts).
+        note: a line added to the default title (e.g. why this night is shown).
 
     Returns:
         ``(fig, ax)``.
@@ -175,11 +200,17 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
     legend_ax = None
     if ax is None and legend:
         fig = plt.figure(figsize=figsize) if fig is None else fig
-        fig_w = fig.get_size_inches()[0]
-        legend_w = 2.75  # inches: the legend column's longest labels
-        gs = fig.add_gridspec(1, 2, width_ratios=[max(fig_w - legend_w, 3.0), legend_w])
-        ax = fig.add_subplot(gs[0, 0])
-        legend_ax = fig.add_subplot(gs[0, 1])
+        fig_w, fig_h = fig.get_size_inches()
+        if legend_loc == "below":
+            legend_h = 2.7  # inches: the legend groups in columns under the map
+            gs = fig.add_gridspec(2, 1, height_ratios=[max(fig_h - legend_h, 3.0), legend_h])
+            ax = fig.add_subplot(gs[0, 0])
+            legend_ax = fig.add_subplot(gs[1, 0])
+        else:
+            legend_w = 2.75  # inches: the legend column's longest labels
+            gs = fig.add_gridspec(1, 2, width_ratios=[max(fig_w - legend_w, 3.0), legend_w])
+            ax = fig.add_subplot(gs[0, 0])
+            legend_ax = fig.add_subplot(gs[0, 1])
         legend_ax.set_axis_off()
     elif ax is None and fig is not None:
         ax = fig.add_subplot()
@@ -201,11 +232,12 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
         else:
             la = _launch_areas()
             xy, w = la[["x_km", "y_km"]].to_numpy(float), la["weight"].to_numpy(float)
-        ax.scatter(xy[:, 0], xy[:, 1], s=20 + 80 * w / max(w.max(), 1e-12), marker="v",
-                   color=OKABE_ITO["purple"], edgecolor="black", linewidth=0.5, zorder=3)
-        handles_layers.append(Line2D([], [], ls="", marker="v", color=OKABE_ITO["purple"],
-                                     markeredgecolor="black", markersize=7,
-                                     label="Launch area (size: launches)"))
+        ax.scatter(xy[:, 0], xy[:, 1], s=40 + 160 * w / max(w.max(), 1e-12),
+                   marker=LAUNCH_AREA_MARKER, color=OKABE_ITO["purple"], edgecolor="black",
+                   linewidth=0.5, zorder=3)
+        handles_layers.append(Line2D([], [], ls="", marker=LAUNCH_AREA_MARKER,
+                                     color=OKABE_ITO["purple"], markeredgecolor="black",
+                                     markersize=9, label="Launch area (size: launches)"))
     if cities:
         ct = city_targets()
         ct = ct[ct["id"].isin(MAJOR_CITIES)]
@@ -214,35 +246,40 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
                         textcoords="offset points", fontsize=8, color="#222222", zorder=8,
                         path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
 
-    # Interceptor bases and envelopes.
+    # Interceptor bases, envelopes and radars.
     if model is not None:
         r_km = float(model.envelope_km)
         teams = model.teams  # tonight's interceptor teams of both forces
-        prog = np.array([t.xy_km for t in teams if t.programme]).reshape(-1, 2)
-        exist = np.array([t.xy_km for t in teams if not t.programme]).reshape(-1, 2)
-        if envelopes:
-            for x, y in exist:
-                ax.add_patch(Circle((x, y), r_km, facecolor="none", edgecolor="#444444",
-                                    linestyle=(0, (3, 2)), linewidth=0.7, zorder=1))
-            for x, y in prog:
-                ax.add_patch(Circle((x, y), r_km, facecolor=OKABE_ITO["green"], alpha=0.13,
-                                    edgecolor=OKABE_ITO["green"], linewidth=0.6, zorder=1))
-        if len(exist):
-            ax.scatter(exist[:, 0], exist[:, 1], marker="^", s=26, facecolor="white",
-                       edgecolor="black", linewidth=0.9, zorder=8)
-            handles_layers.append(Line2D([], [], ls="", marker="^", markerfacecolor="white",
-                                         markeredgecolor="black", markersize=7,
-                                         label=f"Existing interceptor units ({len(exist)})"))
-        if len(prog):
-            ax.scatter(prog[:, 0], prog[:, 1], marker="^", s=26, color=OKABE_ITO["green"],
-                       edgecolor="black", linewidth=0.5, zorder=8)
-            handles_layers.append(Line2D([], [], ls="", marker="^", color=OKABE_ITO["green"],
-                                         markeredgecolor="black", markersize=7,
-                                         label=f"Programme launch sites ({len(prog)})"))
-        if envelopes and (len(prog) or len(exist)):
-            handles_layers.append(Patch(facecolor=OKABE_ITO["green"], alpha=0.3,
-                                        edgecolor=OKABE_ITO["green"],
-                                        label=f"Engagement envelope ({r_km:.0f} km)"))
+        for prog in (False, True):
+            xy = np.array([t.xy_km for t in teams if t.programme == prog]).reshape(-1, 2)
+            if envelopes:
+                for x, y in xy:
+                    ax.add_patch(Circle((x, y), r_km, zorder=1, **ENVELOPE_STYLE[prog]))
+            if not len(xy):
+                continue
+            face = "white" if not prog else FORCE_COLOUR[True]
+            ax.scatter(xy[:, 0], xy[:, 1], marker=LAUNCH_SITE_MARKER, s=26, facecolor=face,
+                       edgecolor="black", linewidth=0.9 if not prog else 0.5, zorder=8)
+            name = "Ukraine's own interceptor units" if not prog else "Programme launch sites"
+            handles_layers.append(Line2D([], [], ls="", marker=LAUNCH_SITE_MARKER,
+                                         markerfacecolor=face, markeredgecolor="black",
+                                         markersize=7, label=f"{name} ({len(xy)})"))
+            if envelopes:
+                handles_layers.append(Patch(**ENVELOPE_STYLE[prog],
+                                            label=f"{'Their' if not prog else 'Programme'} "
+                                            f"envelopes ({r_km:.0f} km)"))
+        net = getattr(model, "sensor_network", None)
+        if radars and net is not None and len(getattr(net, "radars", ())):
+            for prog in (False, True):
+                xy = np.array([r.xy_km for r in net.radars if r.programme == prog]).reshape(-1, 2)
+                if not len(xy):
+                    continue
+                ax.scatter(xy[:, 0], xy[:, 1], marker=RADAR_MARKER, s=38,
+                           color=FORCE_COLOUR[prog], linewidth=1.1, zorder=9)
+                lab = "Ukraine's radars" if not prog else "Programme radars"
+                handles_layers.append(Line2D([], [], ls="", marker=RADAR_MARKER, markersize=8,
+                                             markeredgewidth=1.1, color=FORCE_COLOUR[prog],
+                                             label=f"{lab} ({len(xy)})"))
 
     # Tracks.
     handles_tracks: list = []
@@ -262,12 +299,12 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
             handles_tracks.append(Line2D([], [], color="#9A9A9A", ls=(0, (2, 2)), lw=1,
                                         label=f"Stopped by EW, guns, missiles ({len(other)})"))
         if killed:
-            ax.add_collection(LineCollection(killed, colors=OKABE_ITO["green"], linewidths=lw,
+            ax.add_collection(LineCollection(killed, colors=KILLED_COLOUR, linewidths=lw,
                                              alpha=0.8, zorder=2))
             kp = np.array([k[-1] for k in killed])
-            ax.scatter(kp[:, 0], kp[:, 1], marker="x", s=14, color="black", linewidth=0.8,
-                       zorder=4)
-            handles_tracks.append(Line2D([], [], color=OKABE_ITO["green"], lw=1.2, marker="x",
+            ax.scatter(kp[:, 0], kp[:, 1], marker=KILL_MARKER, s=14, color="black",
+                       linewidth=0.8, zorder=4)
+            handles_tracks.append(Line2D([], [], color=KILLED_COLOUR, lw=1.2, marker=KILL_MARKER,
                                          markeredgecolor="black", markersize=5,
                                          label=f"Shot down by interceptors ({len(killed)})"))
         if leaked:
@@ -276,12 +313,17 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
             handles_tracks.append(Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.4,
                                          label=f"Reached its target area ({len(leaked)})"))
         start, end, _k = _sortie_geometry(model)
-        if len(start):
-            segs = np.stack([start, end], axis=1)
-            ax.add_collection(LineCollection(segs, colors="black", linewidths=0.6, alpha=0.7,
-                                             zorder=4))
-            handles_tracks.append(Line2D([], [], color="black", lw=0.8,
-                                         label=f"Interceptor sortie ({len(start)})"))
+        prog = np.array([s.programme for s in model.sorties], bool)
+        for p in (False, True):
+            m = prog == p
+            if not m.any():
+                continue
+            segs = np.stack([start[m], end[m]], axis=1)
+            ax.add_collection(LineCollection(segs, colors=FORCE_COLOUR[p], linewidths=0.6,
+                                             alpha=0.7, zorder=4))
+            lab = "Programme sorties" if p else "Sorties, Ukraine's own units"
+            handles_tracks.append(Line2D([], [], color=FORCE_COLOUR[p], lw=0.8,
+                                         label=f"{lab} ({int(m.sum())})"))
 
     # Energy sites (on top of tracks so their state stays readable).
     state = site_states(model, sites)
@@ -308,40 +350,64 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
         h_state = [Line2D([], [], ls="", marker="o", markersize=7, color=SITE_STATES[s][1],
                           markeredgecolor="black", label=SITE_STATES[s][0]) for s in present]
         h_type = [Line2D([], [], ls="", marker=m, markersize=6, markerfacecolor="white",
-                         markeredgecolor="black", label=g) for g, (m, _t) in SITE_MARKERS.items()]
+                         markeredgecolor="black", label=g) for g, (m, ts) in SITE_MARKERS.items()
+                  if np.isin(types, ts).any()]
         h_size = [Line2D([], [], ls="", marker="o", markerfacecolor="white",
                          markeredgecolor="black", markersize=math.sqrt(_site_size(c)),
                          label=f"{c:,} MW") for c in (500, 2000, 6000)]
-        groups = [(h_state, "Energy sites", 0.4), (h_type, "Site type", 0.4),
-                  (h_size, "Capacity", 1.0), (handles_layers, "Defence and threat", 0.4),
-                  (handles_tracks, "Tonight's drones", 0.4)]
+        groups = [(h_state, "Energy sites", 1), (h_type, "Site type", 1),
+                  (h_size, "Capacity", 3), (handles_layers, "Defence and threat", 1),
+                  (handles_tracks, "Tonight's drones", 1)]
         _stack_legends(fig, legend_ax if legend_ax is not None else ax,
                        [g for g in groups if g[0]], outside=legend_ax is None)
 
     if title is None:
         title = _map_title(model)
+        if note:
+            import textwrap
+
+            title += "\n" + textwrap.fill(note, 80)
     ax.set_title(title, loc="left")
     return fig, ax
 
 
 def _stack_legends(fig, ax, groups, outside: bool) -> None:
-    """Legends one below the other, in ``ax`` (a blank legend column) or right of the map."""
+    """Legends one below the other, in ``ax`` (a blank legend area) or right of the map; a
+    group that would run off the area's bottom starts a new column to the right. If they do not
+    fit the figure, smaller text."""
     canvas = fig.canvas
     if not hasattr(canvas, "get_renderer"):  # a bare Figure (no pyplot): give it an Agg canvas
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         canvas = FigureCanvasAgg(fig)
     renderer = canvas.get_renderer()
-    y = 1.0
-    x = 1.01 if outside else 0.0
-    for handles, head, spacing in groups:
-        leg = ax.legend(handles=handles, title=head, loc="upper left", bbox_to_anchor=(x, y),
-                        alignment="left", fontsize=8, title_fontsize=9, borderaxespad=0,
-                        handletextpad=0.5, labelspacing=spacing, borderpad=0.2)
-        leg.get_title().set_fontweight("bold")
-        ax.add_artist(leg)
-        bb = leg.get_window_extent(renderer).transformed(ax.transAxes.inverted())
-        y = bb.y0 - 0.03
+    to_axes = ax.transAxes.inverted()
+    x0 = 1.01 if outside else 0.0
+    for size in (8.0, 7.5, 7.0, 6.5, 6.0):
+        x, y, col_right, made, fits = x0, 1.0, x0, [], True
+        for handles, head, ncols in groups:
+            for attempt in (0, 1):
+                leg = Legend(ax, handles, [h.get_label() for h in handles], title=head,
+                             loc="upper left", bbox_to_anchor=(x, y), alignment="left",
+                             fontsize=size,
+                             title_fontsize=size + 1, borderaxespad=0, handletextpad=0.5,
+                             labelspacing=0.35, borderpad=0.2, ncols=ncols, columnspacing=0.6)
+                leg.set_figure(fig)
+                bb = leg.get_window_extent(renderer).transformed(to_axes)
+                if bb.y0 >= -0.01 or y == 1.0 or attempt:
+                    break
+                x, y = col_right + 0.04, 1.0  # start a new column
+            leg.get_title().set_fontweight("bold")
+            ax.add_artist(leg)
+            made.append(leg)
+            col_right = max(col_right, bb.x1)
+            fits &= bb.y0 >= -0.02
+            y = bb.y0 - 0.025
+        right = max(leg.get_window_extent(renderer).x1 for leg in made)
+        if (fits and right <= fig.bbox.x1) or size == 6.0:
+            return
+        for leg in made:
+            leg.remove()
 
 
 def _map_title(model) -> str:
@@ -349,10 +415,48 @@ def _map_title(model) -> str:
         name = model_scenario(model).name if model is not None else "Energy sites"
         return f"{name}: Ukraine's energy sites"
     rec = model.record
-    parts = [f"{model_scenario(model).name}, night of {rec['date']}:",
+    n = len(getattr(model, "dates", ())) or model_scenario(model).period.nights
+    parts = [f"{model_scenario(model).name}, night of {rec['date']} ({model.night} of {n}):",
              f"{rec['launched']} drones launched, {rec['leaked']} reached their target area,",
              f"{rec['hits_on_sites']} hits on energy sites"]
     return " ".join(parts[:1]) + "\n" + " ".join(parts[1:])
+
+
+def pick_night(nights: pd.DataFrame, night: int | None = None) -> tuple[int, str]:
+    """The night of a run to map, and why it was chosen (for the title).
+
+    ``night`` (0-based) if given; else, in the first replicate, the night with the most
+    launches among the nights with programme launch sites active (``programme_sites`` > 0, or
+    programme interceptors delivered), so that the map shows both forces; if the programme is
+    never active (a EUR 0 budget), the night with the most launches.
+
+    Args:
+        nights: ``nights.parquet`` of a run (``night``, ``launched``; ``replicate``,
+            ``programme_sites``, ``programme_delivered`` when present).
+        night: a night chosen by the user (``--night``).
+
+    Returns:
+        ``(night, why)``.
+    """
+    rep0 = nights
+    if "replicate" in nights and len(nights):
+        rep0 = nights[nights["replicate"] == nights["replicate"].min()]
+    if night is not None:
+        return int(night), "the night asked for"
+    if not len(rep0):
+        raise ValueError("the nights table is empty")
+    active = np.zeros(len(rep0), bool)
+    for col in ("programme_sites", "programme_delivered"):
+        if col in rep0:
+            active |= rep0[col].fillna(0).to_numpy(float) > 0
+    if active.any():
+        sub = rep0[active]
+        row = sub.loc[sub["launched"].idxmax()]
+        why = "the most launches while the programme is active"
+    else:
+        row = rep0.loc[rep0["launched"].idxmax()]
+        why = "the most launches; the programme is never active"
+    return int(row["night"]), why
 
 
 @_styled
@@ -391,7 +495,7 @@ def animate_night(model, path: str | Path | None = None, *, frames: int = 60, fp
     t1 = float(np.nanmax(t_end))
     times = np.linspace(t0, t1, frames)
     colour = np.where(fates == "leaked", OKABE_ITO["vermillion"],
-                      np.where(fates == "interceptor", OKABE_ITO["green"], "#8A8A8A"))
+                      np.where(fates == "interceptor", KILLED_COLOUR, "#8A8A8A"))
     drones = ax.scatter([], [], s=9, zorder=8, edgecolor="none")
     sorties = ax.scatter([], [], s=9, marker="d", color=OKABE_ITO["blue"], zorder=9)
     clock = ax.text(0.01, 0.01, "", transform=ax.transAxes, fontsize=10, zorder=10,
@@ -399,7 +503,7 @@ def animate_night(model, path: str | Path | None = None, *, frames: int = 60, fp
     ax.legend(handles=[
         Line2D([], [], ls="", marker="o", color=OKABE_ITO["vermillion"],
                label="Drone: reaches target"),
-        Line2D([], [], ls="", marker="o", color=OKABE_ITO["green"],
+        Line2D([], [], ls="", marker="o", color=KILLED_COLOUR,
                label="Drone: shot down by interceptor"),
         Line2D([], [], ls="", marker="o", color="#8A8A8A", label="Drone: stopped by other layers"),
         Line2D([], [], ls="", marker="d", color=OKABE_ITO["blue"], label="Interceptor in flight"),

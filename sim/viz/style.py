@@ -92,8 +92,8 @@ def save_figure(fig, stem: str | Path, formats: Sequence[str] = ("png", "svg"),
     out = []
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+        with atomic_path(path) as tmp, mpl.rc_context({"svg.fonttype": "none"}):
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt))  # SVG text as text
         out.append(path)
     return out
 
@@ -162,6 +162,18 @@ def outcome_label(name: str) -> str:
         return name.replace("_", " ").replace(".", ": ")
     unit = _plot_kind(name)[2]
     return f"{o.label} ({unit})" if unit else o.label
+
+
+def nightly_label(column: str) -> str:
+    """Axis label of a nightly column (``nights.parquet``), from the outcome registry. The
+    nightly ``demand_served_fraction`` is the evening peak served that night (the registry's
+    outcome of that name is its winter aggregate)."""
+    if column == "demand_served_fraction" and "served_mw" in OUTCOMES:
+        return OUTCOMES["served_mw"].label + " (%)"
+    o = OUTCOMES.get(column)
+    if o is not None and _plot_kind(column)[0] == "count":
+        return o.label
+    return _frac_label(column)
 
 
 def factor_label(key: str) -> str:

@@ -46,6 +46,11 @@ def _boundary(ax, df: pd.DataFrame, left: str = "defence fit",
                 transform=tr)
 
 
+def _of(n) -> str:
+    """``" of 20 replicates"`` (or ``" of the replicates"`` when the count is unknown)."""
+    return f" of {int(n)} replicates" if n else " of the replicates"
+
+
 def _labels(df: pd.DataFrame) -> list[str]:
     return [pd.Period(m, freq="M").strftime("%b\n%Y") if i in (0, len(df) - 1) or
             m.endswith("-01") else pd.Period(m, freq="M").strftime("%b")
@@ -57,13 +62,14 @@ def plot_launches(cal: dict[str, Any]):
     from matplotlib.figure import Figure
 
     df = _months_frame(cal)
+    of = _of(cal.get("evaluation", {}).get("replicates"))
     x = np.arange(len(df))
     fig = Figure(figsize=(8, 3.8), layout="constrained")
     ax = fig.add_subplot()
     ax.fill_between(x, df["sim_launched_p05"], df["sim_launched_p95"], color="C0", alpha=0.25,
-                    label="simulated 5-95 % over replicates")
+                    label=f"simulated: 5th-95th percentile{of}")
     ax.plot(x, df["sim_launched_median"], color="C0", marker="o", ms=3,
-            label="simulated median")
+            label=f"simulated: median{of}")
     ax.plot(x, df["obs_launched"], color="k", marker="s", ls="none", ms=5,
             label="reported (Air Force)")
     ax.set_xticks(x, _labels(df), fontsize=8)
@@ -82,16 +88,19 @@ def plot_neutralisation(cal: dict[str, Any]):
     from matplotlib.figure import Figure
 
     df = _months_frame(cal)
+    ev = cal.get("evaluation", {})
+    of = _of(ev.get("replicates"))
     x = np.arange(len(df))
     fig = Figure(figsize=(8, 6.2), layout="constrained")
     ax, ax2 = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     if "pred_rate_p05" in df:
         ax.fill_between(x, 100 * df["pred_rate_p05"], 100 * df["pred_rate_p95"], color="C1",
-                        alpha=0.15, label="5-95 % with parameter uncertainty")
+                        alpha=0.15, label="5th-95th percentile with parameter uncertainty"
+                        f"{_of(ev.get('predictive_replicates'))}")
     ax.fill_between(x, 100 * df["sim_rate_p05"], 100 * df["sim_rate_p95"], color="C1",
-                    alpha=0.35, label="5-95 % over replicates")
+                    alpha=0.35, label=f"5th-95th percentile{of}")
     ax.plot(x, 100 * df["sim_rate_median"], color="C1", marker="o", ms=3,
-            label="simulated median")
+            label=f"simulated: median{of}")
     ax.plot(x, 100 * df["obs_rate"], color="k", marker="s", ls="none", ms=5,
             label="reported (destroyed + not reached) / launched")
     ax.set_ylabel("Neutralised (%)")
@@ -100,9 +109,9 @@ def plot_neutralisation(cal: dict[str, Any]):
     _boundary(ax, df)
     ew_obs = pd.to_numeric(df["obs_ew_share"], errors="coerce")
     ax2.fill_between(x, 100 * df["sim_ew_share_p05"], 100 * df["sim_ew_share_p95"], color="C2",
-                     alpha=0.3, label="simulated 5-95 %")
+                     alpha=0.3, label=f"simulated: 5th-95th percentile{of}")
     ax2.plot(x, 100 * df["sim_ew_share_median"], color="C2", marker="o", ms=3,
-             label="simulated median (lost to EW)")
+             label=f"simulated: median{of} (lost to EW)")
     ax2.plot(x, 100 * ew_obs, color="k", marker="s", ls="none", ms=5,
              label="reported not_reach_goal (to Jul 2025)")
     ax2.set_ylabel("Lost to EW (%)")
@@ -115,7 +124,8 @@ def plot_neutralisation(cal: dict[str, Any]):
 
 # --------------------------------------------------------------------------- validation
 @_styled
-def plot_validation(months: pd.DataFrame, *, title: str | None = None, figsize=(10.0, 4.4)):
+def plot_validation(months: pd.DataFrame, *, replicates: int | None = None,
+                    title: str | None = None, figsize=(10.0, 4.4)):
     """Simulated against recorded monthly launches and neutralisation rates (two panels).
 
     Args:
@@ -125,7 +135,10 @@ def plot_validation(months: pd.DataFrame, *, title: str | None = None, figsize=(
             ``obs_launched`` and ``obs_rate``, the simulated ``sim_launched_median`` and
             ``sim_rate_median`` with ``_p05``/``_p95`` bands, and optionally
             ``pred_rate_p05``/``pred_rate_p95`` (with parameter uncertainty).
+        replicates: how many replicates the medians and bands are over (the shipped
+            calibration's ``evaluation.replicates``); said in the legend.
     """
+    of = _of(replicates)
     m = months.copy()
     x = pd.PeriodIndex(m["month"].astype(str), freq="M").to_timestamp() + pd.Timedelta(days=14)
     fig, axes = plt.subplots(1, 2, figsize=figsize)
@@ -134,15 +147,16 @@ def plot_validation(months: pd.DataFrame, *, title: str | None = None, figsize=(
     for ax, (base, ylabel, k) in zip(axes, panels, strict=True):
         if base == "rate" and {"pred_rate_p05", "pred_rate_p95"} <= set(m.columns):
             ax.fill_between(x, k * m["pred_rate_p05"], k * m["pred_rate_p95"], color=CYCLE[0],
-                            alpha=0.12, lw=0, label="simulated 5-95%, with parameter uncertainty")
+                            alpha=0.12, lw=0,
+                            label="simulated 5th-95th percentile, with parameter uncertainty")
         lo, hi = f"sim_{base}_p05", f"sim_{base}_p95"
         if lo in m and hi in m:
             ax.fill_between(x, k * m[lo], k * m[hi], color=CYCLE[0], alpha=0.3, lw=0,
-                            label="simulated 5-95% of replicates")
+                            label=f"simulated: 5th-95th percentile{of}")
         med = f"sim_{base}_median" if f"sim_{base}_median" in m else f"sim_{base}_mean"
         if med in m:
             ax.plot(x, k * m[med], color=CYCLE[0], marker="o", markersize=4, lw=1.6,
-                    label="simulated median")
+                    label=f"simulated: {'median' if med.endswith('median') else 'mean'}{of}")
         if f"obs_{base}" in m:
             ax.plot(x, k * m[f"obs_{base}"], color="black", marker="s", markersize=5, ls="none",
                     label="Air Force record")
@@ -166,7 +180,7 @@ def plot_validation(months: pd.DataFrame, *, title: str | None = None, figsize=(
         ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
         _finish_axes(ax)
     handles, labels = axes[1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(handles)),
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(2, len(handles)),
                fontsize=8)
     fig.suptitle(title or "Simulated against the Ukrainian Air Force record, month by month",
                  x=0.01, ha="left")
@@ -175,7 +189,8 @@ def plot_validation(months: pd.DataFrame, *, title: str | None = None, figsize=(
 
 @_styled
 def plot_rolling_origin(forecasts: pd.DataFrame, *, variant: str = "full",
-                        title: str | None = None, figsize=(10.0, 4.4)):
+                        replicates: int | None = None, title: str | None = None,
+                        figsize=(10.0, 4.4)):
     """Rolling-origin forecasts against the record: neutralised share and launches of drones.
 
     Args:
@@ -183,6 +198,8 @@ def plot_rolling_origin(forecasts: pd.DataFrame, *, variant: str = "full",
             ``origin``, ``month``, ``quantity``, ``observed``, ``sim_mean``, ``sim_p05``,
             ``sim_p95``).
         variant: which model variant to draw (``full`` or a mechanism switched off).
+        replicates: replicates of each forecast (``settings.replicates`` of the result); said in
+            the legend.
     """
     df = forecasts[forecasts["variant"] == variant]
     panels = (("drones_neutralised_share", "Drones neutralised (%)", 100.0),
@@ -201,7 +218,8 @@ def plot_rolling_origin(forecasts: pd.DataFrame, *, variant: str = "full",
             c = CYCLE[i % len(CYCLE)]
             ax.fill_between(x, k * g["sim_p05"], k * g["sim_p95"], color=c, alpha=0.2, lw=0)
             ax.plot(x, k * g["sim_mean"], color=c, marker="o", ms=3,
-                    label=f"forecast from {pd.Period(origin, freq='M'):%b %Y} (mean, 5-95 %)")
+                    label=f"forecast from {pd.Period(origin, freq='M'):%b %Y} (mean and "
+                    f"5th-95th percentile{_of(replicates)})")
         ax.plot(x_obs, k * obs.to_numpy(float), color="black", marker="s", ms=5, ls="none",
                 label="Air Force record")
         ax.set_ylabel(ylabel)
@@ -214,7 +232,7 @@ def plot_rolling_origin(forecasts: pd.DataFrame, *, variant: str = "full",
         _finish_axes(ax)
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(3, len(handles)),
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(2, len(handles)),
                    fontsize=8)
     fig.suptitle(title or "Rolling origin: fitted on the record up to each origin, then "
                  "forecast", x=0.01, ha="left", fontsize=10)

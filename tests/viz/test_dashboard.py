@@ -1,25 +1,22 @@
 """The SolaraViz dashboard (`solara run sim/viz/dashboard.py`).
 
 As Mesa tests its examples: import the app, build its page, build the model from the page's
-parameters and step it; render the page (solara.render, no browser). Then, when Debian's
-`chromium` is installed, start the real server and load the page in headless Chromium: it must
-render the title, the controls and the running totals, step a night on a click, and show no
-error.
+parameters and step it; render the page (solara.render, no browser). Then, when Chromium is
+installed, start the real server and use the page in headless Chromium as a person does
+(scripts/dashboard_screenshot.py drives it over the DevTools protocol): step nights, drag the
+budget slider to EUR 0 with the mouse, press Reset, step again, and check that the totals and
+the map changed as the model says they must.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
+import datetime as dt
+import importlib.util
+import io
 import time
-import urllib.request
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -59,13 +56,35 @@ def test_parameters_match_the_model_and_reach_the_scenario():
 
     _check_model_params(app.DashboardModel.__init__, app.model_params)  # raises if they differ
     m = app.DashboardModel(budget_m_eur=350, intensity=1.5, pk=0.5, basing="corridors", seed="7",
-                           nights=2)
+                           start="2026-01-01", nights=2)
     sc = m.spec if hasattr(m, "spec") else m.scenario
     assert sc.defense.budget_eur == 350e6 and sc.defense.interceptor.pk == 0.5
     assert sc.threat.launches.intensity_multiplier == 1.5
     assert sc.defense.basing.policy == "corridors" and m.seed_root == 7
+    assert str(sc.period.start_date) == "2026-01-01" and sc.period.nights == 2
     with pytest.raises(SimInputError):
         app.DashboardModel(seed="abc", nights=1)
+    with pytest.raises(SimInputError, match="runs from"):
+        app.DashboardModel(start="2027-01-01", nights=1)
+
+
+def test_first_night_defaults_to_the_first_delivery_whatever_the_budget():
+    """The default run starts when the programme's first interceptors arrive, so a budget
+    change shows from the first night; it then runs to the end of the winter."""
+    from sim.model.budget import first_delivery_date
+
+    base = app.base_scenario()
+    first = first_delivery_date(base.defense)
+    assert app.START_DEFAULT.startswith(first.isoformat())
+    assert app.START_VALUES[0].startswith(base.period.start_date.isoformat())
+    end = base.period.start_date + dt.timedelta(days=base.period.nights - 1)
+    with_prog, without = app.DashboardModel(), app.DashboardModel(budget_m_eur=0)
+    for m in (with_prog, without):
+        assert m.dates[0] == first and m.dates[-1] == end
+        m.step()
+    assert with_prog.record["programme_sites"] > 0 and without.record["programme_sites"] == 0
+    winter = app.DashboardModel(start=app.START_VALUES[0], nights=1)
+    assert winter.dates[0] == base.period.start_date
 
 
 def test_same_seed_same_winter_and_totals_add_up():
@@ -78,10 +97,27 @@ def test_same_seed_same_winter_and_totals_add_up():
     rows_b = b.datacollector.get_model_vars_dataframe()
     pd.testing.assert_frame_equal(rows_a, rows_b)
     t = app.totals(a)
-    assert t["launched"] == rows_a["launched"].sum()
-    assert t["neutralised"] == (rows_a["destroyed"] + rows_a["lost_ew"]).sum()
+    for col in ("launched", "destroyed", "lost_ew", "leaked", "existing_interceptors_launched",
+                "interceptors_launched", "interceptor_kills", "existing_interceptor_kills"):
+        assert t[col] == rows_a[col].sum(), col
+    assert t["programme_stock"] == rows_a["programme_stock"].iloc[-1] == a.forces[1].stock
+    assert t["national_stock"] == a.forces[0].stock
+    assert t["programme_sites"] == rows_a["programme_sites"].max()
     md = app.totals_markdown(a)
-    assert f"| Drones launched | {t['launched']:,} |" in md
+    assert f"| Drones launched | {int(t['launched']):,} (" in md
+    rows, frows = app.totals_rows(a)
+    forces = {r[0]: r[1:] for r in frows}
+    assert forces["Interceptors launched"] == (f"{int(t['existing_interceptors_launched']):,}",
+                                               f"{int(t['interceptors_launched']):,}")
+    html = app.totals_html(a)
+    assert "Ukraine&#x27;s own units" in html and "<th" in html
+
+
+def test_headline_names_both_forces():
+    m = app.DashboardModel(budget_m_eur=450, nights=1)
+    head, settings = app.headline(m)
+    assert "Ukraine's own interceptor units plus a EUR 450M programme" in head
+    assert "seed 20251101" in settings
 
 
 def test_render_page_then_step_and_redraw():
@@ -98,153 +134,104 @@ def test_render_page_then_step_and_redraw():
 
 
 # ------------------------------------------------------------------------------ real browser
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _driver():
+    spec = importlib.util.spec_from_file_location(
+        "dashboard_screenshot", ROOT / "scripts" / "dashboard_screenshot.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
-def _wait_http(url: str, timeout: float, proc) -> None:
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2).read(100)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer in {timeout} s")
+ds = _driver()
+CHROMIUM = ds.find_chromium()
+BUDGET = "Programme budget (EUR million)"
+PROGRAMME_GREEN = (0, 158, 115)  # OKABE_ITO["green"]: only the programme is drawn in it
 
 
-class _Tab:
-    """A minimal Chrome DevTools Protocol client for one page (websockets)."""
+def _green_pixels(png: bytes) -> int:
+    """Pixels of the map in the programme's green (its launch sites, envelopes' edges, radars,
+    sorties and legend entries)."""
+    from matplotlib.image import imread
 
-    def __init__(self, ws_url: str):
-        from websockets.sync.client import connect
-
-        self._conn = connect(ws_url, max_size=None, open_timeout=20)
-        self.ws = self._conn.__enter__()
-        self.n = 0
-        self.events: list[dict] = []
-
-    def call(self, method: str, **params):
-        self.n += 1
-        self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv(timeout=30))
-            if msg.get("id") == self.n:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-            self.events.append(msg)
-
-    def js(self, expression: str):
-        r = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
-                      awaitPromise=True)
-        return r.get("result", {}).get("value")
-
-    def wait_for(self, expression: str, timeout: float = 60.0):
-        t0 = time.time()
-        while time.time() - t0 < timeout:
-            if self.js(expression):
-                return time.time() - t0
-            time.sleep(0.3)
-        raise TimeoutError(f"timed out waiting for {expression}")
-
-    def errors(self) -> list[str]:
-        out = []
-        for e in self.events:
-            m, p = e.get("method"), e.get("params", {})
-            if m == "Runtime.exceptionThrown":
-                out.append(json.dumps(p.get("exceptionDetails", {}))[:300])
-            elif m == "Runtime.consoleAPICalled" and p.get("type") == "error":
-                out.append(json.dumps(p.get("args", []))[:300])
-            elif m == "Log.entryAdded" and p["entry"].get("level") == "error" \
-                    and "favicon" not in p["entry"].get("url", ""):
-                out.append(p["entry"].get("text", "")[:300])
-        return out
-
-    def close(self):
-        self._conn.__exit__(None, None, None)
+    rgb = np.round(imread(io.BytesIO(png))[..., :3] * 255).astype(int)
+    return int((np.abs(rgb - PROGRAMME_GREEN).max(axis=-1) <= 3).sum())
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SOLARA = shutil.which("solara")
+def _in_process(nights: int, **params):
+    """The model the page must show: the dashboard's model built and stepped here."""
+    m = app.DashboardModel(**params)
+    for _ in range(nights):
+        m.step()
+    return m
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless check needs Debian's chromium "
-                    "(apt-get install -y chromium)")
-@pytest.mark.skipif(SOLARA is None, reason="the solara command is not installed (pip install solara)")
-def test_dashboard_renders_in_headless_chromium(tmp_path):
+@pytest.mark.skipif(CHROMIUM is None, reason="the browser check needs Chromium (Debian/Ubuntu: "
+                    "apt-get install chromium; or set CHROMIUM=/path/to/chrome)")
+def test_dashboard_in_headless_chromium_slider_reaches_totals_and_map(tmp_path):
+    """A person's session: step three nights at the default EUR 200M; drag the budget slider to
+    EUR 0 and press Reset; step three nights again. The totals and the map must be those of
+    the model at each budget (built here, independently of the page), the programme's column
+    must read 0 at EUR 0, and the map must lose the programme's green."""
     pytest.importorskip("websockets", reason="the DevTools client needs websockets")
-    port, cdp_port = _free_port(), _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
-    log = open(tmp_path / "solara.log", "w")  # noqa: SIM115 - closed in finally
-    server = subprocess.Popen([SOLARA, "run", str(ROOT / "sim" / "viz" / "dashboard.py"), "--port", str(port),
-                               "--host", "127.0.0.1", "--no-open", "--production"],
-                              stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
-    browser = None
-    tab = None
+    nights = 3
+    t0 = time.time()
     try:
-        _wait_http(url, 90, server)
-        # 1. The page as the brief's one-liner loads it: the served HTML and its shell.
-        dom = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={tmp_path / 'dump'}",
-             "--virtual-time-budget=15000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120).stdout
-        assert "<html" in dom.lower() and "solara" in dom.lower()
-        # 2. The rendered app. --dump-dom returns before the page's websocket has delivered
-        # the widgets (virtual time does not wait for it), so drive the same browser over the
-        # DevTools protocol and wait for the rendered text.
-        browser = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={tmp_path / 'cdp'}",
-             f"--remote-debugging-port={cdp_port}", "--remote-allow-origins=*", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_http(f"http://127.0.0.1:{cdp_port}/json/version", 60, browser)
-        pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{cdp_port}/json/list"))
-        tab = _Tab(next(p for p in pages if p["type"] == "page")["webSocketDebuggerUrl"])
-        for domain in ("Runtime", "Log", "Page"):
-            tab.call(f"{domain}.enable")
-        tab.call("Emulation.setDeviceMetricsOverride", width=1600, height=1000,
-                 deviceScaleFactor=1, mobile=False)
-        tab.call("Page.navigate", url=url)
-        tab.wait_for("document.body && document.body.innerText.includes('Running totals')", 90)
-        text = tab.js("document.body.innerText")
-        assert app.TITLE in text
-        assert tab.js("document.title") == app.TITLE
-        for label in ("Programme budget (EUR million)", "Threat intensity",
-                      "Interceptor kill probability pk", "RESET", "STEP"):
-            assert label in text, label
-        # the live map is an image
-        tab.wait_for("[...document.querySelectorAll('img')].some(i => i.naturalWidth > 400)", 60)
-        # one night on a click
-        tab.js("[...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'STEP')"
-               ".click()")
-        tab.wait_for("document.body.innerText.includes('1 (last: 2025-11-01)')", 90)
-        text = tab.js("document.body.innerText")
-        for bad in ("Traceback", "error in step", "Error:"):
-            assert bad not in text, bad
-        assert not tab.errors(), tab.errors()
-        shot = tab.call("Page.captureScreenshot", format="png")["data"]
-        (tmp_path / "dashboard.png").write_bytes(base64.b64decode(shot))
+        with ds.serve(tmp_path / "solara.log") as url, \
+                ds.browser(CHROMIUM, tmp_path / "profile") as tab:
+            page = ds.DashboardPage(tab, map_class=app.MAP_CLASS)
+            page.open(url)
+            text = page.text()
+            assert app.TITLE in text and tab.js("document.title") == app.TITLE
+            for label in (BUDGET, "Threat intensity", "Interceptor kill probability pk",
+                          "First night", "RESET", "STEP"):
+                assert label in text, label
+            assert "plus a EUR 200M programme" in text
+
+            # 1. EUR 200M (the default): three nights.
+            page.step(nights)
+            forces_200 = page.table("Interceptor forces")
+            map_200 = page.map_png()
+            expect = _in_process(nights)
+            _rows, frows = app.totals_rows(expect)
+            assert forces_200 == {"Interceptor forces": [app.NATIONAL, app.PROGRAMME],
+                                  **{r[0]: list(r[1:]) for r in frows}}
+            assert int(forces_200["Interceptors launched"][1].replace(",", "")) > 0
+            assert _green_pixels(map_200) > 50, "no programme on the map at EUR 200M"
+            assert map_200 == app.map_png(expect), "the page's map is not the model's map"
+
+            # 2. The slider, dragged with the mouse, then Reset (as SolaraViz asks).
+            assert page.slider(BUDGET)["value"] == 200
+            assert page.drag_slider(BUDGET, 0) == 0
+            assert page.table("Interceptor forces") == forces_200  # not applied before Reset
+            page.reset()
+            assert page.nights() == 0
+            assert "plus a EUR 0M programme" in page.text()
+            page.step(nights)
+            forces_0 = page.table("Interceptor forces")
+            map_0 = page.map_png()
+
+            # 3. The totals and the map are those of the model at EUR 0.
+            expect = _in_process(nights, budget_m_eur=0)
+            _rows, frows = app.totals_rows(expect)
+            assert forces_0 == {"Interceptor forces": [app.NATIONAL, app.PROGRAMME],
+                                **{r[0]: list(r[1:]) for r in frows}}
+            for row in ("Interceptors launched", "Kills", "Launch sites active"):
+                assert forces_0[row][1] == "0", (row, forces_0[row])
+                assert forces_200[row][0] != "" and forces_0[row][0] != "0", row
+            assert map_0 != map_200, "the map did not change with the budget"
+            assert _green_pixels(map_0) == 0, "programme drawn on the map at EUR 0"
+            assert map_0 == app.map_png(expect), "the page's map is not the model's map at EUR 0"
+            assert page.text().count(f"Nights simulated\t{nights} (last: "
+                                     f"{expect.record['date']})") == 1
+
+            for bad in ("Traceback", "error in step", "Error:"):
+                assert bad not in page.text(), bad
+            assert not tab.errors(), tab.errors()
+            shot = page.screenshot(tmp_path / "dashboard.png")
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     except Exception:
-        log.flush()
-        sys.stderr.write((tmp_path / "solara.log").read_text()[-4000:])
+        log = tmp_path / "solara.log"
+        if log.exists():
+            print(log.read_text()[-4000:])
         raise
-    finally:
-        if tab is not None:
-            tab.close()
-        for proc in (browser, server):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        log.close()
+    print(f"browser session: {time.time() - t0:.1f} s")

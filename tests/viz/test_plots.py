@@ -148,6 +148,133 @@ def test_animation_writes_a_gif(night_model, tmp_path):
         assert im.format == "GIF" and im.n_frames == 3
 
 
+def _outside_canvas(fig, tol: float = 1.0) -> list[str]:
+    """Texts (labels, ticks, titles, legend entries) that the saved canvas would cut off."""
+    from matplotlib.text import Text
+
+    if not hasattr(fig.canvas, "get_renderer"):  # a figure made without pyplot
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    fb = fig.bbox
+    ticks, drawn_ticks = set(), set()  # tick labels: only those of ticks inside the view
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                ticks.update({id(tick.label1), id(tick.label2)})
+                if lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+                    drawn_ticks.update({id(tick.label1), id(tick.label2)})
+    out = []
+    for t in fig.findobj(Text):
+        if not t.get_visible() or not t.get_text().strip():
+            continue
+        if id(t) in ticks and id(t) not in drawn_ticks:
+            continue
+        b = t.get_window_extent(r)
+        if b.x0 < fb.x0 - tol or b.x1 > fb.x1 + tol or b.y0 < fb.y0 - tol or b.y1 > fb.y1 + tol:
+            out.append(t.get_text())
+    return out
+
+
+def _legend_entries(fig) -> dict:
+    """Legend label -> its handle, over every legend of the figure."""
+    out = {}
+    for a in fig.axes:
+        for leg in [*a.artists, a.get_legend()]:
+            if leg is None or not hasattr(leg, "legend_handles"):
+                continue
+            for h, t in zip(leg.legend_handles, leg.get_texts(), strict=True):
+                out[t.get_text()] = h
+    return out
+
+
+def test_map_legend_shows_the_envelopes_as_drawn(night_model):
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Circle
+
+    fig, ax = vmap.plot_map(night_model)
+    teams = night_model.teams
+    n_own = sum(not t.programme for t in teams)
+    n_prog = sum(t.programme for t in teams)
+    assert n_own > 0 and n_prog > 0
+    circles = [p for p in ax.patches if isinstance(p, Circle)]
+    entries = _legend_entries(fig)
+    own = entries[next(k for k in entries if k.startswith("Their envelopes"))]
+    prog = entries[next(k for k in entries if k.startswith("Programme envelopes"))]
+
+    def look(p):  # what is drawn: colours, the dash pattern, the line width
+        return (to_rgba(p.get_facecolor()), to_rgba(p.get_edgecolor()),
+                p._unscaled_dash_pattern, round(p.get_linewidth(), 3))
+
+    drawn = [look(c) for c in circles]
+    assert drawn.count(look(own)) == n_own  # dashed, empty: Ukraine's own units
+    assert drawn.count(look(prog)) == n_prog  # filled green: the programme
+    assert look(own) != look(prog) and len(circles) == n_own + n_prog
+    assert f"Ukraine's own interceptor units ({n_own})" in entries
+    assert f"Programme launch sites ({n_prog})" in entries
+    radars = night_model.sensor_network.radars
+    assert f"Ukraine's radars ({sum(not r.programme for r in radars)})" in entries
+    assert f"Programme radars ({sum(r.programme for r in radars)})" in entries
+    assert not any(k.startswith("Existing") for k in entries)
+    n_prog_sorties = sum(s.programme for s in night_model.sorties)
+    assert f"Programme sorties ({n_prog_sorties})" in entries
+
+
+def test_map_layers_have_distinct_markers(night_model):
+    fig, ax = vmap.plot_map(night_model)
+    entries = _legend_entries(fig)
+    markers = {k: h.get_marker() for k, h in entries.items()
+               if hasattr(h, "get_marker") and h.get_linestyle() in ("None", "", " ")}
+    by_layer = {}
+    for k, m in markers.items():
+        if k in vmap.SITE_MARKERS or k.startswith(("Launch area", "Ukraine's radars")):
+            by_layer[k.split(" (")[0]] = m
+        elif k.startswith(("Ukraine's own", "Programme launch")):  # one shape, two fills
+            by_layer["Interceptor launch sites"] = m
+    assert by_layer["Launch area"] != by_layer["Water utility"]
+    own = next(h for k, h in entries.items() if k.startswith("Ukraine's own"))
+    prog = next(h for k, h in entries.items() if k.startswith("Programme launch"))
+    assert own.get_marker() == prog.get_marker()
+    assert own.get_markerfacecolor() != prog.get_markerfacecolor()
+    assert len(set(by_layer.values())) == len(by_layer), by_layer  # one shape per layer
+    # the markers drawn are the legend's
+    drawn = {c.get_paths()[0].vertices.round(3).tobytes() for c in ax.collections
+             if hasattr(c, "get_offsets") and len(c.get_paths())}
+    assert len(drawn) >= len(set(by_layer.values()))
+
+
+@pytest.mark.parametrize("legend_loc, size", [("right", (10.0, 6.6)), ("below", (7.0, 8.6))])
+def test_map_text_stays_on_the_canvas(night_model, legend_loc, size):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    vmap.plot_map(night_model, fig=fig, legend_loc=legend_loc,
+                  note="Shown: the most launches while the programme is active (night index 2, "
+                  "replicate 0; another: --night N)")
+    assert _outside_canvas(fig) == []
+
+
+def test_pick_night_prefers_nights_with_the_programme():
+    rows = []
+    for rep in (0, 1):
+        for k in range(10):
+            launched = {2: 900, 7: 500}.get(k, 100) if rep == 0 else 50 + (k == 9) * 5000
+            rows.append({"replicate": rep, "night": k, "launched": launched,
+                         "programme_sites": 0 if k < 5 else 3})
+    nights = pd.DataFrame(rows)
+    night, why = vmap.pick_night(nights)
+    assert night == 7 and "programme is active" in why  # not 2 (no programme), not rep 1's 9
+    night, why = vmap.pick_night(nights.assign(programme_sites=0))
+    assert night == 2 and "never active" in why
+    assert vmap.pick_night(nights, 4) == (4, "the night asked for")
+    d = nights.drop(columns="programme_sites").assign(
+        programme_delivered=lambda f: np.where(f["night"] >= 8, 10, 0))
+    assert vmap.pick_night(d)[0] == 8
+
+
 # ------------------------------------------------------------------------------------ sweeps
 def test_summarize_by_matches_mean_ci(runs):
     s = style.summarize_by(runs, "defense.budget_eur", "kinetic_coverage")
@@ -165,9 +292,9 @@ def test_headline_chart(runs):
     assert ax.get_xlabel() == "Programme budget (EUR million)"
     assert ax.get_ylabel() == "Share (%)"
     assert ax.get_ylim() == (0.0, 1.0)
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "Share of drones aimed at energy that were stopped" in labels
-    assert any("95% confidence interval" in t for t in labels)
+    assert "95% CI of the mean (BCa bootstrap)" in labels
     # the line is the replicate mean; the band is drawn
     means = runs.groupby("defense.budget_eur")["kinetic_coverage"].mean().to_numpy()
     line = next(ln for ln in ax.get_lines() if len(ln.get_xdata()) == 3)
@@ -215,6 +342,62 @@ def test_winter_timeline():
     assert len(axes) == 1
 
 
+def _delivery_lines(ax):
+    return [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2
+            and ln.get_xdata()[0] == ln.get_xdata()[1]]
+
+
+def test_timeline_marks_the_first_delivery_and_says_what_is_a_mean():
+    import matplotlib.dates as mdates
+
+    nights = _nights(reps=3)
+    nights["programme_sites"] = np.where(nights["night"] >= 6, 2, 0)
+    first = pd.Timestamp(nights.loc[nights["night"] == 6, "date"].iloc[0])
+    assert plots.first_delivery(nights) == first
+    fig, axes = plots.plot_winter_timeline(nights)
+    for ax in axes:  # one labelled line, on every panel, at the first delivery
+        lines = _delivery_lines(ax)
+        assert len(lines) == 1
+        assert mdates.num2date(mdates.date2num(lines[0].get_xdata()[0])).date() == first.date()
+    top = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert "Drones launched, mean of 3 replicates" in top
+    assert f"First programme delivery, {first:%d %b %Y}" in top
+    bottom = [t.get_text() for t in axes[2].get_legend().get_texts()]
+    assert "mean of 3 replicates" in bottom and any("not a confidence interval" in t
+                                                    for t in bottom)
+    assert any("First programme" in t.get_text() for t in axes[2].texts)
+    assert _outside_canvas(fig) == []
+    # one series never delivers (EUR 0): the line belongs to the other, and says so
+    two = _nights(levels=(0.0, 2e8))
+    two["programme_sites"] = np.where((two["defense.budget_eur"] > 0) & (two["night"] >= 3), 1, 0)
+    fig, axes = plots.plot_winter_timeline(two, by="defense.budget_eur")
+    top = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert any(t.startswith("First programme delivery") and t.endswith("(EUR 200M)")
+               for t in top)
+    # no programme columns, or no delivery: no line
+    for table in (_nights(), nights.assign(programme_sites=0)):
+        fig, axes = plots.plot_winter_timeline(table)
+        assert not _delivery_lines(axes[0])
+        assert plots.first_delivery(table) is None
+
+
+def test_every_replicate_figure_says_mean_of_n_and_how_the_interval_is_made(runs):
+    n = int(runs.groupby("defense.budget_eur").size().min())
+    fig, ax = plots.plot_coverage_vs_budget(runs)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert f"mean of {n} replicates" in labels
+    assert "95% CI of the mean (BCa bootstrap)" in labels
+    assert _outside_canvas(fig) == []
+    fig, axes = plots.plot_cost_effectiveness(runs)
+    labels = [t.get_text() for t in axes[1].get_legend().get_texts()]
+    assert f"mean of {n} replicates" in labels and any("BCa" in t for t in labels)
+    for fn in (plots.plot_outcomes_grid, plots.plot_outcomes_by_group):
+        fig, _ = fn(runs, "defense.budget_eur")
+        note = fig.get_supxlabel()
+        assert f"mean of {n} replicates" in note and "BCa bootstrap" in note, fn.__name__
+        assert _outside_canvas(fig) == [], fn.__name__
+
+
 def test_comparison_forest_plot():
     t = pd.DataFrame([
         {"outcome": "kinetic_coverage", "n": 10, "mean_a": 0.8, "mean_b": 0.77, "diff": -0.03,
@@ -232,6 +415,7 @@ def test_comparison_forest_plot():
     assert "-3.0 pp  [-4.0, -2.0]" in right and "+20  [-5, +45]" in right
     assert any("energy_sites = 0" in t.get_text() for t in ax.texts)
     assert "10 paired replicates" in ax.get_title(loc="left")
+    assert "(paired t)" in ax.get_title(loc="left")
     assert ax.get_xscale() == "linear"
     # a few large relative changes: log scale beyond +-10%, so the small ones stay readable
     big = t.copy()
@@ -280,8 +464,29 @@ def test_hits_by_site_and_validation():
         "sim_launched_p05": [1700, 2100, 1600, 2300], "sim_launched_p95": [2100, 2800, 2100, 2900],
         "sim_rate_median": [0.94] * 4, "sim_rate_p05": [0.93] * 4, "sim_rate_p95": [0.95] * 4,
     })
-    fig, axes = plots.plot_validation(months)
+    fig, axes = plots.plot_validation(months, replicates=20)
     assert "per month" in axes[0].get_ylabel() and "(%)" in axes[1].get_ylabel()
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "simulated: median of 20 replicates" in labels
+    assert _outside_canvas(fig) == []
+
+
+def test_hits_by_site_label_inside_the_canvas():
+    """The sites with the longest names: the axis label and the names stay on the saved
+    canvas (the label used to run off the right edge), and the axis says over how many
+    replicates the hits are a mean."""
+    from sim.config.data import load_sites
+
+    sites = load_sites()
+    longest = sites.assign(n=sites["name"].str.len()).sort_values("n", ascending=False)
+    hits = {i: 20.0 - k for k, i in enumerate(longest["id"].head(15))}
+    fig, ax = plots.plot_hits_by_site({"hits_by_site": hits, "replicates": 7})
+    fig.canvas.draw()
+    label = ax.xaxis.label.get_window_extent(fig.canvas.get_renderer())
+    assert fig.bbox.x0 <= label.x0 and label.x1 <= fig.bbox.x1 and fig.bbox.y0 <= label.y0
+    assert _outside_canvas(fig) == []
+    assert "mean of 7 replicates" in ax.get_xlabel()
+    assert ax.get_xlabel().startswith("Hits on energy sites")  # the registry's label
 
 
 def test_save_figure_writes_png_and_svg(runs, tmp_path):
@@ -290,6 +495,7 @@ def test_save_figure_writes_png_and_svg(runs, tmp_path):
     assert [p.name for p in paths] == ["headline.png", "headline.svg"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in paths[1].read_text()[:500]
+    assert "Programme budget (EUR million)</text>" in paths[1].read_text()  # text, not paths
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["headline.png", "headline.svg"]
     mode = paths[0].stat().st_mode & 0o777
     assert mode & 0o044, oct(mode)  # readable by others (not a 0600 temporary file)
@@ -308,9 +514,14 @@ def test_plot_run_folder(tmp_path, capsys):
     capsys.readouterr()
     code, stdout, err = _plot([str(out)], capsys)
     assert code == 0, err
-    for name in ("timeline", "map"):
+    for name in ("timeline", "map", "hits_by_site"):
         assert (out / f"{name}.png").is_file() and (out / f"{name}.svg").is_file(), name
     assert str(out / "timeline.png") in stdout
+    svg = (out / "map.svg").read_text()  # text kept as text: the title says which night, why
+    assert "the most launches while the programme is active" in svg
+    assert "Programme launch sites (" in svg and "own interceptor units (" in svg
+    assert "mean of 2 replicates" in (out / "hits_by_site.svg").read_text()
+    assert "First programme delivery" in (out / "timeline.svg").read_text()
     # another folder, PNG only, a chosen night, no map
     code, _, err = _plot([str(out), "--out", str(tmp_path / "figs"), "--formats", "png",
                           "--no-map"], capsys)
