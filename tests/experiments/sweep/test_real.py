@@ -10,6 +10,7 @@ import sys
 import pandas as pd
 import yaml
 
+from sim.model.outcomes import OUTCOMES
 from tests.helpers import ROOT
 
 SHORT = {"period.nights": 10, "period.start_date": "2026-01-01"}  # deliveries have started
@@ -191,5 +192,5 @@ def test_real_cli(tmp_path):
         timeout=300,
     )
     assert p.returncode == 0, p.stderr
-    assert "leaked" in p.stdout
+    assert OUTCOMES["leaked"].label in p.stdout  # the registry's label
     assert json.loads((tmp_path / "c.json").read_text())["results"][1]["diff"] == 0
