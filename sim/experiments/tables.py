@@ -28,11 +28,17 @@ def text_table(headers: list[str], rows: list, align: str, width: int = WIDTH,
     body = [r for r in rows if not isinstance(r, str)]
     natural = [max([len(c) for c in (r[j] for r in body)] + [1]) for j in range(n)]
     head_w = [max((len(w) for w in h.split()), default=1) for h in headers]
-    widths = [max(natural[j], head_w[j]) for j in range(n)]
     sep = 2
-    total = sum(widths) + sep * (n - 1)
-    if total > width:
-        widths[wrap_col] = max(min_wrap, widths[wrap_col] - (total - width))
+    # Headings on one line and the wrap column narrowed if that fits; else the headings wrap
+    # too (at their longest word).
+    for head in ([len(h) for h in headers], head_w):
+        widths = [max(natural[j], head[j]) for j in range(n)]
+        total = sum(widths) + sep * (n - 1)
+        if total > width:
+            widths[wrap_col] = max(min_wrap, head[wrap_col],
+                                   widths[wrap_col] - (total - width))
+        if sum(widths) + sep * (n - 1) <= width:
+            break
     # Headings wrap within their column.
     head_lines = [textwrap.wrap(h, max(widths[j], 1)) or [""] for j, h in enumerate(headers)]
     depth = max(len(h) for h in head_lines)

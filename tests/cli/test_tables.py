@@ -169,3 +169,16 @@ def test_sweep_summary_rows_per_point_or_all_runs(tmp_path):
                         "seed": 1, "x": [1.0, 1, 2, 2], "y_out": [0.5, 0.7, 1.5, 1.7]})
     text = sweep_summary(toy, levers=["x"])
     assert "y_out" in text and widest(text) <= WIDTH
+
+
+def test_any_table_fits(tmp_path):
+    """The generic table (sensitivity indices) wraps its widest text column to fit."""
+    from sim.experiments.sweep.compare import format_table
+
+    df = pd.DataFrame({"outcome": ["energy_not_served_mwh_missiles"] * 3,
+                       "factor": ["defense.costs.interceptor_unit_cost_eur"] * 3,
+                       "note": ["constant or missing outcome, nothing to attribute"] * 3,
+                       "S1": [0.1, 0.2, 0.3], "S1_conf": [0.01] * 3, "ST": [0.5] * 3,
+                       "ST_conf": [0.02] * 3})
+    text = format_table(df)
+    assert widest(text) <= WIDTH and "defense.costs.interceptor_unit_cost_eur" in text

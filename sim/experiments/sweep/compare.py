@@ -106,23 +106,18 @@ def _fmt(x) -> str:
     return f"{x:.4f}"
 
 
-def format_table(df: pd.DataFrame, title: str | None = None) -> str:
-    """A readable fixed-width rendering of a comparison (or any) table."""
+def format_table(df: pd.DataFrame, title: str | None = None, width: int = WIDTH) -> str:
+    """A readable fixed-width rendering of any table (sensitivity indices, a raw comparison)
+    within ``width`` columns: the widest text column wraps if needed."""
     cols = list(df.columns)
     body = [[_fmt(v) if not isinstance(v, str) else v for v in rec] for rec in df.itertuples(index=False)]
     heads = [c.replace("_", " ") for c in cols]
-    widths = [max([len(h)] + [len(r[j]) for r in body]) for j, h in enumerate(heads)]
-    left = {j for j, c in enumerate(cols) if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])}
-
-    def line(cells):
-        return "  ".join(
-            c.ljust(w) if j in left else c.rjust(w)
-            for j, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
+    left = [df[c].dtype == object or pd.api.types.is_string_dtype(df[c]) for c in cols]
+    text_cols = [j for j in range(len(cols)) if left[j]] or [0]
+    wrap = max(text_cols, key=lambda j: max([len(r[j]) for r in body] + [len(heads[j])]))
     out = [title] if title else []
-    out += [line(heads), line(["-" * w for w in widths])]
-    out += [line(r) for r in body]
+    out += text_table(heads, body, "".join("l" if x else "r" for x in left), width=width,
+                      wrap_col=wrap, min_wrap=12)
     return "\n".join(out)
 
 
