@@ -14,8 +14,10 @@ import pytest
 
 from tests.helpers import ROOT
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+nbformat = pytest.importorskip("nbformat", reason='the notebook tests need nbformat: '
+                                'pip install -e ".[test]"')
+nbclient = pytest.importorskip("nbclient", reason='the notebook tests need nbclient: '
+                                'pip install -e ".[test]"')
 
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["01_quickstart.ipynb", "02_funding_sweep.ipynb", "03_policy_comparison.ipynb",

@@ -88,7 +88,7 @@ TARGETS = {
 }
 FIT_COMMAND = (
     "python -m sim validate-model --refit --record "
-    "../shared/data/ukraine-air-attacks/missile_attacks_daily_to_2025-09-30.csv"
+    "path/to/missile_attacks_daily_to_2025-09-30.csv"
 )
 CALIBRATION_FORMAT = 2
 SIG_DIGITS = 6

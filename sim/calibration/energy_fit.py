@@ -1,8 +1,9 @@
 """Energy consequences against the public record of the spring 2024 campaign (data by Sep 2025).
 
 Command: ``python -m sim.calibration.energy_fit [RECORD_CSV] [--reps 20]``
-(default record: ``../shared/data/ukraine-air-attacks/missile_attacks_daily_to_2025-09-30.csv``,
-the Ukrainian Air Force reports digitised by Petro Ivaniuk, Kaggle ``piterfm``, CC BY-NC-SA 4.0).
+(default record: ``missile_attacks_daily_to_2025-09-30.csv`` in the project's research data
+folder beside the repository, not shipped, see ``sim/data/README_threat.md``: the Ukrainian Air
+Force reports digitised by Petro Ivaniuk, Kaggle ``piterfm``, CC BY-NC-SA 4.0).
 
 What it does:
 
@@ -67,7 +68,7 @@ PRE_CAMPAIGN_AVAILABILITY = {"thermal": 0.75, "chp": 0.75, "hydro": 0.9, "pumped
 CAMPAIGN_WEIGHTS = {"thermal": 3.0, "chp": 2.0, "hydro": 3.0, "pumped_storage": 1.0,
                     "substation_750": 1.0, "substation_330": 0.3, "substation_220": 0.1}
 """Targeting weights by type in the spring 2024 campaign (EST): a campaign against generation,
-"all state TPPs destroyed, all HPPs damaged" (Ukrenergo; facts.md E cites wipmagazines.com),
+"all state TPPs destroyed, all HPPs damaged" (Ukrenergo, https://www.wipmagazines.com/posts/national-grid-in-ukraine-severely-affected-by-the-ongoing-effects-of-russian-attacks---nine-gigawatts-of-generating-capacity-lost),
 with some substations; no gas or water sites."""
 CLASS_OF_CATEGORY = {"cruise missile": "cruise", "ballistic missile": "ballistic",
                      "surface-to-air missile": "ballistic",

@@ -638,6 +638,8 @@ def run_rolling_origin(
                                          "fitter": f.name, **out.info})
                     if variant == FULL:
                         fitted_full = all_ov
+                if switch:  # the mechanism stays off whatever a fitter set
+                    sc = with_overrides(sc, switch, source=f"mechanism {variant}")
                 first = f"{scenario.period.start_date:%Y-%m}" if settings.warm_start \
                     else months[0]
                 run_sc = window(sc, first, months[-1])

@@ -39,9 +39,13 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
+    """Entry point; returns the exit status (also for usage errors and ``--help``, which
+    argparse ends with ``SystemExit``)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage error (2, message printed) or --help (0)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
     try:
         return int(args.func(args) or 0)
     except SimInputError as exc:

@@ -16,7 +16,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from sim.cli.common import Parser
+from sim.cli.common import Parser, iso_date, nonneg_int, pos_int
 from sim.config.errors import SimInputError
 
 DEFAULT_OUT_DIR = "results/validation"
@@ -116,15 +116,16 @@ def register(subparsers) -> None:
     ctt.add_argument("--scenario", default=None, metavar="YAML",
                      help="scenario with the fitted defence (default: the shipped "
                           "ukraine-posture-2024.yaml)")
-    ctt.add_argument("--persist", type=int, default=3, metavar="N",
+    ctt.add_argument("--persist", type=pos_int, default=3, metavar="N",
                      help="months whose mean is the forecast (default 3)")
-    ctt.add_argument("--replicates", type=int, default=2, help="replicates per trial (default 2)")
+    ctt.add_argument("--replicates", type=pos_int, default=2,
+                     help="replicates per trial (default 2)")
     ctt.set_defaults(func=cmd_calibrate_tactics)
     cm = csub.add_parser("missiles", help="fit the nightly missile model from the AF record CSV")
     cm.add_argument("path", help="missile_attacks_daily CSV (Ivaniuk dataset)")
     cm.add_argument("--out", default=None,
                     help="profile JSON (default: the packaged sim/data/missile_profile.json)")
-    cm.add_argument("--fit-to", default=None, metavar="YYYY-MM-DD",
+    cm.add_argument("--fit-to", type=iso_date, default=None, metavar="YYYY-MM-DD",
                     help="last night used (default 2025-09-30); the fit covers the 12 months "
                          "ending there")
     cm.add_argument("--catalogue", default=None, metavar="CSV",
@@ -159,11 +160,11 @@ def register(subparsers) -> None:
                    help="scenario to fit (default scenarios/ukraine-posture-2024.yaml)")
     p.add_argument("--no-update-scenario", action="store_true",
                    help="with --refit: do not write the fitted values into the scenario file")
-    p.add_argument("--fit-replicates", type=int, default=4,
+    p.add_argument("--fit-replicates", type=pos_int, default=4,
                    help="replicates per trial point of the fits (default 4)")
-    p.add_argument("--eval-replicates", type=int, default=20,
+    p.add_argument("--eval-replicates", type=pos_int, default=20,
                    help="replicates of the evaluation runs (default 20)")
-    p.add_argument("--maxfev", type=int, default=80,
+    p.add_argument("--maxfev", type=pos_int, default=80,
                    help="most simulated trial points of each defence fit (default 80)")
     g = p.add_argument_group("rolling origin")
     g.add_argument("--rolling-origin", action="store_true",
@@ -174,9 +175,9 @@ def register(subparsers) -> None:
                         "read the shipped sim/data/rolling_origin.json; --refit writes it)")
     g.add_argument("--origins", default=None, metavar="YYYY-MM,...",
                    help="origins, the last month of each fit (default 2025-03,2025-06)")
-    g.add_argument("--horizon", type=int, default=None,
+    g.add_argument("--horizon", type=pos_int, default=None,
                    help="months forecast after each origin (default 6)")
-    g.add_argument("--rolling-replicates", type=int, default=None,
+    g.add_argument("--rolling-replicates", type=pos_int, default=None,
                    help="forecast replicates per origin and variant (default 20; --quick 4)")
     g.add_argument("--mechanisms", default=None, metavar="NAME,...",
                    help=f"mechanisms to switch off in the ablation ({', '.join(MECHANISM_NAMES)}"
@@ -186,7 +187,7 @@ def register(subparsers) -> None:
     g.add_argument("--quick", action="store_true",
                    help="CI-sized rolling origin (few replicates, short searches); not with "
                         "--refit")
-    g.add_argument("--workers", type=int, default=0,
+    g.add_argument("--workers", type=nonneg_int, default=0,
                    help="processes for the replicates (default 0: every available core)")
     p.add_argument("--skip-oracles", action="store_true", help="do not run the analytic oracles")
     p.add_argument("--overwrite", action="store_true",
@@ -257,8 +258,9 @@ def _check_args(args) -> None:
         raise SimInputError("--record is only used with --refit or --rolling-origin")
     if args.refit and not args.record:
         raise SimInputError(
-            "--refit needs --record CSV: the Air Force record, e.g. ../shared/data/"
-            "ukraine-air-attacks/missile_attacks_daily_to_2025-09-30.csv")
+            "--refit needs --record CSV: the Air Force record, e.g. "
+            "missile_attacks_daily_to_2025-09-30.csv (Kaggle piterfm/massive-missile-attacks-on-"
+            "ukraine, cut at 2025-09-30; see sim/data/README_threat.md)")
     if args.quick and args.refit:
         raise SimInputError("--quick is for checks; --refit writes the shipped results at "
                             "full size")

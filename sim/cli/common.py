@@ -1,12 +1,23 @@
-"""What every command shares: the argument parser that exits 2 on a usage error, and argument
-types that check numbers with a clear message."""
+"""What every command shares: the argument parser that exits 2 on a usage error, argument types
+that check every number and date with a clear message, and the width of printed tables.
+
+Every numeric or date option of every verb uses one of the types below (a test walks the parser
+to check it), so ``--seed -1``, ``--replicates 0``, ``--workers x`` or ``--fit-to 2025-02-30``
+give one line naming the option and the reason, and exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 EXIT_INPUT = 2
+WIDTH = 100
+"""Every table the command line prints fits this many columns (sim.experiments.tables)."""
+
+SEED_MAX = 2**63 - 1
+"""Largest seed (the scenario schema's bound)."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -18,12 +29,16 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INPUT)
 
 
+def _int(text: str) -> int:
+    try:
+        return int(str(text).strip().replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
 def nonneg_int(text: str) -> int:
     """An integer >= 0 (argparse type)."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    v = _int(text)
     if v < 0:
         raise argparse.ArgumentTypeError(f"{text} is negative; it must be >= 0")
     return v
@@ -31,7 +46,73 @@ def nonneg_int(text: str) -> int:
 
 def pos_int(text: str) -> int:
     """An integer >= 1 (argparse type)."""
-    v = nonneg_int(text)
+    v = _int(text)
     if v < 1:
         raise argparse.ArgumentTypeError(f"{text} must be >= 1")
     return v
+
+
+def seed_int(text: str) -> int:
+    """A root seed: an integer from 0 to 2**63 - 1 (argparse type)."""
+    v = _int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative; a seed is a whole number >= 0")
+    if v > SEED_MAX:
+        raise argparse.ArgumentTypeError(f"{text} is too large; a seed is at most 2**63 - 1")
+    return v
+
+
+def int_at_least(low: int):
+    """An argparse type: an integer >= ``low``."""
+
+    def check(text: str) -> int:
+        v = _int(text)
+        if v < low:
+            raise argparse.ArgumentTypeError(f"{text} must be >= {low}")
+        return v
+
+    check.__name__ = f"int_at_least_{low}"
+    return check
+
+
+def _float(text: str) -> float:
+    try:
+        v = float(str(text).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return v
+
+
+def pos_float(text: str) -> float:
+    """A finite number > 0 (argparse type)."""
+    v = _float(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be > 0")
+    return v
+
+
+def open_fraction(text: str) -> float:
+    """A number strictly between 0 and 1, e.g. a confidence level (argparse type)."""
+    v = _float(text)
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"{text} must lie strictly between 0 and 1")
+    return v
+
+
+def iso_date(text: str) -> str:
+    """A calendar date ``YYYY-MM-DD`` that exists (argparse type); returned as text."""
+    import datetime as dt
+
+    t = str(text).strip()
+    try:
+        return dt.date.fromisoformat(t).isoformat()
+    except ValueError as exc:
+        reason = str(exc) if "range" in str(exc) or "must be" in str(exc) else "expected YYYY-MM-DD"
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date ({reason})") from None
+
+
+CHECKED_TYPES = (nonneg_int, pos_int, seed_int, pos_float, open_fraction, iso_date)
+"""The argument types above (``int_at_least(n)`` makes more); tests check that no option of any
+verb uses a bare ``int`` or ``float``."""

@@ -26,6 +26,7 @@ import json
 import sys
 from pathlib import Path
 
+from sim.cli.common import nonneg_int, pos_int
 from sim.config.errors import SimInputError
 
 HEADLINE_OUTCOMES = ("kinetic_coverage", "demand_served_fraction")
@@ -43,8 +44,8 @@ def register(subparsers) -> None:
                    help="write the figures here (default: RESULTS_DIR)")
     p.add_argument("--formats", default="png,svg",
                    help="comma-separated file formats (default png,svg)")
-    p.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
-    p.add_argument("--night", type=int, default=None,
+    p.add_argument("--dpi", type=pos_int, default=200, help="PNG resolution (default 200)")
+    p.add_argument("--night", type=nonneg_int, default=None,
                    help="run folders: night (0-based) to map (default: the night with the most "
                         "launches among those with the programme active)")
     p.add_argument("--no-map", action="store_true",

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.cli.common import nonneg_int, pos_int
-
-WIDTH = 100  # every table fits 100 columns
+from sim.cli.common import WIDTH, pos_int, seed_int
 
 
 def summary_table(summary: dict) -> str:
@@ -20,7 +18,8 @@ def summary_table(summary: dict) -> str:
     outs = summary.get("outcomes", {})
     head = (f"{summary['scenario']}: {summary['nights']} nights from {summary['start_date']}, "
             f"programme {format_value(summary['budget_eur'], 'money')}, seed {summary['seed']}")
-    lines = [head[:WIDTH], "=" * min(len(head), WIDTH)]
+    lines = _wrap(head)
+    lines.append("=" * min(len(head), WIDTH))
     if reps > 1:
         lines.append(f"{reps} replicates (winters): mean and 95% interval (BCa bootstrap over "
                      "replicates)")
@@ -36,10 +35,18 @@ def summary_table(summary: dict) -> str:
         interval = (f"[{_bare(o, ci['ci_low'])}, {_bare(o, ci['ci_high'])}]"
                     if ci and ci.get("n", 0) > 1 else "")
         rows.append((o.label, cell, interval))
-    w0 = min(max(len(r[0]) for r in rows), WIDTH - 40)
-    w1 = max(len(r[1]) for r in rows)
     lines.append("")
-    lines += [f"{a[:w0]:<{w0}}  {b:>{w1}}  {c}".rstrip() for a, b, c in rows]
+    if rows:
+        import textwrap
+
+        w1 = max(len(r[1]) for r in rows)
+        w2 = max(len(r[2]) for r in rows)
+        # labels wrap (never cut) so that label, value and interval fit the width
+        w0 = max(20, min(max(len(r[0]) for r in rows), WIDTH - 4 - w1 - w2))
+        for a, b, c in rows:
+            parts = textwrap.wrap(a, w0, break_on_hyphens=False) or [""]
+            lines.append(f"{parts[0]:<{w0}}  {b:>{w1}}  {c}".rstrip())
+            lines += parts[1:]
     limits = summary.get("limits")
     if limits:
         lines.append("")
@@ -58,8 +65,8 @@ def summary_table(summary: dict) -> str:
             if "missiles_launched" in d:
                 row += f"{d['missiles_launched']:>10,.0f}"
             lines.append(row)
-        lines.append("* share of drones aimed at energy sites that were stopped; served: energy "
-                     "demand served" + ("; means over replicates" if reps > 1 else ""))
+        lines += _wrap("* share of drones aimed at energy sites that were stopped; served: "
+                       "energy demand served" + ("; means over replicates" if reps > 1 else ""))
     top = list(summary.get("hits_by_site", {}).items())[:5]
     if top:
         lines.append("")
@@ -80,6 +87,39 @@ def _wrap(text: str) -> list[str]:
     return [w for para in (text or "").splitlines() for w in textwrap.wrap(para, WIDTH)]
 
 
+def check_model_inputs(scenario, source: str) -> None:
+    """Set the model up as ``run`` does, without simulating a night: every file the scenario
+    names (``sites_file``, the energy grid, oblast and weather files, the threat and missile
+    profiles) is read and checked, so a scenario that passes runs.
+
+    Raises:
+        SimInputError: naming ``source``, the key of the file at fault and the reason; also
+            when the model cannot be set up from the scenario for another reason.
+    """
+    from sim.config.errors import ScenarioError, SimInputError
+    from sim.config.io import referenced_files
+    from sim.model.defense_model import DefenseModel
+
+    files = referenced_files(scenario)
+
+    def which(msg: str) -> str:
+        keys = [k for k, v in files.items() if v and v in msg]
+        return f"{keys[0]}: " if keys else ""
+
+    try:
+        DefenseModel(scenario)
+    except SimInputError as exc:
+        raise type(exc)(f"{source}: {which(str(exc))}{exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a file that loads but breaks the model
+        named = ", ".join(f"{k} = {v}" for k, v in files.items())
+        raise ScenarioError(
+            f"{source}: the model cannot be set up from this scenario"
+            + (f" (it reads {named})" if named else "")
+            + f": {type(exc).__name__}: {exc}. If the files look right, please report this "
+            "message as a bug."
+        ) from None
+
+
 def cmd_run(args) -> int:
     from sim.config.io import (
         StagedDir,
@@ -98,6 +138,9 @@ def cmd_run(args) -> int:
         scenario = with_overrides(scenario, overrides)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_out_dir(out, args.overwrite)
+    check_model_inputs(scenario, str(args.scenario))
+    # Nothing is written until every replicate has run: a run that fails leaves an earlier
+    # results folder as it was, even with --overwrite (StagedDir swaps the new one in).
     rs = run(scenario, seed=args.seed, replicates=args.replicates, progress=not args.quiet,
              scenario_file=str(args.scenario))
     rs.summary["overrides"] = overrides
@@ -123,11 +166,49 @@ def _scenario_yaml(scenario) -> str:
 
 
 def cmd_validate(args) -> int:
-    from sim.config.io import load_scenario
+    """Check a scenario file, or a sweep file, as ``run`` (``sweep``) would read it."""
+    from sim.config.io import file_kind, parse_set_args, read_yaml_file, scenario_from_dict, with_overrides
+    from sim.model.outcomes import format_value
 
-    sc = load_scenario(args.scenario)
-    print(f"{args.scenario}: valid scenario {sc.name!r} ({sc.period.nights} nights from "
-          f"{sc.period.start_date}, budget EUR {sc.defense.budget_eur:,.0f})")
+    path = args.scenario
+    data = read_yaml_file(path)
+    overrides = parse_set_args(args.set)
+    if file_kind(data) == "sweep":
+        return _validate_sweep(path, overrides)
+    sc = scenario_from_dict(data, str(path))
+    if overrides:
+        sc = with_overrides(sc, overrides)
+    check_model_inputs(sc, str(path))
+    print(f"{path}: valid scenario {sc.name!r} ({sc.period.nights} nights from "
+          f"{sc.period.start_date}, programme budget {format_value(sc.defense.budget_eur, 'money')}"
+          "); its files load and the model sets up")
+    return 0
+
+
+def _validate_sweep(path, overrides) -> int:
+    """``validate`` of a sweep file: the file, its base scenario (and the files that names),
+    every factor's values on the base, and the size of the design."""
+    import sys
+
+    from sim.experiments.sweep.designs import generate_design
+    from sim.experiments.sweep.engine import check_inputs, make_context, run_count
+    from sim.experiments.sweep.model import SIM_MODEL, base_scenario, resolve_model
+    from sim.experiments.sweep.spec import load_sweep
+
+    loaded = load_sweep(path, overrides)
+    for note in loaded.notes:
+        print(f"note: {note}", file=sys.stderr)
+    adapter = resolve_model(loaded.spec.model)
+    points, runs = run_count(loaded)
+    ctx = make_context(loaded, adapter)
+    check_inputs(loaded, adapter, generate_design(loaded), ctx)
+    if adapter is SIM_MODEL:
+        check_model_inputs(base_scenario(ctx), f"{path}: base {loaded.base_path}")
+    cap = loaded.spec.max_runs
+    over = (f"; above max_runs ({cap:,}): `sweep` needs --force or --max-runs"
+            if runs > cap else "")
+    print(f"{path}: valid sweep file {loaded.name!r} (base {loaded.base_path}; {points:,} design "
+          f"points x {loaded.spec.replicates} replicates = {runs:,} runs{over})")
     return 0
 
 
@@ -142,7 +223,7 @@ def register(subparsers) -> None:
     """Add ``run``, ``validate`` and ``schema`` to the main parser."""
     r = subparsers.add_parser("run", help="simulate a winter from a scenario file")
     r.add_argument("scenario", help="scenario YAML file")
-    r.add_argument("--seed", type=nonneg_int, default=None, help="root seed (default: file's)")
+    r.add_argument("--seed", type=seed_int, default=None, help="root seed (default: file's)")
     r.add_argument("--replicates", type=pos_int, default=10,
                    help="replicates: winters with their own random raids (default 10, enough "
                         "for a stable mean in a few seconds each)")
@@ -153,8 +234,14 @@ def register(subparsers) -> None:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
 
-    v = subparsers.add_parser("validate", help="check a scenario file")
-    v.add_argument("scenario")
+    v = subparsers.add_parser(
+        "validate", help="check a scenario file or a sweep file (exit 2 if bad)",
+        description="Check a scenario file as `run` reads it (the schema, then every file it "
+        "names, by setting the model up), or a sweep file as `sweep` reads it (the file, its "
+        "base scenario, every factor's values and the size of the design).")
+    v.add_argument("scenario", metavar="FILE", help="scenario or sweep YAML file")
+    v.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
+                   help="check with this override, as `run --set` would apply it")
     v.set_defaults(func=cmd_validate)
 
     s = subparsers.add_parser("schema", help="print the scenario JSON Schema")

@@ -11,7 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.cli.common import WIDTH, int_at_least, open_fraction, pos_float, pos_int, seed_int
 from sim.experiments.sweep.errors import SweepInterrupted
+
+SUMMARY_OUTCOMES = ("demand_served_fraction", "kinetic_coverage", "hits_on_sites")
+"""Headline outcomes (outcome registry) in the table that ends a sweep, where present."""
 
 
 def _csv_list(text: str | None) -> list[str] | None:
@@ -23,7 +27,7 @@ def _csv_list(text: str | None) -> list[str] | None:
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--workers",
-        type=int,
+        type=pos_int,
         default=None,
         help="local worker processes (default: all cores; 1 runs serially)",
     )
@@ -41,7 +45,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--connect-timeout",
-        type=float,
+        type=pos_float,
         default=5.0,
         metavar="SECONDS",
         help="give up on an unreachable scheduler after this long (default 5)",
@@ -63,19 +67,20 @@ def _add_sweep_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run a design above the size cap; overwrite a folder of another sweep",
     )
-    p.add_argument("--max-runs", type=int, default=None, help="size cap (default: the sweep file's max_runs)")
+    p.add_argument("--max-runs", type=pos_int, default=None,
+                   help="size cap (default: the sweep file's max_runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--chunk-size", type=int, default=None, help="runs per chunk (default adaptive)")
+    p.add_argument("--chunk-size", type=pos_int, default=None, help="runs per chunk (default adaptive)")
     p.add_argument(
         "--flush-runs",
-        type=int,
+        type=pos_int,
         default=500,
         metavar="N",
         help="write a results part every N finished runs (default 500)",
     )
     p.add_argument(
         "--flush-seconds",
-        type=float,
+        type=pos_float,
         default=10.0,
         metavar="S",
         help="... or every S seconds, whichever comes first (default 10)",
@@ -99,16 +104,20 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "compare",
         help="compare two scenarios (or sweep folders) with common random numbers",
-        description="Paired differences B - A of every outcome with 95%% confidence intervals.",
+        description="Paired differences B - A of every outcome with 95% confidence intervals "
+        "(BCa bootstrap over the paired replicates; common random numbers).",
     )
     p.add_argument("a", metavar="A", help="scenario file or sweep results folder")
     p.add_argument("b", metavar="B", help="scenario file or sweep results folder")
-    p.add_argument("--replicates", type=int, default=20, help="replicates per scenario (default 20)")
+    p.add_argument("--replicates", type=int_at_least(2), default=20,
+                   help="replicates per scenario, at least 2 for an interval (default 20)")
     p.add_argument(
-        "--seed", type=int, default=None, help="seed shared by A and B (default: scenario A's seed)"
+        "--seed", type=seed_int, default=None,
+        help="seed shared by A and B (default: scenario A's seed)"
     )
     p.add_argument("--outcomes", default=None, help="comma-separated outcomes (default: all)")
-    p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--level", type=open_fraction, default=0.95,
+                   help="confidence level (default 0.95)")
     p.add_argument("--by-point", action="store_true", help="sweep folders: one block per design point")
     p.add_argument("--json", default=None, metavar="PATH", help="also write JSON here ('-': print JSON only)")
     p.add_argument("--csv", default=None, metavar="PATH", help="also write the table as CSV")
@@ -135,7 +144,7 @@ def register(subparsers) -> None:
         default=None,
         help="default: from the design kind (sobol, morris, latin_hypercube -> rbd_fast)",
     )
-    p.add_argument("--samples", type=int, default=None, help="sample size of the design")
+    p.add_argument("--samples", type=pos_int, default=None, help="sample size of the design")
     p.add_argument("--outcomes", default=None, help="comma-separated outcomes (default: all)")
     _add_sweep_options(p)
     _add_run_options(p)
@@ -163,6 +172,8 @@ def cmd_sweep(args) -> int:
     from sim.experiments.sweep.spec import load_sweep
 
     loaded = load_sweep(args.sweep_file, _overrides(args))
+    for note in loaded.notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.nights and not loaded.spec.nights_table:
         loaded.spec = loaded.spec.model_copy(update={"nights_table": True})
     out = Path(args.out) if args.out else api.default_out(loaded)
@@ -179,13 +190,92 @@ def cmd_sweep(args) -> int:
             f"results in {res.runs_path}",
             file=sys.stderr,
         )
+    import pandas as pd
+
+    print(sweep_summary(pd.read_parquet(res.runs_path), [f.key for f in loaded.spec.levers]))
     return 0
+
+
+def _level_text(key: str, v) -> str:
+    from sim.model.outcomes import format_value
+
+    if isinstance(v, float | int) and not isinstance(v, bool) and key.endswith("_eur"):
+        return format_value(v, "money")
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def sweep_summary(runs, levers: list[str], outcomes: list[str] | None = None,
+                  max_rows: int = 30, width: int = WIDTH) -> str:
+    """The short table that ends a sweep: per lever level (per design point when the sweep has
+    no levers and few points; else all runs together) the mean of a few headline outcomes
+    over its runs with the 95% interval (BCa bootstrap over the runs, as everywhere), at most
+    ``width`` columns.
+
+    Args:
+        runs: the runs table (``runs.parquet``).
+        levers: the lever keys (columns of ``runs``).
+        outcomes: the outcomes shown (default: :data:`SUMMARY_OUTCOMES` where present, else
+            the registry's headline outcomes, else the first numeric columns).
+    """
+    import math
+
+    from sim.experiments.stats import mean_ci_many
+    from sim.experiments.sweep.compare import format_cell, outcome_label
+    from sim.experiments.tables import text_table
+    from sim.model.outcomes import OUTCOMES
+
+    skip = {"run_id", "point", "replicate", "seed", *levers}
+    numeric = [c for c in runs.columns if c not in skip and runs[c].dtype.kind in "fiu"
+               and runs[c].notna().any()]
+    if outcomes is None:
+        outcomes = [n for n in SUMMARY_OUTCOMES if n in numeric]
+        if not outcomes:
+            outcomes = [o.name for o in OUTCOMES.headline() if o.name in numeric][:3]
+        if not outcomes:
+            outcomes = [c for c in numeric if c not in OUTCOMES or OUTCOMES[c].winter][:3]
+    if not outcomes or runs.empty:
+        return "(no outcomes to summarise)"
+    n_points = int(runs["point"].nunique()) if "point" in runs else 1
+    if levers:
+        keys, head = list(levers), ", ".join(levers)
+    elif n_points <= max_rows and n_points > 1:
+        keys, head = ["point"], "Design point"
+    else:
+        keys, head = [], "Runs"
+    groups = list(runs.groupby(keys, sort=True)) if keys else [("all", runs)]
+    shown = groups[:max_rows]
+    regs = [OUTCOMES.get(o) for o in outcomes]
+    rows = []
+    for gkey, g in shown:
+        gkey = gkey if isinstance(gkey, tuple) else (gkey,)
+        label = ("all runs" if not keys else
+                 ", ".join(_level_text(k, v) for k, v in zip(keys, gkey, strict=True)))
+        cis = mean_ci_many([g[o].to_numpy(float) for o in outcomes],
+                           lower=[r.lower if r else None for r in regs],
+                           upper=[r.upper if r else None for r in regs])
+        cells = []
+        for o, ci in zip(outcomes, cis, strict=True):
+            cell = format_cell(o, ci["mean"])
+            if ci["n"] > 1 and not math.isnan(ci["ci_low"]):
+                cell += f" [{format_cell(o, ci['ci_low'])}, {format_cell(o, ci['ci_high'])}]"
+            cells.append(cell)
+        rows.append([label, *cells])
+    per = {len(g) for _, g in shown}
+    n_text = f"{per.pop()} runs" if len(per) == 1 else "its runs"
+    lines = [f"Summary: mean over {n_text} per row and 95% interval (BCa bootstrap)"]
+    lines += text_table([head, *[outcome_label(o) for o in outcomes]], rows,
+                        "l" + "r" * len(outcomes), width=width)
+    if len(groups) > len(shown):
+        lines.append(f"... {len(groups) - len(shown)} more rows: see runs.parquet")
+    return "\n".join(ln[:width] for ln in lines)
 
 
 def cmd_compare(args) -> int:
     """Handler of ``sim compare``."""
     from sim.experiments.sweep import api
-    from sim.experiments.sweep.compare import format_table, to_json
+    from sim.experiments.sweep.compare import format_comparison, to_json
 
     try:
         df = api.compare(
@@ -210,12 +300,14 @@ def cmd_compare(args) -> int:
     if args.json == "-":
         print(text)
     else:
+        import textwrap
+
         crn = "common random numbers" if meta.get("crn") else "NO common random numbers (seeds differ)"
-        title = (
-            f"B - A, A = {meta['a']}, B = {meta['b']}; {meta.get('replicates')} paired "
-            f"replicates, seed {meta.get('seed')}, {crn}; {int(100 * args.level)}% CI"
-        )
-        print(format_table(df, title))
+        title = [f"A: {meta['a']}", f"B: {meta['b']}"] + textwrap.wrap(
+            f"{meta.get('replicates')} paired replicates, seed {meta.get('seed')}, {crn}; "
+            f"B - A with its {100 * args.level:g}% interval", WIDTH)
+        print("\n".join(t[:WIDTH] if i > 1 else t for i, t in enumerate(title)))
+        print(format_comparison(df, args.level))
         if args.json:
             Path(args.json).write_text(text + "\n")
     if args.csv:
@@ -236,6 +328,8 @@ def cmd_sensitivity(args) -> int:
             table = api.analyze_folder(target, _csv_list(args.outcomes), args.method)
         else:
             loaded = load_sweep(target, _overrides(args))
+            for note in loaded.notes:
+                print(f"note: {note}", file=sys.stderr)
             derived, suffix = api.derive_for_method(loaded, args.method, args.samples)
             out = Path(args.out) if args.out else api.default_out(loaded, suffix)
 

@@ -78,15 +78,22 @@ class RepairDistribution(BaseModel):
         return int(min(max(d, self.min_days), self.max_days))
 
 
-_E_FALL25 = "facts.md E: 8,000 MW damaged in fall 2025, about half restored by December"
-
-
-_E_750 = (
-    "facts.md E: 4 hit 750 kV substations restored in 13 days; autotransformer moved in 3 weeks"
+_E_FALL25 = (
+    "8,000 MW damaged in fall 2025, about half restored by December (Nekrasov, 29 Dec 2025, "
+    "https://en.interfax.com.ua/news/economic/1132249.html)"
 )
 
 
-_E_TRANSF = "facts.md E: new transformer 6-8 months (DTEK), 6-18 months (2022); rebuild 1-2 years"
+_E_750 = (
+    "4 hit 750 kV substations restored in 13 days; autotransformer moved in 3 weeks "
+    "(Ukrenergo, Oct 2024, docs/sources.md §E)"
+)
+
+
+_E_TRANSF = (
+    "new transformer 6-8 months (DTEK), 6-18 months (2022); rebuild 1-2 years "
+    "(docs/sources.md §E)"
+)
 
 
 def _default_repair_days() -> dict[str, RepairDistribution]:
@@ -100,21 +107,21 @@ def _default_repair_days() -> dict[str, RepairDistribution]:
             sigma=0.7,
             min_days=5,
             max_days=365,
-            source="EST; facts.md E: Kyiv heat restored in ~10 days (network), plant longer",
+            source="EST; docs/sources.md §E: Kyiv heat restored in ~10 days (network), plant longer",
         ),
         "hydro": R(
             median_days=540,
             sigma=0.7,
             min_days=60,
             max_days=1460,
-            source="EST; facts.md E: DniproHES >= 3 years after a missile strike",
+            source="EST; DniproHES >= 3 years after a missile strike (Ukrhydroenergo, Aug 2024, https://unn.ua/en/news/ukrhydroenergo-dnipro-hpp-is-practically-out-of-operation-today)",
         ),
         "pumped_storage": R(
             median_days=365,
             sigma=0.7,
             min_days=30,
             max_days=1460,
-            source="EST; by analogy with hydro (facts.md E)",
+            source="EST; by analogy with hydro (docs/sources.md §E)",
         ),
         "nuclear": R(
             median_days=5,
@@ -122,7 +129,7 @@ def _default_repair_days() -> dict[str, RepairDistribution]:
             min_days=1,
             max_days=30,
             source="EST; unit tripped/reduced after strikes and reconnected "
-            "(facts.md D: 30 Oct 2025)",
+            "(30 Oct 2025, https://ru.interfax.com.ua/news/general/1116960.html)",
         ),
         "substation_750": R(
             median_days=13,
@@ -143,18 +150,18 @@ def _default_repair_days() -> dict[str, RepairDistribution]:
             sigma=0.7,
             min_days=5,
             max_days=180,
-            source="EST (not in facts.md); facts.md D: repeated strikes, output "
+            source="EST (no public source found); docs/sources.md §D: repeated strikes, output "
             "partly restored between waves",
         ),
         "gas_storage": R(
-            median_days=30, sigma=0.7, min_days=5, max_days=180, source="EST (not in facts.md)"
+            median_days=30, sigma=0.7, min_days=5, max_days=180, source="EST (no public source found)"
         ),
         "water_utility": R(
             median_days=3,
             sigma=0.5,
             min_days=1,
             max_days=30,
-            source="EST (not in facts.md); pumping stations, backup generation",
+            source="EST (no public source found); pumping stations, backup generation",
         ),
         "substation_220": R(
             median_days=10,
@@ -178,10 +185,10 @@ def _default_repair_days() -> dict[str, RepairDistribution]:
 
 
 def _default_damage() -> dict[str, float]:
-    # Calibrated on facts.md E (fall 2025, Nekrasov): ~440 strikes on energy facilities damaged
+    # Calibrated on docs/sources.md §E (fall 2025, Nekrasov): ~440 strikes on energy facilities damaged
     # ~8,000 MW, i.e. ~18 MW per strike (about 0.02-0.05 of a derated large plant), and >2,000
     # strikes on the grid knocked out ~60 transformers a month (~9 % of strikes). Gas: the
-    # 3 Oct 2025 raid (35 missiles + 60 drones) cut ~60 % of output (facts.md D).
+    # 3 Oct 2025 raid (35 missiles + 60 drones) cut ~60 % of output (docs/sources.md §D).
     return {
         "thermal": 0.03,
         "chp": 0.05,
@@ -318,7 +325,7 @@ class EnergyConfig(BaseModel):
         le=1,
         description="Expected number of line circuits (bays) put out of service at a substation "
         "per drone-equivalent hit on it, besides its transformers (circuits). EST: strikes on "
-        "NPP-feeding substations cut off-site lines (30 Oct 2025, 17 Nov 2024; facts.md D).",
+        "NPP-feeding substations cut off-site lines (30 Oct 2025, 17 Nov 2024; docs/sources.md §D).",
     )
     chp_heat_to_power: float = Field(
         2.0,
@@ -336,7 +343,7 @@ class EnergyConfig(BaseModel):
         60,
         ge=0,
         description="Repair jobs that can be worked at once nationwide (crews). EST; "
-        "facts.md E: ~60 transformers knocked out per month were replaced.",
+        "~60 transformers knocked out per month were replaced (Nekrasov, 29 Dec 2025, https://en.interfax.com.ua/news/economic/1132249.html).",
     )
     max_parallel_repairs_per_site: int = Field(
         4,
@@ -348,14 +355,15 @@ class EnergyConfig(BaseModel):
         30,
         ge=0,
         description="Spare autotransformers on hand at the start (units). EST; "
-        "facts.md E: Ukrenergo holds a 'threefold stock' of repair equipment (no count given).",
+        "Ukrenergo holds a 'threefold stock' of repair equipment (no count given; "
+        "https://unn.ua/en/news/preparation-for-winter-ukrenergo-has-accumulated-a-threefold-stock-of-repair-equipment).",
     )
     spare_transformer_deliveries_per_30_days: float = Field(
         40.0,
         ge=0,
         description="Spare autotransformers arriving per 30 nights (units, from industry, "
         "donors and other regions). EST, below the ~60 a month knocked out in late 2025 "
-        "(facts.md E), since only about half the damage was restored within ~3 months.",
+        "(docs/sources.md §E), since only about half the damage was restored within ~3 months.",
     )
     substation_transformer_groups: int = Field(
         2,
@@ -367,7 +375,7 @@ class EnergyConfig(BaseModel):
     damage_fraction_per_hit: dict[str, float] = Field(
         default_factory=_default_damage,
         description="Share of a site's capacity (0-1) that one warhead hit takes out, by site "
-        "type (expected value per hit). EST, no public per-hit figure: calibrated on facts.md E "
+        "type (expected value per hit). EST, no public per-hit figure: calibrated on docs/sources.md §E "
         "(fall 2025: ~440 strikes on energy facilities damaged ~8,000 MW, ~18 MW per strike; "
         ">2,000 strikes on the grid knocked out ~60 transformers a month).",
     )
@@ -399,14 +407,14 @@ class EnergyConfig(BaseModel):
     availability_fraction: dict[str, float] = Field(
         default_factory=_default_availability,
         description="Share of nameplate capacity (0-1) available at the start of the winter, "
-        "by type, before any hit of the scenario. EST: facts.md E (9 GW lost in spring 2024; "
+        "by type, before any hit of the scenario. EST: docs/sources.md §E (9 GW lost in spring 2024; "
         "'all state TPPs destroyed'; DTEK >50% damaged); nuclear: 7,880 MW of 9 units "
-        "operating (facts.md D).",
+        "operating (docs/sources.md §D).",
     )
     import_capacity_mw: float = Field(
         1700.0,
         ge=0,
-        description="Import capacity from EU grids (MW). EST, not in facts.md "
+        description="Import capacity from EU grids (MW). EST, no primary source found "
         "(ENTSO-E import limit of about 1.7 GW announced in 2024).",
     )
     import_region_ids: list[str] = Field(
@@ -446,7 +454,7 @@ class EnergyConfig(BaseModel):
     )
     cold_snap_delta_c: float = Field(
         -10.0,
-        description="Temperature change during the cold snap (deg C). facts.md: winter "
+        description="Temperature change during the cold snap (deg C). Winter "
         "2025-26 in Kyiv reached -20.2 C on 10 Feb 2026 (menafn.com/1110814683).",
     )
     load_block_hours: list[float] = Field(

@@ -16,6 +16,7 @@ This module imports neither numpy nor pandas, so that checking a file starts fas
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import math
 import numbers
@@ -157,6 +158,17 @@ class _SafeLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def _timestamp_or_text(loader, node):
+    """A YAML date; an impossible one (``2025-02-30``) stays text, so that the schema reports
+    it with its key path instead of the YAML library raising deep inside the parser."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
 _SafeLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(
@@ -214,17 +226,78 @@ def _format_loc(loc) -> str:
     return ".".join(str(x) for x in loc) if loc else "(top level)"
 
 
-def validation_message(source: str, exc: ValidationError) -> str:
-    """One readable line per problem: ``file: key.path: reason (got value)``."""
+def did_you_mean(word: str, choices) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a misspelt ``word``, else
+    ``""`` (:func:`difflib.get_close_matches`)."""
+    close = difflib.get_close_matches(str(word), sorted({str(c) for c in choices}), n=1,
+                                      cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _model_of(ann):
+    """The pydantic model class an annotation holds (through Optional, Union, Annotated)."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for a in typing.get_args(ann):
+        m = _model_of(a)
+        if m is not None:
+            return m
+    return None
+
+
+def _container_item(ann):
+    """The value type of a ``dict`` or the item type of a ``list`` annotation (else None)."""
+    origin = typing.get_origin(ann)
+    args = typing.get_args(ann)
+    if origin is dict and len(args) == 2:
+        return args[1]
+    if origin in (list, tuple) and args:
+        return args[0]
+    for a in args:
+        inner = _container_item(a)
+        if inner is not None:
+            return inner
+    return None
+
+
+def schema_keys_at(root: type[BaseModel], loc) -> list[str] | None:
+    """The keys a schema allows at a key path (``loc``: the parts above the key), or ``None``
+    when the path leads to a free-form mapping or a plain value."""
+    node: Any = root
+    for part in loc:
+        model = _model_of(node)
+        if isinstance(part, str) and model is not None and part in model.model_fields:
+            node = model.model_fields[part].annotation
+            continue
+        if isinstance(part, str) and model is not None and part == model.__name__:
+            continue  # pydantic names the member of a union it tried
+        inner = _container_item(node)
+        if inner is None:
+            return None
+        node = inner
+    model = _model_of(node)
+    return list(model.model_fields) if model is not None else None
+
+
+def validation_message(source: str, exc: ValidationError,
+                       root: type[BaseModel] | None = None, what: str = "scenario") -> str:
+    """One readable line per problem: ``file: key.path: reason (got value)``; a misspelt key
+    names the closest key the schema (``root``, default :class:`Scenario`) allows there."""
+    root = Scenario if root is None else root
     lines = []
     for err in exc.errors():
-        loc = _format_loc(err.get("loc", ()))
+        loc = err.get("loc", ())
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
-            msg = "unknown key (not part of the scenario schema; check the spelling)"
         got = err.get("input")
+        if err.get("type") == "extra_forbidden":
+            keys = schema_keys_at(root, loc[:-1]) or []
+            hint = did_you_mean(loc[-1], keys) if loc else ""
+            msg = f"unknown key{hint or f' (not part of the {what} schema; check the spelling)'}"
+        elif str(err.get("type", "")).startswith("date") and isinstance(got, str):
+            reason = msg.split(",", 1)[1].strip() if "," in msg else msg
+            msg = f"not a valid date ({reason}; expected YYYY-MM-DD)"
         got_s = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-        lines.append(f"{source}: {loc}: {msg}{got_s}")
+        lines.append(f"{source}: {_format_loc(loc)}: {msg}{got_s}")
     return "\n".join(lines)
 
 
@@ -241,6 +314,27 @@ def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(validation_message(source, exc)) from None
 
 
+SCENARIO_ONLY_KEYS = frozenset({"period", "threat", "defense", "energy", "sites_file"})
+"""Top-level keys only a scenario file has."""
+
+SWEEP_ONLY_KEYS = frozenset({"levers", "uncertainties", "design", "fixed", "replicates",
+                             "max_runs", "nights_table", "outcomes", "model"})
+"""Top-level keys only a sweep file has (see ``sim.experiments.sweep.spec``)."""
+
+
+def file_kind(data: Any) -> str | None:
+    """``"sweep"``, ``"scenario"`` or ``None`` (cannot tell) for a parsed YAML file, from its
+    top-level keys: a sweep file names its factors, a design or replicates (both kinds may
+    name a ``base``)."""
+    if not isinstance(data, dict):
+        return None
+    keys = {str(k) for k in data}
+    sweep, scenario = len(keys & SWEEP_ONLY_KEYS), len(keys & SCENARIO_ONLY_KEYS)
+    if sweep > scenario:
+        return "sweep"
+    return "scenario" if scenario or "base" in keys else None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario YAML file.
 
@@ -255,14 +349,22 @@ def load_scenario(path: str | Path) -> Scenario:
     by key, everything else replaced), so a what-if file holds only its differences.
 
     Raises:
-        ScenarioError: naming the file, the key path and the reason.
+        ScenarioError: naming the file, the key path and the reason (a sweep file is named as
+            such, with the command that runs it).
     """
-    return scenario_from_dict(_with_bases(Path(path), ()), str(path))
-
-
-def _with_bases(path: Path, seen: tuple) -> Any:
-    """The YAML of ``path`` merged over its ``base`` chain (cycles refused)."""
     data = read_yaml_file(path)
+    if file_kind(data) == "sweep":
+        raise ScenarioError(
+            f"{path}: this is a sweep file (it names a base scenario and the factors to vary), "
+            f"not a scenario; run it with `python -m sim sweep {path}` (`python -m sim validate` "
+            "checks either kind)"
+        )
+    return scenario_from_dict(_with_bases(Path(path), (), data), str(path))
+
+
+def _with_bases(path: Path, seen: tuple, data: Any = None) -> Any:
+    """The YAML of ``path`` merged over its ``base`` chain (cycles refused)."""
+    data = read_yaml_file(path) if data is None else data
     if not isinstance(data, dict) or data.get("base") is None:
         return data
     base = data["base"]
@@ -295,13 +397,28 @@ def _merge(a: Any, b: Any) -> Any:
     return b
 
 
+def referenced_files(scenario: BaseModel, prefix: str = "") -> dict[str, str]:
+    """Every file a scenario names (keys ending in ``_file`` that are set), by key path, e.g.
+    ``{"sites_file": "my_sites.csv", "energy.weather_file": "w.csv"}``."""
+    out: dict[str, str] = {}
+    for name in type(scenario).model_fields:
+        value = getattr(scenario, name)
+        key = f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            out.update(referenced_files(value, key + "."))
+        elif name.endswith("_file") and isinstance(value, str) and value:
+            out[key] = value
+    return out
+
+
 def get_path(scenario: BaseModel, key_path: str) -> Any:
     """Read the value at a dotted key path, e.g. ``defense.interceptor.pk``."""
     node: Any = scenario
     for part in key_path.split("."):
         if isinstance(node, BaseModel):
             if part not in type(node).model_fields:
-                raise ScenarioError(f"--set {key_path}: unknown key {part!r}")
+                raise ScenarioError(f"--set {key_path}: unknown key {part!r}"
+                                    + did_you_mean(part, type(node).model_fields))
             node = getattr(node, part)
         elif isinstance(node, dict):
             key = _dict_key(node, part)
@@ -410,6 +527,10 @@ def _check_path_simple(data: dict, parts: list[str], key_path: str) -> None:
         if is_model:
             if part not in cls.model_fields:
                 where = ".".join(parts[:i]) or "the top level"
+                hint = did_you_mean(part, cls.model_fields)
+                if hint:
+                    raise ScenarioError(f"--set {key_path}: unknown key {part!r} under "
+                                        f"{where}{hint}")
                 valid = ", ".join(sorted(cls.model_fields))
                 raise ScenarioError(
                     f"--set {key_path}: unknown key {part!r} under {where} (valid keys: {valid})"

@@ -87,7 +87,7 @@ class Launches(Strict):
         None, ge=0, le=1,
         description="If set, the probability that an attack night is a big-salvo night in every "
         "month, replacing the fitted p_salvo (winter 2024-25 had none; autumn 2025 saw 'massive "
-        "strikes every 10-15 days', Nekrasov Dec 2025, facts.md E).",
+        "strikes every 10-15 days', Nekrasov Dec 2025, https://en.interfax.com.ua/news/economic/1132249.html).",
     )
     max_per_night: int = Field(
         2000, ge=1, le=20000, description="Upper cap on drones launched in one night."
@@ -130,7 +130,7 @@ class DroneType(Strict):
 
 def _default_types() -> dict[str, DroneType]:
     return {
-        # Shahed-136 / Geran-2: ~185 km/h max (facts.md A); warhead 50 kg (36-90 kg range);
+        # Shahed-136 / Geran-2: ~185 km/h max (docs/sources.md §A); warhead 50 kg (36-90 kg range);
         # ~EUR 65k (USD 70k, HUR via CNN Aug 2025). Altitude placeholder 100 m-3 km (UNSOURCED).
         "shahed": DroneType(
             speed_kmh=185, altitude_min_m=100, altitude_max_m=3000, warhead_kg=50,
@@ -175,7 +175,7 @@ class Targeting(Strict):
     energy_share: float = Field(
         0.5, ge=0, le=1,
         description="Share of warhead drones aimed at energy sites; the rest at cities and "
-        "other targets (EST; energy campaigns Oct 2025-Feb 2026, facts.md E).",
+        "other targets (EST; energy campaigns Oct 2025-Feb 2026, docs/sources.md §E).",
     )
     weights_by_site_type: dict[str, float] = Field(
         default_factory=lambda: {
@@ -204,11 +204,11 @@ class Threat(Strict):
     decoy_share: float = Field(
         0.38, ge=0, le=1,
         description="Share of launches that are decoys (Gerbera kind). 38% from the Air Force's "
-        "'of them N Shaheds' figures Oct 2025-Mar 2026 (facts.md A).",
+        "'of them N Shaheds' figures Oct 2025-Mar 2026 (Air Force record, docs/sources.md §A).",
     )
     jet_share: float = Field(
         0.02, ge=0, le=1,
-        description="Share of launches that are jet Geran-3 (rarely reported, EST; facts.md A).",
+        description="Share of launches that are jet Geran-3 (rarely reported, EST; docs/sources.md §A).",
     )
     types: dict[str, DroneType] = Field(default_factory=_default_types)
     launch_areas: dict[str, float] | None = Field(
@@ -262,7 +262,7 @@ class Costs(Strict):
     interceptor_unit_cost_eur: float = Field(
         4_000, gt=0,
         description="One interceptor drone (USD 3-5k, Zelensky Oct 2025; Sting ~USD 2.5k; "
-        "Merops ~USD 15k; facts.md B).",
+        "Merops ~USD 15k; docs/sources.md §B).",
     )
     crew_training_cost_eur: float = Field(
         20_000, ge=0, description="Training and kit for one crew (EST, UNSOURCED)."
@@ -313,7 +313,7 @@ class Delivery(Strict):
 
 class Interceptor(Strict):
     speed_kmh: float = Field(
-        300, gt=0, le=2000, description="Dash speed (Sting up to 315 km/h, Merops 282; facts.md B)."
+        300, gt=0, le=2000, description="Dash speed (Sting up to 315 km/h, Merops 282; docs/sources.md §B)."
     )
     endurance_min: float = Field(20, gt=0, le=600, description="Flight endurance (min, EST).")
     max_engagement_range_km: float = Field(
@@ -324,7 +324,7 @@ class Interceptor(Strict):
     )
     pk: float = Field(
         0.68, ge=0, le=1,
-        description="Kill probability of one engagement (68%, Zelensky Oct 2025; facts.md B).",
+        description="Kill probability of one engagement (68%, Zelensky Oct 2025; https://irtafax.com/zelenskyj-nazvav-vartist-ta-efektyvnist-droniv-perekhopliuvachiv-proty-shahed/).",
     )
     pk_jet_factor: float = Field(
         0.3, ge=0, le=1, description="pk multiplier against jet drones (EST; Reuters Aug 2025)."
@@ -343,7 +343,7 @@ class Interceptor(Strict):
     reengage: bool = Field(
         False,
         description="A missed interceptor can turn and attack again while fuel allows (off by "
-        "default: 2-3 interceptors are spent per Shahed, Zelensky Oct 2025, facts.md B).",
+        "default: 2-3 interceptors are spent per Shahed, Zelensky 12 Oct 2025, https://irtafax.com/zelenskyj-nazvav-vartist-ta-efektyvnist-droniv-perekhopliuvachiv-proty-shahed/).",
     )
     reattack_turn_s: float = Field(
         20, ge=0, description="Time to turn and re-acquire after a miss (s)."
@@ -382,7 +382,8 @@ class Acoustic(Strict):
         0.9, ge=0, le=1, description="Detection probability below max_altitude_m (Sky Fortress, EST)."
     )
     max_altitude_m: float = Field(
-        1000, ge=0, description="Acoustic coverage ceiling (m): 'at 1,000 m and below' (facts.md C)."
+        1000, ge=0, description="Acoustic coverage ceiling (m): 'at 1,000 m and below' (NATO "
+        "ASG Goffus, docs/sources.md §C)."
     )
     latency_s: float = Field(60, ge=0, description="From detection to a track at C2 (s).")
 
@@ -445,7 +446,7 @@ class ExistingInterceptors(Strict):
     launch_sites: int = Field(
         12, ge=0,
         description="Existing interceptor launch sites at the start of winter 2025-26 (EST: "
-        "'>150 kills since the start of the month' on 12 Nov 2025, facts.md B).",
+        "'>150 kills since the start of the month' on 12 Nov 2025, https://focus.ua/uk/voennye-novosti/732529-droni-perehplyuvachi-zbivayut-rosiyski-bpla-zelenskiy-rozpoviv-skilki-zbili-u-listopadi).",
     )
     interceptors_per_night: int = Field(
         60, ge=0, description="Interceptors the existing units can spend per night (EST)."
@@ -468,7 +469,7 @@ class MobileFireGroups(Strict):
     max_altitude_m: float = Field(
         1500, ge=0,
         description="Highest drone altitude fire groups can engage (m): heavy machine guns and "
-        "AA guns (EST). Shaheds moved up to 3-5 km in 2025 (facts.md A), out of their reach.",
+        "AA guns (EST). Shaheds moved up to 3-5 km in 2025 (docs/sources.md §A), out of their reach.",
     )
     pk_jet_factor: float = Field(0.2, ge=0, le=1, description="pk multiplier against jets (EST).")
     pk_by_altitude_m: KillTable | None = Field(

@@ -4,9 +4,9 @@ battle as the programme's, see :mod:`sim.engagement`.)
 
 * Electronic warfare: each drone is lost to jamming en route with its type's ``p_lost_ew``
   (the Air Force's "locationally lost", 37.6% of Shahed-type launches in winter 2024-25;
-  facts.md C). A lost drone disappears at a uniformly drawn time between entering
+  docs/sources.md §C). A lost drone disappears at a uniformly drawn time between entering
   Ukrainian-controlled airspace and 60% of its remaining flight.
-* Mobile fire groups (guns, MANPADS; >80% of kills in H1 2024, facts.md C): a tracked drone
+* Mobile fire groups (guns, MANPADS; >80% of kills in H1 2024, docs/sources.md §C): a tracked drone
   still flying after the interceptors, at or below ``max_altitude_m``, is engaged with
   probability ``p_engage`` (its route crosses a cued group), in order of arrival, up to
   ``engagements_per_night``; each engagement kills with ``pk`` (times ``pk_jet_factor``

@@ -1,6 +1,6 @@
 """Sensors: when does command and control get a track on each drone?
 
-Two kinds, as in Ukraine's air defence (facts.md C):
+Two kinds, as in Ukraine's air defence (docs/sources.md §C):
 
 * The acoustic network (Sky Fortress, >6,000-14,000 microphones covering the country "at
   1,000 m and below"): a drone flying at or below ``acoustic.max_altitude_m`` is detected with

@@ -6,7 +6,7 @@
   counts, scaled by the fitted growth trend to the scenario's dates and by
   ``threat.launches.intensity_multiplier``.
 * Type mix: decoys (Gerbera kind, no warhead) and jet Geran-3 by their shares, Shahed/Geran-2
-  for the rest (``threat.decoy_share``, ``threat.jet_share``; facts.md A).
+  for the rest (``threat.decoy_share``, ``threat.jet_share``; docs/sources.md §A).
 * Launch areas: the real areas named in the record, weighted by the drones attributed to each
   from October 2024 to September 2025 (``sim/data/launch_areas.csv``).
 * Targets: warhead drones aim at energy sites with probability ``targeting.energy_share``

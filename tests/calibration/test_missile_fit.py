@@ -1,7 +1,9 @@
 """Missile calibration (sim/calibration/missile_fit.py) and the shipped missile profile.
 
-Tests marked "shared data" read the Air Force record in ../shared and are skipped without it;
-the others use the aggregates shipped in sim/data/missile_profile.json or synthetic data.
+Most tests use the aggregates shipped with the package (the nightly table
+sim/data/air_force_nights.csv, the monthly counts by class in sim/data/missile_profile.json) or
+synthetic data. Only the byte-for-byte refit of the shipped profile needs the raw Air Force record
+(not shipped; see sim/data/README_threat.md) and is skipped, saying so, without it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sim.calibration.missile_fit import (
     load_missile_record,
     salvo_weights,
 )
-from sim.calibration.threat_fit import load_air_force_record, load_threat_profile
+from sim.calibration.threat_fit import load_threat_profile
 from sim.cli import main
 from sim.config.errors import DataFileError
 from sim.config.schema import Scenario
@@ -35,8 +37,8 @@ RECORD_CSV = (REPO_ROOT.parent / "shared" / "data" / "ukraine-air-attacks"
               / "missile_attacks_daily_to_2025-09-30.csv")
 needs_shared = pytest.mark.skipif(
     not RECORD_CSV.is_file(),
-    reason=f"shared data: the Air Force record {RECORD_CSV} is not available (it is not part of "
-           "the repository)",
+    reason=f"needs the raw Air Force record {RECORD_CSV.name} (not shipped; see "
+           "sim/data/README_threat.md): the shipped profile is refitted from it byte for byte",
 )
 WINDOW = ("2024-10-01", "2025-09-30")
 HEADER = "time_start,time_end,model,target,launched,destroyed,not_reach_goal\n"
@@ -261,37 +263,52 @@ def test_default_missile_defence_matches_record_kill_shares():
 
 
 # ------------------------------------------------------------------------------------------
-# Shared data: the Air Force record
+# The Air Force record, as the package ships it (nightly table, monthly counts by class)
 # ------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def record():
-    return load_missile_record(RECORD_CSV)
+def shipped_nights():
+    from sim.calibration.record import load_nights
+
+    return load_nights()  # sim/data/air_force_nights.csv
 
 
-@needs_shared
-def test_record_matches_published_strike_totals(record):
+def test_record_matches_published_strike_totals(shipped_nights):
     """Totals of two big combined strikes as announced at the time (each night starts the
     evening before): 17 Nov 2024, "about 120 missiles and 90 drones" (Zelensky, via AeroTime,
     https://aerotime.aero/articles/ukraine-endures-massive-russian-air-attack-energy-
     infrastructure-targeted/amp); 13 Dec 2024, 93 missiles and "nearly 200" drones (Zelensky,
     DW, https://www.dw.com/en/ukraine-updates-russia-attacks-ukrainian-energy-facilities/live-
     71043335), 193 drones by the Air Force (Kyiv Independent, https://kyivindependent.com/eu-
-    defense-commissioner-takes-shelter-amid-massive-russian-missile-strikes/)."""
-    n = record.set_index("night")
-    drones = load_air_force_record(RECORD_CSV).set_index("night")["launched"]
+    defense-commissioner-takes-shelter-amid-massive-russian-missile-strikes/). The shipped
+    nightly table keeps the cruise and ballistic classes, which make up both totals."""
+    n = shipped_nights.assign(night=pd.to_datetime(shipped_nights["night"])).set_index("night")
     for night, total, n_drones in (("2024-11-16", 120, 90), ("2024-12-12", 93, 193)):
-        day = pd.Timestamp(night).date()
-        assert sum(n.loc[day, f"launched_{c}"] for c in ALL_CLASSES) == total, night
-        assert drones.loc[day] == n_drones, night
+        row = n.loc[pd.Timestamp(night)]
+        assert row["missiles_launched_cruise"] + row["missiles_launched_ballistic"] == total
+        assert row["launched"] == n_drones, night
 
 
-@needs_shared
-def test_fit_reproduces_monthly_launches_by_class(record):
+def _shipped_monthly_as_nights(prof) -> pd.DataFrame:
+    """Every night of the fit window, with each month's shipped launches by class
+    (``missile_profile.json`` ``monthly``) on its first night: monthly sums as in the record."""
+    nights = pd.date_range(WINDOW[0], WINDOW[1], freq="D")
+    df = pd.DataFrame({"night": nights})
+    for c in M.CLASSES:
+        df[f"launched_{c}"] = 0
+    first = {str(d)[:7]: i for i, d in reversed(list(enumerate(nights)))}
+    for row in prof["monthly"]:
+        if row["month"] in first and row["class"] in M.CLASSES:
+            df.loc[first[row["month"]], f"launched_{row['class']}"] = row["launched"]
+    return df
+
+
+def test_fit_reproduces_monthly_launches_by_class():
     prof = _shipped()
-    win = record[(pd.to_datetime(record["night"]) >= WINDOW[0])
-                 & (pd.to_datetime(record["night"]) <= WINDOW[1])]
+    win = _shipped_monthly_as_nights(prof)
+    assert sum(win[f"launched_{c}"].sum() for c in M.CLASSES) == sum(
+        prof["observed_launched"][c] for c in M.CLASSES)
     for tp in (None, load_threat_profile()):
         t = expected_vs_observed(prof, win, tp)
         for c in M.CLASSES:
@@ -312,9 +329,8 @@ def test_calibration_reproduces_shipped_profile(tmp_path):
     assert prof["observed_launched"]["cruise"] > prof["observed_launched"]["kh22"]
 
 
-@needs_shared
-def test_salvo_weights_follow_drone_salvo_nights():
-    drones = load_air_force_record(RECORD_CSV)
+def test_salvo_weights_follow_drone_salvo_nights(shipped_nights):
+    drones = shipped_nights
     tp = load_threat_profile()
     w = salvo_weights(drones, tp)
     d = pd.to_datetime(drones["night"])

@@ -155,8 +155,8 @@ def test_out_folder_with_other_files_is_refused(tmp_path, capsys):
     (["--rolling-origin", "--origins", "2025-09"], "nothing left to forecast"),
     (["--rolling-origin", "--origins", "2023-01"], "before the scenario's first month"),
     (["--rolling-origin", "--mechanisms", "magic"], "unknown magic"),
-    (["--rolling-origin", "--horizon", "0"], "--horizon must be >= 1"),
-    (["--rolling-origin", "--workers", "-1"], "--workers must be >= 0"),
+    (["--rolling-origin", "--horizon", "0"], "--horizon: 0 must be >= 1"),
+    (["--rolling-origin", "--workers", "-1"], "--workers: -1 is negative"),
     (["--rolling-origin", "--record", str(SHIPPED_MONTHLY), "--workers", "1"], "nightly record"),
     (["--refit", "--quick", "--record", str(SHIPPED_MONTHLY)], "--quick is for checks"),
 ])

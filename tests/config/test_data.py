@@ -41,7 +41,7 @@ def test_packaged_sites_content(sites):
     assert s.loc["kakhovka_hpp", "status"] == "destroyed"
     for sid in ("vuhlehirska_tpp", "kurakhove_tpp"):
         assert s.loc[sid, "status"] != "operational" and s.loc[sid, "estimate"]
-    # "A / B" rows of facts.md are split
+    # "A / B" rows of docs/sources.md §D are split
     for sid in (
         "kyiv_hpp",
         "kyiv_pspp",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from sim.experiments.sweep import sensitivity as sens
 from sim.experiments.sweep.engine import SweepOutcome, execute, run_sweep
 from sim.experiments.sweep.errors import CompareError, SensitivityError, SweepSpecError
 from sim.experiments.sweep.evaluators import Evaluator, make_evaluator
-from sim.experiments.sweep.model import ModelAdapter, RunContext, resolve_model
+from sim.experiments.sweep.model import ModelAdapter, RunContext, base_scenario, resolve_model
 from sim.experiments.sweep.spec import (
     LoadedSweep,
     SweepSpec,
@@ -42,8 +43,12 @@ def _loaded(sweep: str | Path | LoadedSweep | dict, overrides: dict | None) -> L
             sweep = LoadedSweep(**{**sweep.__dict__, "fixed": {**sweep.fixed, **overrides}})
         return sweep
     if isinstance(sweep, dict):
-        return spec_from_data(sweep, "<sweep>", Path.cwd(), overrides=overrides)
-    return load_sweep(sweep, overrides)
+        loaded = spec_from_data(sweep, "<sweep>", Path.cwd(), overrides=overrides)
+    else:
+        loaded = load_sweep(sweep, overrides)
+    for note in loaded.notes:  # e.g. the base scenario was taken from the package
+        print(f"note: {note}", file=sys.stderr)
+    return loaded
 
 
 def default_out(loaded: LoadedSweep, suffix: str = "") -> Path:
@@ -274,6 +279,8 @@ def compare(
         seed = _scenario_seed(a, adapter)
     ctx_a = _scenario_context(a, adapter, seed, overrides or {}, outcomes)
     ctx_b = _scenario_context(b, adapter, seed, overrides or {}, outcomes)
+    for ctx in (ctx_a, ctx_b):  # a bad file or override fails here, before any worker starts
+        base_scenario(ctx)
     own = evaluator is None
     if own:
         evaluator = make_evaluator(workers, scheduler, backend, preload=adapter.preload)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ import pandas as pd
 
 from sim.experiments.stats import paired_stats
 from sim.experiments.sweep.errors import CompareError
+from sim.experiments.tables import WIDTH, text_table
 
 COLUMNS = [
     "outcome",
@@ -104,24 +106,116 @@ def _fmt(x) -> str:
     return f"{x:.4f}"
 
 
-def format_table(df: pd.DataFrame, title: str | None = None) -> str:
-    """A readable fixed-width rendering of a comparison (or any) table."""
+def format_table(df: pd.DataFrame, title: str | None = None, width: int = WIDTH) -> str:
+    """A readable fixed-width rendering of any table (sensitivity indices, a raw comparison)
+    within ``width`` columns: the widest text column wraps if needed."""
     cols = list(df.columns)
     body = [[_fmt(v) if not isinstance(v, str) else v for v in rec] for rec in df.itertuples(index=False)]
     heads = [c.replace("_", " ") for c in cols]
-    widths = [max([len(h)] + [len(r[j]) for r in body]) for j, h in enumerate(heads)]
-    left = {j for j, c in enumerate(cols) if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])}
-
-    def line(cells):
-        return "  ".join(
-            c.ljust(w) if j in left else c.rjust(w)
-            for j, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
+    left = [df[c].dtype == object or pd.api.types.is_string_dtype(df[c]) for c in cols]
+    text_cols = [j for j in range(len(cols)) if left[j]] or [0]
+    wrap = max(text_cols, key=lambda j: max([len(r[j]) for r in body] + [len(heads[j])]))
     out = [title] if title else []
-    out += [line(heads), line(["-" * w for w in widths])]
-    out += [line(r) for r in body]
+    out += text_table(heads, body, "".join("l" if x else "r" for x in left), width=width,
+                      wrap_col=wrap, min_wrap=12)
     return "\n".join(out)
+
+
+# -- the comparison as a reader sees it ------------------------------------------------------
+
+def _unit_in_cell(o) -> bool:
+    """Whether the formatted value carries its unit (shares, money, ratios, MWh/GWh, MW/GW)."""
+    return (o.kind in ("share", "money", "ratio") or (o.kind == "energy" and o.unit == "MWh")
+            or (o.kind == "power" and o.unit == "MW"))
+
+
+def outcome_label(name: str) -> str:
+    """An outcome's label from the registry, with its unit when the cells do not show it and
+    the label does not say it (``Water-utility outage (utility-hours)``); a name the registry
+    does not know (a toy model's outcome) is shown as it is."""
+    from sim.model.outcomes import OUTCOMES
+
+    o = OUTCOMES.get(name)
+    if o is None:
+        return name
+    unit = o.unit or ""
+    if (not _unit_in_cell(o) and unit and unit not in ("label",)
+            and unit.rstrip("s").lower() not in o.label.lower()):
+        return f"{o.label} ({unit})"
+    return o.label
+
+
+def _plain(v: float) -> str:
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.4g}"
+
+
+def format_cell(name: str, v) -> str:
+    """A value of outcome ``name`` as the tables show it (registry format, no unit word for
+    counts: the label names it); unknown outcomes with four significant digits."""
+    from sim.model.outcomes import OUTCOMES
+
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    o = OUTCOMES.get(name)
+    if o is None:
+        return _plain(float(v))
+    text = o.format(v)
+    if not _unit_in_cell(o) and o.unit and text.endswith(f" {o.unit}"):
+        text = text[: -len(o.unit) - 1]
+    return text
+
+
+def format_difference(name: str, v) -> str:
+    """A difference of outcome ``name`` with its sign: shares in percentage points
+    (``+1.2 pp``), money as ``+EUR 1.2M``, counts as ``-1,234``."""
+    from sim.model.outcomes import OUTCOMES
+
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    v = float(v)
+    if v == 0:
+        return "0"
+    sign = "+" if v > 0 else "-"
+    o = OUTCOMES.get(name)
+    if o is None:
+        return sign + _plain(abs(v))
+    if o.kind == "share":
+        pp = 100 * abs(v)
+        return f"{sign}{pp:.1f} pp" if pp >= 0.1 else f"{sign}{pp:.2g} pp"
+    return sign + format_cell(name, abs(v))
+
+
+def format_comparison(df: pd.DataFrame, level: float = 0.95, width: int = WIDTH) -> str:
+    """The comparison table a reader sees: outcome label, mean of A, mean of B, the difference
+    B - A with its interval, and ``*`` where the interval excludes 0; labels and units from
+    the outcome registry, at most ``width`` columns. Sweep folders compared by design point
+    get one block per point."""
+    pct = f"{100 * level:g}%"
+    headers = ["Outcome", "A", "B", f"B - A [{pct} interval]", ""]
+    rows: list = []
+    blocks = df.groupby("point", sort=True) if "point" in df.columns else [(None, df)]
+    for point, block in blocks:
+        if point is not None:
+            rows.append(f"Design point {point}")
+        for r in block.itertuples(index=False):
+            name = str(r.outcome)
+            ci = ""
+            if (r.n > 1 and not (isinstance(r.ci_low, float) and math.isnan(r.ci_low))
+                    and not r.ci_low == r.ci_high == r.diff):  # all pairs equal: no interval
+                lo, hi = (format_difference(name, x).replace("EUR ", "").removesuffix(" pp")
+                          for x in (r.ci_low, r.ci_high))
+                ci = f"[{lo}, {hi}]"
+            rows.append([outcome_label(name), format_cell(name, r.mean_a),
+                         format_cell(name, r.mean_b),
+                         f"{format_difference(name, r.diff)} {ci}".rstrip(),
+                         "*" if r.significant else ""])
+    lines = text_table(headers, rows, "lrrll", width=width, min_wrap=28)
+    lines.append("")
+    lines += textwrap.wrap(f"* the {pct} interval of B - A excludes 0; no interval: every "
+                           "paired difference was the same. pp: percentage points.", width)
+    return "\n".join(lines)
 
 
 def to_json(df: pd.DataFrame, **meta) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -27,8 +28,25 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import Any
 
-from sim.experiments.sweep.errors import SchedulerError
+from sim.experiments.sweep.errors import SchedulerError, SweepError
 from sim.experiments.sweep.model import worker_init
+
+_GUARD = re.compile(r"""__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s*==\s*__name__""")
+
+
+def unguarded_main_script() -> str | None:
+    """The file of the running script when it has no ``if __name__ == "__main__":`` guard (its
+    top-level code would run again in every worker process started by ``spawn`` or
+    ``forkserver``); ``None`` for a guarded script, the interactive interpreter or a notebook."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path or not str(path).endswith(".py"):
+        return None
+    try:
+        text = open(path, encoding="utf-8", errors="replace").read()
+    except OSError:
+        return None
+    return None if _GUARD.search(text) else str(path)
 
 
 def available_cores() -> int:
@@ -126,7 +144,7 @@ class ProcessEvaluator(Evaluator):
         if self._executor is None:
             mp_ctx = multiprocessing.get_context(self.start_method)
             if self.start_method == "forkserver":
-                mp_ctx.set_forkserver_preload(["sim.sweep.model", *self.preload])
+                mp_ctx.set_forkserver_preload(["sim.experiments.sweep.model", *self.preload])
             self._executor = ProcessPoolExecutor(
                 max_workers=self.n_workers,
                 mp_context=mp_ctx,
@@ -142,6 +160,15 @@ class ProcessEvaluator(Evaluator):
             try:
                 return fut.result()
             except BrokenProcessPool as exc:
+                script = unguarded_main_script() if self.start_method != "fork" else None
+                if script is not None:
+                    raise SweepError(
+                        f"worker processes could not start: the script {script} has no "
+                        '`if __name__ == "__main__":` guard. Each worker process imports the '
+                        "script again, so its top-level code (this sweep or comparison) runs in "
+                        "every worker. Put the calls under `if __name__ == \"__main__\":`, or "
+                        "pass workers=1 to run in this process."
+                    ) from None
                 raise RuntimeError(f"a worker process died (out of memory, or killed): {exc}") from exc
 
         yield from _ordered_window(

@@ -6,7 +6,7 @@ modelling (the EMA Workbench) into policy ``levers`` and ``uncertainties``, a ``
 number of ``replicates`` per design point and a ``seed``::
 
     name: funding
-    base: ../scenarios/nl-200m.yaml      # relative to this file
+    base: ../scenarios/nl-200m.yaml      # relative to this file (else the shipped one)
     fixed: {period.nights: 120}          # optional constant overrides of the base scenario
     levers:
       - key: defense.budget_eur
@@ -39,7 +39,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.config.io import read_yaml_file
+from sim.config.io import did_you_mean as _did_you_mean
+from sim.config.io import file_kind, read_yaml_file, schema_keys_at
 from sim.experiments.sweep.errors import SweepSpecError
 
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
@@ -300,8 +301,45 @@ def _format_validation_error(err: ValidationError, where: str) -> str:
         for part in e["loc"]:
             loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
         msg = e["msg"].removeprefix("Value error, ")
+        if e.get("type") == "extra_forbidden" and e["loc"]:
+            keys = schema_keys_at(SweepSpec, e["loc"][:-1]) or []
+            msg = "unknown key" + (_did_you_mean(e["loc"][-1], keys)
+                                   or " (not part of the sweep file schema; check the spelling)")
         lines.append(f"{where}: {loc or '(top level)'}: {msg}")
     return "\n".join(lines)
+
+
+def resolve_base(base: str, base_dir: Path, where: str) -> tuple[Path, str | None]:
+    """The base scenario a sweep file names, and a note when it was not where the file says.
+
+    A relative ``base`` is taken from the sweep file's folder; when it is not there (a sweep
+    file copied elsewhere, e.g. ``base: ../scenarios/nl-200m.yaml``), the scenario of the same
+    name shipped with the package (``sim/data/scenarios``) is used, and the note says so.
+
+    Raises:
+        SweepSpecError: not found; the message lists every place tried.
+    """
+    given = Path(base).expanduser()
+    first = (given if given.is_absolute() else base_dir / given).resolve()
+    tried = [first]
+    if first.is_file():
+        return first, None
+    if not given.is_absolute():
+        from sim.config.data import packaged_path
+
+        shipped = packaged_path(f"scenarios/{given.name}")
+        tried.append(shipped)
+        if shipped.is_file():
+            return shipped.resolve(), (
+                f"{where}: base {base!r} is not at {first}; using the scenario of that name "
+                f"shipped with the package ({shipped})"
+            )
+    raise SweepSpecError(
+        f"{where}: base: scenario file not found: {base!r}; tried "
+        + " and ".join(str(t) for t in tried)
+        + ". A relative base is read from the sweep file's folder: copy the scenario next to "
+        "the sweep file, or give its absolute path"
+    )
 
 
 def sha256_file(path: Path) -> str:
@@ -336,6 +374,7 @@ class LoadedSweep:
     csv_path: Path | None = None
     csv_sha256: str | None = None
     display: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -401,13 +440,17 @@ def spec_from_data(
     """
     if not isinstance(data, dict):
         raise SweepSpecError(f"{where}: expected a mapping at the top level")
+    if file_kind(data) == "scenario":
+        raise SweepSpecError(
+            f"{where}: this is a scenario file, not a sweep file (a sweep names a `base` "
+            f"scenario and the factors to vary; see docs/sweeps.md); run it with "
+            f"`python -m sim run {where}`"
+        )
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
         raise SweepSpecError(_format_validation_error(err, where)) from None
-    base_path = (base_dir / spec.base).resolve()
-    if not base_path.is_file():
-        raise SweepSpecError(f"{where}: base: scenario file not found: {base_path}")
+    base_path, note = resolve_base(spec.base, base_dir, where)
     if spec.seed is None:  # the base scenario's seed (0 if it sets none)
         base_data = read_yaml_file(base_path, error=SweepSpecError)
         seed = base_data.get("seed", 0) if isinstance(base_data, dict) else 0
@@ -434,6 +477,7 @@ def spec_from_data(
         csv_path=csv_path,
         csv_sha256=csv_sha,
         display=where,
+        notes=[note] if note else [],
     )
 
 

@@ -14,6 +14,7 @@ from sim.cli import main
 from sim.experiments.sweep.api import compare, sweep
 from sim.experiments.sweep.compare import compare_tables, format_table, paired_stats
 from sim.experiments.sweep.errors import CompareError
+from sim.model.outcomes import OUTCOMES
 from tests.fixtures.toy import TOY, TOY_SCENARIO, toy_override, write_toy_sweep
 
 TOYREF = "tests.fixtures.toy:TOY"
@@ -130,7 +131,8 @@ def test_compare_cli_table_and_json(scenarios, tmp_path, capsys):
     )
     assert rc == 0
     text = capsys.readouterr().out
-    assert "interception_rate" in text and "significant" in text and "common random numbers" in text
+    assert OUTCOMES["interception_rate"].label in text and "B - A [95% interval]" in text
+    assert "common random numbers" in text
     data = json.loads(out.read_text())
     assert data["replicates"] == 5 and data["crn"] is True
     assert [r["outcome"] for r in data["results"]] == ["interception_rate", "leaked"]

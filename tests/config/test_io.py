@@ -1,0 +1,66 @@
+"""sim.config.io: dates the YAML loader cannot build, misspelt keys, and telling scenario and
+sweep files apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sim.config.errors import ScenarioError
+from sim.config.io import (
+    did_you_mean,
+    file_kind,
+    load_scenario,
+    parse_set_args,
+    parse_yaml_text,
+    referenced_files,
+    schema_keys_at,
+    with_overrides,
+)
+from sim.config.schema import Scenario
+from tests.helpers import ROOT, SCENARIOS
+
+
+@pytest.mark.parametrize("text", ["2025-02-30", "2025-13-01", "2023-02-29", "2025-04-31"])
+def test_impossible_dates_stay_text_for_the_schema(text):
+    assert parse_yaml_text(f"d: {text}", "t") == {"d": text}
+    with pytest.raises(ScenarioError, match=f"period.start_date: not a valid date.*'{text}'"):
+        with_overrides(load_scenario(SCENARIOS / "nl-200m.yaml"),
+                       parse_set_args([f"period.start_date={text}"]))
+
+
+def test_real_dates_are_dates():
+    assert parse_yaml_text("d: 2024-02-29", "t") == {"d": dt.date(2024, 2, 29)}
+
+
+def test_did_you_mean():
+    assert did_you_mean("budgt_eur", ["budget_eur", "split"]) == " (did you mean 'budget_eur'?)"
+    assert did_you_mean("zzz", ["budget_eur", "split"]) == ""
+
+
+def test_schema_keys_at_follows_models_dicts_and_lists():
+    assert "budget_eur" in schema_keys_at(Scenario, ("defense",))
+    assert "pk" in schema_keys_at(Scenario, ("defense", "interceptor"))
+    monthly = schema_keys_at(Scenario, ("threat", "launches", "monthly", 1))
+    assert monthly and "mean" in monthly
+    assert schema_keys_at(Scenario, ()) == list(Scenario.model_fields)
+    assert schema_keys_at(Scenario, ("name",)) is None
+
+
+def test_file_kind():
+    import yaml
+
+    for f in SCENARIOS.glob("*.yaml"):
+        assert file_kind(yaml.safe_load(f.read_text())) == "scenario", f
+    for f in (ROOT / "sweeps").glob("*.yaml"):
+        assert file_kind(yaml.safe_load(f.read_text())) == "sweep", f
+    assert file_kind({"name": "x"}) is None and file_kind([1]) is None
+
+
+def test_referenced_files():
+    sc = with_overrides(load_scenario(SCENARIOS / "nl-200m.yaml"),
+                        {"sites_file": "s.csv", "energy.weather_file": "w.csv",
+                         "threat.launches.profile_file": "p.json"})
+    assert referenced_files(sc) == {"threat.launches.profile_file": "p.json",
+                                    "energy.weather_file": "w.csv", "sites_file": "s.csv"}
