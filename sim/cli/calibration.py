@@ -190,6 +190,11 @@ def register(subparsers) -> None:
     g.add_argument("--workers", type=nonneg_int, default=0,
                    help="processes for the replicates (default 0: every available core)")
     p.add_argument("--skip-oracles", action="store_true", help="do not run the analytic oracles")
+    p.add_argument("--skip-forecast", action="store_true",
+                   help="do not run the winter-2025-26 forecast (Nov - Mar, to check against "
+                        "the record)")
+    p.add_argument("--forecast-replicates", type=pos_int, default=20,
+                   help="replicates of the winter forecast (default 20)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an --out folder that holds files other than an earlier report")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -372,7 +377,26 @@ def cmd_validate_model(args) -> int:
         elif args.rolling_json or DEFAULT_RESULT_PATH.exists():
             rolling = load_result(args.rolling_json or DEFAULT_RESULT_PATH)
     oracles = None if args.skip_oracles else run_oracles()
+    forecast = None
+    if not args.skip_forecast:
+        from sim.calibration.forecast import (
+            DEFAULT_FORECAST_SCENARIO,
+            forecast_markdown,
+            winter_forecast,
+        )
+        from sim.config.io import load_scenario
+
+        fsc = load_scenario(DEFAULT_FORECAST_SCENARIO)
+        if progress:
+            progress(f"forecast of {fsc.name} ({args.forecast_replicates} replicates)")
+        forecast = (fsc.name, winter_forecast(fsc, replicates=args.forecast_replicates))
     page = write_report(Path(args.out), cal, rolling, oracles, overwrite=args.overwrite)
+    if forecast is not None:
+        text = forecast_markdown(forecast[1], forecast[0])
+        forecast[1].to_csv(page.parent / "forecast.csv", index=False)
+        with open(page, "a", encoding="utf-8") as fh:
+            fh.write("\n\n## Forecast of winter 2025-26\n\n" + text + "\n")
+        print(text)
     s = cal["summary"]
     for p in cal["fit"]["parameters"]:
         print(f"{p['name']} = {p['estimate']:.4f} (SD {p['sd_total']:.4f})")

@@ -35,8 +35,14 @@ def rolling():
 
 def test_validate_model_writes_report_with_shipped_numbers(tmp_path, capsys, shipped, rolling):
     out = tmp_path / "report"
-    assert main(["validate-model", "--out", str(out), "--quiet"]) == 0
+    assert main(["validate-model", "--out", str(out), "--quiet", "--forecast-replicates", "2"]) == 0
     stdout = capsys.readouterr().out
+    # The winter forecast, month by month, to check against the record.
+    fc_w = pd.read_csv(out / "forecast.csv")
+    assert list(fc_w["month"]) == ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03"]
+    assert (fc_w["drones_launched"] > 0).all() and fc_w["neutralised_share"].between(0, 1).all()
+    assert (fc_w["missiles_destroyed"] <= fc_w["missiles_launched"]).all()
+    assert "## Forecast of winter 2025-26" in (out / "validation.md").read_text()
     for name in ("validation.md", "launches.png", "neutralisation.png", "rolling_origin.png",
                  "months.csv", "oracles.csv", "calibration.json", "rolling_origin.json",
                  "rolling_origin_forecasts.csv", "rolling_origin_summary.csv",
@@ -69,7 +75,8 @@ def test_validate_model_writes_report_with_shipped_numbers(tmp_path, capsys, shi
     fc = pd.read_csv(out / "rolling_origin_forecasts.csv", dtype={"origin": str, "month": str})
     assert set(fc["origin"]) == set(rolling.meta["settings"]["origins"])
     # A second run replaces the earlier report in place.
-    assert main(["validate-model", "--out", str(out), "--quiet", "--skip-oracles"]) == 0
+    assert main(["validate-model", "--out", str(out), "--quiet", "--skip-oracles",
+                 "--skip-forecast"]) == 0
     assert "Not run" in (out / "validation.md").read_text()
     assert not (out / "oracles.csv").exists()
 
