@@ -214,7 +214,7 @@ def run(scenario, seed: int | None = None, replicates: int = 1, overrides: dict 
     """Run a scenario for several replicates and summarise (the ``sim run`` command).
 
     Args:
-        scenario: a :class:`sim.scenario.Scenario` or a path to a YAML file.
+        scenario: a :class:`sim.config.schema.Scenario` or a path to a YAML file.
         seed: root seed (default: the scenario's).
         replicates: number of replicates (replicate r uses ``SeedSequence([seed, r])``).
         overrides: ``{"defense.budget_eur": 4e8}``-style what-ifs.

@@ -523,7 +523,7 @@ def plot_comparison(table: pd.DataFrame, *, outcomes: Sequence[str] | None = Non
     (percentage points for shares). Filled markers: the interval excludes zero.
 
     Args:
-        table: the comparison table of :func:`sim.sweep.api.compare` (columns ``outcome``,
+        table: the comparison table of :func:`sim.experiments.sweep.api.compare` (columns ``outcome``,
             ``mean_a``, ``mean_b``, ``diff``, ``ci_low``, ``ci_high``, ``significant``), or the
             ``results`` of its JSON report as a DataFrame.
         outcomes: outcomes to show (default: the headline outcomes present).
@@ -640,7 +640,7 @@ def plot_sensitivity(table: pd.DataFrame, *, outcome: str | None = None,
                      policy_col: str | None = None, title: str | None = None, figsize=None):
     """Sensitivity indices of one outcome as horizontal bars, most influential factor on top.
 
-    Reads the table of :func:`sim.sweep.api.sensitivity` (``sensitivity.csv``): Sobol'
+    Reads the table of :func:`sim.experiments.sweep.api.sensitivity` (``sensitivity.csv``): Sobol'
     (``S1`` first-order and ``ST`` total-order, with bootstrap CIs), Morris (``mu_star`` with
     its CI, in units of the outcome per unit of the factor's normalised range) or RBD-FAST
     (``S1``). With several policies (levers crossed with the uncertainties), one panel each.

@@ -1,4 +1,4 @@
-"""Figures (`sim.plots`) and `python -m sim plot` on the outputs of run, sweep and compare."""
+"""Figures (`sim.viz`) and `python -m sim plot` on the outputs of run, sweep and compare."""
 
 from __future__ import annotations
 

@@ -234,7 +234,7 @@ def compare(
         level: confidence level of the intervals.
 
     Returns:
-        One row per outcome (see :data:`sim.sweep.compare.COLUMNS`); ``df.attrs`` holds the
+        One row per outcome (see :data:`sim.experiments.sweep.compare.COLUMNS`); ``df.attrs`` holds the
         metadata written to the JSON report.
     """
     if _is_folder(a) or _is_folder(b):

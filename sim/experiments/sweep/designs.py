@@ -6,7 +6,7 @@ uncertainty *scenarios*: ``point = policy * n_scenarios + scenario``. A full fac
 ``itertools.product`` over levers then uncertainties, first factor slowest.
 
 Sampled designs are drawn in the unit cube and mapped to factor values by
-:meth:`sim.sweep.spec.Factor.from_unit`. Their randomness comes only from the generator passed
+:meth:`sim.experiments.sweep.spec.Factor.from_unit`. Their randomness comes only from the generator passed
 in; :func:`design_rng` derives it from the sweep seed as
 ``SeedSequence(seed, spawn_key=(DESIGN_STREAM,))``, a stream distinct from every run stream
 ``SeedSequence([seed, replicate])``.

@@ -1,7 +1,7 @@
 """The sweep engine: plan the runs, hand chunks to an evaluator, stream results to the store.
 
 Run ids: run ``(point p, replicate r)`` has id ``p * replicates + r``; it is run with the sweep
-seed and replicate ``r`` (common random numbers across points, see :mod:`sim.sweep.model`).
+seed and replicate ``r`` (common random numbers across points, see :mod:`sim.experiments.sweep.model`).
 """
 
 from __future__ import annotations
@@ -316,7 +316,7 @@ def run_sweep(
     """Run (or resume) a sweep into ``out_dir``.
 
     Args:
-        loaded: the loaded sweep (:func:`sim.sweep.spec.load_sweep`).
+        loaded: the loaded sweep (:func:`sim.experiments.sweep.spec.load_sweep`).
         out_dir: results folder (created; resumed if it holds this sweep's partial results).
         evaluator: where to run; default from ``workers``/``scheduler``/``backend``.
         force: run a design above the size cap; overwrite another sweep's results folder.

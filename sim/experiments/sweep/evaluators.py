@@ -10,9 +10,9 @@ which lets the caller size each chunk from the run times seen so far.
 * :class:`ProcessEvaluator` uses ``concurrent.futures.ProcessPoolExecutor`` (``forkserver``
   start method on POSIX, so it is safe beside threads); worker processes ignore Ctrl-C (the parent
   handles it), import the model once, and cache the loaded base scenario
-  (:func:`sim.sweep.model.base_scenario`).
+  (:func:`sim.experiments.sweep.model.base_scenario`).
 * :class:`DaskEvaluator` submits chunks to a ``dask.distributed`` scheduler; it connects with a
-  short timeout and raises :class:`~sim.sweep.errors.SchedulerError` instead of hanging.
+  short timeout and raises :class:`~sim.experiments.sweep.errors.SchedulerError` instead of hanging.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ a picklable bundle of four module-level callables:
 * ``get(scenario, key_path) -> value`` (optional).
 
 :data:`SIM_MODEL` (the default, spelled ``model: sim`` in a sweep file) binds them to
-``sim.runner.run_one``, ``sim.scenario.load_scenario``, ``with_overrides`` and ``get_path``. Any
+``sim.experiments.runs.run_one``, ``sim.config.io.load_scenario``, ``with_overrides`` and ``get_path``. Any
 other adapter is named in a sweep file as ``"package.module:ATTRIBUTE"``.
 
 Common random numbers: run ``(point p, replicate r)`` calls ``run(scenario_p, seed, r)`` with the
@@ -72,19 +72,19 @@ def _sim_get(scenario, key: str):
     return get_path(scenario, key)
 
 
-#: The real simulation (``sim.runner`` / ``sim.scenario``), imported lazily in each process.
+#: The real simulation (``sim.experiments.runs`` / ``sim.config.io``), imported lazily in each process.
 SIM_MODEL = ModelAdapter(
     name="sim",
     run=_sim_run,
     load=_sim_load,
     override=_sim_override,
     get=_sim_get,
-    preload=("sim.runner", "sim.scenario"),
+    preload=("sim.experiments.runs", "sim.config.io"),
 )
 
 
 def adapter_for(run: Callable[[Any, int, int], Any], name: str | None = None) -> ModelAdapter:
-    """An adapter for another model function on the real scenarios (``sim.scenario``).
+    """An adapter for another model function on the real scenarios (``sim.config``).
 
     ``run(scenario, seed, replicate)`` must be a picklable module-level function (for the
     process and Dask backends) returning a ``RunOutput``-like object.
@@ -95,7 +95,7 @@ def adapter_for(run: Callable[[Any, int, int], Any], name: str | None = None) ->
         load=_sim_load,
         override=_sim_override,
         get=_sim_get,
-        preload=("sim.scenario", run.__module__),
+        preload=("sim.config.io", run.__module__),
     )
 
 
@@ -117,7 +117,7 @@ def resolve_model(ref: str | ModelAdapter | None) -> ModelAdapter:
     except (ImportError, AttributeError) as exc:
         raise SweepSpecError(f"model: {ref!r}: cannot import: {exc}") from None
     if not isinstance(obj, ModelAdapter):
-        raise SweepSpecError(f"model: {ref!r} is not a sim.sweep.model.ModelAdapter")
+        raise SweepSpecError(f"model: {ref!r} is not a sim.experiments.sweep.model.ModelAdapter")
     return obj
 
 
@@ -264,8 +264,5 @@ def run_chunk(ctx: RunContext, tasks: list[Task]) -> ChunkResult:
 def worker_init(preload: tuple[str, ...] = ()) -> None:
     """Initialiser of worker processes: leave Ctrl-C to the parent and import the model early."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in preload:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
+    for name in preload:  # a missing module fails here, loudly, not in the first run
+        importlib.import_module(name)
