@@ -905,6 +905,30 @@ class EnergySystem:
         """All nights so far, one row per night."""
         return pd.DataFrame(self.history)
 
+    def shed_without_rows(self, rows, lam: float = 1.0) -> np.ndarray:
+        """Load shed (MW) at demand scale ``lam`` with every unit of one site row out of
+        service, the rest of the system as it is now, for each row of ``rows`` in turn (one
+        load-shedding solve per row; ``lam`` 1 is the peak at the design temperature). Rows
+        that are not operational, or have no units, shed what the system sheds as it is.
+        The system is left as it was. Used for a static criticality of each site
+        (:func:`sim.model.basing.site_criticality`)."""
+        jobs = self._job_group
+        out = np.zeros(len(rows))
+        try:
+            for k, i in enumerate(rows):
+                gs = self._row_groups[int(i)]
+                extra = (np.concatenate([np.full(int(self._g_units[g]), g, np.int64) for g in gs])
+                         if gs else np.zeros(0, np.int64))
+                self._job_group = np.concatenate([jobs, extra])
+                self._update_state()
+                self.lp.set_scale(lam)
+                res = self.lp.solve()
+                out[k] = max(res.demand_mw - res.served_mw, 0.0)
+        finally:
+            self._job_group = jobs
+            self._update_state()
+        return out
+
     def network_state(self, lam: float) -> dict[str, np.ndarray | float]:
         """Tonight's network and demand as :meth:`GridLP.set_network` / ``set_demand`` take
         them (for comparing solvers on the same state)."""
