@@ -126,8 +126,11 @@ class EnergySystem:
         config: :class:`EnergyConfig`.
         start_date: date of night 0.
         nights: number of nights in the scenario.
-        rng: random generator; one child stream per site row is spawned from it, so the damage
-            and repair times drawn for one row do not depend on hits elsewhere.
+        rng: random generator; one child seed per site row is spawned from it and each night's
+            hits on a row draw from that row's stream for that night, so the damage and repair
+            times drawn for a hit depend neither on hits elsewhere nor on the row's earlier
+            hits (a defence that stops an earlier hit does not change the luck of a later one:
+            common random numbers across defences).
         regions: optional oblast table (default: ``config.regions_file`` or the packaged one).
         grid: optional ``(nodes, lines, loads)`` frames (default: the config's grid files or
             the packaged grid, :func:`sim.config.data.load_grid`).
@@ -169,7 +172,7 @@ class EnergySystem:
         self._operational = sites["status"].to_numpy() == "operational"
         cap = sites["capacity_mw"].to_numpy(dtype=float)
         self._cap = cap
-        self._site_rng = rng.spawn(n)
+        self._site_seq = rng.bit_generator.seed_seq.spawn(n)
         self.spares_left = float(config.spare_transformers)
 
         self._build_network(sites, nodes, lines, loads, regions)
@@ -523,9 +526,12 @@ class EnergySystem:
             return False
         groups, rems, mws, mis = [], [], [], []
         bay = self.config.line_bay_damage_per_hit
+        night = self._next_night - 1
         for i in idx:
             i = int(i)
-            rng = self._site_rng[i]
+            seq = self._site_seq[i]
+            rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+                seq.entropy, spawn_key=(*seq.spawn_key, night))))
             gs = self._row_groups[i]
             if not gs:
                 continue
