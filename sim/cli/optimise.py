@@ -24,7 +24,7 @@ def _fmt_diff(o, v: float) -> str:
     if v != v:  # nan
         return "n/a"
     if o.kind == "share":
-        return f"{100 * v:+.3f} pp"
+        return "0.000 pp" if abs(100 * v) < 0.0005 else f"{100 * v:+.3f} pp"
     text = o.format(abs(v))
     return ("-" if v < 0 else "+") + text
 
@@ -98,9 +98,12 @@ def report_text(result, scenario, table) -> str:
         lines.append(f"  Programme launch sites: {n}, in order of commissioning"
                      + (f" (first {show})" if show < n else ""))
         lines.append(f"  {'#':>3}  {'near':<34}{'type':<16}{'oblast':<18}{'km':>6}")
+        foot = ("  near: the nearest energy site or city; km: the distance to it (rings and "
+                "corridors: off-site)")
         for r in table.head(show).itertuples():
             lines.append(f"  {r.order:>3}  {str(r.near)[:33]:<34}{str(r.type)[:15]:<16}"
                          f"{str(r.oblast)[:17]:<18}{r.distance_km:>6.0f}")
+        lines.append(foot)
         at = table[table["distance_km"] < 1.0]
         counts = at["type"].value_counts()
         parts = [f"{t} {c}" for t, c in counts.items()]
@@ -162,7 +165,8 @@ def _set_args(overrides: dict) -> list[str]:
         if isinstance(v, str | bool | int | float):
             text = str(v).lower() if isinstance(v, bool) else str(v)
         else:
-            text = yaml.safe_dump(v, default_flow_style=True, width=10**6).strip()
+            text = yaml.safe_dump(v, default_flow_style=True, width=10**6,
+                                  sort_keys=False).strip()
         out.append("--set " + shlex.quote(f"{k}={text}"))
     return out
 

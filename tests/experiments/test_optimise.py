@@ -147,19 +147,22 @@ def test_a_tiny_real_instance_puts_its_one_site_at_the_only_big_target(nl):
 def test_more_teams_never_lower_demand_served_against_the_static_attacker(nl):
     """The real model, 60 nights, the same seeds: the programme capped at 0, 4, 8 and (no cap)
     21 launch sites. Demand served never falls as sites are added, on any replicate, and rises
-    on some (the comparison is not empty).
+    on some (the comparison is not empty). The only tolerance is rounding (1e-12): the winter
+    share is a ratio of sums of load-shedding solutions, and two runs with the same or fewer
+    hits can differ in the last bits.
 
     Not a theorem of the model: an extra envelope re-routes drones (routes avoid known
-    envelopes) and changes the greedy C2 order, so one drone can escape a national team it met
-    before; over 151-night winters this was seen once in about 80 such comparisons (see
-    docs/optimise.md). It holds exactly on these seeds."""
+    envelopes) and changes the greedy C2 order, so a drone can escape a national team it met
+    before; over full winters demand served does fall now and then (docs/optimise.md, Limits;
+    scripts/more_teams_scan.py). It holds on these seeds."""
     sc = with_overrides(nl, {"period.nights": 60, "threat.attacker.strategy": "static"})
     caps = [0, 4, 8, None]
     rose = False
     for rep in (0, 9):
         served = [run_one(with_overrides(sc, {"defense.programme.caps.max_sites": c}),
                           replicate=rep).outcomes["demand_served_fraction"] for c in caps]
-        assert all(b >= a for a, b in zip(served, served[1:], strict=False)), (rep, served)
+        assert all(b >= a - 1e-12 for a, b in zip(served, served[1:], strict=False)), (
+            rep, served)
         rose |= served[-1] > served[0]
     assert rose
 
