@@ -9,7 +9,8 @@ common random numbers), and the baseline and nl-200m scenarios month by month, a
     python scripts/headline_chart.py --results results/funding   # reuse a finished sweep
 
 Panels: (a) the gain in winter demand served over EUR 0 against the budget, both attackers
-(paired on the same winters: mean difference with its 95% interval); (b) hits on energy sites by drones and by missiles; (c) month by month,
+(paired on the same winters: mean difference with its 95% interval); (b) hits on energy sites
+by drones and by missiles; (c) month by month,
 energy not served without the programme and with EUR 200M, split into what drones and what
 missiles caused. The title of (a) says where the curve flattens and what binds there
 (:func:`sim.model.budget.force_schedule`).
@@ -51,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import sim
     from sim.config.io import load_scenario
-    from sim.model.budget import force_schedule
     from sim.experiments.stats import paired_stats
+    from sim.model.budget import force_schedule
     from sim.viz import OKABE_ITO, save_figure, summarize_by
 
     results = Path(args.results)
@@ -142,9 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         ax.bar(pos, g["energy_not_served_mwh_drones"], width,
                bottom=g["energy_not_served_mwh_missiles"], color=OKABE_ITO["orange"],
                alpha=1.0 if k else 0.55, label=f"{name}: drones")
-        numbers["by_month"][name] = {m: {"drones_gwh": round(float(g.loc[m, "energy_not_served_mwh_drones"]), 1),
-                                         "missiles_gwh": round(float(g.loc[m, "energy_not_served_mwh_missiles"]), 1)}
-                                     for m in months}
+        numbers["by_month"][name] = {
+            m: {"drones_gwh": round(float(g.loc[m, "energy_not_served_mwh_drones"]), 1),
+                "missiles_gwh": round(float(g.loc[m, "energy_not_served_mwh_missiles"]), 1)}
+            for m in months}
         numbers[name] = {k2: month_runs[name].summary.get(k2) for k2 in (
             "demand_served_fraction", "energy_not_served_mwh", "energy_loss_share_missiles",
             "hits_on_sites", "missile_hits_on_sites", "interception_rate")}

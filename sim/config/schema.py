@@ -417,11 +417,20 @@ class Sensors(Strict):
     surveillance: SurveillanceRadars = Field(default_factory=SurveillanceRadars)
 
 
+BASING_POLICIES = ("energy_sites", "cities", "corridors", "custom", "grid_critical",
+                   "threat_weighted", "mix")
+"""Names of the basing strategies (:data:`sim.model.basing.STRATEGIES` defines each one)."""
+
+
 class Basing(Strict):
-    policy: Literal["energy_sites", "corridors", "cities", "custom"] = Field(
+    policy: Literal[BASING_POLICIES] = Field(
         "energy_sites",
-        description="Where launch sites go: at the most valuable energy sites, along the main "
-        "approach corridors, around the big cities, or at `custom_sites`.",
+        description="Where launch sites go (a named strategy, sim/model/basing.py): "
+        "energy_sites (the most valuable energy sites), cities (around the big cities), "
+        "corridors (along the approach axes), custom (at `custom_sites`), grid_critical (the "
+        "sites whose loss sheds the most peak demand on the grid model, EST), threat_weighted "
+        "(targeting weight times nearness to the launch areas, EST) or mix (several of these "
+        "interleaved by `mix_weights`).",
     )
     site_types: list[str] = Field(
         default_factory=lambda: [
@@ -436,6 +445,30 @@ class Basing(Strict):
         default_factory=lambda: [40.0, 120.0],
         description="Distances inside the border at which corridor sites are placed (km).",
     )
+    mix_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="For policy=mix: strategy name -> weight (>= 0); the sites are taken from "
+        "each strategy's list in turn so that every prefix is shared by weight, skipping a "
+        "position within 1 km of one another strategy gave (e.g. what `python -m sim optimise` "
+        "writes).",
+    )
+
+    @field_validator("mix_weights")
+    @classmethod
+    def _mix_names(cls, v):
+        for k, w in v.items():
+            if k not in BASING_POLICIES or k == "mix":
+                known = ", ".join(p for p in BASING_POLICIES if p != "mix")
+                raise ValueError(f"unknown strategy {k!r} (known: {known})")
+            if not (w >= 0 and math.isfinite(w)):
+                raise ValueError(f"weight of {k!r} must be a finite number >= 0 (got {w})")
+        return v
+
+    @model_validator(mode="after")
+    def _mix_needs_weights(self):
+        if self.policy == "mix" and not any(w > 0 for w in self.mix_weights.values()):
+            raise ValueError("policy=mix needs mix_weights with at least one weight > 0")
+        return self
 
 
 class ExistingInterceptors(Strict):

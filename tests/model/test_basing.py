@@ -220,3 +220,89 @@ def test_custom_bad_ids_are_scenario_errors_naming_the_key():
 def test_no_sites_gives_an_empty_array(policy):
     out = positions(policy, 0, Basing(custom_sites=["kyiv"]))
     assert out.shape == (0, 2)
+
+
+# --------------------------------------------------------------------------- the registry
+def test_the_registry_names_are_the_schema_names():
+    from sim.config.schema import BASING_POLICIES
+    from sim.model.basing import STRATEGIES
+
+    assert tuple(STRATEGIES) == BASING_POLICIES
+    assert all(s.summary for s in STRATEGIES.values())
+    with pytest.raises(ValueError, match="policy"):
+        Basing(policy="ring_of_fire")
+
+
+def test_grid_critical_ranks_by_the_load_shed_without_the_site():
+    """Oracle: a plant's criticality is the load the grid sheds at the design peak when the
+    plant is marked destroyed in the site table (a separate path through the grid model)."""
+    import datetime as dt
+
+    from sim.config.energy import EnergyConfig
+    from sim.model.basing import site_criticality
+    from sim.model.energy.system import EnergySystem
+
+    crit = site_criticality(SITES)
+    b = Basing()
+    ok = SITES["type"].isin(b.site_types).to_numpy() & (SITES["status"] == "operational").to_numpy()
+    order = sorted(np.flatnonzero(ok), key=lambda i: (-crit[i], -VALUE[i], i))
+    pos = positions("grid_critical", 10, b)
+    np.testing.assert_allclose(pos, SITE_XY[order[:10]])
+    plants = [i for i in np.flatnonzero(ok & (SITES["type"] == "thermal").to_numpy())
+              if crit[i] > 1.0]
+    assert plants, "some plant's loss sheds load at the design peak"
+    i = max(plants, key=lambda j: crit[j])
+    gone = SITES.copy()
+    gone.loc[i, "status"] = "destroyed"
+    es = EnergySystem(gone, EnergyConfig(), dt.date(2026, 1, 1), 1, np.random.default_rng(0))
+    es.lp.set_scale(1.0)
+    res = es.lp.solve()
+    assert crit[i] == pytest.approx(res.demand_mw - res.served_mw, rel=1e-6, abs=1e-3)
+    assert (crit[~(SITES["status"] == "operational").to_numpy()] == 0).all()
+
+
+def test_threat_weighted_ranks_by_value_times_nearness_to_the_launch_areas():
+    w = AREAS["weight"].to_numpy(float)
+    w = w / w.sum()
+    b = Basing()
+    merit = {}
+    for i, row in SITES.iterrows():
+        if row["type"] in b.site_types and row["status"] == "operational":
+            exposure = sum(w[a] / max(math.dist((row["x_km"], row["y_km"]), AREA_XY[a]), 10.0)
+                           for a in range(len(AREAS)))
+            merit[i] = VALUE[i] * exposure
+    order = sorted(merit, key=lambda i: (-merit[i], -VALUE[i], i))
+    np.testing.assert_allclose(positions("threat_weighted", 15, b), SITE_XY[order[:15]])
+
+
+@pytest.mark.parametrize("name", ["energy_sites", "cities", "corridors", "grid_critical",
+                                  "threat_weighted"])
+def test_a_mix_of_one_strategy_is_that_strategy(name):
+    mix = Basing(policy="mix", mix_weights={name: 0.7})
+    np.testing.assert_allclose(positions("mix", 150, mix), positions(name, 150))
+
+
+def test_a_mix_shares_every_prefix_by_weight_and_never_doubles_a_site():
+    """Two strategies that pick the same places (energy sites by value and by grid
+    criticality) give one launch site per place; every prefix follows the weights."""
+    w = {"energy_sites": 0.5, "grid_critical": 0.25, "corridors": 0.25}
+    mix = positions("mix", 60, Basing(policy="mix", mix_weights=w))
+    lists = {k: positions(k, 60) for k in w}  # (corridor lists depend on their length)
+    owner = []
+    for p in mix:
+        hits = [k for k, lst in lists.items() if np.isclose(np.hypot(*(lst - p).T), 0).any()]
+        assert hits
+        owner.append(hits)
+    d = np.hypot(*(mix[:, None, :] - mix[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    shared = (d < 1.0).any(1)  # only sites one strategy itself doubles may be that close
+    for j in np.flatnonzero(shared):
+        k = int(np.flatnonzero(d[j] < 1.0)[0])
+        assert set(owner[j]) & set(owner[k])
+    corr = np.array(["corridors" in o for o in owner])
+    for k in (8, 20, 40, 60):  # corridors never coincide with a site: always on quota
+        assert abs(corr[:k].sum() - k / 4) <= 1, k
+    with pytest.raises(ValueError, match="mix_weights"):
+        Basing(policy="mix")
+    with pytest.raises(ValueError, match="unknown strategy"):
+        Basing(policy="mix", mix_weights={"moon": 1.0})

@@ -126,8 +126,11 @@ class EnergySystem:
         config: :class:`EnergyConfig`.
         start_date: date of night 0.
         nights: number of nights in the scenario.
-        rng: random generator; one child stream per site row is spawned from it, so the damage
-            and repair times drawn for one row do not depend on hits elsewhere.
+        rng: random generator; one child seed per site row is spawned from it and each night's
+            hits on a row draw from that row's stream for that night, so the damage and repair
+            times drawn for a hit depend neither on hits elsewhere nor on the row's earlier
+            hits (a defence that stops an earlier hit does not change the luck of a later one:
+            common random numbers across defences).
         regions: optional oblast table (default: ``config.regions_file`` or the packaged one).
         grid: optional ``(nodes, lines, loads)`` frames (default: the config's grid files or
             the packaged grid, :func:`sim.config.data.load_grid`).
@@ -169,7 +172,7 @@ class EnergySystem:
         self._operational = sites["status"].to_numpy() == "operational"
         cap = sites["capacity_mw"].to_numpy(dtype=float)
         self._cap = cap
-        self._site_rng = rng.spawn(n)
+        self._site_seq = rng.bit_generator.seed_seq.spawn(n)
         self.spares_left = float(config.spare_transformers)
 
         self._build_network(sites, nodes, lines, loads, regions)
@@ -523,9 +526,12 @@ class EnergySystem:
             return False
         groups, rems, mws, mis = [], [], [], []
         bay = self.config.line_bay_damage_per_hit
+        night = self._next_night - 1
         for i in idx:
             i = int(i)
-            rng = self._site_rng[i]
+            seq = self._site_seq[i]
+            rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+                seq.entropy, spawn_key=(*seq.spawn_key, night))))
             gs = self._row_groups[i]
             if not gs:
                 continue
@@ -904,6 +910,30 @@ class EnergySystem:
     def night_table(self) -> pd.DataFrame:
         """All nights so far, one row per night."""
         return pd.DataFrame(self.history)
+
+    def shed_without_rows(self, rows, lam: float = 1.0) -> np.ndarray:
+        """Load shed (MW) at demand scale ``lam`` with every unit of one site row out of
+        service, the rest of the system as it is now, for each row of ``rows`` in turn (one
+        load-shedding solve per row; ``lam`` 1 is the peak at the design temperature). Rows
+        that are not operational, or have no units, shed what the system sheds as it is.
+        The system is left as it was. Used for a static criticality of each site
+        (:func:`sim.model.basing.site_criticality`)."""
+        jobs = self._job_group
+        out = np.zeros(len(rows))
+        try:
+            for k, i in enumerate(rows):
+                gs = self._row_groups[int(i)]
+                extra = (np.concatenate([np.full(int(self._g_units[g]), g, np.int64) for g in gs])
+                         if gs else np.zeros(0, np.int64))
+                self._job_group = np.concatenate([jobs, extra])
+                self._update_state()
+                self.lp.set_scale(lam)
+                res = self.lp.solve()
+                out[k] = max(res.demand_mw - res.served_mw, 0.0)
+        finally:
+            self._job_group = jobs
+            self._update_state()
+        return out
 
     def network_state(self, lam: float) -> dict[str, np.ndarray | float]:
         """Tonight's network and demand as :meth:`GridLP.set_network` / ``set_demand`` take
