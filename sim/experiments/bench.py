@@ -1,22 +1,35 @@
 """Benchmark: ``python -m sim bench`` (medians of repeated timings on one core).
 
-Measures, excluding interpreter start and imports:
+Measures:
 
-* the shipped nl-200m winter (151 nights), with and without the energy model, and the energy
-  step's share of the runtime;
+* start-up: ``python -m sim --help`` and ``python -m sim validate scenarios/nl-200m.yaml`` as
+  fresh processes (target <= 0.4 s wall);
+
+and, excluding interpreter start and imports:
+
+* the shipped nl-200m winter (151 nights: node-level grid, missiles, national force and the
+  programme, static attacker), with and without the energy model, and the energy step's share;
+* the same winter with everything on: the learning attacker as well (target <= 1.2 s on one
+  core, the energy step <= 40% of it);
+* the share of a winter spent in the agents' and Mesa's own code (target <= 5%);
 * one peak night of 800 attack drones against a matching fleet (about 800 interceptor sorties
   available: 50 programme launch sites x 2 crews x 8 sorties);
 * how one night's runtime grows with the number of attackers (100 to 3,200), as the exponent
   of a log-log fit;
 * the process's peak resident memory.
 
-Targets (core issue): winter <= 1 s, peak night <= 50 ms, memory <= 300 MB, exponent <= 1.
+Targets: start-up <= 0.4 s; a full winter with everything on <= 1.2 s with the energy step
+<= 40% of it; agents and Mesa <= 5%; peak night <= 50 ms; memory <= 300 MB; exponent <= 1.
+The 1,000-winter sweep (target <= 10 minutes on 2 cores) is timed by
+``python -m sim sweep benchmarks/nl200m-1000.yaml --workers 2`` (README, Speed).
 """
 
 from __future__ import annotations
 
 import resource
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -102,35 +115,71 @@ def agent_share(sc, seed: int = 0) -> float:
     return own / total if total else 0.0
 
 
+def time_startup(argv: list[str], repeats: int) -> float:
+    """Median wall time of ``python -m sim ARGV`` as a fresh process (interpreter included)."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "sim", *argv], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _line(label: str, value: str, note: str = "") -> None:
+    print(f"{label:<40}{value:>10}   {note}".rstrip())
 
 
 def main(args=None) -> int:
     rss_imports = _rss_mb()
     repeats = getattr(args, "repeats", 5) or 5
     quick = bool(getattr(args, "quick", False))
-    sc = _scenario(getattr(args, "scenario", None))
-    time_winter(with_overrides(sc, {"period.nights": 5}), 1)  # warm-up (imports, caches)
+    path = getattr(args, "scenario", None)
+    sc = _scenario(path)
+    print(f"sim bench: medians of {repeats} repeats, wall-clock seconds; ratio = median / target\n")
 
-    print(f"sim bench: medians of {repeats} repeats, one process, wall-clock seconds\n")
+    scen_arg = str(path or SCENARIO)
+    for label, argv in (("start-up: python -m sim --help", ["--help"]),
+                        ("start-up: python -m sim validate nl-200m", ["validate", scen_arg])):
+        t = time_startup(argv, repeats)
+        _line(label, f"{t:.3f} s", f"(target <= 0.4 s: {t / 0.4:.2f}x)")
+
+    time_winter(with_overrides(sc, {"period.nights": 5}), 1)  # warm-up (imports, caches)
     tot, en = time_winter(sc, repeats)
     med, med_e = statistics.median(tot), statistics.median(en)
-    no_energy = with_overrides(sc, {"energy.enabled": False})
-    tot_ne, _ = time_winter(no_energy, repeats)
+    tot_ne, _ = time_winter(with_overrides(sc, {"energy.enabled": False}), repeats)
     med_ne = statistics.median(tot_ne)
-    print(f"nl-200m winter, 151 nights      {med:7.3f} s   (target <= 1 s: {med / 1.0:.2f}x)")
-    print(f"  energy step                    {med_e:7.3f} s   ({100 * med_e / med:.0f}% of the run)")
-    print(f"  without the energy model       {med_ne:7.3f} s")
-    share = agent_share(sc)
-    print(f"  agents and Mesa (own code)     {100 * share:6.1f} %   (target <= 5% of the run)")
+    nights = sc.period.nights
+    _line(f"{sc.name} winter, {nights} nights (as shipped)", f"{med:.3f} s",
+          f"(attacker: {sc.threat.attacker.strategy})")
+    _line("  energy step", f"{med_e:.3f} s", f"({100 * med_e / med:.0f}% of the run)")
+    _line("  without the energy model", f"{med_ne:.3f} s")
+
+    all_on = with_overrides(sc, {"threat.attacker.strategy": "learning"})
+    tot_a, en_a = time_winter(all_on, repeats)
+    med_a, med_ae = statistics.median(tot_a), statistics.median(en_a)
+    on = ["node-level grid" if sc.energy.enabled else "no energy model",
+          "missiles" if sc.threat.missiles.enabled else "no missiles", "learning attacker"]
+    print(f"everything on: {', '.join(on)}")
+    _line("  winter", f"{med_a:.3f} s", f"(target <= 1.2 s: {med_a / 1.2:.2f}x)")
+    _line("  energy step", f"{med_ae:.3f} s",
+          f"({100 * med_ae / med_a:.0f}% of the run; target <= 40%)")
+    share = agent_share(all_on)
+    _line("  agents and Mesa (own code)", f"{100 * share:.1f} %",
+          f"(target <= 5%: {share / 0.05:.2f}x)")
 
     peak = time_night(sc, 800, max(repeats, 5))
     m = peak_night_model(sc, 800)
     m.step()
-    print(f"peak night, 800 attackers        {peak * 1000:7.1f} ms  (target <= 50 ms: "
-          f"{peak / 0.05:.2f}x); programme sorties flown {m.record['interceptors_launched']}, "
-          f"capacity {int(m.capability.sites[0]) * 2 * 8}")
+    prog = m.forces[1]
+    _line("peak night, 800 attackers", f"{peak * 1000:.1f} ms",
+          f"(target <= 50 ms: {peak / 0.05:.2f}x); programme sorties flown "
+          f"{m.record['interceptors_launched']}, capacity "
+          f"{int(prog.crews.sum()) * m.spec.defense.crews.sorties_per_crew_per_night}")
 
     sizes = [100, 400, 1600] if quick else [100, 200, 400, 800, 1600, 3200]
     meds = [time_night(sc, n, 3 if quick else max(3, repeats)) for n in sizes]
@@ -138,6 +187,7 @@ def main(args=None) -> int:
     print("attackers/night  " + "  ".join(f"{n:>7d}" for n in sizes))
     print("median ms        " + "  ".join(f"{1000 * t:7.1f}" for t in meds))
     print(f"runtime ~ attackers^{slope:.2f} (target: exponent <= 1)")
-    print(f"peak resident memory             {_rss_mb():7.0f} MB  (target <= 300 MB; "
-          f"{rss_imports:.0f} MB of it is the interpreter with Mesa, pandas, scipy imported)")
+    _line("peak resident memory", f"{_rss_mb():.0f} MB",
+          f"(target <= 300 MB; {rss_imports:.0f} MB of it is the interpreter with Mesa, "
+          "pandas, scipy imported)")
     return 0

@@ -35,7 +35,7 @@ import numpy as np
 
 from sim.model import air_defence, missiles
 from sim.model.budget import ForceLedger
-from sim.model.engagement import run_interceptors
+from sim.model.engagement import run_interceptors, split_log
 from sim.model.geometry import position_at
 from sim.model.rng import stream
 from sim.model.sensors import track_times
@@ -344,56 +344,32 @@ class AirDefenceCommand(SimAgent):
         lost, t_lost = air_defence.electronic_warfare(
             raid, m.spec.threat, d.layers.electronic_warfare.enabled, stream(m.root, "ew", k)
         )
-        t_gone = np.minimum(raid.t_impact, t_lost)
-        t_track = m.sensor_network.t_track
-        tracked = np.isfinite(t_track) & (t_track < t_gone)
-
+        t_gone, tracked, engageable = air_defence.tracks_tonight(
+            raid, m.sensor_network.t_track, t_lost, m.interceptable, d.interceptor.max_altitude_m)
         teams = m.teams_tonight()
-        engageable = tracked & m.interceptable[raid.kind] & (
-            raid.altitude_m <= d.interceptor.max_altitude_m)
         existing, programme = m.forces
         pool = (existing.available, programme.available)
         res = run_interceptors(
-            raid, t_track, t_gone, engageable, teams, pool, d.interceptor, d.crews, d.allocator,
-            d.c2_cycle_s, stream(m.root, "engagement", k),
+            raid, m.sensor_network.t_track, t_gone, engageable, teams, pool, d.interceptor,
+            d.crews, d.allocator, d.c2_cycle_s, stream(m.root, "engagement", k),
         )
-        existing.expend(int(res.expended[0]))
-        programme.expend(int(res.expended[1]))
-        log_team = np.asarray(res.log.team, dtype=np.int64)
-        log_killed = np.asarray(res.log.killed, dtype=bool)
-        n_ex = existing.n_sites
-        ex = log_team < n_ex
-        existing.record(log_team[ex], log_killed[ex])
-        programme.record(log_team[~ex] - n_ex, log_killed[~ex])
+        for force, n_used, (team, killed) in zip(
+                m.forces, res.expended, split_log(res.log, existing.n_sites), strict=True):
+            force.expend(int(n_used))
+            force.record(team, killed)
 
-        lost &= ~res.killed  # shot down before jamming took it off course
-        alive = ~lost & ~res.killed
-        mfg_eng, mfg_kill = air_defence.fire_groups(
-            raid, alive, tracked, d.layers.mobile_fire_groups, stream(m.root, "layers", k, 0)
-        )
-        alive &= ~mfg_kill
         sam_cfg = d.layers.missile_defense
         if sam_allowance is not None:
             sam_cfg = sam_cfg.model_copy(update={"missiles_per_night": sam_allowance})
-        sam_eng, sam_kill = air_defence.missile_defense(
-            raid, alive, sam_cfg, stream(m.root, "layers", k, 1)
-        )
-        alive &= ~sam_kill
+        out = air_defence.after_interceptors(
+            raid, lost, res.killed, tracked, d.layers.mobile_fire_groups, sam_cfg,
+            stream(m.root, "layers", k, 0), stream(m.root, "layers", k, 1))
         if sam_allowance is not None and d.missile_defense.share_stocks_with_drone_layer:
             self.missile_stock, _ = missiles.spend_on_drones(
-                self.missile_stock, self.missile_table, int(sam_eng.sum()))
+                self.missile_stock, self.missile_table, int(out["missile_engaged"].sum()))
             self.missile_record.update(missiles.stock_record(self.missile_stock,
                                                              self.missile_table))
-        fate = np.zeros(raid.n, dtype=np.int8)  # index into FATES
-        fate[lost] = 1
-        fate[res.killed] = 2
-        fate[mfg_kill] = 3
-        fate[sam_kill] = 4
-        self.result = NightEngagement(
-            tracked=tracked, lost=lost, leaked=alive, fate=fate, interceptors=res,
-            fire_group_engaged=mfg_eng, fire_group_killed=mfg_kill, missile_engaged=sam_eng,
-            missile_killed=sam_kill, teams=teams,
-        )
+        self.result = NightEngagement(tracked=tracked, interceptors=res, teams=teams, **out)
 
 
 class NightEngagement:

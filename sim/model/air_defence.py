@@ -73,3 +73,42 @@ def missile_defense(raid, alive, cfg, rng: np.random.Generator):
     """
     u = rng.random((raid.n, 2))
     return _capped_layer(alive, raid.t_impact, cfg.p_engage, cfg.pk, cfg.missiles_per_night, u)
+
+
+def tracks_tonight(raid, t_track: np.ndarray, t_lost: np.ndarray, interceptable: np.ndarray,
+                   max_altitude_m: float):
+    """When each drone leaves the battle (impact or lost to EW), whether the sensors track it
+    before then, and whether the interceptors can engage it (a type they can catch, at or
+    below their ceiling). ``interceptable`` is indexed by drone type."""
+    t_gone = np.minimum(raid.t_impact, t_lost)
+    tracked = np.isfinite(t_track) & (t_track < t_gone)
+    engageable = tracked & interceptable[raid.kind] & (raid.altitude_m <= max_altitude_m)
+    return t_gone, tracked, engageable
+
+
+#: a drone's fate tonight, the index into :data:`sim.model.agents.FATES`
+FATE_LEAKED, FATE_LOST_EW, FATE_INTERCEPTOR, FATE_FIRE_GROUP, FATE_MISSILE_DEFENCE = range(5)
+
+
+def after_interceptors(raid, lost: np.ndarray, killed: np.ndarray, tracked: np.ndarray,
+                       fire_group_cfg, missile_defence_cfg, rng_fire_groups: np.random.Generator,
+                       rng_missile_defence: np.random.Generator) -> dict[str, np.ndarray]:
+    """The layers after the interceptor drones, in order: mobile fire groups, then missile
+    defence, each against what is still flying. A drone an interceptor shot down before
+    jamming took it off course counts as killed, not lost. Returns the masks over tonight's
+    drones (``lost``, ``leaked``, ``fire_group_engaged``/``killed``, ``missile_engaged``/
+    ``killed``) and ``fate`` (one of the ``FATE_*`` codes)."""
+    lost = lost & ~killed
+    alive = ~lost & ~killed
+    mfg_eng, mfg_kill = fire_groups(raid, alive, tracked, fire_group_cfg, rng_fire_groups)
+    alive &= ~mfg_kill
+    sam_eng, sam_kill = missile_defense(raid, alive, missile_defence_cfg, rng_missile_defence)
+    alive &= ~sam_kill
+    fate = np.full(raid.n, FATE_LEAKED, dtype=np.int8)
+    fate[lost] = FATE_LOST_EW
+    fate[killed] = FATE_INTERCEPTOR
+    fate[mfg_kill] = FATE_FIRE_GROUP
+    fate[sam_kill] = FATE_MISSILE_DEFENCE
+    return {"lost": lost, "leaked": alive, "fate": fate, "fire_group_engaged": mfg_eng,
+            "fire_group_killed": mfg_kill, "missile_engaged": sam_eng,
+            "missile_killed": sam_kill}

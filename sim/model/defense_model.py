@@ -46,6 +46,7 @@ from sim.model.basing import base_positions
 from sim.model.budget import force_schedule
 from sim.model.energy.system import EnergySystem
 from sim.model.engagement import Teams, envelope_radius_km
+from sim.model.geometry import within_reach
 from sim.model.outcomes import nightly_columns
 from sim.model.rng import root_sequence, stream
 from sim.model.threat import (
@@ -222,12 +223,8 @@ class DefenseModel(mesa.Model):
         key = tuple(f.n_sites for f in self.forces)  # the sites of each force only grow in order
         out = self._defended_cache.get(key)
         if out is None:
-            if teams.n == 0:
-                out = np.zeros(len(self.sites), dtype=bool)
-            else:
-                d = np.hypot(*(self.site_xy[:, None, :] - teams.xy[None, :, :]).transpose(2, 0, 1))
-                out = (d <= self.envelope_km).any(1)
-            self._defended_cache[key] = out
+            out = self._defended_cache[key] = within_reach(self.site_xy, teams.xy,
+                                                           self.envelope_km)
         return out
 
     def _coverage(self, teams: Teams) -> tuple[float, float]:

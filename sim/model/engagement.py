@@ -83,6 +83,16 @@ class InterceptResult:
     log: EngagementLog
 
 
+def split_log(log: EngagementLog, n_first: int):
+    """Each sortie's team and whether it killed, split between the force whose sites are the
+    first ``n_first`` teams and the other (whose team indexes restart at 0):
+    ``((team, killed), (team, killed))``."""
+    team = np.asarray(log.team, dtype=np.int64)
+    killed = np.asarray(log.killed, dtype=bool)
+    first = team < n_first
+    return (team[first], killed[first]), (team[~first] - n_first, killed[~first])
+
+
 def table_factor(table, x: np.ndarray) -> np.ndarray | float:
     """A :class:`~sim.config.tactics.KillTable` at ``x`` (1 when there is no table)."""
     if table is None:
