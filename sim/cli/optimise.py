@@ -283,7 +283,8 @@ def cmd_optimise(args) -> int:
             (stage / "plan.txt").write_text("\n".join(_set_args(plan_over)) + "\n",
                                             encoding="utf-8")
             (stage / "scenario.yaml").write_text(
-                yaml.safe_dump(plan_scenario.model_dump(mode="json"), sort_keys=False),
+                yaml.safe_dump(plan_scenario.model_dump(mode="json", exclude={"base"}),
+                               sort_keys=False),  # complete: its base is merged in already
                 encoding="utf-8")
             trials = [{"trial": t.number, "objective": t.objective, "means": t.means,
                        "seconds": t.seconds, "params": t.params, "plan": t.plan.overrides()}

@@ -384,6 +384,8 @@ def _with_bases(path: Path, seen: tuple, data: Any = None) -> Any:
         raise ScenarioError(f"{path}: base: {base} leads back to itself")
     merged = _merge(_with_bases(base_path, (*seen, path.resolve())), data)
     merged["base"] = base
+    if "period" in data and "timeline" not in ((data.get("threat") or {}).get("tactics") or {}):
+        _timeline_to_period(merged)  # a file that shortens its base's winter keeps its months
     return merged
 
 
@@ -498,15 +500,20 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = 
 
 
 def _timeline_to_period(data: dict) -> None:
-    """A what-if that changes the period keeps the months of the tactics timeline that the new
-    period uses (a timeline must cover exactly the period); missing months stay missing and
-    are refused with the usual message."""
+    """A what-if (``--set``, or a file with a ``base``) that changes the period keeps the months
+    of the tactics timeline that the new period uses (a timeline must cover exactly the
+    period); missing months stay missing and are refused with the usual message."""
     import datetime as dt
 
-    timeline = (data.get("threat") or {}).get("tactics", {}).get("timeline")
-    period = data.get("period") or {}
-    if not timeline or "start_date" not in period or "nights" not in period:
+    timeline = ((data.get("threat") or {}).get("tactics") or {}).get("timeline")
+    period = data.get("period")
+    if not timeline or not isinstance(period, dict) or not isinstance(timeline, dict):
         return
+    from sim.config.schema import Period
+
+    defaults = Period.model_fields
+    period = {"start_date": defaults["start_date"].default, "nights": defaults["nights"].default,
+              **period}
     try:
         start = period["start_date"]
         start = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
@@ -515,7 +522,9 @@ def _timeline_to_period(data: dict) -> None:
         return  # the schema reports the bad value
     months = {(start + dt.timedelta(days=i)).strftime("%Y-%m") for i in range(max(nights, 0))}
     if months <= set(timeline):
-        data["threat"]["tactics"]["timeline"] = {m: v for m, v in timeline.items() if m in months}
+        threat = data["threat"]  # rebuilt, not edited: the base's parsed YAML may be shared
+        data["threat"] = {**threat, "tactics": {
+            **threat["tactics"], "timeline": {m: v for m, v in timeline.items() if m in months}}}
 
 
 def _check_path_simple(data: dict, parts: list[str], key_path: str) -> None:

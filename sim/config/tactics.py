@@ -5,8 +5,7 @@ the altitude distribution of Shahed-type drones and decoys (bands of uniform alt
 shares of decoys and jets, the share of drones that evade interceptors (rear-view cameras,
 manoeuvres), and the big-salvo probability and size. A field left out of a month keeps the
 scenario's constant value (``threat.decoy_share``, the type's altitude range, the fitted launch
-profile). When a timeline is given it must cover every month of the period (months outside
-it are unused).
+profile). When a timeline is given it must cover every month of the period and no other.
 
 :class:`KillTable` is a kill-probability factor as a function of one property of the target
 (altitude in m, speed in km/h): breakpoints ``x`` (strictly increasing) and factors in [0, 1],
@@ -116,8 +115,7 @@ class Tactics(_Strict):
     timeline: dict[str, MonthTactics] = Field(
         default_factory=dict,
         description="Month ('YYYY-MM') -> tactics. Empty: constant tactics all winter. When "
-        "given, it must list every month of the period; months outside the period are "
-        "not used (so a shortened period, e.g. --set period.nights=30, keeps the file valid).")
+        "given, it must list every month of the period and no other.")
 
     @field_validator("timeline")
     @classmethod
@@ -128,11 +126,14 @@ class Tactics(_Strict):
         return v
 
     def check_period(self, months: list[str]) -> None:
-        """Raise ValueError unless the timeline is empty or gives every month of ``months``
-        (months outside the period are allowed and unused)."""
+        """Raise ValueError unless the timeline is empty or covers exactly ``months``."""
         if not self.timeline:
             return
+        outside = sorted(set(self.timeline) - set(months))
         missing = [m for m in months if m not in self.timeline]
+        if outside:
+            raise ValueError(f"month(s) {', '.join(outside)} lie outside the period "
+                             f"({months[0]} to {months[-1]})")
         if missing:
             raise ValueError(f"month(s) {', '.join(missing)} of the period are missing; a "
                              "timeline must give every month")

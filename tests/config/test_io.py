@@ -64,3 +64,22 @@ def test_referenced_files():
                          "threat.launches.profile_file": "p.json"})
     assert referenced_files(sc) == {"threat.launches.profile_file": "p.json",
                                     "energy.weather_file": "w.csv", "sites_file": "s.csv"}
+
+
+def test_a_file_that_shortens_its_bases_winter_keeps_the_timeline_months_it_uses(tmp_path):
+    """winter-2025-26 has a tactics timeline for Nov - Mar; a file that starts from it and runs
+    only 20 nights of November is valid and uses November's tactics. One that runs into a month
+    the timeline lacks is refused, naming the month. The base's parsed file is not altered."""
+    from tests.helpers import ROOT
+
+    base = ROOT / "scenarios" / "nl-200m.yaml"
+    short = tmp_path / "short.yaml"
+    short.write_text(f"name: short\nbase: {base}\nperiod:\n  nights: 20\n")
+    sc = load_scenario(short)
+    assert sc.period.nights == 20 and list(sc.threat.tactics.timeline) == ["2025-11"]
+    assert len(load_scenario(base).threat.tactics.timeline) == 5
+    late = tmp_path / "late.yaml"
+    late.write_text(f"name: late\nbase: {base}\nperiod:\n  start_date: 2026-03-01\n"
+                    "  nights: 60\n")
+    with pytest.raises(ScenarioError, match="timeline"):
+        load_scenario(late)
