@@ -134,12 +134,13 @@ class _Night:
         self.pool = [int(pool[0]), int(pool[1])]
         self.u_shot = u_shot
         self.u_rec = u_rec
-        self.t_gone = t_gone
+        self.t_gone = t_gone.tolist()  # Python lists: fast scalar access in the solver
         n = raid.n
+        self.is_killed = [False] * n
         self.killed = np.zeros(n, dtype=bool)
         self.t_kill = np.full(n, np.inf)
         self.kill_prog = np.full(n, -1, dtype=np.int64)
-        self.shots = np.zeros(n, dtype=np.int64)
+        self.shots = [0] * n
         self.launched = [0, 0]
         self.kills = [0, 0]
         self.expended = [0, 0]
@@ -149,7 +150,7 @@ class _Night:
         self.crew_free = [[0.0] * int(c) for c in teams.crews]
         self.crew_left = [[teams.sorties_per_crew] * int(c) for c in teams.crews]
         self._best_crew: dict[int, int] = {}
-        self.pk = interceptor_pk(raid, icfg)
+        self.pk = np.broadcast_to(interceptor_pk(raid, icfg), (n,)).tolist()
         # Candidate sites per drone: envelope entry/exit times, sorted by entry, stored flat
         # (pairs of drone i are _site[s:e], _lead[s:e], _out[s:e] with (s, e) = _span[i]).
         idx = np.nonzero(engageable)[0]
@@ -279,7 +280,7 @@ class _Night:
         t_hit = t_int
         killed = False
         while True:
-            k = min(int(self.shots[i]), MAX_SHOTS - 1)
+            k = min(self.shots[i], MAX_SHOTS - 1)
             self.shots[i] += 1
             attacks += 1
             if self.u_shot[i, k] < self.pk[i]:
@@ -297,6 +298,7 @@ class _Night:
             t_hit = t_next
         recovered = False
         if killed:
+            self.is_killed[i] = True
             self.killed[i] = True
             self.t_kill[i] = t_hit
             self.kill_prog[i] = prog
@@ -406,7 +408,8 @@ def run_interceptors(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg
     u_shot = rng.random((n, MAX_SHOTS))
     u_rec = rng.random((n, MAX_SHOTS))
     night = _Night(raid, t_track, t_gone, engageable, teams, pool, icfg, crews_cfg, u_shot, u_rec)
-    heap = [(t, i) for i, t in night.ready0.items() if t < t_gone[i]]
+    gone, is_killed = night.t_gone, night.is_killed
+    heap = [(t, i) for i, t in night.ready0.items() if t < gone[i]]
     heapq.heapify(heap)
     allocate = optimal_allocate if allocator == "optimal" else greedy_allocate
     window = c2_cycle_s if allocator == "optimal" else 0.0
@@ -417,7 +420,7 @@ def run_interceptors(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg
             batch.append(heapq.heappop(heap)[1])
         if window:
             t_now = t_now + window
-        ready = [k for k in batch if not night.killed[k] and t_now < t_gone[k]]
+        ready = [k for k in batch if not is_killed[k] and t_now < gone[k]]
         if ready:
             allocate(night, ready, t_now, heap)
     return InterceptResult(
