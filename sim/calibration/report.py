@@ -178,7 +178,8 @@ def report_markdown(cal: dict[str, Any], oracles: Sequence[OracleResult] | None,
         a("Not run (`--skip-oracles`).\n")
     else:
         a("Closed-form results the engine must reproduce in limiting cases (the logic of "
-          "`tests/test_oracles.py` and `tests/test_geometry.py`, run now with fixed seeds). "
+          "`tests/calibration/test_oracles.py` and `tests/model/test_geometry.py`, run now "
+          "with fixed seeds). "
           "Pass: |observed - expected| <= 4 standard errors (deterministic checks: relative "
           "error <= 1e-9).\n")
         a("| check | quantity | closed form | expected | observed | 95 % CI of observed | n "

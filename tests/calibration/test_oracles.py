@@ -12,7 +12,7 @@ and a wrong one is caught.
 * saturation: c crews with one sortie each against a simultaneous salvo of A > c drones ->
   expected kills c * pk (both allocators);
 * layered defence: leak = product of the layers' leak probabilities (full model);
-* intercept geometry: head-on and tail-chase closing times (also tests/test_geometry.py).
+* intercept geometry: head-on and tail-chase closing times (also tests/model/test_geometry.py).
 """
 
 from __future__ import annotations

@@ -408,15 +408,6 @@ def test_fixed_national_layer_is_the_earlier_constant():
     assert ledger.open_night(1) == 60  # the allowance does not carry over
 
 
-def test_is_fast(nl200m):
-    import time
-
-    t = time.perf_counter()
-    for _ in range(5):
-        schedule(nl200m)
-    assert (time.perf_counter() - t) / 5 < 0.25
-
-
 # --------------------------------------------------------------------------- bad input
 BAD = {
     "negative production": ({"per_day_by_month": {"2025-11": -5}},

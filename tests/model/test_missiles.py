@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -367,31 +366,6 @@ def test_packaged_profile_checks_and_errors(tmp_path):
     bad.write_text(json.dumps(broken))
     with pytest.raises(DataFileError, match="combined"):
         M.load_missile_profile(bad)
-
-
-def test_kernel_speed_for_a_winter():
-    """The missile kernels for a 151-night winter take a few tens of ms (CPU time)."""
-    sc = with_overrides(DEFAULT, {"threat.missiles.enabled": True})
-    table = M.defence_table(sc.defense.missile_defense)
-    p_hit = [sc.threat.missiles.classes[c].p_hit for c in MISSILE_CLASSES]
-
-    def winter():
-        mn = M.nightly_missile_counts(sc.threat.missiles, sc.period.dates,
-                                      np.zeros(151, bool), np.random.default_rng(0))
-        stocks = M.initial_stocks(table)
-        for k in range(151):
-            rng = np.random.default_rng(k)
-            stocks = M.resupply(stocks, table, k)
-            raid = M.generate_missile_raid(mn.counts[k], SITE_XY, SITE_P, rng, 0.5)
-            res = M.missile_defence(raid, stocks, table, rng)
-            stocks = res.stocks_after
-            M.night_record(raid, res, M.missile_hits(raid, res.destroyed, p_hit, rng, N_SITES),
-                           table)
-
-    winter()
-    t = time.process_time()
-    winter()
-    assert time.process_time() - t < 0.25
 
 
 # ------------------------------------------------------------------------------------------

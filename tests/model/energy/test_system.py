@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import numpy as np
@@ -381,21 +380,19 @@ def test_demand_follows_temperature_and_cold_snap():
     assert demand_scale(np.array([-10.0]))[0] == pytest.approx(1.0)  # design temperature
 
 
-def test_speed_151_nights_heavy(sites):
+def test_a_heavy_winter_needs_at_most_two_solves_a_night(sites):
     """A 151-night winter with drone hits every night and a missile salvo every 12 nights
-    stays under 1 s of CPU time (~0.3 s measured; CPU time, so that other processes on a
-    shared machine do not make it fail)."""
+    needs at most two load-shedding solves a night (the evening peak, and the lowest block
+    when a branch binds). Its speed is measured by ``python scripts/bench_energy.py`` and
+    ``python -m sim bench``, not here."""
     rng = np.random.default_rng(11)
     hits = [{"drone": random_hits(sites, rng, 8.0)} for _ in range(151)]
     for k in range(5, 151, 12):
         hits[k]["cruise"] = random_hits(sites, rng, 25.0)
     es = EnergySystem(sites, EnergyConfig(), START, 151, np.random.default_rng(4))
-    t0 = time.process_time()
     for k in range(151):
         es.night(k, hits[k])
-    elapsed = time.process_time() - t0
-    assert es.lp.solves <= 2 * 151
-    assert elapsed < 1.0, elapsed
+    assert 0 < es.lp.solves <= 2 * 151
 
 
 def test_fast_block_rule_matches_exact_blocks(sites):
