@@ -304,7 +304,7 @@ class AirDefenceCommand(SimAgent):
     defence's allowance for drones engage what is left. The result is each drone's fate.
     """
 
-    FATES = ("leaked", "ew", "interceptor", "fire_group", "missile")
+    FATES = air_defence.FATES
 
     def __init__(self, model, missile_table=None):
         super().__init__(model)

@@ -86,7 +86,8 @@ def tracks_tonight(raid, t_track: np.ndarray, t_lost: np.ndarray, interceptable:
     return t_gone, tracked, engageable
 
 
-#: a drone's fate tonight, the index into :data:`sim.model.agents.FATES`
+#: a drone's fate tonight: its code, the index into :data:`FATES`
+FATES = ("leaked", "ew", "interceptor", "fire_group", "missile")
 FATE_LEAKED, FATE_LOST_EW, FATE_INTERCEPTOR, FATE_FIRE_GROUP, FATE_MISSILE_DEFENCE = range(5)
 
 

@@ -41,6 +41,14 @@ from sim.model.agents import (
     MissileStrikePlanner,
     SensorNetwork,
 )
+from sim.model.air_defence import (
+    FATE_FIRE_GROUP,
+    FATE_INTERCEPTOR,
+    FATE_LEAKED,
+    FATE_LOST_EW,
+    FATE_MISSILE_DEFENCE,
+    FATES,
+)
 from sim.model.attacker import damage_values, make_policy
 from sim.model.basing import base_positions
 from sim.model.budget import force_schedule
@@ -148,6 +156,8 @@ class DefenseModel(mesa.Model):
         self.record: dict = {}
         self._coverage_cache: dict[int, tuple[float, float]] = {}
         self._defended_cache: dict[int, np.ndarray] = {}
+        self._site_op: np.ndarray | None = None
+        self._site_cap: np.ndarray | None = None
         self._teams = None
         self._night_views: dict[str, tuple[int, list]] = {}
         columns = ["night", "date", *nightly_columns(self.energy is not None,
@@ -233,11 +243,13 @@ class DefenseModel(mesa.Model):
         key = tuple(f.n_sites for f in self.forces)
         if key in self._coverage_cache:
             return self._coverage_cache[key]
-        op = self.sites["status"].to_numpy() == "operational"
+        if self._site_op is None:  # the site table does not change during a run
+            self._site_op = self.sites["status"].to_numpy() == "operational"
+            self._site_cap = np.maximum(self.sites["capacity_mw"].to_numpy(float), 0.0)
+        op, cap = self._site_op, self._site_cap
         if teams.n == 0 or not op.any():
             return 0.0, 0.0
         inside = self.defended_sites(teams) & op
-        cap = np.maximum(self.sites["capacity_mw"].to_numpy(float), 0.0)
         cap_total = cap[op].sum()
         out = (float(inside.sum() / op.sum()),
                float(cap[inside].sum() / cap_total) if cap_total else 0.0)
@@ -316,29 +328,35 @@ class DefenseModel(mesa.Model):
         layers = self.spec.defense.layers
         aimed = raid.target_kind == TARGET_SITE
         leaked = res.leaked
-        mfg_kill, sam_kill = res.fire_group_killed, res.missile_killed
+        # One cross-tabulation of fate x type gives every count by type and fate.
+        n_types = len(TYPE_NAMES)
+        tab = np.bincount(res.fate.astype(np.int64) * n_types + raid.kind,
+                          minlength=len(FATES) * n_types).reshape(len(FATES), n_types)
+        by_type, by_fate = tab.sum(0), tab.sum(1)
+        by_force = np.bincount(icp.kill_programme + 1, minlength=3)  # none, existing, programme
         cov_sites, cov_cap = self._coverage(teams)
         rec = {
             "night": k,
             "date": self.dates[k].isoformat(),
             "launched": raid.n,
-            "launched_shahed": int((raid.kind == SHAHED).sum()),
-            "launched_jet": int((raid.kind == JET).sum()),
-            "launched_decoy": int((raid.kind == DECOY).sum()),
-            "lost_ew": int(res.lost.sum()),
-            "destroyed": int(icp.killed.sum() + mfg_kill.sum() + sam_kill.sum()),
-            "destroyed_programme": int(prog_kill.sum()),
-            "destroyed_existing_interceptors": int((icp.kill_programme == 0).sum()),
-            "destroyed_fire_groups": int(mfg_kill.sum()),
-            "destroyed_missiles": int(sam_kill.sum()),
-            "leaked": int(leaked.sum()),
-            "leaked_warhead": int((leaked & (raid.kind != DECOY)).sum()),
-            "hits_on_sites": int(hit.sum()),
+            "launched_shahed": int(by_type[SHAHED]),
+            "launched_jet": int(by_type[JET]),
+            "launched_decoy": int(by_type[DECOY]),
+            "lost_ew": int(by_fate[FATE_LOST_EW]),
+            "destroyed": int(by_fate[[FATE_INTERCEPTOR, FATE_FIRE_GROUP,
+                                      FATE_MISSILE_DEFENCE]].sum()),
+            "destroyed_programme": int(by_force[2]),
+            "destroyed_existing_interceptors": int(by_force[1]),
+            "destroyed_fire_groups": int(by_fate[FATE_FIRE_GROUP]),
+            "destroyed_missiles": int(by_fate[FATE_MISSILE_DEFENCE]),
+            "leaked": int(by_fate[FATE_LEAKED]),
+            "leaked_warhead": int(by_fate[FATE_LEAKED] - tab[FATE_LEAKED, DECOY]),
+            "hits_on_sites": int(np.count_nonzero(hit)),
             "hits_on_undefended": int(self.hits_tonight[~self.defended_sites(teams)].sum()),
             "concentrated_salvo": int(self.targeting.concentrated_on is not None),
-            "aimed_at_energy": int(aimed.sum()),
-            "aimed_at_energy_stopped": int((aimed & ~leaked).sum()),
-            "tracked": int(res.tracked.sum()),
+            "aimed_at_energy": int(np.count_nonzero(aimed)),
+            "aimed_at_energy_stopped": int(np.count_nonzero(aimed & ~leaked)),
+            "tracked": int(np.count_nonzero(res.tracked)),
             "interceptors_launched": int(icp.launched[1]),
             "interceptor_kills": int(icp.kills[1]),
             "interceptors_expended": int(icp.expended[1]),
@@ -346,8 +364,8 @@ class DefenseModel(mesa.Model):
             "existing_interceptors_launched": int(icp.launched[0]),
             "existing_interceptor_kills": int(icp.kills[0]),
             "existing_interceptors_recovered": int(icp.recovered[0]),
-            "fire_group_engagements": int(res.fire_group_engaged.sum()),
-            "missiles_fired": int(res.missile_engaged.sum()),
+            "fire_group_engagements": int(np.count_nonzero(res.fire_group_engaged)),
+            "missiles_fired": int(np.count_nonzero(res.missile_engaged)),
             "programme_stock": int(programme.stock),
             "programme_available": int(programme.available),
             "programme_sites": programme.n_sites,
