@@ -320,8 +320,8 @@ def _quantities(record: Record, sim: pd.DataFrame) -> tuple[list[tuple], list[st
             qs.append((f"missiles_{c}_neutralised_share", "share", "pp", (s_launch, s_destr), c))
             qs.append((f"missiles_{c}_launched", "count", "%", (s_launch,), c))
         elif in_rec and not in_sim:
-            notes.append(f"missiles ({c}): the model does not write {s_launch}/{s_destr} "
-                         f"nightly columns yet; not compared")
+            notes.append(f"missiles ({c}): the variant with the missile stream switched off "
+                         f"writes no {s_launch}/{s_destr} columns; not compared there")
         elif in_sim and not in_rec:
             notes.append(f"missiles ({c}): the record has no {c} missiles; not compared")
     return qs, notes

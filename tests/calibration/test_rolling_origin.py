@@ -172,4 +172,4 @@ def test_missiles_by_class_are_compared_when_the_model_writes_them():
         (54 / 90 + 47 / 94) / 2)
     assert t.loc["drones_neutralised_share", "error"] == pytest.approx(
         100 * (0.95 - 2238 / 2646), abs=1e-6)
-    assert any("ballistic" in n and "does not write" in n for n in notes)
+    assert any("ballistic" in n and "writes no" in n for n in notes)
