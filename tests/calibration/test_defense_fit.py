@@ -199,3 +199,18 @@ def test_update_scenario_file_changes_only_the_fitted_values(tmp_path):
     with pytest.raises(SimInputError, match="no 'defense.national_force.pk'"):
         update_scenario_file(copy, {"defense.national_force.pk": 0.5})
     assert copy.read_text().splitlines() == after  # a refused update leaves the file alone
+
+
+def test_the_winter_forecast_uses_the_shipped_defence_fit():
+    """scenarios/winter-2025-26.yaml copies the defence fit of the posture scenario (EW loss,
+    fire-group kill probability): a refit that is not carried over to the forecast fails here."""
+    from sim.config.io import load_scenario
+    from tests.helpers import ROOT
+
+    fit = load_scenario(ROOT / "scenarios" / "ukraine-posture-2024.yaml")
+    winter = load_scenario(ROOT / "scenarios" / "winter-2025-26.yaml")
+    for t in ("shahed", "decoy"):
+        assert winter.threat.types[t].p_lost_ew == fit.threat.types[t].p_lost_ew, t
+    for k in ("p_engage", "pk"):
+        assert (getattr(winter.defense.layers.mobile_fire_groups, k)
+                == getattr(fit.defense.layers.mobile_fire_groups, k)), k
