@@ -1,0 +1,29 @@
+"""The README's headline numbers are the ones ``scripts/headline_chart.py`` wrote to
+``docs/img/headline.json``: rerunning the script and forgetting the text fails here."""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import ROOT
+
+
+def test_readme_headline_quotes_headline_json():
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    h = json.loads((ROOT / "docs" / "img" / "headline.json").read_text(encoding="utf-8"))
+    base, prog = h["baseline"], h["nl-200m"]
+    static = h["by_attacker"]["static"]["served_gain_pp"]["200"]
+    learning = h["by_attacker"]["learning"]["served_gain_pp"]["200"]
+    quotes = [
+        f"({base['hits_on_sites']:.0f} to {prog['hits_on_sites']:.0f} over the winter)",
+        f"({100 * base['energy_loss_share_missiles']:.0f}% without the programme, "
+        f"{100 * prog['energy_loss_share_missiles']:.0f}% with it)",
+        f"by only {static[0]:.1f} points ({100 * base['demand_served_fraction']:.1f}% to "
+        f"{100 * prog['demand_served_fraction']:.1f}%; paired 95% interval {static[1]:.1f} to "
+        f"{static[2]:.1f} points)",
+        f"by {learning[0]:.1f} points ({learning[1]:.1f} to {learning[2]:.1f})",
+        f"flat from EUR {h['flat_from_eur'] / 1e6:.0f}M",
+        f"limited by {h['binds_there']}",
+    ]
+    for q in quotes:
+        assert q in text, q
