@@ -10,11 +10,12 @@ as a scenario overlay (``plan.yaml``), the full scenario with the plan (``scenar
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
 
-from sim.cli.common import nonneg_int
+from sim.cli.common import nonneg_int, pos_int
 
 WIDTH = 100
 
@@ -304,12 +305,22 @@ def cmd_optimise(args) -> int:
 
 
 def _share(text: str) -> float:
-    import argparse
-
     try:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def _at_least_one(what: str):
+    """A checked integer >= 1 (argparse type) whose message says what is counted."""
+    def check(text: str) -> int:
+        try:
+            return pos_int(text)
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"{text}: at least one {what} is needed (a whole number >= 1)") from None
+    check.__name__ = f"{what}s"
+    return check
 
 
 def register(subparsers) -> None:
@@ -322,12 +333,12 @@ def register(subparsers) -> None:
                    choices=["static", "best_response", "learning", "robust"],
                    help="attacker strategy to optimise against; robust: the worst of the three "
                         "(default static)")
-    o.add_argument("--trials", type=int, default=30, help="optuna trials (default 30)")
+    o.add_argument("--trials", type=_at_least_one("trial"), default=30, help="optuna trials (default 30)")
     o.add_argument("--replicates", type=nonneg_int, default=4,
                    help="replicates per trial, the same for every trial (default 4)")
     o.add_argument("--eval-replicates", type=nonneg_int, default=10,
                    help="fresh replicates to compare the plan with the shipped one (default 10)")
-    o.add_argument("--nights", type=int, default=None,
+    o.add_argument("--nights", type=_at_least_one("night"), default=None,
                    help="shorten the winter to this many nights from its start (faster)")
     o.add_argument("--seed", type=nonneg_int, default=None,
                    help="root seed of the runs and the sampler (default: the scenario's)")

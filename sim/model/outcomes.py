@@ -265,7 +265,7 @@ OUTCOMES.add(
             "+ leaked every night."),
     Outcome("leaked_warhead", "Warhead drones that reached their target area", "drones",
             direction=MINIMIZE),
-    Outcome("hits_on_sites", "Hits on energy sites", "hits", direction=MINIMIZE, monthly=True,
+    Outcome("hits_on_sites", "Drone hits on energy sites", "hits", direction=MINIMIZE, monthly=True,
             headline=100, description="Warhead leakers aimed at an energy site that hit it "
             "(threat.targeting.p_hit)."),
     Outcome("hits_on_undefended", "Hits on energy sites with no interceptor team in reach",
@@ -522,8 +522,8 @@ OUTCOMES.add(
     _share("energy_loss_share_missiles", "Share of energy not served caused by missiles",
            ("energy_not_served_mwh_missiles", "energy_not_served_mwh"),
            lambda v: ratio(v["energy_not_served_mwh_missiles"], v["energy_not_served_mwh"]),
-           group=_E, description="Energy not served attributed to missile hits / all energy "
-           "not served (see energy_not_served_mwh_drones)."),
+           group=_E, headline=25, description="Energy not served attributed to missile hits / "
+           "all energy not served (see energy_not_served_mwh_drones)."),
     Outcome("grid_nodes", "Grid nodes in service at the start", "nodes", group=_E,
             nightly=False, over_nights="constant"),
     Outcome("grid_links", "Grid lines in service at the start", "lines", group=_E,
@@ -552,6 +552,7 @@ _CLASS_LABEL = {"cruise": "cruise missiles", "ballistic": "ballistic missiles",
                 "kh22": "Kh-22/32 missiles", "kh59": "Kh-59/69 missiles"}
 OUTCOMES.add(
     Outcome("missiles_launched", "Missiles launched", "missiles", group=_M, monthly=True,
+            headline=102,
             description="Cruise, ballistic, Kh-22/32 and Kh-59/69 missiles launched "
             "(threat.missiles); launched = destroyed + leaked."),
     Outcome("missiles_destroyed", "Missiles destroyed", "missiles", group=_M, monthly=True,
@@ -560,7 +561,7 @@ OUTCOMES.add(
             direction=MINIMIZE),
     Outcome("missiles_engaged", "Missiles engaged by missile defence", "missiles", group=_M),
     Outcome("missile_hits_on_sites", "Missile hits on energy sites", "hits", group=_M,
-            monthly=True, direction=MINIMIZE),
+            monthly=True, direction=MINIMIZE, headline=104),
     Outcome("missiles_aimed_at_energy", "Missiles aimed at energy sites", "missiles", group=_M),
     Outcome("missile_combined_strike", "Combined missile and drone strike nights", "nights",
             group=_M),

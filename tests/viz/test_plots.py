@@ -486,7 +486,7 @@ def test_hits_by_site_label_inside_the_canvas():
     assert fig.bbox.x0 <= label.x0 and label.x1 <= fig.bbox.x1 and fig.bbox.y0 <= label.y0
     assert _outside_canvas(fig) == []
     assert "mean of 7 replicates" in ax.get_xlabel()
-    assert ax.get_xlabel().startswith("Hits on energy sites")  # the registry's label
+    assert ax.get_xlabel().startswith("Drone hits on energy sites")  # the registry's label
 
 
 def test_save_figure_writes_png_and_svg(runs, tmp_path):
