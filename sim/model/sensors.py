@@ -68,22 +68,12 @@ def first_detection(pts, times, xy, reach, detects) -> np.ndarray:
         reach: (N,) detection radius for each drone (its altitude sets the radar horizon).
         detects: (N, R) whether radar r detects drone i when the drone first enters its cover.
 
-    Legs are taken in time order and a drone already detected is dropped from later legs
-    (no later leg can give an earlier time), which keeps wide-area radars cheap.
+    A radar gets one chance per drone, when the drone first enters its cover (``detects``), so
+    the answer is the earliest first entry among the radars that detect it: one call of the
+    vectorised entry/exit kernel over every leg.
     """
     n = pts.shape[0]
-    t_det = np.full(n, np.inf)
-    entered = np.zeros(detects.shape, dtype=bool)
-    active = np.arange(n)
-    for k in range(pts.shape[1] - 1):
-        if not len(active):
-            break
-        te, _ = circle_entry_exit(pts[active, k:k + 2], times[active, k:k + 2], xy,
-                                  reach[active, None])
-        inside = np.isfinite(te)
-        new = inside & ~entered[active]
-        entered[active] |= inside
-        t_leg = np.where(new & detects[active], te, np.inf).min(axis=1)
-        t_det[active] = np.minimum(t_det[active], t_leg)
-        active = active[~np.isfinite(t_det[active])]
-    return t_det
+    if n == 0 or len(xy) == 0:
+        return np.full(n, np.inf)
+    t_enter, _ = circle_entry_exit(pts, times, xy, reach[:, None])
+    return np.where(detects, t_enter, np.inf).min(axis=1)
