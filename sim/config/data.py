@@ -125,6 +125,33 @@ def to_float(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
     return out
 
 
+def _file_cached(default_name: str):
+    """Cache a loader's validated result per file (path, modification time and size), so a
+    sweep that builds a model per run reads and checks each file once per process. Callers
+    get a copy; a file that fails to load is not cached (the error is raised every time)."""
+    def wrap(fn):
+        cache: dict = {}
+
+        def loader(path: str | Path | None = None):
+            p = packaged_path(default_name) if path is None else Path(path)
+            try:
+                st = p.stat()
+                key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
+            except OSError:
+                return fn(path)  # the loader reports the missing file
+            if key not in cache:
+                if len(cache) >= 16:
+                    cache.clear()
+                cache[key] = fn(path)
+            return cache[key].copy()
+
+        loader.__name__, loader.__qualname__ = fn.__name__, fn.__qualname__
+        loader.__doc__, loader.__wrapped__ = fn.__doc__, fn
+        return loader
+    return wrap
+
+
+@_file_cached("energy_sites.csv")
 def load_sites(path: str | Path | None = None) -> pd.DataFrame:
     """Load and validate an energy site list.
 
@@ -243,6 +270,7 @@ def _bool_col(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
     return np.array(out, dtype=bool)
 
 
+@_file_cached("regions.csv")
 def load_regions(path: str | Path | None = None) -> pd.DataFrame:
     """Load and validate the demand regions (oblasts).
 
@@ -480,6 +508,7 @@ def _check_islands(nodes: pd.DataFrame, lines: pd.DataFrame, loads: pd.DataFrame
 WEATHER_COLUMNS = ("month", "mean_temp_c", "estimate", "source")
 
 
+@_file_cached("weather.csv")
 def load_monthly_normals(path: str | Path | None = None) -> np.ndarray:
     """Load twelve monthly mean temperatures.
 

@@ -234,8 +234,8 @@ def _cities(ctx: BasingContext, n: int) -> np.ndarray:
     cities = city_targets()
     w = cities["weight"].to_numpy(float)
     k = _shares(w, n)
-    parts = [_ring(cities[["x_km", "y_km"]].to_numpy(float)[c], k[c], 15.0, phase=0.3 * c)
-             for c in range(len(cities))]
+    xy = cities[["x_km", "y_km"]].to_numpy(float)
+    parts = [_ring(xy[c], k[c], 15.0, phase=0.3 * c) for c in range(len(cities))]
     return _interleave(w, parts)[:n]
 
 

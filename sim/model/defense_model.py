@@ -124,9 +124,9 @@ class DefenseModel(mesa.Model):
         shares = area_weights(threat)
         self.targeting = make_policy(threat.attacker, self.site_p, threat.targeting.p_hit,
                                      damage_values(sites, threat.targeting, scenario.energy))
+        area_xy = areas[["x_km", "y_km"]].to_numpy(float)
         self.planners = [
-            AttackPlanner(self, a, areas["id"].iat[a], areas[["x_km", "y_km"]].to_numpy(float)[a],
-                          shares[a], self.targeting)
+            AttackPlanner(self, a, areas["id"].iat[a], area_xy[a], shares[a], self.targeting)
             for a in range(len(areas))
         ]
         self.interceptable = np.array([threat.types[t].interceptable for t in TYPE_NAMES])

@@ -164,3 +164,22 @@ def test_projection_matches_geo(sites):
     x, y = project(sites["lat"].to_numpy(), sites["lon"].to_numpy())
     np.testing.assert_allclose(sites["x_km"], x)
     np.testing.assert_allclose(sites["y_km"], y)
+
+
+def test_loaders_read_each_file_once_and_hand_out_copies(tmp_path):
+    """The site list is read and checked once per file version; a caller that edits its copy
+    does not change what the next caller gets, and an edited file is read again."""
+    import shutil
+
+    from sim.config.data import load_sites, packaged_path
+
+    path = tmp_path / "sites.csv"
+    shutil.copy(packaged_path("energy_sites.csv"), path)
+    first = load_sites(path)
+    first.loc[0, "status"] = "changed by a caller"
+    again = load_sites(path)
+    assert again.loc[0, "status"] != "changed by a caller"
+    assert again.attrs["path"] == first.attrs["path"]
+    text = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(text[:-1]) + "\n", encoding="utf-8")  # one site fewer
+    assert len(load_sites(path)) == len(again) - 1
