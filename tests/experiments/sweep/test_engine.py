@@ -167,6 +167,9 @@ def _launch(sweep_file, out, *extra):
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        # a shell that starts the tests in the background leaves SIGINT ignored, and children
+        # inherit that; the sweep must see Ctrl-C as a user at a terminal sends it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -180,8 +183,8 @@ def _wait_for_parts(out, n, proc, timeout=60):
 
 @pytest.mark.parametrize(("sig", "workers"), [(signal.SIGKILL, "1"), (signal.SIGINT, "2")])
 def test_kill_and_resume_subprocess(tmp_path, sig, workers):
-    # 120 runs of 0.1 s: several seconds of work, so the signal always lands mid-sweep
-    path = write_toy_sweep(tmp_path, fixed={"toy.delay_s": 0.1}, nights_table=True)
+    # 120 runs of 0.05 s: seconds of work, so the signal lands mid-sweep
+    path = write_toy_sweep(tmp_path, fixed={"toy.delay_s": 0.05}, nights_table=True)
     loaded = load_sweep(path)
     run_sweep(loaded, tmp_path / "ref", backend="serial", progress=False)
     out = tmp_path / "out"
