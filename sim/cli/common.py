@@ -21,7 +21,13 @@ SEED_MAX = 2**63 - 1
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors exit with status 2 and one line, like bad input."""
+    """An argument parser whose usage errors exit with status 2 and one line, like bad input.
+    Options must be spelt out: an abbreviation (``--out`` for ``--outcomes``) is an error, not
+    a silent match."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):  # usage errors exit 2 with one line, like bad input
         self.print_usage(sys.stderr)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from sim.cli.common import WIDTH, int_at_least, open_fraction, pos_float, pos_int, seed_int
+from sim.config.errors import SimInputError
 from sim.experiments.sweep.errors import SweepInterrupted
 
 SUMMARY_OUTCOMES = ("demand_served_fraction", "kinetic_coverage", "hits_on_sites")
@@ -272,11 +273,29 @@ def sweep_summary(runs, levers: list[str], outcomes: list[str] | None = None,
     return "\n".join(ln[:width] for ln in lines)
 
 
+def _check_outcome_names(names: list[str] | None, model: str | None) -> None:
+    """With the simulation's own model, every name given to --outcomes must be an outcome of
+    the registry (a misspelt name would give an empty table)."""
+    if not names or model not in (None, "sim"):
+        return
+    import difflib
+
+    from sim.model.outcomes import OUTCOMES
+
+    known = [o.name for o in OUTCOMES]
+    for n in names:
+        if n not in OUTCOMES:
+            close = difflib.get_close_matches(n, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else " (docs/outcomes.md lists them)"
+            raise SimInputError(f"--outcomes: {n!r} is not an outcome{hint}")
+
+
 def cmd_compare(args) -> int:
     """Handler of ``sim compare``."""
     from sim.experiments.sweep import api
     from sim.experiments.sweep.compare import format_comparison, to_json
 
+    _check_outcome_names(_csv_list(args.outcomes), args.model)
     try:
         df = api.compare(
             args.a,

@@ -249,3 +249,15 @@ def test_did_you_mean_in_scenario_files_sweep_files_and_set(tmp_path, capsys):
                         capsys)
     assert_input_error(code, err, "perod", "did you mean 'period'?")
     assert not (tmp_path / "o").exists()
+
+
+def test_an_abbreviated_option_is_an_error_not_a_silent_match(capsys):
+    """`--out` is not `compare`'s option; argparse would take it for `--outcomes` and print an
+    empty table. Options must be spelt out."""
+    code, _, err = call(["compare", NL, NL, "--out", "results/x"], capsys)
+    assert code == 2 and "unrecognized arguments: --out" in err
+
+
+def test_a_misspelt_outcome_is_named_with_a_suggestion(capsys):
+    code, _, err = call(["compare", NL, NL, "--outcomes", "hits_on_site"], capsys)
+    assert code == 2 and "'hits_on_site'" in err and "did you mean 'hits_on_sites'" in err
