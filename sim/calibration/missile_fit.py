@@ -66,8 +66,7 @@ from scipy import optimize, special
 from sim.calibration.record import (
     LICENCE,
     NATIONAL_TARGET,
-    _night_of,
-    _parse_time,
+    _report_nights,
     _to_count,
     load_air_force_record,
 )
@@ -232,21 +231,7 @@ def load_missile_record(csv_path: str | os.PathLike,
     labels = sorted(set(raw["model"].dropna()))
     label_class = {lab: classify_label(lab, catalogue) for lab in labels}
 
-    nights: list = []
-    for idx, (start_s, end_s) in enumerate(zip(raw["time_start"], raw["time_end"], strict=True)):
-        start = _parse_time(start_s, is_end=False)
-        if start is None:
-            raise DataFileError(
-                f"{path}: data row {idx + 1}: time_start {start_s!r} is not 'YYYY-MM-DD[ HH:MM]'"
-            )
-        end = _parse_time(end_s, is_end=True)
-        if end is None:
-            if isinstance(end_s, str) and end_s.strip():
-                raise DataFileError(
-                    f"{path}: data row {idx + 1}: time_end {end_s!r} is not 'YYYY-MM-DD[ HH:MM]'"
-                )
-            end = start
-        nights.append(_night_of(start, end))
+    nights = _report_nights(raw, path)  # the record's rule for the night of a report
     first, last = min(nights), max(nights)
 
     cls = raw["model"].map(label_class)

@@ -249,53 +249,6 @@ class _Night:
                 best = min(best, t_int)
         return out
 
-    def earliest_option(self, i: int, t_now: float) -> tuple[float, int, float, int] | None:
-        """The smallest of :meth:`options` ``(i, t_now, earliest_only=True)`` (the earliest
-        intercept; ties broken as tuples compare), or ``None``: the greedy allocator's
-        question, answered without building the list."""
-        span = self._span.get(i)
-        if span is None:
-            return None
-        best_opt = None
-        best = math.inf
-        t_limit = self.t_gone[i]
-        delay, pool, prog_of = self.delay, self.pool, self.team_prog
-        sites, leads, outs = self._site, self._lead, self._out
-        crew_free, free_crew = self.crew_free, self._free_crew
-        lead_s = self.R / self.v
-        t_ready = t_now + delay
-        for p in range(*span):
-            t_lead = leads[p]
-            if t_lead + delay > t_limit or t_lead + lead_s > best:
-                break
-            if t_lead > t_ready + 1e-9:
-                continue  # just in time: this site is decided when the drone nears it
-            j = sites[p]
-            if pool[prog_of[j]] <= 0:
-                continue
-            c = free_crew(j)
-            if c < 0:
-                continue
-            t_out = outs[p]
-            t_launch = max(t_lead, t_ready, crew_free[j][c] + delay)
-            end = min(t_out, t_limit)
-            if t_launch >= end:
-                continue
-            if t_launch <= t_lead + 1e-6:  # launch on time: meet it at the envelope edge
-                t_launch = t_lead
-                t_int = t_lead + lead_s
-            else:
-                pts, times = self.route(i)
-                bx, by = self.teams_xy[j]
-                t_int = intercept(pts, times, bx, by, t_launch, self.v,
-                                  min(end, t_launch + lead_s))
-            if t_int < min(t_limit, t_out + 1e-6):
-                opt = (t_int, j, t_launch, c)
-                if best_opt is None or opt < best_opt:
-                    best_opt = opt
-                    best = t_int
-        return best_opt
-
     def next_chance(self, i: int, t_now: float) -> float:
         """Earliest later time at which drone i could get an interceptor."""
         best = math.inf
@@ -380,9 +333,9 @@ class _Night:
 def greedy_allocate(night: _Night, ready: list[int], t_now: float, heap) -> None:
     """Nearest-available greedy: each ready drone to the site that intercepts it first."""
     for i in ready:
-        best = night.earliest_option(i, t_now)
-        if best is not None:
-            night.commit(i, best, heap)
+        opts = night.options(i, t_now, earliest_only=True)
+        if opts:
+            night.commit(i, min(opts), heap)
         else:
             night.requeue(i, t_now, heap)
 
