@@ -15,20 +15,14 @@ import datetime as dt
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.config.attacker import Attacker
+from sim.config.base import Strict
 from sim.config.energy import EnergyConfig
 from sim.config.forces import NationalForce, Programme
-from sim.config.missiles import MissileDefense as MissileDefenseSystems
-from sim.config.missiles import Missiles
+from sim.config.missiles import MissileDefenseSystems, Missiles
 from sim.config.tactics import KillTable, Tactics
-
-
-class Strict(BaseModel):
-    """Base for all schema sections: unknown keys are an error."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
 
 # --------------------------------------------------------------------------- period
@@ -522,7 +516,11 @@ class ElectronicWarfare(Strict):
     )
 
 
-class MissileDefense(Strict):
+class MissileDefenseLayer(Strict):
+    """``defense.layers.missile_defense``: surface-to-air missiles fired at drones near their
+    targets (the systems that engage missiles are :class:`sim.config.missiles.
+    MissileDefenseSystems`, ``defense.missile_defense``)."""
+
     p_engage: float = Field(
         0.15, ge=0, le=1,
         description="Probability that a surviving drone near its target is engaged by SAMs (EST).",
@@ -539,7 +537,7 @@ class MissileDefense(Strict):
 class Layers(Strict):
     mobile_fire_groups: MobileFireGroups = Field(default_factory=MobileFireGroups)
     electronic_warfare: ElectronicWarfare = Field(default_factory=ElectronicWarfare)
-    missile_defense: MissileDefense = Field(default_factory=MissileDefense)
+    missile_defense: MissileDefenseLayer = Field(default_factory=MissileDefenseLayer)
     existing_interceptors: ExistingInterceptors = Field(default_factory=ExistingInterceptors)
 
 

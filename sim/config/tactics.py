@@ -19,16 +19,15 @@ from __future__ import annotations
 import math
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from sim.config.base import Strict
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-
-class KillTable(_Strict):
+class KillTable(Strict):
     """A factor on a kill probability as a function of one target property."""
 
     x: list[float] = Field(
@@ -58,7 +57,7 @@ class KillTable(_Strict):
         return self
 
 
-class AltitudeBand(_Strict):
+class AltitudeBand(Strict):
     """Drones fly at a uniform altitude between ``low_m`` and ``high_m`` with weight ``share``."""
 
     low_m: float = Field(ge=0, le=20000, description="Lowest altitude of the band (m).")
@@ -72,7 +71,7 @@ class AltitudeBand(_Strict):
         return self
 
 
-class MonthTactics(_Strict):
+class MonthTactics(Strict):
     """How the attacker flies in one month (fields left out keep the scenario's constants)."""
 
     altitude_bands_m: list[AltitudeBand] | None = Field(
@@ -109,7 +108,7 @@ class MonthTactics(_Strict):
         return self
 
 
-class Tactics(_Strict):
+class Tactics(Strict):
     """``threat.tactics``: the attacker's tactics month by month."""
 
     timeline: dict[str, MonthTactics] = Field(

@@ -10,7 +10,7 @@ Persistent agents (created once per winter):
   them. :class:`InterceptorTeam` is one launch site with its crews.
 * :class:`SensorNetwork`: the acoustic network and the :class:`Radar` agents; turns tonight's
   raid into track times at command and control.
-* :class:`AirDefenceCommand`: electronic warfare, the allocation of tracks to interceptor teams
+* :class:`AirDefenseCommand`: electronic warfare, the allocation of tracks to interceptor teams
   (the event-driven engagement loop), then mobile fire groups and missile defence.
 * :class:`GridOperator`: damage, repairs and load shedding (the energy system), and
   :class:`EnergySite`, one per site, a view of its state.
@@ -21,7 +21,7 @@ asks for ``model.drones`` or ``model.sorties``: a night of 800 drones is simulat
 costs nothing to expose, as Mesa's ``ContinuousSpaceAgent`` is a view onto an array its space owns.
 
 The heavy work is done by pure, vectorised functions (:mod:`sim.model.threat`,
-:mod:`sim.model.sensors`, :mod:`sim.model.engagement`, :mod:`sim.model.air_defence`,
+:mod:`sim.model.sensors`, :mod:`sim.model.engagement`, :mod:`sim.model.air_defense`,
 :mod:`sim.model.energy`) that these agents call.
 """
 
@@ -33,7 +33,7 @@ import weakref
 import mesa
 import numpy as np
 
-from sim.model import air_defence, missiles
+from sim.model import air_defense, missiles
 from sim.model.budget import ForceLedger
 from sim.model.engagement import run_interceptors, split_log
 from sim.model.geometry import position_at
@@ -294,17 +294,17 @@ class SensorNetwork(SimAgent):
 
 
 # --------------------------------------------------------------------------- command and control
-class AirDefenceCommand(SimAgent):
+class AirDefenseCommand(SimAgent):
     """Command and control of the defence for one night.
 
     In order: missile defence engages tonight's missiles (when simulated) from its finite
-    stocks (:func:`sim.model.missiles.missile_defence`); electronic warfare takes drones off
+    stocks (:func:`sim.model.missiles.engage_missiles`); electronic warfare takes drones off
     course; tracks go to the C2 allocator, which assigns interceptor teams of both fleets
     (:func:`sim.model.engagement.run_interceptors`); then mobile fire groups and the missile
     defence's allowance for drones engage what is left. The result is each drone's fate.
     """
 
-    FATES = air_defence.FATES
+    FATES = air_defense.FATES
 
     def __init__(self, model, missile_table=None):
         super().__init__(model)
@@ -324,7 +324,7 @@ class AirDefenceCommand(SimAgent):
         t = self.missile_table
         self.missile_stock = missiles.resupply(self.missile_stock, t, k)
         raid = m.missile_planner.raid
-        res = missiles.missile_defence(raid, self.missile_stock, t,
+        res = missiles.engage_missiles(raid, self.missile_stock, t,
                                        stream(m.root, "missiles", k + 1, 1))
         self.missile_stock = res.stocks_after
         self.missile_result = res
@@ -341,10 +341,10 @@ class AirDefenceCommand(SimAgent):
         m = self.model
         d, k, raid = m.spec.defense, m.night, m.raid
         sam_allowance = self._missiles()
-        lost, t_lost = air_defence.electronic_warfare(
+        lost, t_lost = air_defense.electronic_warfare(
             raid, m.spec.threat, d.layers.electronic_warfare.enabled, stream(m.root, "ew", k)
         )
-        t_gone, tracked, engageable = air_defence.tracks_tonight(
+        t_gone, tracked, engageable = air_defense.tracks_tonight(
             raid, m.sensor_network.t_track, t_lost, m.interceptable, d.interceptor.max_altitude_m)
         teams = m.teams_tonight()
         existing, programme = m.forces
@@ -361,7 +361,7 @@ class AirDefenceCommand(SimAgent):
         sam_cfg = d.layers.missile_defense
         if sam_allowance is not None:
             sam_cfg = sam_cfg.model_copy(update={"missiles_per_night": sam_allowance})
-        out = air_defence.after_interceptors(
+        out = air_defense.after_interceptors(
             raid, lost, res.killed, tracked, d.layers.mobile_fire_groups, sam_cfg,
             stream(m.root, "layers", k, 0), stream(m.root, "layers", k, 1))
         if sam_allowance is not None and d.missile_defense.share_stocks_with_drone_layer:
@@ -459,7 +459,7 @@ class AttackDrone(SimAgent):
     @property
     def fate(self) -> str:
         """``interceptor``, ``fire_group``, ``missile``, ``ew`` or ``leaked``."""
-        return AirDefenceCommand.FATES[int(self.model.command.result.fate[self.index])]
+        return AirDefenseCommand.FATES[int(self.model.command.result.fate[self.index])]
 
     @property
     def route_km(self) -> np.ndarray:

@@ -9,7 +9,7 @@ The model wires the agents (:mod:`sim.model.agents`) and fixes the order of a ni
 3. launch: tonight's raid from the plans: types, launch areas, targets, routes, launch times
    (:func:`sim.model.threat.generate_raid`);
 4. sensors: the :class:`~sim.model.agents.SensorNetwork` gives each drone a track time;
-5. command and control: the :class:`~sim.model.agents.AirDefenceCommand` applies electronic
+5. command and control: the :class:`~sim.model.agents.AirDefenseCommand` applies electronic
    warfare, assigns interceptor teams (:mod:`sim.model.engagement`), then fire groups and
    missile defence;
 6. strikes: leakers reach their targets; warhead drones hit energy sites with ``p_hit``;
@@ -31,7 +31,7 @@ import numpy as np
 from sim.config.data import city_targets, launch_areas, load_sites
 from sim.model import missiles
 from sim.model.agents import (
-    AirDefenceCommand,
+    AirDefenseCommand,
     AttackDrone,
     AttackPlanner,
     EnergySite,
@@ -41,12 +41,12 @@ from sim.model.agents import (
     MissileStrikePlanner,
     SensorNetwork,
 )
-from sim.model.air_defence import (
+from sim.model.air_defense import (
     FATE_FIRE_GROUP,
     FATE_INTERCEPTOR,
     FATE_LEAKED,
     FATE_LOST_EW,
-    FATE_MISSILE_DEFENCE,
+    FATE_MISSILE_DEFENSE,
     FATES,
 )
 from sim.model.attacker import damage_values, make_policy
@@ -119,7 +119,7 @@ class DefenseModel(mesa.Model):
         if threat.missiles.enabled:
             self.missile_planner = MissileStrikePlanner(self, missiles.nightly_missile_counts(
                 threat.missiles, self.dates, salvo, stream(self.root, "missiles")))
-            missile_table = missiles.defence_table(d.missile_defense)
+            missile_table = missiles.defense_table(d.missile_defense)
         areas = launch_areas()
         shares = area_weights(threat)
         self.targeting = make_policy(threat.attacker, self.site_p, threat.targeting.p_hit,
@@ -150,7 +150,7 @@ class DefenseModel(mesa.Model):
         self.sensor_network = SensorNetwork(
             self, cities[["x_km", "y_km"]].to_numpy(float)[top], radar_xy
         )
-        self.command = AirDefenceCommand(self, missile_table)
+        self.command = AirDefenseCommand(self, missile_table)
 
         self.raid = None
         self.record: dict = {}
@@ -344,11 +344,11 @@ class DefenseModel(mesa.Model):
             "launched_decoy": int(by_type[DECOY]),
             "lost_ew": int(by_fate[FATE_LOST_EW]),
             "destroyed": int(by_fate[[FATE_INTERCEPTOR, FATE_FIRE_GROUP,
-                                      FATE_MISSILE_DEFENCE]].sum()),
+                                      FATE_MISSILE_DEFENSE]].sum()),
             "destroyed_programme": int(by_force[2]),
             "destroyed_existing_interceptors": int(by_force[1]),
             "destroyed_fire_groups": int(by_fate[FATE_FIRE_GROUP]),
-            "destroyed_missiles": int(by_fate[FATE_MISSILE_DEFENCE]),
+            "destroyed_missiles": int(by_fate[FATE_MISSILE_DEFENSE]),
             "leaked": int(by_fate[FATE_LEAKED]),
             "leaked_warhead": int(by_fate[FATE_LEAKED] - tab[FATE_LEAKED, DECOY]),
             "hits_on_sites": int(np.count_nonzero(hit)),

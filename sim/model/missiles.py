@@ -23,7 +23,7 @@ the four classes: the big raids in which cruise, ballistic, Kh-22 and Kh-59 miss
 the drones. ``intensity_multiplier`` g scales every expected count exactly: for g > 1 the mean
 of a present count becomes g * mean; for g < 1 the counts are thinned binomially with g.
 
-Missile defence (:func:`missile_defence`), each night: missiles arrive in a random order (one
+Missile defence (:func:`engage_missiles`), each night: missiles arrive in a random order (one
 uniform per missile). Systems act in order of preference, cheapest interceptor first. Each
 engages the still unengaged missiles that it covers (class in ``classes_engaged`` and the
 missile's coverage uniform below the system's ``coverage_share`` of that class, so coverage is
@@ -34,7 +34,7 @@ system's ``pk`` for its class. A missile is engaged by at most one system. Every
 ``2 + MAX_INTERCEPTORS_PER_ENGAGEMENT`` uniforms whatever the defence, so that two defence
 variants see the same luck (common random numbers).
 
-Order of a night: resupply (:func:`resupply`), missiles (:func:`missile_defence`), then the
+Order of a night: resupply (:func:`resupply`), missiles (:func:`engage_missiles`), then the
 drone layer's allowance out of what is left (:func:`drone_allowance`, :func:`spend_on_drones`).
 
 Strikes (:func:`missile_hits`): a missile not destroyed that was aimed at an energy site hits it
@@ -48,14 +48,14 @@ How the model calls these (``DefenseModel``), with ``ms = scenario.threat.missil
     counts, salvo = nightly_launch_counts(sc.threat, dates, stream(root, "threat"),
                                           return_salvo=True)        # same drone draws as before
     nights = nightly_missile_counts(ms, dates, salvo, stream(root, "missiles"))
-    table = defence_table(md); stocks = initial_stocks(table)
+    table = defense_table(md); stocks = initial_stocks(table)
     # step(k), after deliveries and before the drone layers
     rng = stream(root, "missiles", k + 1)        # one stream a night: raid, defence, hits
     stocks = resupply(stocks, table, k)
     share = ms.energy_share_combined if nights.combined[k] else ms.energy_share_regular
     raid = generate_missile_raid(nights.counts[k], site_xy, site_p, rng, share, unit_costs,
                                  nights.combined[k])
-    res = missile_defence(raid, stocks, table, rng); stocks = res.stocks_after
+    res = engage_missiles(raid, stocks, table, rng); stocks = res.stocks_after
     hits = missile_hits(raid, res.destroyed, p_hit_by_class, rng, n_sites)
     rec.update(night_record(raid, res, hits, table))
     # drone SAM layer: allowance out of what is left, then pay for the shots
@@ -528,7 +528,7 @@ def generate_missile_raid(
 
 
 @dataclass(frozen=True)
-class DefenceTable:
+class DefenseTable:
     """``defense.missile_defense`` as arrays, systems in order of preference (cheapest
     interceptor first, ties by name); disabled systems are left out."""
 
@@ -546,13 +546,13 @@ class DefenceTable:
         return len(self.names)
 
 
-def defence_table(cfg) -> DefenceTable:
-    """Arrays of a ``defense.missile_defense`` section (see :class:`DefenceTable`)."""
+def defense_table(cfg) -> DefenseTable:
+    """Arrays of a ``defense.missile_defense`` section (see :class:`DefenseTable`)."""
     items = [(name, s) for name, s in cfg.systems.items() if s.enabled]
     items.sort(key=lambda kv: (kv[1].interceptor_cost_eur, kv[0]))
     names = tuple(k for k, _ in items)
     systems = [s for _, s in items]
-    return DefenceTable(
+    return DefenseTable(
         names=names,
         cost_eur=np.array([s.interceptor_cost_eur for s in systems], float),
         start=np.array([s.interceptors_start for s in systems], np.int64),
@@ -567,8 +567,8 @@ def defence_table(cfg) -> DefenceTable:
     )
 
 
-def _table(cfg_or_table) -> DefenceTable:
-    return cfg_or_table if isinstance(cfg_or_table, DefenceTable) else defence_table(cfg_or_table)
+def _table(cfg_or_table) -> DefenseTable:
+    return cfg_or_table if isinstance(cfg_or_table, DefenseTable) else defense_table(cfg_or_table)
 
 
 def initial_stocks(table) -> np.ndarray:
@@ -595,7 +595,7 @@ def resupply(stocks: np.ndarray, table, night_index: int) -> np.ndarray:
     return np.asarray(stocks, np.int64) + deliveries(table, night_index)
 
 
-class DefenceResult(NamedTuple):
+class DefenseResult(NamedTuple):
     """Outcome of one night's missile defence."""
 
     engaged: np.ndarray  # (M,) bool
@@ -605,20 +605,20 @@ class DefenceResult(NamedTuple):
     system: np.ndarray  # (M,) int, engaging system (table index) or -1
 
 
-def missile_defence(raid: MissileRaid, stocks: np.ndarray, cfg, rng: np.random.Generator
-                    ) -> DefenceResult:
+def engage_missiles(raid: MissileRaid, stocks: np.ndarray, cfg, rng: np.random.Generator
+                    ) -> DefenseResult:
     """Engage tonight's missiles with the missile-defence systems (allocation in the module
     docstring).
 
     Args:
         raid: tonight's missiles.
-        stocks: interceptors left by system, in :func:`defence_table` order (after resupply).
-        cfg: ``defense.missile_defense`` or its :class:`DefenceTable` (faster; build it once).
+        stocks: interceptors left by system, in :func:`defense_table` order (after resupply).
+        cfg: ``defense.missile_defense`` or its :class:`DefenseTable` (faster; build it once).
         rng: tonight's missile-defence stream; exactly ``UNIFORMS_PER_MISSILE`` uniforms per
             missile are drawn.
 
     Returns:
-        :class:`DefenceResult`.
+        :class:`DefenseResult`.
     """
     t = _table(cfg)
     stock = np.array(stocks, dtype=np.int64, copy=True)
@@ -630,7 +630,7 @@ def missile_defence(raid: MissileRaid, stocks: np.ndarray, cfg, rng: np.random.G
     used = np.zeros(t.n, np.int64)
     if n == 0:
         e = np.zeros(0, dtype=bool)
-        return DefenceResult(e, e, used, stock, np.zeros(0, dtype=np.int64))
+        return DefenseResult(e, e, used, stock, np.zeros(0, dtype=np.int64))
     u = rng.random((n, UNIFORMS_PER_MISSILE))
     system = np.full(n, -1, dtype=np.int64)
     nshots = np.zeros(n, dtype=np.int64)
@@ -664,13 +664,13 @@ def missile_defence(raid: MissileRaid, stocks: np.ndarray, cfg, rng: np.random.G
     pk = np.where(engaged, pk, 0.0)
     shot = np.arange(MAX_INTERCEPTORS_PER_ENGAGEMENT)[None, :] < nshots[:, None]
     destroyed = engaged & ((u[:, 2:] < pk[:, None]) & shot).any(axis=1)
-    return DefenceResult(engaged, destroyed, used, stock, system)
+    return DefenseResult(engaged, destroyed, used, stock, system)
 
 
 def expected_kill_share(table) -> np.ndarray:
     """Expected share of each class destroyed when no stock runs out (by class, CLASSES order).
 
-    With nested coverage and the preference order of :func:`missile_defence`, a missile whose
+    With nested coverage and the preference order of :func:`engage_missiles`, a missile whose
     coverage uniform is ``u`` is engaged by the first system (cheapest first) with
     ``u < coverage``; that system covers the band ``[max coverage of cheaper systems, its
     coverage)`` and kills with ``1 - (1 - pk) ** shots``.
@@ -800,7 +800,7 @@ def night_keys(table=None) -> list[str]:
     return keys
 
 
-def night_record(raid: MissileRaid, res: DefenceResult, hits: np.ndarray, table) -> dict:
+def night_record(raid: MissileRaid, res: DefenseResult, hits: np.ndarray, table) -> dict:
     """The missile keys of one night's record (merge into the model's nightly dict).
 
     ``missiles_launched = missiles_destroyed + missiles_leaked`` per class and in total. Counts

@@ -201,7 +201,7 @@ def test_update_scenario_file_changes_only_the_fitted_values(tmp_path):
     assert copy.read_text().splitlines() == after  # a refused update leaves the file alone
 
 
-def test_the_winter_forecast_uses_the_shipped_defence_fit():
+def test_the_winter_forecast_uses_the_shipped_defense_fit():
     """scenarios/winter-2025-26.yaml copies the defence fit of the posture scenario (EW loss,
     fire-group kill probability): a refit that is not carried over to the forecast fails here."""
     from sim.config.io import load_scenario

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from sim.config.errors import DataFileError, ScenarioError
 from sim.config.io import scenario_from_dict, with_overrides
-from sim.config.missiles import MISSILE_CLASSES, MissileDefense
+from sim.config.missiles import MISSILE_CLASSES, MissileDefenseSystems
 from sim.config.schema import Scenario
 from sim.model import missiles as M
 from sim.model.threat import sample_nightly_launches
@@ -31,8 +31,8 @@ SITE_P = np.full(N_SITES, 1.0 / N_SITES)
 DEFAULT = Scenario(name="t")
 
 
-def _one_system(stock: int, pk: float, shots: int = 2, cover: float = 1.0) -> M.DefenceTable:
-    cfg = MissileDefense(systems={
+def _one_system(stock: int, pk: float, shots: int = 2, cover: float = 1.0) -> M.DefenseTable:
+    cfg = MissileDefenseSystems(systems={
         "patriot": {"enabled": False}, "samp_t": {"enabled": False},
         "nasams_iris_t": {"enabled": False}, "s300_buk": {"enabled": False},
         "oracle": {
@@ -42,7 +42,7 @@ def _one_system(stock: int, pk: float, shots: int = 2, cover: float = 1.0) -> M.
             "coverage_share": {"ballistic": cover},
         },
     })
-    return M.defence_table(cfg)
+    return M.defense_table(cfg)
 
 
 def _raid(counts, rng, share=0.6) -> M.MissileRaid:
@@ -63,11 +63,11 @@ def _raid(counts, rng, share=0.6) -> M.MissileRaid:
     p_hit=st.floats(0, 1),
 )
 def test_conservation_per_night_and_class(counts, stocks, seed, p_hit):
-    table = M.defence_table(DEFAULT.defense.missile_defense)
+    table = M.defense_table(DEFAULT.defense.missile_defense)
     rng = np.random.default_rng(seed)
     raid = _raid(counts, rng)
     stocks = np.array(stocks, dtype=np.int64)
-    res = M.missile_defence(raid, stocks, table, rng)
+    res = M.engage_missiles(raid, stocks, table, rng)
     hits = M.missile_hits(raid, res.destroyed, p_hit, rng, N_SITES)
     rec = M.night_record(raid, res, hits, table)
     for i, c in enumerate(MISSILE_CLASSES):
@@ -117,7 +117,7 @@ def _oracle_kills(stock: int, n_missiles: int, pk: float, reps: int, seed: int =
     kills = np.empty(reps)
     for r in range(reps):
         raid = _raid([0, n_missiles, 0, 0], rng)
-        res = M.missile_defence(raid, table.start, table, rng)
+        res = M.engage_missiles(raid, table.start, table, rng)
         engaged = int(res.engaged.sum())
         # At most S/2 missiles engaged: exactly min(M, floor(S/2)) with full coverage.
         assert engaged == min(n_missiles, stock // 2)
@@ -127,7 +127,7 @@ def _oracle_kills(stock: int, n_missiles: int, pk: float, reps: int, seed: int =
 
 
 @pytest.mark.parametrize("stock,n_missiles", [(40, 30), (41, 30), (100, 12), (0, 5)])
-def test_missile_defence_oracle(stock, n_missiles):
+def test_missile_defense_oracle(stock, n_missiles):
     p, reps = 0.6, 3000
     kills = _oracle_kills(stock, n_missiles, p, reps)
     engaged = min(n_missiles, stock // 2)
@@ -147,7 +147,7 @@ def test_oracle_with_partial_coverage_and_one_shot():
     eng, des = 0, 0
     for _ in range(400):
         raid = _raid([0, 50, 0, 0], rng)
-        res = M.missile_defence(raid, table.start, table, rng)
+        res = M.engage_missiles(raid, table.start, table, rng)
         eng += res.engaged.sum()
         des += res.destroyed.sum()
     n = 400 * 50
@@ -156,14 +156,14 @@ def test_oracle_with_partial_coverage_and_one_shot():
 
 
 def test_expected_kill_share_matches_monte_carlo():
-    table = M.defence_table(DEFAULT.defense.missile_defense)
-    big = M.DefenceTable(**{**table.__dict__, "start": np.full(table.n, 10**6)})
+    table = M.defense_table(DEFAULT.defense.missile_defense)
+    big = M.DefenseTable(**{**table.__dict__, "start": np.full(table.n, 10**6)})
     rng = np.random.default_rng(5)
     dest = np.zeros(4)
     n = 600
     for _ in range(n):
         raid = _raid([10, 10, 10, 10], rng)
-        res = M.missile_defence(raid, big.start, big, rng)
+        res = M.engage_missiles(raid, big.start, big, rng)
         dest += np.bincount(raid.cls[res.destroyed], minlength=4)
     share = dest / (10 * n)
     expect = M.expected_kill_share(table)
@@ -172,46 +172,46 @@ def test_expected_kill_share_matches_monte_carlo():
 
 
 def test_allocation_rules():
-    table = M.defence_table(DEFAULT.defense.missile_defense)
+    table = M.defense_table(DEFAULT.defense.missile_defense)
     # Preference: cheapest interceptor first.
     assert list(table.cost_eur) == sorted(table.cost_eur)
     rng = np.random.default_rng(8)
     raid = _raid([40, 40, 5, 10], rng)
-    res = M.missile_defence(raid, table.start, table, rng)
+    res = M.engage_missiles(raid, table.start, table, rng)
     ballistic_sys = {table.names[s] for s in res.system[(raid.cls == M.BALLISTIC) & res.engaged]}
     assert ballistic_sys <= {"patriot", "samp_t"}  # only systems that can engage ballistic
     # With no stock nothing is engaged, and nothing is spent.
-    res0 = M.missile_defence(raid, np.zeros(table.n, np.int64), table, np.random.default_rng(8))
+    res0 = M.engage_missiles(raid, np.zeros(table.n, np.int64), table, np.random.default_rng(8))
     assert not res0.engaged.any() and res0.interceptors_used_by_system.sum() == 0
     # Prefix rule: a stock of 3 against ballistic salvos of 2 engages one missile, spends 2.
     one = _one_system(3, 0.5)
-    r = M.missile_defence(_raid([0, 4, 0, 0], rng), one.start, one, rng)
+    r = M.engage_missiles(_raid([0, 4, 0, 0], rng), one.start, one, rng)
     assert r.engaged.sum() == 1 and r.stocks_after[0] == 1
     with pytest.raises(ValueError):
-        M.missile_defence(raid, np.zeros(2, np.int64), table, rng)
+        M.engage_missiles(raid, np.zeros(2, np.int64), table, rng)
 
 
-def test_common_random_numbers_across_defence_variants():
+def test_common_random_numbers_across_defense_variants():
     """Same night, same stream: a better pk kills a superset of the missiles."""
     lo = _one_system(1000, 0.4)
     hi = _one_system(1000, 0.7)
     for seed in range(20):
         raid = _raid([0, 30, 0, 0], np.random.default_rng(seed))
-        a = M.missile_defence(raid, lo.start, lo, np.random.default_rng(100 + seed))
-        b = M.missile_defence(raid, hi.start, hi, np.random.default_rng(100 + seed))
+        a = M.engage_missiles(raid, lo.start, lo, np.random.default_rng(100 + seed))
+        b = M.engage_missiles(raid, hi.start, hi, np.random.default_rng(100 + seed))
         assert np.array_equal(a.engaged, b.engaged)
         assert np.all(a.destroyed <= b.destroyed)
     # The number of uniforms drawn depends only on the number of missiles.
     g1, g2 = np.random.default_rng(1), np.random.default_rng(1)
     raid = _raid([3, 4, 1, 2], np.random.default_rng(0))
-    M.missile_defence(raid, lo.start, lo, g1)
-    M.missile_defence(raid, M.initial_stocks(DEFAULT.defense.missile_defense),
+    M.engage_missiles(raid, lo.start, lo, g1)
+    M.engage_missiles(raid, M.initial_stocks(DEFAULT.defense.missile_defense),
                       DEFAULT.defense.missile_defense, g2)
     assert g1.random() == g2.random()
 
 
 def test_resupply_and_drone_share():
-    table = M.defence_table(DEFAULT.defense.missile_defense)
+    table = M.defense_table(DEFAULT.defense.missile_defense)
     total = sum(M.deliveries(table, k) for k in range(1, 366))
     assert np.allclose(total, np.floor(table.resupply_per_month * 365 / M.DAYS_PER_MONTH + 1e-9))
     assert M.deliveries(table, 0).sum() == 0
@@ -441,7 +441,7 @@ def test_winter_outcomes():
     assert math.isnan(M.winter_outcomes(rows)["missile_energy_loss_share"])
     assert set(M.night_keys()) <= set(M.night_record(
         _raid([1, 0, 0, 0], np.random.default_rng(0)),
-        M.missile_defence(_raid([1, 0, 0, 0], np.random.default_rng(0)),
+        M.engage_missiles(_raid([1, 0, 0, 0], np.random.default_rng(0)),
                           M.initial_stocks(DEFAULT.defense.missile_defense),
                           DEFAULT.defense.missile_defense, np.random.default_rng(0)),
         np.zeros((N_SITES, 4), int), DEFAULT.defense.missile_defense))
