@@ -98,8 +98,9 @@ def time_night(sc, n_attackers: int, repeats: int) -> float:
 def agent_share(sc, seed: int = 0) -> dict[str, float]:
     """Shares of a winter's run time spent in the agents, in Mesa and in the model's own wiring
     (their own code, not the kernels they call), from a profile of one winter: the time of
-    every function defined in ``sim/model/agents.py``, in Mesa, or in
-    ``sim/model/defense_model.py``, excluding what they call. ``total`` is their sum."""
+    every function defined in ``sim/model/agents.py``, in Mesa, or in the model's wiring
+    (``sim/model/defense_model.py``, the night record ``sim/model/night.py`` and the outcome
+    readers of ``sim/model/outcomes.py``), excluding what they call. ``total`` is their sum."""
     import cProfile
     import pstats
 
@@ -116,7 +117,8 @@ def agent_share(sc, seed: int = 0) -> dict[str, float]:
             out["agents"] += v[2] / total
         elif "/mesa/" in path:
             out["mesa"] += v[2] / total
-        elif path.endswith("sim/model/defense_model.py"):
+        elif path.endswith(("sim/model/defense_model.py", "sim/model/night.py",
+                            "sim/model/outcomes.py")):
             out["model"] += v[2] / total
     out["total"] = sum(out.values())
     return out
@@ -181,7 +183,7 @@ def main(args=None) -> int:
           f"(target <= 5%: {agent_work / 0.05:.2f}x; agents {100 * share['agents']:.1f}, "
           f"Mesa {100 * share['mesa']:.1f})")
     _line("  the model's own wiring", f"{100 * share['model']:.1f} %",
-          "(defense_model.py: phase order, night record, reporters)")
+          "(defense_model.py, night.py, outcome readers: phase order, night, reporters)")
 
     peak = time_night(sc, 800, max(repeats, 5))
     m = peak_night_model(sc, 800)

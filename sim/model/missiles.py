@@ -41,30 +41,16 @@ Strikes (:func:`missile_hits`): a missile not destroyed that was aimed at an ene
 with its class's ``p_hit``. Damage per hit scales with the warhead
 (:func:`damage_weight_by_weapon`).
 
-How the model calls these (``DefenseModel``), with ``ms = scenario.threat.missiles`` and
-``md = scenario.defense.missile_defense``::
-
-    # __init__
-    counts, salvo = nightly_launch_counts(sc.threat, dates, stream(root, "threat"),
-                                          return_salvo=True)        # same drone draws as before
-    nights = nightly_missile_counts(ms, dates, salvo, stream(root, "missiles"))
-    table = defense_table(md); stocks = initial_stocks(table)
-    # step(k), after deliveries and before the drone layers
-    rng = stream(root, "missiles", k + 1)        # one stream a night: raid, defence, hits
-    stocks = resupply(stocks, table, k)
-    share = ms.energy_share_combined if nights.combined[k] else ms.energy_share_regular
-    raid = generate_missile_raid(nights.counts[k], site_xy, site_p, rng, share, unit_costs,
-                                 nights.combined[k])
-    res = engage_missiles(raid, stocks, table, rng); stocks = res.stocks_after
-    hits = missile_hits(raid, res.destroyed, p_hit_by_class, rng, n_sites)
-    rec.update(night_record(raid, res, hits, table))
-    # drone SAM layer: allowance out of what is left, then pay for the shots
-    cap = drone_allowance(stocks, table, d.layers.missile_defense.missiles_per_night)
-    ... layers.missile_defense(raid, alive, cfg.model_copy(update={"missiles_per_night": cap}),
-                               ...)
-    stocks, _ = spend_on_drones(stocks, table, shots_at_drones)
-    rec.update(stock_record(stocks, table))
-    # energy: drone hits weigh 1, missile hits damage_weight_by_weapon(sc.threat)[class]
+How the model calls these (:mod:`sim.model.agents`, one night's walk in
+:mod:`sim.model.night`): at set-up, :func:`nightly_missile_counts` (the winter's counts, from
+the drones' salvo flags) and :func:`defense_table`; each night, the
+:class:`~sim.model.agents.MissileStrikePlanner` draws the raid (:func:`generate_missile_raid`),
+the :class:`~sim.model.agents.AirDefenseCommand` resupplies (:func:`resupply`), engages
+(:func:`engage_missiles`), gives the drone layer its allowance (:func:`drone_allowance`) and pays
+for the shots at drones (:func:`spend_on_drones`); the model's strike draws the hits
+(:func:`missile_hits`). Tonight's counts are read from ``night.missiles``
+(:class:`sim.model.night.MissileNight`) by the outcome registry; the energy model weighs a
+missile hit by :func:`damage_weight_by_weapon`.
 
 With ``ms.enabled`` false nothing is drawn and the drone model is unchanged.
 """
@@ -719,7 +705,7 @@ def spend_on_drones(stocks: np.ndarray, table, shots: int) -> tuple[np.ndarray, 
 
 
 # --------------------------------------------------------------------------------------------
-# Strikes, damage weights and the nightly record
+# Strikes and damage weights
 # --------------------------------------------------------------------------------------------
 
 
@@ -784,88 +770,3 @@ def weighted_hits(drone_hits: np.ndarray, missile_hits_by_class: np.ndarray,
     w = np.array([weights[c] for c in CLASSES], float)
     return np.asarray(drone_hits, float) * float(weights.get("shahed", 1.0)), (
         np.asarray(missile_hits_by_class, float) @ w)
-
-
-def night_keys(table=None) -> list[str]:
-    """Keys of :func:`night_record`, in order (per-system stock keys when a table is given)."""
-    keys = ["missiles_launched", "missiles_destroyed", "missiles_leaked", "missiles_engaged",
-            "missile_hits_on_sites", "missiles_aimed_at_energy", "missile_combined_strike"]
-    for c in CLASSES:
-        keys += [f"missiles_launched_{c}", f"missiles_destroyed_{c}", f"missiles_leaked_{c}",
-                 f"missile_hits_on_sites_{c}"]
-    keys += ["missile_interceptors_used", "missile_interceptor_stock",
-             "missile_interceptor_cost_eur", "missile_attacker_cost_eur"]
-    if table is not None:
-        keys += [f"missile_interceptor_stock_{name}" for name in _table(table).names]
-    return keys
-
-
-def night_record(raid: MissileRaid, res: DefenseResult, hits: np.ndarray, table) -> dict:
-    """The missile keys of one night's record (merge into the model's nightly dict).
-
-    ``missiles_launched = missiles_destroyed + missiles_leaked`` per class and in total. Counts
-    are ints, costs floats. ``missile_interceptor_stock`` is the stock left after tonight's
-    missiles (before any shots at drones).
-    """
-    t = _table(table)
-    launched = np.bincount(raid.cls, minlength=N_CLASSES)
-    destroyed = np.bincount(raid.cls[res.destroyed], minlength=N_CLASSES)
-    hits_c = np.asarray(hits).sum(axis=0) if np.asarray(hits).size else np.zeros(N_CLASSES, int)
-    rec: dict[str, Any] = {
-        "missiles_launched": int(launched.sum()),
-        "missiles_destroyed": int(destroyed.sum()),
-        "missiles_leaked": int(launched.sum() - destroyed.sum()),
-        "missiles_engaged": int(res.engaged.sum()),
-        "missile_hits_on_sites": int(hits_c.sum()),
-        "missiles_aimed_at_energy": int((raid.target_kind == TARGET_SITE).sum()),
-        "missile_combined_strike": int(raid.combined),
-    }
-    for i, c in enumerate(CLASSES):
-        rec[f"missiles_launched_{c}"] = int(launched[i])
-        rec[f"missiles_destroyed_{c}"] = int(destroyed[i])
-        rec[f"missiles_leaked_{c}"] = int(launched[i] - destroyed[i])
-        rec[f"missile_hits_on_sites_{c}"] = int(hits_c[i])
-    rec["missile_interceptors_used"] = int(res.interceptors_used_by_system.sum())
-    rec["missile_interceptor_stock"] = int(res.stocks_after.sum())
-    rec["missile_interceptor_cost_eur"] = float(res.interceptors_used_by_system @ t.cost_eur)
-    rec["missile_attacker_cost_eur"] = float(raid.cost_eur.sum())
-    for name, s in zip(t.names, res.stocks_after, strict=True):
-        rec[f"missile_interceptor_stock_{name}"] = int(s)
-    return rec
-
-
-def stock_record(stocks: np.ndarray, table) -> dict[str, int]:
-    """``missile_interceptor_stock`` (total) and ``missile_interceptor_stock_<system>`` for a
-    stock vector, e.g. at the end of the night after :func:`spend_on_drones`."""
-    t = _table(table)
-    rec = {"missile_interceptor_stock": int(np.sum(stocks))}
-    for name, s in zip(t.names, np.asarray(stocks), strict=True):
-        rec[f"missile_interceptor_stock_{name}"] = int(s)
-    return rec
-
-
-def winter_outcomes(rows: Sequence[Mapping[str, Any]], energy_lost_missiles: float | None = None,
-                    energy_lost_total: float | None = None) -> dict[str, float]:
-    """Winter totals of the missile keys and the share of energy loss due to missiles.
-
-    Args:
-        rows: the nightly records (with the :func:`night_record` keys).
-        energy_lost_missiles, energy_lost_total: the energy model's loss attributed to missile
-            hits and in total (e.g. unserved MWh); the share is NaN if not given or 0 total.
-
-    Returns:
-        Sums of the count keys (``missiles_launched``, ``missiles_destroyed``, ..., by class),
-        ``missiles_kill_share`` and by class (NaN with no launches) and
-        ``missile_energy_loss_share``.
-    """
-    keys = [k for k in night_keys() if k not in ("missile_interceptor_stock",)]
-    out: dict[str, float] = {k: float(sum(r.get(k, 0) for r in rows)) for k in keys}
-    for suffix in ("", *(f"_{c}" for c in CLASSES)):
-        lau = out[f"missiles_launched{suffix}"]
-        out[f"missiles_kill_share{suffix}"] = (
-            out[f"missiles_destroyed{suffix}"] / lau if lau > 0 else math.nan)
-    share = math.nan
-    if energy_lost_missiles is not None and energy_lost_total:
-        share = float(energy_lost_missiles) / float(energy_lost_total)
-    out["missile_energy_loss_share"] = share
-    return out

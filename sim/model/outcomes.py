@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sim.config.energy import SITE_TYPES
 
@@ -58,6 +59,8 @@ class Outcome:
         monthly: part of the monthly breakdown (``summary.json`` ``by_month``).
         headline: position in the run summary table (``None``: not shown there).
         description: the definition.
+        read: for nightly outcomes: how tonight's value is read from a finished
+            :class:`sim.model.night.Night` (the DataCollector's reporter).
     """
 
     name: str
@@ -77,6 +80,7 @@ class Outcome:
     monthly: bool = False
     headline: int | None = None
     description: str = ""
+    read: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def column(self) -> str:
@@ -225,6 +229,17 @@ _AGG = {"sum": lambda a: a.sum(), "mean": lambda a: a.mean(), "min": lambda a: a
         "max": lambda a: a.max(), "last": _last}
 
 
+def _force(name: str, attr: str) -> Callable[[Any], Any]:
+    """Reader of one attribute of a force on duty tonight (``night.forces[name]``)."""
+    return lambda n: getattr(n.forces[name], attr)
+
+
+def _energy(key: str) -> Callable[[Any], float]:
+    """Reader of one of tonight's energy results (``night.energy``, the keys of
+    :meth:`sim.model.energy.system.EnergySystem.night`)."""
+    return lambda n: n.energy[key]
+
+
 def _derived(name, label, unit, needs, fn, **kw) -> Outcome:
     return Outcome(name, label, unit, nightly=False, over_nights="derive", needs=tuple(needs),
                    derive=fn, **kw)
@@ -241,42 +256,60 @@ _D = "drones"
 OUTCOMES.add(
     Outcome("launched", "Drones launched", "drones", direction=INFO, monthly=True, headline=50,
             description="Shahed-type attack drones launched: Shahed/Geran-2, jet Geran-3 and "
-            "decoys, as the Air Force record counts them."),
-    Outcome("launched_shahed", "Shahed/Geran-2 launched", "drones"),
-    Outcome("launched_jet", "Jet Geran-3 launched", "drones"),
-    Outcome("launched_decoy", "Decoys launched", "drones"),
+            "decoys, as the Air Force record counts them.",
+            read=lambda n: n.raid.n),
+    Outcome("launched_shahed", "Shahed/Geran-2 launched", "drones",
+            read=lambda n: n.by_type["shahed"]),
+    Outcome("launched_jet", "Jet Geran-3 launched", "drones",
+            read=lambda n: n.by_type["jet"]),
+    Outcome("launched_decoy", "Decoys launched", "drones",
+            read=lambda n: n.by_type["decoy"]),
     Outcome("lost_ew", "Lost to electronic warfare", "drones", direction=MAXIMIZE, monthly=True,
             headline=70, description="Lost to jamming en route ('locationally lost' in Air "
-            "Force reports)."),
+            "Force reports).",
+            read=lambda n: n.by_fate["ew"]),
     Outcome("destroyed", "Destroyed by all kinetic layers", "drones", direction=MAXIMIZE,
             monthly=True, headline=60, description="Shot down by interceptor drones, mobile fire "
             "groups or missiles: destroyed_programme + destroyed_existing_interceptors + "
-            "destroyed_fire_groups + destroyed_missiles."),
+            "destroyed_fire_groups + destroyed_missiles.",
+            read=lambda n: n.destroyed),
     Outcome("destroyed_programme", "Destroyed by programme interceptors", "drones",
-            direction=MAXIMIZE),
+            direction=MAXIMIZE,
+            read=lambda n: n.kills_by_force["programme"]),
     Outcome("destroyed_existing_interceptors", "Destroyed by Ukraine's own interceptor units",
-            "drones", direction=MAXIMIZE),
+            "drones", direction=MAXIMIZE,
+            read=lambda n: n.kills_by_force["national"]),
     Outcome("destroyed_fire_groups", "Destroyed by mobile fire groups", "drones",
-            direction=MAXIMIZE),
+            direction=MAXIMIZE,
+            read=lambda n: n.by_fate["fire_group"]),
     Outcome("destroyed_missiles", "Destroyed by surface-to-air missiles", "drones",
-            direction=MAXIMIZE),
+            direction=MAXIMIZE,
+            read=lambda n: n.by_fate["missile"]),
     Outcome("leaked", "Reached their target area", "drones", direction=MINIMIZE, monthly=True,
             headline=80, description="Neither destroyed nor lost: launched = destroyed + lost_ew "
-            "+ leaked every night."),
+            "+ leaked every night.",
+            read=lambda n: n.by_fate["leaked"]),
     Outcome("leaked_warhead", "Warhead drones that reached their target area", "drones",
-            direction=MINIMIZE),
+            direction=MINIMIZE,
+            read=lambda n: n.leaked_warhead),
     Outcome("hits_on_sites", "Drone hits on energy sites", "hits", direction=MINIMIZE, monthly=True,
             headline=100, description="Warhead leakers aimed at an energy site that hit it "
-            "(threat.targeting.p_hit)."),
+            "(threat.targeting.p_hit).",
+            read=lambda n: int(n.hit.sum())),
     Outcome("hits_on_undefended", "Hits on energy sites with no interceptor team in reach",
-            "hits", direction=MINIMIZE),
+            "hits", direction=MINIMIZE,
+            read=lambda n: n.hits_on_undefended),
     Outcome("concentrated_salvo", "Nights the attacker massed drones on one defended site",
-            "nights"),
-    Outcome("aimed_at_energy", "Drones aimed at energy sites", "drones", monthly=True),
+            "nights",
+            read=lambda n: int(n.concentrated)),
+    Outcome("aimed_at_energy", "Drones aimed at energy sites", "drones", monthly=True,
+            read=lambda n: int(n.aimed_at_energy.sum())),
     Outcome("aimed_at_energy_stopped", "Drones aimed at energy sites that were stopped", "drones",
-            direction=MAXIMIZE, monthly=True),
+            direction=MAXIMIZE, monthly=True,
+            read=lambda n: int((n.aimed_at_energy & ~n.engagement.leaked).sum())),
     Outcome("tracked", "Drones tracked by command and control", "drones",
-            description="Drones for which C2 had a track before they reached their target."),
+            description="Drones for which C2 had a track before they reached their target.",
+            read=lambda n: int(n.engagement.tracked.sum())),
 )
 
 # --------------------------------------------------------------------------- interceptors
@@ -285,64 +318,91 @@ OUTCOMES.add(
     Outcome("interceptors_launched", "Programme interceptors launched", "interceptors",
             group=_P, monthly=True, headline=110,
             description="Programme interceptor sorties flown (a recovered interceptor flown "
-            "again counts again)."),
+            "again counts again).",
+            read=lambda n: n.interceptors("programme", "launched")),
     Outcome("interceptor_kills", "Programme interceptor kills", "drones", group=_P,
             direction=MAXIMIZE, monthly=True, headline=120,
-            description="Drones destroyed by programme interceptors (= destroyed_programme)."),
+            description="Drones destroyed by programme interceptors (= destroyed_programme).",
+            read=lambda n: n.interceptors("programme", "kills")),
     Outcome("interceptors_expended", "Programme interceptors expended", "interceptors",
-            group=_P, description="Expended: a kill, or lost after a miss."),
+            group=_P, description="Expended: a kill, or lost after a miss.",
+            read=lambda n: n.interceptors("programme", "expended")),
     Outcome("interceptors_recovered", "Programme interceptors recovered", "interceptors",
-            group=_P),
+            group=_P,
+            read=lambda n: n.interceptors("programme", "recovered")),
     Outcome("existing_interceptors_launched", "Interceptors launched by Ukraine's own units",
-            "interceptors", group="national"),
+            "interceptors", group="national",
+            read=lambda n: n.interceptors("national", "launched")),
     Outcome("existing_interceptor_kills", "Kills by Ukraine's own interceptor units", "drones",
-            group="national", direction=MAXIMIZE),
+            group="national", direction=MAXIMIZE,
+            read=lambda n: n.interceptors("national", "kills")),
     Outcome("existing_interceptors_recovered", "Interceptors recovered by Ukraine's own units",
-            "interceptors", group="national"),
+            "interceptors", group="national",
+            read=lambda n: n.interceptors("national", "recovered")),
     Outcome("fire_group_engagements", "Mobile fire group engagements", "engagements",
-            group="layers"),
+            group="layers",
+            read=lambda n: int(n.engagement.fire_group_engaged.sum())),
     Outcome("missiles_fired", "Surface-to-air missiles fired at drones", "missiles",
-            group="layers"),
+            group="layers",
+            read=lambda n: int(n.engagement.missile_engaged.sum())),
     Outcome("programme_stock", "Programme interceptors in stock", "interceptors", group=_P,
             over_nights="last",
-            description="Delivered and not yet expended (at the end of the night)."),
+            description="Delivered and not yet expended (at the end of the night).",
+            read=_force("programme", "stock")),
     Outcome("programme_sites", "Programme launch sites active", "sites", group=_P,
-            over_nights="max"),
-    Outcome("programme_crews", "Programme crews ready", "crews", group=_P, over_nights="max"),
-    Outcome("programme_radars", "Programme radars", "radars", group=_P, over_nights="max"),
+            over_nights="max",
+            read=_force("programme", "sites")),
+    Outcome("programme_crews", "Programme crews ready", "crews", group=_P, over_nights="max",
+            read=_force("programme", "crews_active")),
+    Outcome("programme_radars", "Programme radars", "radars", group=_P, over_nights="max",
+            read=lambda n: n.radars.get("programme", 0)),
     Outcome("programme_spend_eur", "Programme spend to date", "EUR", kind="money", group=_P,
-            over_nights="last"),
+            over_nights="last",
+            read=_force("programme", "spend_eur")),
     Outcome("programme_delivered", "Programme interceptors delivered to date", "interceptors",
-            group=_P, over_nights="last"),
+            group=_P, over_nights="last",
+            read=_force("programme", "delivered")),
     Outcome("programme_available", "Programme interceptors it could fly tonight", "interceptors",
             group=_P, winter=False,
-            description="Stock at the start of the night, at most the crews' sortie capacity."),
+            description="Stock at the start of the night, at most the crews' sortie capacity.",
+            read=_force("programme", "available")),
     Outcome("programme_limit", "What limits the programme tonight", "label", kind="label",
             group=_P, over_nights="none", winter=False, lower=None,
             description="time, money, airframes, crews, stations or sites "
-            "(sim.model.budget); geometry is decided after the run."),
+            "(sim.model.budget); geometry is decided after the run.",
+            read=_force("programme", "limit")),
     Outcome("national_stock", "National interceptors in stock", "interceptors", group="national",
-            over_nights="last"),
+            over_nights="last",
+            read=_force("national", "stock")),
     Outcome("national_available", "National interceptors it could fly tonight", "interceptors",
-            group="national", winter=False),
+            group="national", winter=False,
+            read=_force("national", "available")),
     Outcome("national_sites", "National launch sites active", "sites", group="national",
-            over_nights="max"),
+            over_nights="max",
+            read=_force("national", "sites")),
     Outcome("national_crews", "National crews active", "crews", group="national",
-            over_nights="max"),
+            over_nights="max",
+            read=_force("national", "crews_active")),
     Outcome("national_delivered", "National interceptors delivered to date", "interceptors",
-            group="national", over_nights="last"),
+            group="national", over_nights="last",
+            read=_force("national", "delivered")),
     Outcome("national_limit", "What limits Ukraine's own force tonight", "label", kind="label",
-            group="national", over_nights="none", winter=False, lower=None),
+            group="national", over_nights="none", winter=False, lower=None,
+            read=_force("national", "limit")),
     Outcome("attacker_value_killed_programme_eur", "Attacker's cost of drones the programme "
             "destroyed", "EUR", kind="money", group=_P, direction=MAXIMIZE,
             description="The attacker's unit cost summed over drones programme interceptors "
-            "destroyed."),
+            "destroyed.",
+            read=lambda n: n.value_killed_by_programme_eur),
     Outcome("defense_layer_cost_eur", "Ammunition cost of fire groups and missiles", "EUR",
-            kind="money", group="layers"),
+            kind="money", group="layers",
+            read=lambda n: n.engagement.layer_cost_eur),
     Outcome("coverage_sites_fraction", "Energy sites inside an interceptor envelope", "share",
-            kind="share", upper=1.0, group="coverage", over_nights="mean"),
+            kind="share", upper=1.0, group="coverage", over_nights="mean",
+            read=lambda n: n.coverage[0]),
     Outcome("coverage_capacity_fraction", "Energy capacity inside an interceptor envelope",
-            "share", kind="share", upper=1.0, group="coverage", over_nights="mean"),
+            "share", kind="share", upper=1.0, group="coverage", over_nights="mean",
+            read=lambda n: n.coverage[1]),
 )
 
 # --------------------------------------------------------------------------- shares and money
@@ -531,6 +591,9 @@ OUTCOMES.add(
 )
 # peak_demand_served_fraction above duplicates peak_demand_served_fraction_mean; keep one name.
 del OUTCOMES.outcomes["peak_demand_served_fraction"]
+# Every nightly energy outcome is one of tonight's energy results, read by its own name.
+for _o in [o for o in OUTCOMES if o.group == _E and o.nightly]:
+    OUTCOMES.outcomes[_o.name] = replace(_o, read=_energy(_o.name))
 
 # Nightly columns that feed other outcomes and are not reported for a winter themselves.
 for _name in (
@@ -554,34 +617,49 @@ OUTCOMES.add(
     Outcome("missiles_launched", "Missiles launched", "missiles", group=_M, monthly=True,
             headline=102,
             description="Cruise, ballistic, Kh-22/32 and Kh-59/69 missiles launched "
-            "(threat.missiles); launched = destroyed + leaked."),
+            "(threat.missiles); launched = destroyed + leaked.",
+            read=lambda n: int(n.missiles.launched.sum())),
     Outcome("missiles_destroyed", "Missiles destroyed", "missiles", group=_M, monthly=True,
-            direction=MAXIMIZE),
+            direction=MAXIMIZE,
+            read=lambda n: int(n.missiles.destroyed.sum())),
     Outcome("missiles_leaked", "Missiles not destroyed", "missiles", group=_M,
-            direction=MINIMIZE),
-    Outcome("missiles_engaged", "Missiles engaged by missile defence", "missiles", group=_M),
+            direction=MINIMIZE,
+            read=lambda n: int(n.missiles.launched.sum() - n.missiles.destroyed.sum())),
+    Outcome("missiles_engaged", "Missiles engaged by missile defence", "missiles", group=_M,
+            read=lambda n: int(n.missiles.defense.engaged.sum())),
     Outcome("missile_hits_on_sites", "Missile hits on energy sites", "hits", group=_M,
-            monthly=True, direction=MINIMIZE, headline=104),
-    Outcome("missiles_aimed_at_energy", "Missiles aimed at energy sites", "missiles", group=_M),
+            monthly=True, direction=MINIMIZE, headline=104,
+            read=lambda n: int(n.missiles.hits_by_class.sum())),
+    Outcome("missiles_aimed_at_energy", "Missiles aimed at energy sites", "missiles", group=_M,
+            read=lambda n: n.missiles.aimed_at_energy),
     Outcome("missile_combined_strike", "Combined missile and drone strike nights", "nights",
-            group=_M),
+            group=_M,
+            read=lambda n: int(n.missiles.raid.combined)),
     *(o for c in MISSILE_CLASSES for o in (
-        Outcome(f"missiles_launched_{c}", f"Launched: {_CLASS_LABEL[c]}", "missiles", group=_M),
+        Outcome(f"missiles_launched_{c}", f"Launched: {_CLASS_LABEL[c]}", "missiles", group=_M,
+                read=lambda n, c=c: n.missiles.by_class["launched"][c]),
         Outcome(f"missiles_destroyed_{c}", f"Destroyed: {_CLASS_LABEL[c]}", "missiles",
-                group=_M, direction=MAXIMIZE),
+                group=_M, direction=MAXIMIZE,
+                read=lambda n, c=c: n.missiles.by_class["destroyed"][c]),
         Outcome(f"missiles_leaked_{c}", f"Not destroyed: {_CLASS_LABEL[c]}", "missiles",
-                group=_M, direction=MINIMIZE),
+                group=_M, direction=MINIMIZE,
+                read=lambda n, c=c: n.missiles.by_class["leaked"][c]),
         Outcome(f"missile_hits_on_sites_{c}", f"Hits on energy sites: {_CLASS_LABEL[c]}",
-                "hits", group=_M, direction=MINIMIZE),
+                "hits", group=_M, direction=MINIMIZE,
+                read=lambda n, c=c: n.missiles.by_class["hits"][c]),
     )),
     Outcome("missile_interceptors_used", "Missile-defence interceptors fired at missiles",
-            "interceptors", group=_M),
+            "interceptors", group=_M,
+            read=lambda n: int(n.missiles.defense.interceptors_used_by_system.sum())),
     Outcome("missile_interceptor_stock", "Missile-defence interceptors left", "interceptors",
-            group=_M, over_nights="last"),
+            group=_M, over_nights="last",
+            read=lambda n: int(n.missiles.stocks_end.sum())),
     Outcome("missile_interceptor_cost_eur", "Cost of missile-defence interceptors fired", "EUR",
-            kind="money", group=_M),
+            kind="money", group=_M,
+            read=lambda n: n.missiles.interceptor_cost_eur),
     Outcome("missile_attacker_cost_eur", "Attacker's cost of missiles launched", "EUR",
-            kind="money", group=_M),
+            kind="money", group=_M,
+            read=lambda n: float(n.missiles.raid.cost_eur.sum())),
     _share("missiles_kill_share", "Missiles destroyed (share)",
            ("missiles_destroyed", "missiles_launched"),
            lambda v: ratio(v["missiles_destroyed"], v["missiles_launched"]), group=_M,
@@ -597,6 +675,23 @@ ENERGY_NIGHTLY = tuple(o.name for o in OUTCOMES if o.group == _E and o.nightly)
 
 MISSILE_NIGHTLY = tuple(o.name for o in OUTCOMES if o.group == _M and o.nightly)
 """Nightly columns of the missile stream (present when ``threat.missiles.enabled``)."""
+
+
+INDEX_COLUMNS: dict[str, Callable[[Any], Any]] = {
+    "night": lambda n: n.index,
+    "date": lambda n: n.date.isoformat(),
+}
+"""The nightly table's first columns (which night), and how each is read from the night."""
+
+_UNREAD = [o.name for o in OUTCOMES if o.nightly and o.read is None]
+if _UNREAD:  # pragma: no cover - a new nightly outcome must say how it is read
+    raise RuntimeError(f"nightly outcomes without a reader: {_UNREAD}")
+
+
+def night_reporters(energy: bool, missiles: bool = False) -> dict[str, Callable[[Any], Any]]:
+    """The nightly table's columns and how each is read from a finished
+    :class:`sim.model.night.Night`: the index columns, then :func:`nightly_columns`."""
+    return {**INDEX_COLUMNS, **{n: OUTCOMES[n].read for n in nightly_columns(energy, missiles)}}
 
 
 def nightly_columns(energy: bool, missiles: bool = False) -> list[str]:

@@ -226,9 +226,9 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
     handles_layers: list = []
     # Launch areas.
     if launch_areas:
-        if model is not None:  # the attack planners, one per launch area
-            xy = np.array([p.xy_km for p in model.planners]).reshape(-1, 2)
-            w = np.array([p.share for p in model.planners])
+        if model is not None:  # the model's launch areas and their shares of the launches
+            xy = model.launch_areas[["x_km", "y_km"]].to_numpy(float).reshape(-1, 2)
+            w = np.asarray(model.area_share, float)
         else:
             la = _launch_areas()
             xy, w = la[["x_km", "y_km"]].to_numpy(float), la["weight"].to_numpy(float)

@@ -23,6 +23,8 @@ from sim.config.io import scenario_from_dict, with_overrides
 from sim.config.missiles import MISSILE_CLASSES, MissileDefenseSystems
 from sim.config.schema import Scenario
 from sim.model import missiles as M
+from sim.model.night import MissileNight, Night
+from sim.model.outcomes import OUTCOMES, nightly_columns
 from sim.model.threat import sample_nightly_launches
 
 N_SITES = 7
@@ -43,6 +45,17 @@ def _one_system(stock: int, pk: float, shots: int = 2, cover: float = 1.0) -> M.
         },
     })
     return M.defense_table(cfg)
+
+
+def _missile_row(raid, res, hits, table, stocks_end=None) -> dict:
+    """Tonight's missile columns as the model's DataCollector reads them from the night."""
+    night = Night(index=0, date=None, root=None, launches=0, n_sites=N_SITES)
+    night.missiles = MissileNight(raid=raid, defense=res, table=table, hits=hits,
+                                  stocks_end=res.stocks_after if stocks_end is None
+                                  else stocks_end)
+    cols = [c for c in nightly_columns(energy=False, missiles=True) if OUTCOMES[c].group
+            == "missiles"]
+    return {c: OUTCOMES[c].read(night) for c in cols}
 
 
 def _raid(counts, rng, share=0.6) -> M.MissileRaid:
@@ -69,7 +82,7 @@ def test_conservation_per_night_and_class(counts, stocks, seed, p_hit):
     stocks = np.array(stocks, dtype=np.int64)
     res = M.engage_missiles(raid, stocks, table, rng)
     hits = M.missile_hits(raid, res.destroyed, p_hit, rng, N_SITES)
-    rec = M.night_record(raid, res, hits, table)
+    rec = _missile_row(raid, res, hits, table)
     for i, c in enumerate(MISSILE_CLASSES):
         assert rec[f"missiles_launched_{c}"] == counts[i]
         assert rec[f"missiles_launched_{c}"] == (rec[f"missiles_destroyed_{c}"]
@@ -228,11 +241,6 @@ def test_resupply_and_drone_share():
     assert M.drone_allowance(low, table, 30) == int(table.drones.sum())
     with pytest.raises(ValueError):
         M.spend_on_drones(low, table, 10)
-    rec = M.stock_record(after, table)
-    assert rec["missile_interceptor_stock"] == after.sum()
-    assert rec[f"missile_interceptor_stock_{table.names[first]}"] == after[first]
-
-
 def test_missile_hits_by_class():
     rng = np.random.default_rng(2)
     raid = _raid([10, 10, 10, 10], rng, share=1.0)
@@ -431,17 +439,19 @@ def test_validate_cli_exits_2_on_bad_missile_yaml(tmp_path):
         assert p.stdout == ""
 
 
-def test_winter_outcomes():
-    rows = [{"missiles_launched": 10, "missiles_destroyed": 4, "missiles_launched_cruise": 10,
-             "missiles_destroyed_cruise": 4}, {"missiles_launched": 0}]
-    w = M.winter_outcomes(rows, energy_lost_missiles=30.0, energy_lost_total=120.0)
-    assert w["missiles_launched"] == 10 and w["missiles_kill_share"] == 0.4
-    assert math.isnan(w["missiles_kill_share_ballistic"])
-    assert w["missile_energy_loss_share"] == 0.25
-    assert math.isnan(M.winter_outcomes(rows)["missile_energy_loss_share"])
-    assert set(M.night_keys()) <= set(M.night_record(
-        _raid([1, 0, 0, 0], np.random.default_rng(0)),
-        M.engage_missiles(_raid([1, 0, 0, 0], np.random.default_rng(0)),
-                          M.initial_stocks(DEFAULT.defense.missile_defense),
-                          DEFAULT.defense.missile_defense, np.random.default_rng(0)),
-        np.zeros((N_SITES, 4), int), DEFAULT.defense.missile_defense))
+def test_missile_columns_add_up_and_are_all_read():
+    """Every missile column of the registry is read from the night; launched = destroyed +
+    leaked per class; the stock column is the stock at the end of the night."""
+    rng = np.random.default_rng(0)
+    table = M.defense_table(DEFAULT.defense.missile_defense)
+    raid = _raid([3, 2, 1, 1], rng)
+    res = M.engage_missiles(raid, M.initial_stocks(table), table, rng)
+    hits = M.missile_hits(raid, res.destroyed, 1.0, rng, N_SITES)
+    end = res.stocks_after - 1
+    rec = _missile_row(raid, res, hits, table, stocks_end=end)
+    assert rec["missiles_launched"] == 7 == rec["missiles_destroyed"] + rec["missiles_leaked"]
+    assert rec["missile_interceptor_stock"] == int(end.sum())
+    assert rec["missile_interceptor_cost_eur"] == pytest.approx(
+        float(res.interceptors_used_by_system @ table.cost_eur))
+    assert rec["missile_hits_on_sites"] == sum(rec[f"missile_hits_on_sites_{c}"]
+                                               for c in MISSILE_CLASSES)
