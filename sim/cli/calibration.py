@@ -235,17 +235,12 @@ def _mechanisms(text: str | None):
 
 def _executor(workers: int):
     """A process pool for the replicates (None for one worker)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from sim.experiments.sweep.evaluators import available_cores
+    from sim.experiments.pools import available_cores, process_pool
 
     n = workers or available_cores()
     if n <= 1:
         return contextlib.nullcontext(None)
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
-        and sys.platform != "darwin" else "spawn"
-    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(method))
+    return process_pool(n, preload=("sim.experiments.runs",))
 
 
 def _check_args(args) -> None:

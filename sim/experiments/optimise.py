@@ -52,7 +52,6 @@ values``), so the same search runs on a toy model whose optimum is known (the te
 from __future__ import annotations
 
 import math
-import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -64,7 +63,7 @@ import pandas as pd
 
 from sim.config.errors import SimInputError
 from sim.experiments.stats import LEVEL, paired_stats
-from sim.model.basing import STRATEGIES, BasingContext, base_positions
+from sim.model.basing import STRATEGIES, BasingContext
 from sim.model.outcomes import MAXIMIZE, MINIMIZE, OUTCOMES
 
 ATTACKERS = ("static", "best_response", "learning")
@@ -420,16 +419,9 @@ class ModelEvaluator:
 
     def _executor(self):
         if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+            from sim.experiments.pools import process_pool
 
-            methods = multiprocessing.get_all_start_methods()
-            method = ("forkserver" if "forkserver" in methods and sys.platform != "darwin"
-                      else "spawn")
-            ctx = multiprocessing.get_context(method)
-            if method == "forkserver":
-                ctx.set_forkserver_preload(["sim.experiments.runs"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            self._pool = process_pool(self.workers, preload=("sim.experiments.runs",))
         return self._pool
 
     def close(self) -> None:
@@ -543,8 +535,7 @@ def optimise(scenario, *, attacker: str = "static", trials: int = 30, replicates
         import optuna
     except ImportError:  # pragma: no cover - optuna is a dependency
         raise SimInputError(INSTALL_HINT) from None
-    from sim.config.data import load_sites
-    from sim.model.threat import target_weights
+    from sim.model.theatre import theatre_for
 
     if trials < 1:
         raise SimInputError(f"--trials {trials}: at least one trial is needed")
@@ -555,14 +546,13 @@ def optimise(scenario, *, attacker: str = "static", trials: int = 30, replicates
     sense = outcome_sense(outcome)
     atts = _attackers(attacker)
     seed = int(scenario.seed if seed is None else seed)
-    if sites is None:
-        sites = load_sites(scenario.sites_file) if scenario.sites_file else load_sites()
+    theatre = theatre_for(scenario, sites)
+    sites = theatre.sites
     space = (space or SearchSpace()).resolve(scenario, sites)
     own = evaluate is None
     if own:
         evaluate = ModelEvaluator(scenario, seed, outcome)
-    ctx = BasingContext(sites, target_weights(sites, scenario.threat.targeting),
-                        scenario.threat, scenario.defense.basing, scenario.energy)
+    ctx = theatre.basing_context()
     train = list(range(replicates))
     fresh = list(range(replicates, replicates + eval_replicates))
     records: list[TrialRecord] = []
@@ -689,12 +679,9 @@ def evaluate_gain(evaluate: Evaluate, plan: Plan, attackers: Sequence[str],
 def programme_positions(scenario) -> int:
     """Launch-site positions the programme uses (its most sites, or radars if more: radars go
     to the first positions too), from its schedule."""
-    from sim.model.budget import force_schedule
+    from sim.model.theatre import positions_needed, schedules_for
 
-    p = force_schedule(scenario.defense, scenario.period.dates).programme
-    if not len(scenario.period.dates):
-        return 0
-    return int(max(p.sites_active.max(), p.radars.max()))
+    return positions_needed(schedules_for(scenario).programme)
 
 
 def plan_sites(scenario, plan: Plan | None = None, sites: pd.DataFrame | None = None
@@ -703,19 +690,18 @@ def plan_sites(scenario, plan: Plan | None = None, sites: pd.DataFrame | None = 
     nearest energy site or city (name, type, oblast of the nearest energy site) and the distance
     to it (km).
 
-    The number of sites is the programme's (:func:`programme_positions`)."""
-    from sim.config.data import city_targets, load_sites
+    The sites are those the model simulates: the programme's positions in the plan's theatre
+    (:func:`sim.model.theatre.theatre_for`), as many as the programme uses
+    (:func:`programme_positions`)."""
+    from sim.config.data import city_targets
     from sim.config.io import with_overrides
-    from sim.model.threat import target_weights
+    from sim.model.theatre import theatre_for
 
     if plan is not None:
         scenario = with_overrides(scenario, plan.overrides(), source="plan")
-    if sites is None:
-        sites = load_sites(scenario.sites_file) if scenario.sites_file else load_sites()
-    n = programme_positions(scenario)
-    xy = base_positions(scenario.defense.basing.policy, n, sites,
-                        target_weights(sites, scenario.threat.targeting), scenario.threat,
-                        scenario.defense.basing, scenario.energy)
+    theatre = theatre_for(scenario, sites)
+    sites = theatre.sites
+    xy = theatre.positions["programme"]
     cities = city_targets()
     s_xy = sites[["x_km", "y_km"]].to_numpy(float)
     c_xy = cities[["x_km", "y_km"]].to_numpy(float)

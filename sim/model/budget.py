@@ -968,7 +968,9 @@ def forces_report(scenario, budgets_eur: list[float], on: dt.date | None = None)
 
     on = on or scenario.period.dates[-1]
     lines = [f"{scenario.name}: forces on {on} (sim/model/budget.py)", ""]
-    nat = force_schedule(scenario.defense, scenario.period.dates).national
+    from sim.model.theatre import schedules_for
+
+    nat = schedules_for(scenario).national
     v = nat.at(on)
     lines.append(f"national force: {v['airframes_delivered']:,} airframes delivered (with stock "
                  f"at start), {v['crews_qualified']} crews qualified, {v['crews_active']} "
@@ -979,7 +981,7 @@ def forces_report(scenario, budgets_eur: list[float], on: dt.date | None = None)
         lines.append(f"    {m}  {lab:<9} {det}")
     for b in budgets_eur:
         sc = with_overrides(scenario, {"defense.budget_eur": float(b)})
-        p = force_schedule(sc.defense, sc.period.dates).programme
+        p = schedules_for(sc).programme
         v = p.at(on)
         lines += ["", f"programme EUR {b / 1e6:,.0f}M: {v['airframes_delivered']:,} airframes "
                   f"delivered, {v['crews_qualified']} crews qualified, {v['crews_active']} "

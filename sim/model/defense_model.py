@@ -34,7 +34,6 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.config.data import city_targets, launch_areas, load_sites
 from sim.model import missiles
 from sim.model.agents import (
     AirDefenseCommand,
@@ -47,23 +46,13 @@ from sim.model.agents import (
     MissileStrikePlanner,
     SensorNetwork,
 )
-from sim.model.attacker import damage_values, make_policy
-from sim.model.basing import base_positions
-from sim.model.budget import force_schedule
+from sim.model.attacker import make_policy
 from sim.model.energy.system import EnergySystem
-from sim.model.engagement import Teams, envelope_radius_km
-from sim.model.geometry import within_reach
 from sim.model.night import Night, on_duty
 from sim.model.outcomes import night_reporters
 from sim.model.rng import root_sequence, stream
-from sim.model.threat import (
-    DECOY,
-    TARGET_SITE,
-    TYPE_NAMES,
-    area_weights,
-    nightly_launch_counts,
-    target_weights,
-)
+from sim.model.theatre import Theatre, theatre_for
+from sim.model.threat import DECOY, TARGET_SITE, nightly_launch_counts
 
 
 class DefenseModel(mesa.Model):
@@ -81,29 +70,27 @@ class DefenseModel(mesa.Model):
             the first).
     """
 
-    def __init__(self, scenario, seed: int | None = None, replicate: int = 0, sites=None):
+    def __init__(self, scenario, seed: int | None = None, replicate: int = 0, sites=None,
+                 theatre: Theatre | None = None):
         self.seed_root = int(scenario.seed if seed is None else seed)
         self.replicate = int(replicate)
         self.root = root_sequence(self.seed_root, self.replicate)
         super().__init__(rng=stream(self.root, "model"))
         self.spec = scenario  # (Mesa 3.5 reserves `Model.scenario`)
+        # What the scenario fixes before the first night, shared by every run of it.
+        self.theatre = th = theatre if theatre is not None else theatre_for(scenario, sites)
         self.dates = scenario.period.dates
         self.night = 0
         self.running = len(self.dates) > 0
         d, threat = scenario.defense, scenario.threat
 
-        # The theatre: energy sites and what the attacker values.
-        if sites is None:
-            sites = load_sites(scenario.sites_file) if scenario.sites_file else load_sites()
-        self.sites = sites
-        self.site_xy = sites[["x_km", "y_km"]].to_numpy(float)
-        self.site_p = target_weights(sites, threat.targeting)
-        self.hits_by_site = np.zeros(len(sites), dtype=np.int64)
-        self.energy_sites = [EnergySite(self, i) for i in range(len(sites))]
+        # The energy sites (views) and the energy system of this run.
+        self.hits_by_site = np.zeros(th.n_sites, dtype=np.int64)
+        self.energy_sites = [EnergySite(self, i) for i in range(th.n_sites)]
         self.energy = None
         self.grid_operator = None
         if scenario.energy.enabled:
-            self.energy = EnergySystem(sites, scenario.energy, self.dates[0], len(self.dates),
+            self.energy = EnergySystem(th.sites, scenario.energy, self.dates[0], len(self.dates),
                                        stream(self.root, "energy"))
             self.grid_operator = GridOperator(self, self.energy,
                                               by_weapon=threat.missiles.enabled)
@@ -113,55 +100,57 @@ class DefenseModel(mesa.Model):
         self.launch_counts, salvo = nightly_launch_counts(
             threat, self.dates, stream(self.root, "threat"), return_salvo=True)
         self.missile_planner = None
-        self.missile_p_hit = None
-        missile_table = None
         if threat.missiles.enabled:
             self.missile_planner = MissileStrikePlanner(
                 self, missiles.nightly_missile_counts(threat.missiles, self.dates, salvo,
                                                       stream(self.root, "missiles")),
-                threat.missiles, self.site_xy, self.site_p)
-            self.missile_p_hit = [threat.missiles.classes[c].p_hit for c in missiles.CLASSES]
-            missile_table = missiles.defense_table(d.missile_defense)
-        self.launch_areas = launch_areas()
-        self.area_share = area_weights(threat)
-        self.targeting = make_policy(threat.attacker, self.site_p, threat.targeting.p_hit,
-                                     damage_values(sites, threat.targeting, scenario.energy))
-        self.envelope_km = envelope_radius_km(d.interceptor)
-        self.planner = AttackPlanner(self, threat, self.site_xy, self.area_share,
-                                     self.envelope_km, self.targeting)
-        interceptable = np.array([threat.types[t].interceptable for t in TYPE_NAMES])
+                threat.missiles, th.site_xy, th.site_p)
+        self.targeting = make_policy(threat.attacker, th.site_p, threat.targeting.p_hit,
+                                     th.site_value)
+        self.planner = AttackPlanner(self, threat, th.site_xy, th.area_share, th.envelope_km,
+                                     self.targeting)
 
         # The defense: interceptor forces, sensors, command and control.
-        self.schedules = force_schedule(d, self.dates)
-        forces = []
-        radar_xy = {}
-        for sched, policy in ((self.schedules.national, d.layers.existing_interceptors.basing),
-                              (self.schedules.programme, d.basing.policy)):
-            n_sites = int(sched.sites_active.max()) if len(self.dates) else 0
-            n_pos = max(n_sites, int(sched.radars.max()) if len(self.dates) else 0)
-            xy = base_positions(policy, n_pos, sites, self.site_p, threat, d.basing)
-            forces.append(InterceptorForce(self, sched, xy))
-            radar_xy[sched.name] = xy
-        self.forces = tuple(forces)  # (national, programme)
-        cities = city_targets()
-        top = np.argsort(-cities["weight"].to_numpy(float), kind="stable")
-        top = top[: d.sensors.surveillance.count]
-        self.sensor_network = SensorNetwork(
-            self, d.sensors, cities[["x_km", "y_km"]].to_numpy(float)[top], radar_xy
-        )
-        self.command = AirDefenseCommand(self, scenario, interceptable, missile_table)
+        self.forces = (InterceptorForce(self, th.schedules.national, th.positions["national"]),
+                       InterceptorForce(self, th.schedules.programme,
+                                        th.positions["programme"]))
+        self.sensor_network = SensorNetwork(self, d.sensors, th.surveillance_xy, th.positions)
+        self.command = AirDefenseCommand(self, scenario, th.interceptable, th.missile_table)
 
         self.tonight: Night | None = None
-        self._coverage_cache: dict[tuple, tuple[float, float]] = {}
-        self._defended_cache: dict[tuple, np.ndarray] = {}
-        self._site_op: np.ndarray | None = None
-        self._site_cap: np.ndarray | None = None
         self._night_views: dict[str, tuple[Night | None, list]] = {}
         reporters = night_reporters(self.energy is not None, self.missile_planner is not None)
         self.datacollector = mesa.DataCollector(
             model_reporters={k: (lambda m, read=read: read(m.tonight))
                              for k, read in reporters.items()}
         )
+
+    # ------------------------------------------------------------------ set-up, as read
+    @property
+    def sites(self):
+        """The energy-site table (the theatre's)."""
+        return self.theatre.sites
+
+    @property
+    def site_xy(self) -> np.ndarray:
+        return self.theatre.site_xy
+
+    @property
+    def schedules(self):
+        """Both forces' schedules (the theatre's)."""
+        return self.theatre.schedules
+
+    @property
+    def launch_areas(self):
+        return self.theatre.launch_areas
+
+    @property
+    def area_share(self) -> np.ndarray:
+        return self.theatre.area_share
+
+    @property
+    def envelope_km(self) -> float:
+        return self.theatre.envelope_km
 
     # ------------------------------------------------------------------ readers
     @property
@@ -226,35 +215,6 @@ class DefenseModel(mesa.Model):
             out["grid_links"] = float(self.energy.grid_links)
         return out
 
-    def _defended(self, teams: Teams) -> np.ndarray:
-        """Sites with at least one of tonight's interceptor teams in reach (inside the
-        engagement envelope of a launch site); cached per set of launch sites."""
-        key = tuple(f.n_sites for f in self.forces)  # the sites of each force only grow in order
-        out = self._defended_cache.get(key)
-        if out is None:
-            out = self._defended_cache[key] = within_reach(self.site_xy, teams.xy,
-                                                           self.envelope_km)
-        return out
-
-    def _coverage(self, teams: Teams) -> tuple[float, float]:
-        """Share of operational sites, and of their capacity, inside an envelope (cached per
-        set of launch sites)."""
-        key = tuple(f.n_sites for f in self.forces)
-        if key in self._coverage_cache:
-            return self._coverage_cache[key]
-        if self._site_op is None:  # the site table does not change during a run
-            self._site_op = self.sites["status"].to_numpy() == "operational"
-            self._site_cap = np.maximum(self.sites["capacity_mw"].to_numpy(float), 0.0)
-        op, cap = self._site_op, self._site_cap
-        if teams.n == 0 or not op.any():
-            return 0.0, 0.0
-        inside = self._defended(teams) & op
-        cap_total = cap[op].sum()
-        out = (float(inside.sum() / op.sum()),
-               float(cap[inside].sum() / cap_total) if cap_total else 0.0)
-        self._coverage_cache[key] = out
-        return out
-
     # ------------------------------------------------------------------ the night
     def step(self) -> None:
         """Simulate one night: hand a new :class:`~sim.model.night.Night` to each agent in the
@@ -270,8 +230,8 @@ class DefenseModel(mesa.Model):
         national, programme = (night.forces[f.name] for f in self.forces)
         night.teams = on_duty(national, programme,
                               self.spec.defense.crews.sorties_per_crew_per_night)
-        night.defended = self._defended(night.teams)
-        night.coverage = self._coverage(night.teams)
+        night.defended, night.coverage = self.theatre.coverage(
+            night.teams, (national.sites, programme.sites))
         self.planner.step(night)  # 2. the attacker's plan and raid
         if self.missile_planner is not None:
             self.missile_planner.step(night)
@@ -302,7 +262,8 @@ class DefenseModel(mesa.Model):
         if night.missiles is not None:
             ms = night.missiles
             night.missile_hits = ms.hits = missiles.missile_hits(
-                ms.raid, ms.defense.destroyed, self.missile_p_hit, night.stream("missiles", 2),
+                ms.raid, ms.defense.destroyed, self.theatre.missile_p_hit,
+                night.stream("missiles", 2),
                 len(self.sites))
 
     def run(self) -> None:
