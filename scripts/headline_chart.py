@@ -13,7 +13,7 @@ Panels: (a) the gain in winter demand served over EUR 0 against the budget, both
 by drones and by missiles; (c) month by month,
 energy not served without the programme and with EUR 200M, split into what drones and what
 missiles caused. The title of (a) says where the curve flattens and what binds there
-(:func:`sim.model.budget.force_schedule`).
+(:func:`sim.model.forces.force_schedule`).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     import sim
     from sim.config.io import load_scenario
     from sim.experiments.stats import paired_stats
-    from sim.model.budget import force_schedule
+    from sim.model.forces import force_schedule
     from sim.viz import OKABE_ITO, save_figure, summarize_by
 
     results = Path(args.results)

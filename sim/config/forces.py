@@ -11,7 +11,7 @@ funded programme (an increment on it).
   production capacity grows with the money ordered, with diminishing returns; scenario caps
   bound what money can buy (money above a cap buys nothing).
 
-How these turn into night-by-night numbers is :func:`sim.model.budget.force_schedule`. Every
+How these turn into night-by-night numbers is :func:`sim.model.forces.force_schedule`. Every
 default names its source or is marked EST (an estimate); docs/sources.md lists them.
 
 This module imports neither numpy nor pandas (fast start).
@@ -309,7 +309,7 @@ class Programme(Strict):
 
     model: Literal["economics", "fixed_rates"] = Field(
         "economics",
-        description="'economics': the rules of sim.model.budget.force_schedule (lead time, "
+        description="'economics': the rules of sim.model.forces.force_schedule (lead time, "
         "training pipeline, capacity growing with money, caps); 'fixed_rates': the earlier rule "
         "(split envelopes delivered at the fixed defense.delivery rates, crews ready on "
         "delivery), kept for comparison.",

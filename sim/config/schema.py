@@ -234,7 +234,7 @@ class Threat(Strict):
 # --------------------------------------------------------------------------- defense
 class Split(Strict):
     """A fixed split of the programme budget into envelopes (``defense.split``); the other form
-    is ``split: auto`` (balanced packages per crew, :func:`sim.model.budget.force_schedule`)."""
+    is ``split: auto`` (balanced packages per crew, :func:`sim.model.forces.force_schedule`)."""
 
     interceptors: float = Field(0.70, ge=0, le=1, description="Budget share for interceptor drones.")
     crews: float = Field(

@@ -20,7 +20,7 @@ Decision variables (:class:`SearchSpace`):
   * ``shipped``: the scenario's own basing (only the split is searched).
 
   The number of programme launch sites is not a decision: it comes from the programme's
-  schedule (:func:`sim.model.budget.force_schedule`: what the money, the delivery rates and
+  schedule (:func:`sim.model.forces.force_schedule`: what the money, the delivery rates and
   the training capacity give); the basing decides where they go and in which order they are
   commissioned.
 * **split**: ``auto`` (balanced packages) or shares of the budget for airframes, crews (with

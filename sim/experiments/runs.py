@@ -15,8 +15,9 @@ import pandas as pd
 from pydantic import BaseModel
 
 from sim.experiments.stats import mean_ci_many
-from sim.model.budget import binding_after_run, limited_by_text
 from sim.model.defense_model import DefenseModel
+from sim.model.forces import binding_after_run
+from sim.model.forces.report import limited_by_text
 from sim.model.outcomes import OUTCOMES
 from sim.model.theatre import schedules_for
 
@@ -63,7 +64,7 @@ LAUNCHED = {"national": "existing_interceptors_launched", "programme": "intercep
 
 
 def limits_of(model: DefenseModel, nights: pd.DataFrame) -> dict:
-    """What limited each interceptor force, month by month (:func:`sim.model.budget.
+    """What limited each interceptor force, month by month (:func:`sim.model.forces.
     binding_after_run`: the schedule's constraint, or ``geometry`` when drones leaked while
     crews and airframes were left over)."""
     out = {}

@@ -39,8 +39,8 @@ import mesa
 import numpy as np
 
 from sim.model import air_defense, missiles
-from sim.model.budget import ForceLedger
 from sim.model.engagement import run_interceptors
+from sim.model.forces import ForceLedger
 from sim.model.geometry import position_at
 from sim.model.night import Engagement, ForceTonight, MissileNight
 from sim.model.sensors import track_times
@@ -180,16 +180,16 @@ class InterceptorForce(SimAgent):
     """A force of interceptor-drone launch sites: Ukraine's own (``national``, the baseline) or
     the funded ``programme`` (an increment on it).
 
-    Its schedule (:func:`sim.model.budget.force_schedule`) says what it has each night
+    Its schedule (:func:`sim.model.forces.force_schedule`) says what it has each night
     (airframes delivered, crews, ground stations, radars, launch sites). Each night (``step``)
-    it takes in deliveries (its :class:`~sim.model.budget.ForceLedger`), commissions the launch
+    it takes in deliveries (its :class:`~sim.model.forces.ForceLedger`), commissions the launch
     sites it now has (new :class:`InterceptorTeam` agents, at the next positions of its basing
     plan) and shares its active crews over them; after the battle (``settle``) it pays for the
     airframes expended.
 
     Args:
         model: the model.
-        schedule: its :class:`~sim.model.budget.ForceSchedule`.
+        schedule: its :class:`~sim.model.forces.ForceSchedule`.
         positions: (n, 2) launch-site positions in order of commissioning (km).
     """
 

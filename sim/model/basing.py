@@ -3,7 +3,7 @@
 Two fleets fly interceptor drones:
 
 * the funded **programme**: launch sites, crews, radars and interceptors from
-  :func:`sim.model.budget.force_schedule`; stock carries over from night to night;
+  :func:`sim.model.forces.force_schedule`; stock carries over from night to night;
 * Ukraine's **national** force (``defense.national_force``, or the fixed layer
   ``defense.layers.existing_interceptors``), present in every scenario.
 

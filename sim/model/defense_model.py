@@ -7,7 +7,7 @@ results to it (the walk of one night, with the attribute each step writes, is in
 :mod:`sim.model.night`):
 
 1. forces: each :class:`~sim.model.agents.InterceptorForce` takes in deliveries, commissions
-   launch sites and shares its crews (schedules from :mod:`sim.model.budget`); the model then
+   launch sites and shares its crews (schedules from :mod:`sim.model.forces`); the model then
    puts tonight's teams on duty and notes which energy sites they cover;
 2. the attacker: the :class:`~sim.model.agents.AttackPlanner` plans tonight's targets and
    launches the raid (:func:`sim.model.threat.generate_raid`); the

@@ -71,7 +71,7 @@ class ForceTonight:
         radars: its radars delivered by tonight (the schedule's).
         delivered: airframes delivered to date.
         spend_eur: money spent to date.
-        limit: what limits it tonight (:data:`sim.model.budget.LABELS`).
+        limit: what limits it tonight (:data:`sim.model.forces.LABELS`).
         stock: airframes in stock at the end of the night.
     """
 

@@ -369,7 +369,7 @@ OUTCOMES.add(
     Outcome("programme_limit", "What limits the programme tonight", "label", kind="label",
             group=_P, over_nights="none", winter=False, lower=None,
             description="time, money, airframes, crews, stations or sites "
-            "(sim.model.budget); geometry is decided after the run.",
+            "(sim.model.forces); geometry is decided after the run.",
             read=_force("programme", "limit")),
     Outcome("national_stock", "National interceptors in stock", "interceptors", group="national",
             over_nights="last",
@@ -461,7 +461,7 @@ OUTCOMES.add(
     Outcome("programme_unused_eur", "Budget the programme could not turn into anything", "EUR",
             kind="money", group=_P, nightly=False, over_nights="constant",
             description="Money left once the training capacity, the caps and the time to the "
-            "last night stop further purchases (sim.model.budget)."),
+            "last night stop further purchases (sim.model.forces)."),
     Outcome("programme_on_order_eur", "Programme orders arriving after the last night", "EUR",
             kind="money", group=_P, nightly=False, over_nights="constant"),
     Outcome("interceptor_unit_cost_eur", "Unit cost of a programme interceptor", "EUR",

@@ -2,7 +2,7 @@
 
 A :class:`Theatre` holds what every run of a scenario shares and no night changes: the energy
 sites and what the attacker values in them, the launch areas and their shares, the surveillance
-radars, both interceptor forces' schedules (:func:`sim.model.budget.force_schedule`) and where
+radars, both interceptor forces' schedules (:func:`sim.model.forces.force_schedule`) and where
 their launch sites go (:func:`sim.model.basing.base_positions`), the missile-defense systems
 and the interceptors' engagement envelope. The model (:class:`sim.model.defense_model.
 DefenseModel`), runs and their summaries, the ``forces`` report, the optimiser and the
@@ -29,8 +29,8 @@ from sim.config.data import city_targets, launch_areas, load_sites
 from sim.model import missiles
 from sim.model.attacker import damage_values
 from sim.model.basing import BasingContext, base_positions
-from sim.model.budget import ForceSchedules, force_schedule
 from sim.model.engagement import Teams, envelope_radius_km
+from sim.model.forces import ForceSchedules, force_schedule
 from sim.model.geometry import within_reach
 from sim.model.threat import TYPE_NAMES, area_weights, target_weights
 
@@ -62,7 +62,7 @@ class Theatre:
         launch_areas: the launch-area table; ``area_share``: each area's share of the launches.
         interceptable: by drone type, whether interceptor drones can catch it.
         envelope_km: radius of an interceptor engagement envelope.
-        schedules: both forces night by night (:class:`sim.model.budget.ForceSchedules`).
+        schedules: both forces night by night (:class:`sim.model.forces.ForceSchedules`).
         positions: force name -> (n, 2) its launch sites (and radars) in order of
             commissioning.
         surveillance_xy: (R, 2) Ukraine's surveillance radars (at the biggest cities).
@@ -221,7 +221,7 @@ def theatre_for(scenario, sites: pd.DataFrame | None = None) -> Theatre:
 
 
 def schedules_for(scenario) -> ForceSchedules:
-    """Both forces' schedules for a scenario (:func:`sim.model.budget.force_schedule`), built
+    """Both forces' schedules for a scenario (:func:`sim.model.forces.force_schedule`), built
     once per process per ``defense`` section and period (arrays read-only)."""
     key = (scenario.defense.model_dump_json(), tuple(scenario.period.dates))
     return _remember(_SCHEDULES, key, lambda: _freeze_schedules(
