@@ -354,7 +354,7 @@ def _default_systems() -> dict[str, dict]:
     # and Kh-22/Kh-32 2 of 362 (Syrskyi via Defense Express, https://en.defence-ua.com/news/
     # cinc_of_ukraines_forces_syrskii_releases_statistics_on_missiles_and_drones_usage_by_
     # russians_number_of_destroyed_threats-11588.html). Per-shot pk, shots and coverage are EST,
-    # set so that with ample stocks the expected kill shares (sim.model.missiles.
+    # set so that with ample stocks the expected kill shares (sim.model.missile_defense.
     # expected_kill_share) match the Air Force record Oct 2024-Sep 2025 (kill_share in
     # sim/data/missile_profile.json): cruise 0.80 (0.81), ballistic 0.22 (0.22), kh22 0.12
     # (0.12), kh59 0.55 (0.54). Stocks and resupply are not public: EST, set so that the stocks
@@ -403,7 +403,7 @@ def _default_systems() -> dict[str, dict]:
 class MissileDefenseSystems(Strict):
     """``defense.missile_defense``: the systems that engage missiles, and their stocks.
 
-    Allocation each night (see :func:`sim.model.missiles.engage_missiles`): missiles arrive in
+    Allocation each night (see :func:`sim.model.missile_defense.engage_missiles`): missiles arrive in
     a random order; the systems, cheapest interceptor first, each engage the still unengaged
     missiles they cover, in arrival order, while their stock pays for the whole salvo. Only
     systems listing a class in ``classes_engaged`` engage it (ballistic: Patriot, SAMP/T).

@@ -27,7 +27,7 @@ demand when a reader (the map, the dashboard, a notebook) asks for ``model.drone
 
 The heavy work is done by pure, vectorised functions (:mod:`sim.model.threat`,
 :mod:`sim.model.sensors`, :mod:`sim.model.engagement`, :mod:`sim.model.air_defense`,
-:mod:`sim.model.missiles`, :mod:`sim.model.energy`) that these agents call.
+:mod:`sim.model.missile_threat`, :mod:`sim.model.energy`) that these agents call.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import weakref
 import mesa
 import numpy as np
 
-from sim.model import air_defense, missiles
+from sim.model import air_defense, missile_defense, missile_threat
 from sim.model.engagement import run_interceptors
 from sim.model.forces import ForceLedger
 from sim.model.geometry import position_at
@@ -122,12 +122,12 @@ class AttackPlanner(SimAgent):
 
 class MissileStrikePlanner(SimAgent):
     """Plans tonight's missile strike: how many missiles of each class fly (more on the big
-    drone nights: combined strikes) and where they aim (:mod:`sim.model.missiles`).
+    drone nights: combined strikes) and where they aim (:mod:`sim.model.missile_threat`).
 
     Args:
         model: the model.
         nights: the winter's missile counts by night and class
-            (:func:`sim.model.missiles.nightly_missile_counts`).
+            (:func:`sim.model.missile_threat.nightly_missile_counts`).
         config: the scenario's ``threat.missiles`` section.
         site_xy, site_p: energy-site positions (km) and targeting probabilities.
     """
@@ -138,14 +138,14 @@ class MissileStrikePlanner(SimAgent):
         self.config = config
         self.site_xy = site_xy
         self.site_p = site_p
-        self.unit_cost_eur = [config.classes[c].unit_cost_eur for c in missiles.CLASSES]
+        self.unit_cost_eur = [config.classes[c].unit_cost_eur for c in missile_threat.CLASSES]
 
     def step(self, night) -> None:
         """Tonight's missiles (``night.missile_raid``)."""
         k, cfg = night.index, self.config
         combined = bool(self.nights.combined[k])
         share = cfg.energy_share_combined if combined else cfg.energy_share_regular
-        night.missile_raid = missiles.generate_missile_raid(
+        night.missile_raid = missile_threat.generate_missile_raid(
             self.nights.counts[k], self.site_xy, self.site_p, night.stream("missiles", 0),
             share, self.unit_cost_eur, combined)
 
@@ -305,7 +305,7 @@ class AirDefenseCommand(SimAgent):
     """Command and control of the defense for one night.
 
     In order: missile defense engages tonight's missiles (when simulated) from its finite
-    stocks (:func:`sim.model.missiles.engage_missiles`); electronic warfare takes drones off
+    stocks (:func:`sim.model.missile_defense.engage_missiles`); electronic warfare takes drones off
     course; tracks go to the C2 allocator, which assigns interceptor teams of both fleets
     (:func:`sim.model.engagement.run_interceptors`); then mobile fire groups and SAM shots at
     drones engage what is left. The result is each drone's fate (``night.engagement``).
@@ -325,7 +325,7 @@ class AirDefenseCommand(SimAgent):
         self.threat = scenario.threat
         self.interceptable = interceptable
         self.missile_table = missile_table
-        self.missile_stock = (missiles.initial_stocks(missile_table)
+        self.missile_stock = (missile_defense.initial_stocks(missile_table)
                               if missile_table is not None else None)
 
     def _missiles(self, night) -> int | None:
@@ -334,16 +334,16 @@ class AirDefenseCommand(SimAgent):
         if self.missile_table is None:
             return None
         t, d = self.missile_table, self.defense
-        self.missile_stock = missiles.resupply(self.missile_stock, t, night.index)
+        self.missile_stock = missile_defense.resupply(self.missile_stock, t, night.index)
         raid = night.missile_raid
-        res = missiles.engage_missiles(raid, self.missile_stock, t, night.stream("missiles", 1))
+        res = missile_defense.engage_missiles(raid, self.missile_stock, t, night.stream("missiles", 1))
         self.missile_stock = res.stocks_after
         night.missiles = MissileNight(raid=raid, defense=res, table=t,
                                       stocks_end=res.stocks_after)
         cap = d.layers.missile_defense.missiles_per_night
         if not d.missile_defense.share_stocks_with_drone_layer:
             return cap
-        return missiles.drone_allowance(self.missile_stock, t, cap)
+        return missile_defense.drone_allowance(self.missile_stock, t, cap)
 
     def step(self, night) -> None:
         """Tonight's battle (``night.missiles``, ``night.engagement``)."""
@@ -366,7 +366,7 @@ class AirDefenseCommand(SimAgent):
             raid, lost, res.killed, tracked, d.layers.mobile_fire_groups, sam_cfg,
             night.stream("layers", 0), night.stream("layers", 1))
         if sam_allowance is not None and d.missile_defense.share_stocks_with_drone_layer:
-            self.missile_stock, _ = missiles.spend_on_drones(
+            self.missile_stock, _ = missile_defense.spend_on_drones(
                 self.missile_stock, self.missile_table, int(out["missile_engaged"].sum()))
             night.missiles.stocks_end = self.missile_stock
         layers = d.layers
@@ -400,7 +400,7 @@ class GridOperator(SimAgent):
         hits = night.drone_hits
         if self.by_weapon:
             hits = {"drone": night.drone_hits,
-                    **{c: night.missile_hits[:, i] for i, c in enumerate(missiles.CLASSES)}}
+                    **{c: night.missile_hits[:, i] for i, c in enumerate(missile_threat.CLASSES)}}
         night.energy = self.system.night(night.index, hits)
         night.availability = self.system.availability
 

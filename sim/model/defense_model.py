@@ -34,7 +34,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.model import missiles
+from sim.model import missile_threat
 from sim.model.agents import (
     AirDefenseCommand,
     AttackDrone,
@@ -102,7 +102,7 @@ class DefenseModel(mesa.Model):
         self.missile_planner = None
         if threat.missiles.enabled:
             self.missile_planner = MissileStrikePlanner(
-                self, missiles.nightly_missile_counts(threat.missiles, self.dates, salvo,
+                self, missile_threat.nightly_missile_counts(threat.missiles, self.dates, salvo,
                                                       stream(self.root, "missiles")),
                 threat.missiles, th.site_xy, th.site_p)
         self.targeting = make_policy(threat.attacker, th.site_p, threat.targeting.p_hit,
@@ -261,7 +261,7 @@ class DefenseModel(mesa.Model):
         self.hits_by_site += night.drone_hits
         if night.missiles is not None:
             ms = night.missiles
-            night.missile_hits = ms.hits = missiles.missile_hits(
+            night.missile_hits = ms.hits = missile_threat.missile_hits(
                 ms.raid, ms.defense.destroyed, self.theatre.missile_p_hit,
                 night.stream("missiles", 2),
                 len(self.sites))

@@ -46,9 +46,10 @@ import numpy as np
 
 from sim.model.air_defense import FATES
 from sim.model.engagement import InterceptResult, Teams
-from sim.model.missiles import CLASSES as MISSILE_CLASSES
-from sim.model.missiles import N_CLASSES, DefenseResult, DefenseTable, MissileRaid
-from sim.model.missiles import TARGET_SITE as MISSILE_AT_SITE
+from sim.model.missile_defense import DefenseResult, DefenseTable
+from sim.model.missile_threat import CLASSES as MISSILE_CLASSES
+from sim.model.missile_threat import N_CLASSES, MissileRaid
+from sim.model.missile_threat import TARGET_SITE as MISSILE_AT_SITE
 from sim.model.rng import night_stream
 from sim.model.threat import DECOY, TARGET_SITE, TYPE_NAMES, Raid
 
@@ -126,8 +127,8 @@ class MissileNight:
 
     Attributes:
         raid: tonight's missiles.
-        defense: what missile defense did (:class:`sim.model.missiles.DefenseResult`).
-        table: the missile-defense systems (:class:`sim.model.missiles.DefenseTable`).
+        defense: what missile defense did (:class:`sim.model.missile_defense.DefenseResult`).
+        table: the missile-defense systems (:class:`sim.model.missile_defense.DefenseTable`).
         stocks_end: interceptors left by system at the end of the night (after any SAM shots
             at drones taken from the same stocks).
         hits: (sites, classes) missiles of each class that struck each energy site.

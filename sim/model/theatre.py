@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.data import city_targets, launch_areas, load_sites
-from sim.model import missiles
+from sim.model import missile_defense, missile_threat
 from sim.model.attacker import damage_values
 from sim.model.basing import BasingContext, base_positions
 from sim.model.engagement import Teams, envelope_radius_km
@@ -85,7 +85,7 @@ class Theatre:
     schedules: ForceSchedules
     positions: dict
     surveillance_xy: np.ndarray
-    missile_table: missiles.DefenseTable | None
+    missile_table: missile_defense.DefenseTable | None
     missile_p_hit: tuple | None
     _reach: dict = field(default_factory=dict, repr=False)
 
@@ -161,11 +161,11 @@ def build_theatre(scenario, sites: pd.DataFrame | None = None) -> Theatre:
     top = top[: d.sensors.surveillance.count]
     table = p_hit = None
     if threat.missiles.enabled:
-        table = missiles.defense_table(d.missile_defense)
+        table = missile_defense.defense_table(d.missile_defense)
         table = dataclasses.replace(table, **{k.name: read_only(getattr(table, k.name))
                                               for k in dataclasses.fields(table)
                                               if isinstance(getattr(table, k.name), np.ndarray)})
-        p_hit = tuple(threat.missiles.classes[c].p_hit for c in missiles.CLASSES)
+        p_hit = tuple(threat.missiles.classes[c].p_hit for c in missile_threat.CLASSES)
     return Theatre(
         scenario=scenario,
         dates=dates,

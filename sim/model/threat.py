@@ -79,7 +79,7 @@ def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator
         dates: dates of the nights.
         rng: the threat stream.
         return_salvo: also return each night's big-salvo flag (same draws; the missile stream
-            uses it for combined strikes, :func:`sim.model.missiles.nightly_missile_counts`).
+            uses it for combined strikes, :func:`sim.model.missile_threat.nightly_missile_counts`).
 
     Returns:
         Integer array, one count per night; with ``return_salvo`` the pair ``(counts, salvo)``.
