@@ -91,7 +91,7 @@ class DefenseModel(mesa.Model):
         self.grid_operator = None
         if scenario.energy.enabled:
             self.energy = EnergySystem(th.sites, scenario.energy, self.dates[0], len(self.dates),
-                                       stream(self.root, "energy"))
+                                       stream(self.root, "energy"), network=th.energy_network)
             self.grid_operator = GridOperator(self, self.energy,
                                               by_weapon=threat.missiles.enabled)
 

@@ -1,10 +1,11 @@
 """The theatre of a winter: everything a scenario fixes before the first night, built once.
 
 A :class:`Theatre` holds what every run of a scenario shares and no night changes: the energy
-sites and what the attacker values in them, the launch areas and their shares, the surveillance
-radars, both interceptor forces' schedules (:func:`sim.model.forces.force_schedule`) and where
-their launch sites go (:func:`sim.model.basing.base_positions`), the missile-defense systems
-and the interceptors' engagement envelope. The model (:class:`sim.model.defense_model.
+sites, the grid they sit on and the winter's demand (:class:`sim.model.energy.network.
+EnergyNetwork`), what the attacker values in the sites, the launch areas and their shares, the
+surveillance radars, both interceptor forces' schedules (:func:`sim.model.forces.
+force_schedule`) and where their launch sites go (:func:`sim.model.basing.base_positions`), the
+missile-defense systems and the interceptors' engagement envelope. The model (:class:`sim.model.defense_model.
 DefenseModel`), runs and their summaries, the ``forces`` report, the optimiser and the
 calibration read their set-up from here, so no module rebuilds it and none can drift from what
 the model simulates.
@@ -29,6 +30,7 @@ from sim.config.data import city_targets, launch_areas, load_sites
 from sim.model import missile_defense, missile_threat
 from sim.model.attacker import damage_values
 from sim.model.basing import BasingContext, base_positions
+from sim.model.energy.network import EnergyNetwork
 from sim.model.engagement import Teams, envelope_radius_km
 from sim.model.forces import ForceSchedules, force_schedule
 from sim.model.geometry import within_reach
@@ -68,6 +70,8 @@ class Theatre:
         surveillance_xy: (R, 2) Ukraine's surveillance radars (at the biggest cities).
         missile_table: the missile-defense systems (``None`` when missiles are not simulated);
             ``missile_p_hit``: by class, the chance a missile that gets through hits.
+        energy_network: the energy system before the winter (sites on the grid, component
+            groups, the winter's demand; ``None`` when the energy model is off).
     """
 
     scenario: object
@@ -87,6 +91,7 @@ class Theatre:
     surveillance_xy: np.ndarray
     missile_table: missile_defense.DefenseTable | None
     missile_p_hit: tuple | None
+    energy_network: EnergyNetwork | None
     _reach: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -184,6 +189,8 @@ def build_theatre(scenario, sites: pd.DataFrame | None = None) -> Theatre:
         surveillance_xy=read_only(cities[["x_km", "y_km"]].to_numpy(float)[top]),
         missile_table=table,
         missile_p_hit=p_hit,
+        energy_network=(EnergyNetwork(sites, scenario.energy, dates[0], len(dates))
+                        if scenario.energy.enabled and dates else None),
     )
 
 

@@ -67,12 +67,13 @@ def test_the_theatre_is_read_only_and_runs_leave_it_unchanged(nl200m):
     for a in (th.site_xy, th.site_p, th.site_value, th.area_share, th.interceptable,
               th.positions["programme"], th.schedules.programme.delivered,
               th.schedules.national.crews_active, th.surveillance_xy,
-              th.missile_table.start):
+              th.missile_table.start, th.energy_network.g_units,
+              th.energy_network.demand_scale, th.energy_network.row_av_mat):
         with pytest.raises(ValueError):
             a[...] = 0
     m = DefenseModel(sc, seed=1)
     m.run()
-    assert m.theatre is th
+    assert m.theatre is th and m.energy.network is th.energy_network
     assert np.array_equal(pd.util.hash_pandas_object(th.sites, index=True).to_numpy(),
                           sites_before)
     # A second run of the same theatre starts from the same stocks and gives the same night.
