@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.experiments.sweep import compare as cmp
 from sim.experiments.sweep import sensitivity as sens
-from sim.experiments.sweep.engine import SweepOutcome, execute, run_sweep
+from sim.experiments.sweep.engine import SweepResult, execute, run_sweep
 from sim.experiments.sweep.errors import CompareError, SensitivityError, SweepSpecError
 from sim.experiments.sweep.evaluators import Evaluator, make_evaluator
 from sim.experiments.sweep.model import ModelAdapter, RunContext, base_scenario, resolve_model
@@ -125,7 +125,7 @@ def sweep(
     return _attach(pd.read_parquet(res.runs_path), res)
 
 
-def _attach(df: pd.DataFrame, res: SweepOutcome) -> pd.DataFrame:
+def _attach(df: pd.DataFrame, res: SweepResult) -> pd.DataFrame:
     df.attrs.update(
         out_dir=str(res.out_dir),
         total=res.total,

@@ -274,7 +274,7 @@ def _sigterm_as_interrupt():
 
 # -- the sweep ------------------------------------------------------------------------------------
 @dataclass
-class SweepOutcome:
+class SweepResult:
     """What :func:`run_sweep` did."""
 
     out_dir: Path
@@ -312,7 +312,7 @@ def run_sweep(
     flush_seconds: float = 10.0,
     connect_timeout: float = 5.0,
     model: str | ModelAdapter | None = None,
-) -> SweepOutcome:
+) -> SweepResult:
     """Run (or resume) a sweep into ``out_dir``.
 
     Args:
@@ -512,7 +512,7 @@ def _run_into_store(
             store.write_manifest(manifest)
     if status != "complete":
         raise RuntimeError(f"{store.root}: {manifest.get('error')}")
-    return SweepOutcome(
+    return SweepResult(
         out_dir=store.root,
         status=status,
         total=total,
