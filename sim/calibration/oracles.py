@@ -1,7 +1,7 @@
 """Analytic oracles: closed-form results the engine must reproduce in limiting cases.
 
-Each function runs the real engine (:func:`sim.engagement.run_interceptors`, or the whole
-:class:`sim.model.DefenseModel` for the layered case) in a limiting case with a known answer
+Each function runs the real engine (:func:`sim.model.engagement.run_interceptors`, or the whole
+:class:`sim.model.defense_model.DefenseModel` for the layered case) in a limiting case with a known answer
 and returns an :class:`OracleResult` (expected, observed, 95% CI, pass/fail by the 4-standard-
 error rule). The tests (``tests/calibration/test_oracles.py``) and the validation report
 (``python -m sim validate-model``) both call these functions, so the report shows exactly what

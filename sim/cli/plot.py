@@ -17,7 +17,7 @@
   ``sim compare`` in the folder): ``comparison``, paired differences with their CIs.
 
 Bad input (no such folder, nothing recognisable in it) raises
-:class:`~sim.errors.SimInputError`: the main CLI prints it and exits with status 2.
+:class:`~sim.config.errors.SimInputError`: the main CLI prints it and exits with status 2.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ cites its source; rows with an estimated field carry ``estimate=True``. See
 Column meanings:
     id: short snake_case identifier, unique.
     type: one of :data:`SITE_TYPES`.
-    lat, lon: WGS84 degrees; must lie inside the theatre (:func:`sim.geo.in_theatre`).
+    lat, lon: WGS84 degrees; must lie inside the theatre (:func:`sim.config.geo.in_theatre`).
     capacity_mw: nameplate generation (plants), rated throughput (substations, estimate) or
         electrical load (water utilities), MW.
     gas_mcm_per_day: gas output (production) or withdrawal rate (storage), million m3/day.
@@ -162,7 +162,7 @@ def load_sites(path: str | Path | None = None) -> pd.DataFrame:
     Returns:
         One row per site in file order (index 0..n-1) with the file's columns (``lat``, ``lon``,
         ``capacity_mw``, ``gas_mcm_per_day`` as float, ``estimate`` as bool) plus ``x_km`` and
-        ``y_km`` from :func:`sim.geo.project`. ``attrs["path"]`` holds the file path, used in
+        ``y_km`` from :func:`sim.config.geo.project`. ``attrs["path"]`` holds the file path, used in
         later error messages.
 
     Raises:

@@ -1,6 +1,6 @@
 """The defence layers that exist without the programme: electronic warfare, mobile fire groups
 and a residual of missile defence. (Ukraine's existing interceptor-drone units fly in the same
-battle as the programme's, see :mod:`sim.engagement`.)
+battle as the programme's, see :mod:`sim.model.engagement`.)
 
 * Electronic warfare: each drone is lost to jamming en route with its type's ``p_lost_ew``
   (the Air Force's "locationally lost", 37.6% of Shahed-type launches in winter 2024-25;

@@ -13,7 +13,7 @@ crew, a sortie left and interceptors in stock:
 Launch timing: a crew launches so that the interceptor meets the drone on a collision course
 where the drone enters the envelope (radius ``R = min(max_engagement_range_km,
 speed * endurance / 2)``); if the crew is only free later, the collision course is solved from
-the actual launch time (:func:`sim.geometry.intercept`) and must still meet the drone within
+the actual launch time (:func:`sim.model.geometry.intercept`) and must still meet the drone within
 ``R`` of the site, before the drone reaches its target or is lost.
 
 Kill: with probability ``pk`` (times ``pk_jet_factor`` against jets, and the factors by the
@@ -393,7 +393,7 @@ def run_interceptors(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg
     """Fight one night's interceptor battle.
 
     Args:
-        raid: the night's :class:`sim.threat.Raid`.
+        raid: the night's :class:`sim.model.threat.Raid`.
         t_track: (N,) time each drone's track reaches C2 (``inf`` if never).
         t_gone: (N,) time each drone stops being a target (impact, or lost to EW).
         engageable: (N,) which drones the interceptors can engage at all (type, altitude).

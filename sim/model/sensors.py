@@ -33,7 +33,7 @@ def track_times(raid, sensors_cfg, radars, rng: np.random.Generator) -> np.ndarr
     """Time at which each drone's track reaches C2 (s), ``inf`` if never detected.
 
     Args:
-        raid: the night's :class:`sim.threat.Raid`.
+        raid: the night's :class:`sim.model.threat.Raid`.
         sensors_cfg: the scenario's ``defense.sensors`` section.
         radars: list of ``(xy (R, 2) km, spec)`` radar groups; ``spec`` has ``range_km``,
             ``mast_height_m``, ``p_detect`` and ``latency_s``.

@@ -84,7 +84,7 @@ START_VALUES, START_DEFAULT = start_options()
 
 
 class DashboardModel(DefenseModel):
-    """:class:`~sim.model.DefenseModel` with the dashboard's parameters as keyword arguments
+    """:class:`~sim.model.defense_model.DefenseModel` with the dashboard's parameters as keyword arguments
     (SolaraViz rebuilds the model with ``DashboardModel(**slider_values)`` on *Reset*).
 
     Args:
