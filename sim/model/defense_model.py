@@ -15,13 +15,14 @@ results to it (the walk of one night, with the attribute each step writes, is in
 3. sensors: the :class:`~sim.model.agents.SensorNetwork` gives each drone a track time;
 4. command and control: the :class:`~sim.model.agents.AirDefenseCommand` engages the missiles,
    applies electronic warfare, assigns interceptor teams (:mod:`sim.model.engagement`), then
-   fire groups and SAM shots at drones; each force then pays for the airframes it expended;
-5. strikes: leakers reach their targets; warhead drones and missiles hit energy sites with
+   fire groups and SAM shots at drones;
+5. settlement: each force pays for the airframes it expended;
+6. strikes: leakers reach their targets; warhead drones and missiles hit energy sites with
    their ``p_hit``;
-6. energy: the :class:`~sim.model.agents.GridOperator` applies damage and repairs and sheds
+7. energy: the :class:`~sim.model.agents.GridOperator` applies damage and repairs and sheds
    load (:mod:`sim.model.energy`), when enabled;
-7. learning: the attacker's policy learns from the night;
-8. data collection: the DataCollector records one row per night: the columns of the outcome
+8. learning: the attacker's policy learns from the night;
+9. data collection: the DataCollector records one row per night: the columns of the outcome
    registry (:mod:`sim.model.outcomes`), each read from the night by the reader the registry
    declares. It is the only nightly store.
 
@@ -237,14 +238,14 @@ class DefenseModel(mesa.Model):
             self.missile_planner.step(night)
         self.sensor_network.step(night)  # 3. tracks
         self.command.step(night)  # 4. missiles, EW, interceptors, other layers
-        for force in self.forces:
+        for force in self.forces:  # 5. airframes expended
             force.settle(night)
-        self._strike(night)  # 5. strikes
-        if self.grid_operator is not None:  # 6. energy
+        self._strike(night)  # 6. strikes
+        if self.grid_operator is not None:  # 7. energy
             self.grid_operator.step(night)
-        self.planner.learn(night)  # 7. learning
+        self.planner.learn(night)  # 8. learning
         self.tonight = night
-        self.datacollector.collect(self)  # 8. data
+        self.datacollector.collect(self)  # 9. data
         self.night += 1
         self.running = self.night < len(self.dates)
 
@@ -263,8 +264,7 @@ class DefenseModel(mesa.Model):
             ms = night.missiles
             night.missile_hits = ms.hits = missile_threat.missile_hits(
                 ms.raid, ms.defense.destroyed, self.theatre.missile_p_hit,
-                night.stream("missiles", 2),
-                len(self.sites))
+                night.stream("missiles", 2), len(self.sites))
 
     def run(self) -> None:
         """Simulate every remaining night."""
