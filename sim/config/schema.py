@@ -25,6 +25,13 @@ from sim.config.missiles import Missiles
 from sim.config.tactics import KillTable, Tactics
 
 
+def _did_you_mean(word: str, choices) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(word), sorted(str(c) for c in choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 class Strict(BaseModel):
     """Base for all schema sections: unknown keys are an error."""
 
@@ -210,7 +217,10 @@ class Threat(Strict):
         0.02, ge=0, le=1,
         description="Share of launches that are jet Geran-3 (rarely reported, EST; docs/sources.md §A).",
     )
-    types: dict[str, DroneType] = Field(default_factory=_default_types)
+    types: dict[str, DroneType] = Field(
+        default_factory=_default_types,
+        description="The drone types shahed, jet and decoy; a type given in part keeps the "
+        "defaults of the keys it leaves out.")
     launch_areas: dict[str, float] | None = Field(
         None,
         description="Launch area id -> weight; default: all packaged areas weighted by the record "
@@ -227,6 +237,16 @@ class Threat(Strict):
                              description="Tactics month by month (altitudes, decoys, jets, evasion, "
                              "salvos); empty: constant all winter.")
 
+    @field_validator("types", mode="before")
+    @classmethod
+    def _types_over_defaults(cls, v):
+        """A type given in part keeps the default values of the keys it leaves out."""
+        if not isinstance(v, dict):
+            return v
+        defaults = _default_types()
+        return {k: ({**defaults[k].model_dump(), **e} if k in defaults and isinstance(e, dict)
+                    else e) for k, e in v.items()}
+
     @model_validator(mode="after")
     def _shares(self):
         if self.decoy_share + self.jet_share > 1.0 + 1e-12:
@@ -234,6 +254,24 @@ class Threat(Strict):
         missing = {"shahed", "jet", "decoy"} - set(self.types)
         if missing:
             raise ValueError(f"types must define {sorted(missing)}")
+        extra = sorted(set(self.types) - {"shahed", "jet", "decoy"})
+        if extra:  # a misspelt type would be silently ignored
+            hint = _did_you_mean(extra[0], ("shahed", "jet", "decoy"))
+            raise ValueError(f"types: unknown drone type {extra[0]!r}{hint}; the types are "
+                             "shahed, jet and decoy")
+        sh = self.types["shahed"]
+        for month, t in self.tactics.timeline.items():
+            for i, b in enumerate(t.altitude_bands_m or []):
+                low, high = b.limits(sh.altitude_min_m, sh.altitude_max_m)
+                if high < low:
+                    own, inherited = (("low_m", "threat.types.shahed.altitude_max_m")
+                                      if b.high_m is None else
+                                      ("high_m", "threat.types.shahed.altitude_min_m"))
+                    raise ValueError(
+                        f"tactics.timeline.{month}.altitude_bands_m[{i}]: {own} "
+                        f"{getattr(b, own):g} and {inherited} {high if b.high_m is None else low:g}"
+                        f" (which the band takes as its {'high_m' if b.high_m is None else 'low_m'})"
+                        " leave the band empty; give the band both limits or change the type's")
         return self
 
 
