@@ -126,6 +126,22 @@ def check_model_inputs(scenario, source: str) -> None:
         ) from None
 
 
+def print_warnings(scenario, source: str, path=None, overrides: dict | None = None) -> list:
+    """Print (to stderr) what :func:`sim.config.checks.scenario_warnings` finds in a scenario:
+    implausible values, and the keys written in the file at ``path`` (and its bases) or in
+    ``overrides`` that have no effect. Returns the warnings."""
+    import sys
+
+    from sim.config.checks import scenario_warnings
+    from sim.config.io import scenario_keys
+
+    keys = (scenario_keys(path) if path is not None else []) + list(overrides or {})
+    found = scenario_warnings(scenario, list(dict.fromkeys(keys)))
+    for w in found:
+        print(f"warning: {w.text(source)}", file=sys.stderr)
+    return found
+
+
 def cmd_run(args) -> int:
     from sim.config.io import (
         StagedDir,
@@ -145,6 +161,7 @@ def cmd_run(args) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_out_dir(out, args.overwrite)
     check_model_inputs(scenario, str(args.scenario))
+    print_warnings(scenario, str(args.scenario), args.scenario, overrides)
     # Nothing is written until every replicate has run: a run that fails leaves an earlier
     # results folder as it was, even with --overwrite (StagedDir swaps the new one in).
     rs = run(scenario, seed=args.seed, replicates=args.replicates, progress=not args.quiet,
@@ -185,9 +202,10 @@ def cmd_validate(args) -> int:
     if overrides:
         sc = with_overrides(sc, overrides)
     check_model_inputs(sc, str(path))
+    found = print_warnings(sc, str(path), path, overrides)
     print(f"{path}: valid scenario {sc.name!r} ({sc.period.nights} nights from "
           f"{sc.period.start_date}, programme budget {format_value(sc.defense.budget_eur, 'money')}"
-          ")")
+          ")" + (f"; {len(found)} warning{'s' * (len(found) != 1)} above" if found else ""))
     return 0
 
 
@@ -197,7 +215,7 @@ def _validate_sweep(path, overrides) -> int:
     import sys
 
     from sim.experiments.sweep.designs import generate_design
-    from sim.experiments.sweep.engine import check_inputs, make_context, run_count
+    from sim.experiments.sweep.engine import check_inputs, factor_warnings, make_context, run_count
     from sim.experiments.sweep.model import SIM_MODEL, base_scenario, resolve_model
     from sim.experiments.sweep.spec import load_sweep
 
@@ -207,9 +225,12 @@ def _validate_sweep(path, overrides) -> int:
     adapter = resolve_model(loaded.spec.model)
     points, runs = run_count(loaded)
     ctx = make_context(loaded, adapter)
-    check_inputs(loaded, adapter, generate_design(loaded), ctx)
+    design = generate_design(loaded)
+    check_inputs(loaded, adapter, design, ctx)
     if adapter is SIM_MODEL:
         check_model_inputs(base_scenario(ctx), f"{path}: base {loaded.base_path}")
+    for w in factor_warnings(loaded, adapter, design, ctx):
+        print(f"warning: {w}", file=sys.stderr)
     cap = loaded.spec.max_runs
     over = (f"; above max_runs ({cap:,}): `sweep` needs --force or --max-runs"
             if runs > cap else "")

@@ -156,7 +156,7 @@ def dead_key_rules(sc) -> dict[str, str]:
             f"no effect: used only with defense.basing.policy: mix (it is {b.policy})")
     if d.budget_eur == 0:
         why = "no effect: the programme has no money (defense.budget_eur is 0)"
-        for k in ("split", "delivery", "programme", "basing", "sensors.radar"):
+        for k in ("split", "delivery", "programme", "basing"):
             out[f"defense.{k}"] = why
         for k in ("crew_training_cost_eur", "crew_cost_eur_per_month", "radar_unit_cost_eur",
                   "launch_site_cost_eur", "ground_station_unit_cost_eur",
@@ -171,6 +171,8 @@ def dead_keys(sc, keys: Iterable[str]) -> list[KeyWarning]:
     rules = dead_key_rules(sc)
     out = []
     for key in keys:
+        if key.endswith(".enabled"):  # the switch itself is never "without effect"
+            continue
         for rule, why in rules.items():
             if _covers(rule, key):
                 out.append(KeyWarning(key, why))
@@ -180,22 +182,20 @@ def dead_keys(sc, keys: Iterable[str]) -> list[KeyWarning]:
 
 def implausible_values(sc) -> list[KeyWarning]:
     """Values that validate but look like a slip of units (each names its key)."""
-    from sim.model.outcomes import format_value  # noqa: PLC0415 - light module
-
     out = []
     d, t = sc.defense, sc.threat
     if 0 < d.budget_eur < IMPLAUSIBLE_BUDGET_EUR:
         out.append(KeyWarning("defense.budget_eur", (
-            f"{format_value(d.budget_eur, 'money')} is under EUR 1M: the budget is in euros "
+            f"EUR {d.budget_eur:,.0f} is under EUR 1M: the budget is in euros "
             f"(EUR 200M is 200000000 or 2e8); did you mean {d.budget_eur:g}e6?")))
     v = d.interceptor.speed_kmh
-    for name in ("shahed", "decoy"):
-        dt = t.types[name]
-        if dt.interceptable and v <= dt.speed_kmh:
-            out.append(KeyWarning("defense.interceptor.speed_kmh", (
-                f"{v:g} km/h is not faster than the {name} drones it chases "
-                f"(threat.types.{name}.speed_kmh = {dt.speed_kmh:g}): an interceptor that "
-                "cannot catch its target from behind is likely a slip (km/h, not m/s?)")))
+    faster = [f"threat.types.{n}.speed_kmh = {t.types[n].speed_kmh:g}" for n in ("shahed", "decoy")
+              if t.types[n].interceptable and v <= t.types[n].speed_kmh]
+    if faster:  # jets are faster by design (pk_jet_factor); Shaheds and decoys are not
+        out.append(KeyWarning("defense.interceptor.speed_kmh", (
+            f"{v:g} km/h is not faster than the drones it chases ({'; '.join(faster)}): an "
+            "interceptor that cannot catch its target from behind is likely a slip of units "
+            "(km/h, not m/s?)")))
     return out
 
 

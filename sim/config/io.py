@@ -362,6 +362,14 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario_from_dict(_with_bases(Path(path), (), data), str(path))
 
 
+def scenario_keys(path: str | Path) -> list[str]:
+    """The key paths written in a scenario file and the files it starts from (``base:``), e.g.
+    ``["period.nights", "threat.decoy_share", ...]`` (:func:`sim.config.checks.written_keys`)."""
+    from sim.config.checks import written_keys
+
+    return written_keys(_with_bases(Path(path), ()))
+
+
 def _with_bases(path: Path, seen: tuple, data: Any = None) -> Any:
     """The YAML of ``path`` merged over its ``base`` chain (cycles refused)."""
     data = read_yaml_file(path) if data is None else data
@@ -560,7 +568,7 @@ def _check_path_simple(data: dict, parts: list[str], key_path: str) -> None:
             )
 
 
-KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*$")
 
 
 def parse_set_args(items: list[str] | None, where: str = "--set") -> dict[str, Any]:

@@ -244,6 +244,10 @@ class Threat(Strict):
         if not isinstance(v, dict):
             return v
         defaults = _default_types()
+        extra = sorted(str(k) for k in v if k not in defaults)
+        if extra:  # a misspelt type would be silently ignored
+            raise ValueError(f"unknown drone type {extra[0]!r}{_did_you_mean(extra[0], defaults)}"
+                             "; the types are shahed, jet and decoy")
         return {k: ({**defaults[k].model_dump(), **e} if k in defaults and isinstance(e, dict)
                     else e) for k, e in v.items()}
 
@@ -254,11 +258,6 @@ class Threat(Strict):
         missing = {"shahed", "jet", "decoy"} - set(self.types)
         if missing:
             raise ValueError(f"types must define {sorted(missing)}")
-        extra = sorted(set(self.types) - {"shahed", "jet", "decoy"})
-        if extra:  # a misspelt type would be silently ignored
-            hint = _did_you_mean(extra[0], ("shahed", "jet", "decoy"))
-            raise ValueError(f"types: unknown drone type {extra[0]!r}{hint}; the types are "
-                             "shahed, jet and decoy")
         sh = self.types["shahed"]
         for month, t in self.tactics.timeline.items():
             for i, b in enumerate(t.altitude_bands_m or []):

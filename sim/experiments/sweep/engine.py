@@ -222,6 +222,48 @@ def check_inputs(loaded: LoadedSweep, adapter: ModelAdapter, design: Design, ctx
             raise SweepSpecError(f"{where}: design point 0: {exc}") from None
 
 
+def factor_warnings(loaded: LoadedSweep, adapter: ModelAdapter, design: Design,
+                    ctx: RunContext, max_points: int = 64) -> list[str]:
+    """Warnings about the sweep's factors and fixed overrides on the simulation's own model: a
+    key that has no effect at any of (up to ``max_points`` evenly spread) design points
+    (:func:`sim.config.checks.dead_keys`; its sensitivity index would be noise), and
+    implausible values of the base scenario (:func:`sim.config.checks.implausible_values`).
+    Other models get none."""
+    from sim.config.checks import dead_keys, implausible_values
+    from sim.config.schema import Scenario
+
+    try:
+        base = base_scenario(ctx)
+    except SimInputError:
+        return []
+    if not isinstance(base, Scenario):
+        return []
+    where = loaded.where
+    out = [f"{where}: base scenario: {w.key}: {w.reason}" for w in implausible_values(base)]
+    keys = [f.key for f in loaded.spec.factors]
+    n = design.n_points
+    step = max(1, -(-n // max_points))
+    dead: dict[str, str] | None = None
+    for p in range(0, n, step):
+        try:
+            sc = adapter.override(base, design.overrides(p))
+        except SimInputError:
+            continue
+        here = {w.key: w.reason for w in dead_keys(sc, keys)}
+        dead = here if dead is None else {k: v for k, v in dead.items() if k in here}
+        if not dead:
+            break
+    groups = {f.key: (g, i) for g, fs in (("levers", loaded.spec.levers),
+                                          ("uncertainties", loaded.spec.uncertainties))
+              for i, f in enumerate(fs)}
+    for k, why in (dead or {}).items():
+        g, i = groups[k]
+        out.append(f"{where}: {g}[{i}] ({k}): {why} at every design point; its effects and "
+                   "sensitivity indices will be zero or noise")
+    out += [f"{where}: fixed {w.key}: {w.reason}" for w in dead_keys(base, list(loaded.fixed))]
+    return out
+
+
 def run_count(loaded: LoadedSweep) -> tuple[int, int]:
     """``(points, runs)`` of a sweep, without generating its design."""
     n = design_size(loaded)
@@ -342,6 +384,8 @@ def run_sweep(
     store = SweepStore(out_dir)
     manifest, _ = store.check(sweep_id, force, loaded.where)  # refuse a foreign folder early
     check_inputs(loaded, adapter, design, ctx)
+    for w in factor_warnings(loaded, adapter, design, ctx):
+        print(f"warning: {w}", file=sys.stderr)
     finished = (
         manifest is not None
         and manifest.get("status") == "complete"
