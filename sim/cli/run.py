@@ -217,6 +217,7 @@ def _validate_sweep(path, overrides) -> int:
     from sim.experiments.sweep.designs import generate_design
     from sim.experiments.sweep.engine import check_inputs, factor_warnings, make_context, run_count
     from sim.experiments.sweep.model import SIM_MODEL, base_scenario, resolve_model
+    from sim.config.io import read_yaml_file
     from sim.experiments.sweep.spec import load_sweep
 
     loaded = load_sweep(path, overrides)
@@ -234,8 +235,10 @@ def _validate_sweep(path, overrides) -> int:
     cap = loaded.spec.max_runs
     over = (f"; above max_runs ({cap:,}): `sweep` needs --force or --max-runs"
             if runs > cap else "")
+    seed_from = "" if "seed" in (read_yaml_file(path) or {}) else ", the base scenario's"
     print(f"{path}: valid sweep file {loaded.name!r} (base {loaded.base_path}; {points:,} design "
-          f"points x {loaded.spec.replicates} replicates = {runs:,} runs{over})")
+          f"points x {loaded.spec.replicates} replicates = {runs:,} runs{over}; seed "
+          f"{loaded.spec.seed}{seed_from})")
     return 0
 
 

@@ -25,7 +25,13 @@ from sim.experiments.sweep import sensitivity as sens
 from sim.experiments.sweep.engine import SweepOutcome, execute, run_sweep
 from sim.experiments.sweep.errors import CompareError, SensitivityError, SweepSpecError
 from sim.experiments.sweep.evaluators import Evaluator, make_evaluator
-from sim.experiments.sweep.model import ModelAdapter, RunContext, base_scenario, resolve_model
+from sim.experiments.sweep.model import (
+    ModelAdapter,
+    RunContext,
+    base_scenario,
+    resolve_model,
+    scenario_seed,
+)
 from sim.experiments.sweep.spec import (
     LoadedSweep,
     SweepSpec,
@@ -185,20 +191,7 @@ def run_replicates(
 
 def _scenario_seed(x: Any, adapter: ModelAdapter) -> int:
     """The ``seed`` of a scenario (file or object), or 0 if it has none."""
-    if adapter.get is None:
-        return 0
-    try:
-        scn = adapter.load(str(x)) if isinstance(x, (str, os.PathLike)) else x
-        value = adapter.get(scn, "seed")
-    except (KeyError, AttributeError, TypeError):
-        return 0
-    except Exception as exc:  # noqa: BLE001 - the model's own input errors
-        from sim.config.errors import SimInputError
-
-        if isinstance(exc, SimInputError):
-            raise
-        return 0
-    return int(value) if isinstance(value, int) else 0
+    return scenario_seed(x, adapter)
 
 
 def _is_folder(x: Any) -> bool:

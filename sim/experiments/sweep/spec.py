@@ -451,10 +451,15 @@ def spec_from_data(
     except ValidationError as err:
         raise SweepSpecError(_format_validation_error(err, where)) from None
     base_path, note = resolve_base(spec.base, base_dir, where)
-    if spec.seed is None:  # the base scenario's seed (0 if it sets none)
-        base_data = read_yaml_file(base_path, error=SweepSpecError)
-        seed = base_data.get("seed", 0) if isinstance(base_data, dict) else 0
-        spec = spec.model_copy(update={"seed": int(seed) if isinstance(seed, int) else 0})
+    if spec.seed is None:  # the base scenario's seed, through the scenarios it starts from
+        from sim.config.errors import SimInputError
+        from sim.experiments.sweep.model import resolve_model, scenario_seed
+
+        try:
+            seed = scenario_seed(base_path, resolve_model(spec.model))
+        except SimInputError as exc:
+            raise SweepSpecError(f"{where}: base {spec.base}: {exc}") from None
+        spec = spec.model_copy(update={"seed": seed})
     fixed = dict(spec.fixed)
     factor_keys = {f.key for f in spec.factors}
     for k, v in (overrides or {}).items():
