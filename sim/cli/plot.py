@@ -9,8 +9,9 @@
   sites active, or with the most launches if the programme is never active; re-simulated from
   the folder's ``scenario.yaml`` and seed; ``--night N`` picks another, ``--no-map`` skips it);
 * a sweep (``sim sweep``: ``manifest.json`` + ``runs.parquet``): for the budget lever the
-  headline ``coverage_vs_budget``, ``cost_effectiveness`` and ``outcomes_vs_budget``; for other
-  numeric levers ``outcomes_vs_<lever>``; with sampled uncertainties ``sensitivity_<outcome>``
+  headline ``coverage_vs_budget``, ``cost_effectiveness`` and ``outcomes_vs_budget`` (the change
+  from EUR 0 paired on the same winters); for other numeric levers ``outcomes_vs_<lever>`` (the
+  paired change from the lowest level); with sampled uncertainties ``sensitivity_<outcome>``
   (from ``sensitivity.csv`` or computed) and ``tornado``; with ``nights.parquet`` a
   ``timeline`` of a few levels;
 * a comparison (``sim compare --json DIR/comparison.json``, or any JSON report or CSV table of
