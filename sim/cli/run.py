@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.cli.common import WIDTH, pos_int, seed_int
+from sim.cli.common import WIDTH, replicate_count, seed_int
 
 
 def summary_table(summary: dict) -> str:
@@ -102,6 +102,15 @@ def check_model_inputs(scenario, source: str) -> None:
     from sim.config.io import referenced_files
 
     files = referenced_files(scenario)
+    from sim.config.data import MAX_DATA_BYTES
+    from sim.config.errors import SimInputError
+    from sim.config.files import check_regular_file
+
+    for key, value in files.items():  # never open a FIFO, a device or a huge file
+        try:
+            check_regular_file(value, MAX_DATA_BYTES, "data file")
+        except SimInputError as exc:
+            raise type(exc)(f"{source}: {key}: {exc}") from None
     d, t = scenario.defense, scenario.threat
     names_ids = bool(d.basing.custom_sites) or t.launch_areas is not None
     if not files and not names_ids:
@@ -144,6 +153,7 @@ def print_warnings(scenario, source: str, path=None, overrides: dict | None = No
 
 def cmd_run(args) -> int:
     from sim.config.io import (
+        FolderLock,
         StagedDir,
         atomic_write_json,
         atomic_write_parquet,
@@ -162,17 +172,19 @@ def cmd_run(args) -> int:
     check_out_dir(out, args.overwrite)
     check_model_inputs(scenario, str(args.scenario))
     print_warnings(scenario, str(args.scenario), args.scenario, overrides)
-    # Nothing is written until every replicate has run: a run that fails leaves an earlier
-    # results folder as it was, even with --overwrite (StagedDir swaps the new one in).
-    rs = run(scenario, seed=args.seed, replicates=args.replicates, progress=not args.quiet,
-             scenario_file=str(args.scenario))
-    rs.summary["overrides"] = overrides
-    with StagedDir(out) as stage:
-        atomic_write_json(stage / "summary.json", rs.summary)
-        atomic_write_parquet(stage / "nights.parquet", rs.nights)
-        (stage / "scenario.yaml").write_text(
-            _scenario_yaml(scenario), encoding="utf-8"
-        )
+    # One run writes a folder at a time: a second run into it exits 2 (the lock), and once the
+    # first is done the folder holds results (the check again, inside the lock).
+    with FolderLock(out):
+        check_out_dir(out, args.overwrite)
+        # Nothing is written until every replicate has run: a run that fails leaves an
+        # earlier results folder as it was, even with --overwrite (StagedDir swaps it in).
+        rs = run(scenario, seed=args.seed, replicates=args.replicates,
+                 progress=not args.quiet, scenario_file=str(args.scenario))
+        rs.summary["overrides"] = overrides
+        with StagedDir(out) as stage:
+            atomic_write_json(stage / "summary.json", rs.summary)
+            atomic_write_parquet(stage / "nights.parquet", rs.nights)
+            (stage / "scenario.yaml").write_text(_scenario_yaml(scenario), encoding="utf-8")
     print(summary_table(rs.summary))
     print(f"\nWrote {out / 'summary.json'} and {out / 'nights.parquet'}")
     return 0
@@ -254,7 +266,7 @@ def register(subparsers) -> None:
     r = subparsers.add_parser("run", help="simulate a winter from a scenario file")
     r.add_argument("scenario", help="scenario YAML file")
     r.add_argument("--seed", type=seed_int, default=None, help="root seed (default: file's)")
-    r.add_argument("--replicates", type=pos_int, default=10,
+    r.add_argument("--replicates", type=replicate_count, default=10,
                    help="replicates: winters with their own random raids (default 10, enough "
                         "for a stable mean in a few seconds each)")
     r.add_argument("--out", default=None, help="results folder (default results/NAME)")

@@ -25,6 +25,17 @@ from sim.config.missiles import Missiles
 from sim.config.tactics import KillTable, Tactics
 
 
+def _check_site_types(names, why: str) -> None:
+    """Every name must be a site type of sim.config.energy.SITE_TYPES (a typo inside a
+    free-form map would silently switch a mechanism off)."""
+    from sim.config.energy import SITE_TYPES
+
+    unknown = [str(k) for k in names if k not in SITE_TYPES]
+    if unknown:
+        raise ValueError(f"unknown site type {unknown[0]!r}{_did_you_mean(unknown[0], SITE_TYPES)}"
+                         f" ({why}); the site types are {', '.join(SITE_TYPES)}")
+
+
 def _did_you_mean(word: str, choices) -> str:
     import difflib
 
@@ -39,11 +50,25 @@ class Strict(BaseModel):
 
 
 # --------------------------------------------------------------------------- period
+FIRST_DATE = dt.date(2000, 1, 1)
+LAST_DATE = dt.date(2099, 12, 31)
+"""Dates a scenario may name (sim.config.io checks every date of a file against them)."""
+
+
 class Period(Strict):
     start_date: dt.date = Field(
         dt.date(2025, 11, 1), description="Date of the first night (the evening it starts)."
     )
     nights: int = Field(151, ge=1, le=3660, description="Number of nights simulated.")
+
+    @model_validator(mode="after")
+    def _inside_the_calendar(self) -> Period:
+        last = self.start_date + dt.timedelta(days=self.nights - 1) \
+            if self.start_date <= LAST_DATE else self.start_date
+        if not FIRST_DATE <= self.start_date <= LAST_DATE or last > LAST_DATE:
+            raise ValueError(f"the nights {self.start_date} to {last} leave the dates the model "
+                             f"takes ({FIRST_DATE} to {LAST_DATE})")
+        return self
 
     @property
     def dates(self) -> list[dt.date]:
@@ -200,6 +225,7 @@ class Targeting(Strict):
     @field_validator("weights_by_site_type")
     @classmethod
     def _nonneg(cls, v):
+        _check_site_types(v, "a misspelt type gets no drones")
         for k, w in v.items():
             if w < 0 or not math.isfinite(w):
                 raise ValueError(f"weight for {k!r} must be a finite number >= 0")
@@ -490,6 +516,12 @@ class Basing(Strict):
         "writes).",
     )
 
+    @field_validator("site_types")
+    @classmethod
+    def _known_site_types(cls, v):
+        _check_site_types(v, "a misspelt type gets no launch sites")
+        return v
+
     @field_validator("mix_weights")
     @classmethod
     def _mix_names(cls, v):
@@ -639,6 +671,21 @@ class Scenario(Strict):
         description="Energy-site CSV replacing the packaged list (same columns as "
         "sim/data/energy_sites.csv); a relative path is taken from the working folder.",
     )
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder_name(cls, v: str) -> str:
+        """The name is the default results folder (results/NAME): it must stay inside it."""
+        bad = [c for c in v if c in '/\\:*?"<>|' or ord(c) < 32]
+        if bad or v.strip() in (".", "..") or v.startswith(".") or v != v.strip():
+            raise ValueError(
+                f"{v!r} cannot name a results folder (results/NAME): use letters, digits, "
+                "'-', '_' and '.', not starting with a dot" + (f" (it has {bad[0]!r})" if bad
+                                                               else ""))
+        if len(v.encode("utf-8")) > 150:
+            raise ValueError(f"is {len(v.encode('utf-8'))} bytes; a name is at most 150 (it "
+                             "names the results folder)")
+        return v
 
     @model_validator(mode="after")
     def _timeline_covers_period(self) -> Scenario:

@@ -194,6 +194,16 @@ def _scenario_seed(x: Any, adapter: ModelAdapter) -> int:
     return scenario_seed(x, adapter)
 
 
+def _period(scn: Any, adapter: ModelAdapter) -> tuple[str, int] | None:
+    """``(start date, nights)`` of a scenario, or ``None`` for a model without periods."""
+    if adapter.get is None:
+        return None
+    try:
+        return str(adapter.get(scn, "period.start_date")), int(adapter.get(scn, "period.nights"))
+    except Exception:  # noqa: BLE001 - a model without a period
+        return None
+
+
 def _is_folder(x: Any) -> bool:
     return isinstance(x, (str, os.PathLike)) and Path(x).is_dir()
 
@@ -272,8 +282,15 @@ def compare(
         seed = _scenario_seed(a, adapter)
     ctx_a = _scenario_context(a, adapter, seed, overrides or {}, outcomes)
     ctx_b = _scenario_context(b, adapter, seed, overrides or {}, outcomes)
-    for ctx in (ctx_a, ctx_b):  # a bad file or override fails here, before any worker starts
-        base_scenario(ctx)
+    scns = [base_scenario(ctx) for ctx in (ctx_a, ctx_b)]  # a bad file fails here, first
+    periods = [_period(x, adapter) for x in scns]
+    if None not in periods and periods[0] != periods[1]:
+        (sa, na), (sb, nb) = periods
+        raise CompareError(
+            f"A ({a}) simulates {na} nights from {sa} and B ({b}) {nb} nights from {sb}: a "
+            "paired comparison needs the same nights (replicate r of A and of B must face the "
+            "same raids); give both the same period.start_date and period.nights (e.g. --set "
+            f"period.start_date={sa} --set period.nights={na})")
     own = evaluator is None
     if own:
         evaluator = make_evaluator(workers, scheduler, backend, preload=adapter.preload)

@@ -238,5 +238,15 @@ def read_results_folder(path: str | Path) -> tuple[pd.DataFrame, dict]:
         raise CompareError(f"{p}: not a sweep results folder (no manifest.json)")
     if not runs.is_file():
         raise CompareError(f"{p}: the sweep has not finished (no runs.parquet); rerun it to complete it")
-    spec = json.loads((p / "spec.json").read_text()) if (p / "spec.json").is_file() else {}
-    return pd.read_parquet(runs), spec
+    spec = {}
+    if (p / "spec.json").is_file():
+        try:
+            spec = json.loads((p / "spec.json").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CompareError(f"{p / 'spec.json'}: damaged ({exc}); rerun the sweep into this "
+                               "folder to repair it") from None
+    try:
+        return pd.read_parquet(runs), spec
+    except Exception as exc:  # noqa: BLE001 - any unreadable table is bad input
+        raise CompareError(f"{runs}: damaged ({str(exc).splitlines()[0][:120]}); delete it and "
+                           "rerun the sweep to run its runs again") from None

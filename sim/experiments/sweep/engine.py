@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config.errors import SimInputError
+from sim.config.files import FolderLock, check_output_path
 from sim.experiments.sweep.designs import Design, design_size, generate_design
 from sim.experiments.sweep.errors import DesignTooLargeError, SweepInterrupted, SweepSpecError
 from sim.experiments.sweep.evaluators import Evaluator, SerialEvaluator, make_evaluator
@@ -375,6 +376,7 @@ def run_sweep(
     t_start = time.perf_counter()
     started = now_iso()
     spec = loaded.spec
+    check_output_path(out_dir, "--out", folder=True)
     adapter = resolve_model(model if model is not None else spec.model)
     points, total = check_size(loaded, max_runs, force)
     design = generate_design(loaded)
@@ -383,6 +385,8 @@ def run_sweep(
     ctx = make_context(loaded, adapter)
     store = SweepStore(out_dir)
     manifest, _ = store.check(sweep_id, force, loaded.where)  # refuse a foreign folder early
+    if manifest is not None:
+        store.finished_ids()  # a damaged file is repaired or refused now, before any run
     check_inputs(loaded, adapter, design, ctx)
     for w in factor_warnings(loaded, adapter, design, ctx):
         print(f"warning: {w}", file=sys.stderr)
@@ -393,9 +397,12 @@ def run_sweep(
         and not store.run_parts()
     )
     own_eval = evaluator is None and not finished
-    if own_eval:  # connect (or fail) before touching the folder
-        evaluator = make_evaluator(workers, scheduler, backend, connect_timeout, adapter.preload)
+    lock = FolderLock(store.root)  # a second sweep into this folder exits 2, naming the first
+    lock.__enter__()
     try:
+        if own_eval:  # connect (or fail) before touching the folder
+            evaluator = make_evaluator(workers, scheduler, backend, connect_timeout,
+                                       adapter.preload)
         return _run_into_store(
             loaded,
             store,
@@ -415,8 +422,11 @@ def run_sweep(
             force,
         )
     finally:
-        if own_eval and evaluator is not None:
-            evaluator.close()
+        try:
+            if own_eval and evaluator is not None:
+                evaluator.close()
+        finally:
+            lock.__exit__(None, None, None)
 
 
 def _new_manifest(
@@ -471,7 +481,12 @@ def _run_into_store(
             shutil.copyfile(loaded.path, store.root / "sweep.yaml")
         write_table_atomic(pa.Table.from_pandas(design.to_frame(), preserve_index=False), store.design_path)
         store.write_manifest(manifest)
-    elif manifest.get("package_version") != package_version():
+    else:
+        design_table = pa.Table.from_pandas(design.to_frame(), preserve_index=False)
+        for name in store.repair_records(loaded.to_json(), design_table):
+            print(f"note: {store.root / name} was damaged; rewritten from the sweep file",
+                  file=sys.stderr)
+    if manifest.get("package_version") != package_version():
         print(
             f"warning: {store.root} was started with sim {manifest.get('package_version')}, "
             f"resuming with {package_version()}",
