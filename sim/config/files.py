@@ -125,7 +125,8 @@ def check_output_path(path: str | Path, option: str, folder: bool = False) -> Pa
         SimInputError: naming ``option``, the path and the reason.
     """
     p = Path(path)
-    where = f"{option} {p}"
+    shown = str(p) if len(str(p)) <= 90 else f"{str(p)[:60]}...{str(p)[-20:]}"
+    where = f"{option} {shown}"
     if not str(p).strip():
         raise SimInputError(f"{option}: empty path")
     if "\x00" in str(p):

@@ -107,7 +107,9 @@ class Launches(Strict):
         "a forecast origin). Source: the fit that wrote the file.",
     )
     intensity_multiplier: float = Field(
-        1.0, ge=0, le=20, description="Scales the mean launches of every night (what-if threat)."
+        1.0, ge=0, le=20, description="Scales the mean launches of every night (what-if threat): "
+        "the fitted profile's means, or the level mean_per_night sets (expected launches a "
+        "night = mean_per_night x intensity_multiplier)."
     )
     apply_trend: bool = Field(
         False,
@@ -127,8 +129,9 @@ class Launches(Strict):
     mean_per_night: float | None = Field(
         None, ge=0, le=20000,
         description="If set, the fitted profile (its months, salvo nights and trend) is scaled "
-        "so that the period's expected launches per night equal this (drones a night): the "
-        "level of a forecast, with the profile's seasonal and nightly pattern.",
+        "so that the period's expected launches per night equal this (drones a night) times "
+        "intensity_multiplier: the level of a forecast, with the profile's seasonal and nightly "
+        "pattern.",
     )
 
     @model_validator(mode="after")
