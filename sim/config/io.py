@@ -403,9 +403,17 @@ def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
         )
     check_plain_values(data, source)
     try:
-        return Scenario.model_validate(data)
+        return _checked(Scenario.model_validate(data), source)
     except ValidationError as exc:
         raise ScenarioError(validation_message(source, exc)) from None
+
+
+def _checked(sc: Scenario, source: str) -> Scenario:
+    """A validated scenario whose free-form site-type names are all site types."""
+    problems = sc.site_type_problems()
+    if problems:
+        raise ScenarioError("\n".join(f"{source}: {p}" for p in problems))
+    return sc
 
 
 SCENARIO_ONLY_KEYS = frozenset({"period", "threat", "defense", "energy", "sites_file"})
@@ -597,7 +605,7 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = 
         _timeline_to_period(data)
     check_plain_values({k: v for k, v in _nested(overrides).items()}, source)
     try:
-        return Scenario.model_validate(data)
+        return _checked(Scenario.model_validate(data), source)
     except ValidationError as exc:
         raise ScenarioError(validation_message(source, exc)) from None
 
