@@ -257,10 +257,15 @@ _WEAPON_SOURCE = (
 
 
 def _check_type_keys(value: dict, name: str) -> None:
+    import difflib
+
     unknown = sorted(set(value) - set(SITE_TYPES))
     if unknown:
+        close = difflib.get_close_matches(unknown[0], SITE_TYPES, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(
-            f"{name}: unknown site type(s) {', '.join(unknown)}; allowed: {', '.join(SITE_TYPES)}"
+            f"{name}: unknown site type(s) {', '.join(unknown)}{hint}; allowed: "
+            f"{', '.join(SITE_TYPES)}"
         )
 
 

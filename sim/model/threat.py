@@ -85,7 +85,11 @@ def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator
         Integer array, one count per night; with ``return_salvo`` the pair ``(counts, salvo)``.
     """
     prof = profile_dict(threat.launches)
-    mult = np.full(len(dates), float(threat.launches.intensity_multiplier))
+    factor = float(threat.launches.intensity_multiplier)
+    mean_per_night = threat.launches.mean_per_night
+    # The multiplier scales whatever level is set: the profile's means, or the level that
+    # ``mean_per_night`` fixes (expected launches a night = mean_per_night x multiplier).
+    mult = np.full(len(dates), 1.0 if mean_per_night is not None else factor)
     if threat.launches.apply_trend and prof.get("trend_per_year"):
         mult = mult * level_multiplier(prof, dates)
     p_salvo = salvo_mean = None
@@ -94,9 +98,10 @@ def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator
         months = [d.strftime("%Y-%m") for d in dates]
         p_salvo = np.array([_nan(timeline[m].p_salvo) for m in months])
         salvo_mean = np.array([_nan(timeline[m].salvo_mean) for m in months])
-    if threat.launches.mean_per_night is not None and len(dates):
+    if mean_per_night is not None and len(dates):
         e = expected_nightly_launches(prof, dates, mult, p_salvo, salvo_mean)
-        mult = mult * (threat.launches.mean_per_night / e.mean() if e.mean() > 0 else 0.0)
+        target = mean_per_night * factor
+        mult = mult * (target / e.mean() if e.mean() > 0 and target > 0 else 0.0)
     return sample_nightly_launches(
         prof, dates, rng, intensity_multiplier=mult, max_per_night=threat.launches.max_per_night,
         return_salvo=return_salvo, p_salvo_by_night=p_salvo, salvo_mean_by_night=salvo_mean,
@@ -148,13 +153,19 @@ class NightTactics:
 
 
 def tactics_for(threat, month: str) -> NightTactics:
-    """Tonight's tactics: the timeline's month where it gives a value, else the constants."""
+    """Tonight's tactics: the timeline's month where it gives a value, else the constants.
+
+    An altitude band that leaves out ``low_m`` or ``high_m`` takes it from the Shahed type
+    (``threat.types.shahed.altitude_min_m`` / ``altitude_max_m``): the bands describe the
+    Shahed-type drones and the decoys flying with them."""
     t = threat.tactics.timeline.get(month)
     decoy = threat.decoy_share if t is None or t.decoy_share is None else t.decoy_share
     jet = threat.jet_share if t is None or t.jet_share is None else t.jet_share
     bands = None
     if t is not None and t.altitude_bands_m:
-        bands = np.array([[b.low_m, b.high_m, b.share] for b in t.altitude_bands_m], float)
+        shahed = threat.types["shahed"]
+        lim = (shahed.altitude_min_m, shahed.altitude_max_m)
+        bands = np.array([[*b.limits(*lim), b.share] for b in t.altitude_bands_m], float)
         bands[:, 2] = np.cumsum(bands[:, 2])
         bands[-1, 2] = 1.0
     evading = None if t is None else t.evading_share
