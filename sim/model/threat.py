@@ -389,31 +389,13 @@ def _push_out(wp: np.ndarray, guard: np.ndarray, centers: np.ndarray, radii: np.
     the circles a drone may push out of (not the one holding its own target). Each pass pushes
     a waypoint radially to the edge of the circle it is deepest in; where circles overlap that
     edge can lie in a neighbour, so passes repeat on the waypoints just moved (a few suffice)
-    until none is inside."""
-    wp = wp.copy()
-    edge = radii * (1.0 + 1e-9)
-    r2 = radii * radii
-    rows = np.arange(len(wp))
-    for _ in range(_PUSH_PASSES):
-        if not len(rows):
-            break
-        dx = wp[rows, 0:1] - centers[None, :, 0]
-        dy = wp[rows, 1:2] - centers[None, :, 1]
-        d2 = dx * dx + dy * dy
-        inside = (d2 < r2[None, :]) & guard[rows]
-        hit = np.nonzero(inside.any(1))[0]
-        if not len(hit):
-            break
-        dist = np.sqrt(d2[hit])
-        score = np.where(inside[hit], radii[None, :] - dist, -np.inf)
-        jj = score.argmax(1)
-        r = np.arange(len(hit))
-        nn = np.maximum(dist[r, jj], 1e-6)
-        moved = rows[hit]
-        wp[moved, 0] = centers[jj, 0] + dx[hit, jj] / nn * edge[jj]
-        wp[moved, 1] = centers[jj, 1] + dy[hit, jj] / nn * edge[jj]
-        rows = moved
-    return wp
+    until none is inside (compiled: :func:`sim.model.kernels.push_out`)."""
+    from sim.model import kernels
+
+    return kernels.push_out(np.ascontiguousarray(wp, dtype=float),
+                            np.ascontiguousarray(guard, dtype=bool),
+                            np.ascontiguousarray(centers, dtype=float),
+                            np.ascontiguousarray(radii, dtype=float), _PUSH_PASSES)
 
 
 _PUSH_PASSES = 12
