@@ -75,16 +75,34 @@ def _pair_entry_exit(pts, times, i, cx, cy, r, rmax):
 
 
 @njit(cache=True)
-def _route_box(pts, i):
-    """Bounding box ``(x_lo, x_hi, y_lo, y_hi)`` of route i."""
-    x_lo = x_hi = pts[i, 0, 0]
-    y_lo = y_hi = pts[i, 0, 1]
-    for k in range(1, pts.shape[1]):
-        x_lo = min(x_lo, pts[i, k, 0])
-        x_hi = max(x_hi, pts[i, k, 0])
-        y_lo = min(y_lo, pts[i, k, 1])
-        y_hi = max(y_hi, pts[i, k, 1])
-    return x_lo, x_hi, y_lo, y_hi
+def _sorted_x(centers):
+    """Centres' x in increasing order, and the order."""
+    order = np.argsort(centers[:, 0], kind="mergesort")
+    return centers[order, 0].copy(), order
+
+
+@njit(cache=True)
+def _near(pts, i, xs, order, centers, rmax, mark, stamp, out):
+    """The circles (in increasing index order, written to ``out``; returns their number)
+    whose centre lies in the bounding box of a leg of route i grown by ``rmax``: the only ones
+    that :func:`_pair_entry_exit` solves. ``xs``/``order``: :func:`_sorted_x`; ``mark`` holds
+    ``stamp`` for circles already taken."""
+    n_out = 0
+    for k in range(pts.shape[1] - 1):
+        p0x = pts[i, k, 0]
+        p1x = pts[i, k + 1, 0]
+        y_lo = min(pts[i, k, 1], pts[i, k + 1, 1]) - rmax
+        y_hi = max(pts[i, k, 1], pts[i, k + 1, 1]) + rmax
+        a = np.searchsorted(xs, min(p0x, p1x) - rmax, side="left")
+        b = np.searchsorted(xs, max(p0x, p1x) + rmax, side="right")
+        for q in range(a, b):
+            j = order[q]
+            if mark[j] != stamp and centers[j, 1] >= y_lo and centers[j, 1] <= y_hi:
+                mark[j] = stamp
+                out[n_out] = j
+                n_out += 1
+    out[:n_out].sort()
+    return n_out
 
 
 @njit(cache=True)
@@ -97,14 +115,13 @@ def circle_entry_exit(pts, times, centers, rad, rmax):
     t_exit = np.full((n, m), np.inf)
     per_route = rad.shape[0] > 1
     per_circle = rad.shape[1] > 1
+    xs, order = _sorted_x(centers)
+    mark = np.full(m, -1, np.int64)
+    near = np.empty(m, np.int64)
     for i in range(n):
         ri = i if per_route else 0
-        x_lo, x_hi, y_lo, y_hi = _route_box(pts, i)
-        for j in range(m):
-            cx = centers[j, 0]
-            cy = centers[j, 1]
-            if cx < x_lo - rmax or cx > x_hi + rmax or cy < y_lo - rmax or cy > y_hi + rmax:
-                continue  # no leg's box holds the centre (the test in _pair_entry_exit)
+        for q in range(_near(pts, i, xs, order, centers, rmax, mark, i, near)):
+            j = near[q]
             r = rad[ri, j if per_circle else 0]
             te, tx = _pair_entry_exit(pts, times, i, centers[j, 0], centers[j, 1], r, rmax)
             t_enter[i, j] = te
@@ -122,14 +139,13 @@ def first_entry(pts, times, centers, reach, detects):
     rmax = 0.0
     for i in range(n):
         rmax = max(rmax, reach[i])
+    xs, order = _sorted_x(centers)
+    mark = np.full(m, -1, np.int64)
+    near = np.empty(m, np.int64)
     for i in range(n):
         best = np.inf
-        x_lo, x_hi, y_lo, y_hi = _route_box(pts, i)
-        for j in range(m):
-            cx = centers[j, 0]
-            cy = centers[j, 1]
-            if cx < x_lo - rmax or cx > x_hi + rmax or cy < y_lo - rmax or cy > y_hi + rmax:
-                continue
+        for q in range(_near(pts, i, xs, order, centers, rmax, mark, i, near)):
+            j = near[q]
             if detects[i, j]:
                 te, _ = _pair_entry_exit(pts, times, i, centers[j, 0], centers[j, 1], reach[i],
                                          rmax)
@@ -224,45 +240,101 @@ def position_at(pts, times, t):
 
 
 @njit(cache=True)
-def push_out(wp, guard, centers, radii, passes):
-    """Kernel of :func:`sim.model.threat._push_out`: each waypoint, while it lies inside a
-    circle it may leave (``guard``), is pushed radially to the edge of the circle it is
-    deepest in, at most ``passes`` times."""
-    n = wp.shape[0]
+def _push_point(x, y, guard, centers, radii, edge, r2, passes):
+    """One waypoint pushed out of the circles it may leave (``guard``): while it lies inside
+    one, it moves radially to the edge of the circle it is deepest in; where circles overlap
+    that edge can lie in a neighbour, so this repeats (at most ``passes`` times)."""
+    for _ in range(passes):
+        jj = -1
+        best = -np.inf
+        bdx = 0.0
+        bdy = 0.0
+        bdist = 0.0
+        for j in range(centers.shape[0]):
+            dx = x - centers[j, 0]
+            dy = y - centers[j, 1]
+            d2 = dx * dx + dy * dy
+            if d2 < r2[j] and guard[j]:
+                dist = math.sqrt(d2)
+                score = radii[j] - dist
+                if jj < 0 or score > best:  # the deepest; the first of equals
+                    jj = j
+                    best = score
+                    bdx = dx
+                    bdy = dy
+                    bdist = dist
+        if jj < 0:
+            break
+        nn = max(bdist, 1e-6)
+        x = centers[jj, 0] + bdx / nn * edge[jj]
+        y = centers[jj, 1] + bdy / nn * edge[jj]
+    return x, y
+
+
+@njit(cache=True)
+def routes(start, end, offsets, centers, radii, avoid, passes, t_launch, speed, border_km):
+    """Routes of a raid (:func:`sim.model.threat.generate_raid`): from ``start`` to ``end``
+    through dog-leg waypoints at ``offsets`` (N, K) km off the straight line at equal
+    fractions of it, each pushed out of the circles (``centers``, ``radii``) that do not hold
+    the drone's target when ``avoid``. Returns the points (N, K+2, 2), the times at them
+    (N, K+2) at constant ``speed`` from ``t_launch``, and the time each drone has flown
+    ``border_km`` (or its whole route, if shorter)."""
+    n = start.shape[0]
+    kw = offsets.shape[1]
+    kp = kw + 2
     z = centers.shape[0]
-    out = wp.copy()
+    pts = np.empty((n, kp, 2))
+    times = np.empty((n, kp))
+    t_border = np.empty(n)
     edge = radii * (1.0 + 1e-9)
     r2 = radii * radii
+    guard = np.zeros(z, np.bool_)
+    cum = np.empty(kp)
     for i in range(n):
-        x = out[i, 0]
-        y = out[i, 1]
-        for _ in range(passes):
-            jj = -1
-            best = -np.inf
-            bdx = 0.0
-            bdy = 0.0
-            bdist = 0.0
-            for j in range(z):
-                dx = x - centers[j, 0]
-                dy = y - centers[j, 1]
-                d2 = dx * dx + dy * dy
-                if d2 < r2[j] and guard[i, j]:
-                    dist = math.sqrt(d2)
-                    score = radii[j] - dist
-                    if jj < 0 or score > best:
-                        jj = j
-                        best = score
-                        bdx = dx
-                        bdy = dy
-                        bdist = dist
-            if jj < 0:
-                break
-            nn = max(bdist, 1e-6)
-            x = centers[jj, 0] + bdx / nn * edge[jj]
-            y = centers[jj, 1] + bdy / nn * edge[jj]
-        out[i, 0] = x
-        out[i, 1] = y
-    return out
+        sx = start[i, 0]
+        sy = start[i, 1]
+        ex = end[i, 0]
+        ey = end[i, 1]
+        pts[i, 0, 0] = sx
+        pts[i, 0, 1] = sy
+        pts[i, kp - 1, 0] = ex
+        pts[i, kp - 1, 1] = ey
+        if kw:
+            vx = ex - sx
+            vy = ey - sy
+            length = max(math.hypot(vx, vy), 1e-9)
+            nx = -vy / length
+            ny = vx / length
+            if avoid:
+                for q in range(z):
+                    gx = ex - centers[q, 0]
+                    gy = ey - centers[q, 1]
+                    guard[q] = gx * gx + gy * gy > r2[q]
+            for j in range(kw):
+                f = (j + 1) / (kw + 1)
+                wx = sx + f * vx + offsets[i, j] * nx
+                wy = sy + f * vy + offsets[i, j] * ny
+                if avoid:
+                    wx, wy = _push_point(wx, wy, guard, centers, radii, edge, r2, passes)
+                pts[i, j + 1, 0] = wx
+                pts[i, j + 1, 1] = wy
+        c = 0.0
+        cum[0] = 0.0
+        times[i, 0] = t_launch[i]
+        for q in range(kp - 1):
+            c = c + math.hypot(pts[i, q + 1, 0] - pts[i, q, 0], pts[i, q + 1, 1] - pts[i, q, 1])
+            cum[q + 1] = c
+            times[i, q + 1] = t_launch[i] + c / speed[i]
+        b = min(border_km[i], cum[kp - 1])
+        cnt = 0
+        for q in range(kp):
+            if cum[q] <= b:
+                cnt += 1
+        k = min(max(cnt - 1, 0), kp - 2)
+        c0 = cum[k]
+        f = (b - c0) / max(cum[k + 1] - c0, 1e-12)
+        t_border[i] = times[i, k] + f * (times[i, k + 1] - times[i, k])
+    return pts, times, t_border
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,17 +375,15 @@ def candidates(pts, times, drones, teams_xy, radius, lead_s):
     site = np.empty(cap, np.int64)
     t_in = np.empty(cap)
     t_out = np.empty(cap)
+    xs, order = _sorted_x(teams_xy)
+    mark = np.full(m, -1, np.int64)
+    near = np.empty(m, np.int64)
     p = 0
     for d in range(nd):
         i = drones[d]
         start[d] = p
-        x_lo, x_hi, y_lo, y_hi = _route_box(pts, i)
-        for j in range(m):
-            cx = teams_xy[j, 0]
-            cy = teams_xy[j, 1]
-            if (cx < x_lo - radius or cx > x_hi + radius or cy < y_lo - radius
-                    or cy > y_hi + radius):
-                continue
+        for q in range(_near(pts, i, xs, order, teams_xy, radius, mark, d, near)):
+            j = near[q]
             te, tx = _pair_entry_exit(pts, times, i, teams_xy[j, 0], teams_xy[j, 1], radius,
                                       radius)
             if not math.isfinite(te):

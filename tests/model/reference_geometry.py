@@ -235,3 +235,38 @@ def push_out(wp: np.ndarray, guard: np.ndarray, centers: np.ndarray, radii: np.n
 
 
 PUSH_PASSES = 12
+
+
+def routes(start, end, offsets, centers, radii, avoid, t_launch, speed, border_km):
+    """The route building of ``sim.model.threat.generate_raid`` as it was written in numpy:
+    points, times and the time of crossing ``border_km``."""
+    n, k_wp = offsets.shape
+    pts = np.empty((n, k_wp + 2, 2))
+    pts[:, 0] = start
+    pts[:, -1] = end
+    if k_wp:
+        vec = end - start
+        length = np.maximum(np.hypot(vec[:, 0], vec[:, 1]), 1e-9)
+        normal = np.stack([-vec[:, 1], vec[:, 0]], axis=1) / length[:, None]
+        if avoid:
+            gx = end[:, 0:1] - centers[None, :, 0]
+            gy = end[:, 1:2] - centers[None, :, 1]
+            guard = gx * gx + gy * gy > (radii * radii)[None, :]
+        for j in range(k_wp):
+            f = (j + 1) / (k_wp + 1)
+            wp = start + f * vec + offsets[:, j, None] * normal
+            if avoid:
+                wp = push_out(wp, guard, centers, radii)
+            pts[:, j + 1] = wp
+    seg = np.hypot(*np.moveaxis(np.diff(pts, axis=1), -1, 0))  # (N, K+1)
+    times = np.concatenate([t_launch[:, None],
+                            t_launch[:, None] + np.cumsum(seg, 1) / speed[:, None]], 1)
+    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(seg, 1)], 1)
+    total = cum[:, -1]
+    b = np.minimum(border_km, total)
+    k = np.clip((cum <= b[:, None]).sum(1) - 1, 0, cum.shape[1] - 2)
+    rows = np.arange(n)
+    c0, c1 = cum[rows, k], cum[rows, k + 1]
+    f = (b - c0) / np.maximum(c1 - c0, 1e-12)
+    frac_t = times[rows, k] + f * (times[rows, k + 1] - times[rows, k])
+    return pts, times, frac_t
