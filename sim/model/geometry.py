@@ -22,12 +22,11 @@ import numpy as np
 def within_reach(points_xy: np.ndarray, centres_xy: np.ndarray, radius_km: float) -> np.ndarray:
     """For each point (n x 2, km), whether any centre (m x 2, km) lies within ``radius_km``
     (the boundary counts as inside); all False when there are no centres."""
-    points_xy = np.asarray(points_xy, float).reshape(-1, 2)
-    centres_xy = np.asarray(centres_xy, float).reshape(-1, 2)
+    points_xy = np.ascontiguousarray(points_xy, dtype=float).reshape(-1, 2)
+    centres_xy = np.ascontiguousarray(centres_xy, dtype=float).reshape(-1, 2)
     if len(centres_xy) == 0:
         return np.zeros(len(points_xy), dtype=bool)
-    diff = points_xy[:, None, :] - centres_xy[None, :, :]
-    return (np.hypot(diff[..., 0], diff[..., 1]) <= radius_km).any(1)
+    return _kernels().within_reach(points_xy, centres_xy, float(radius_km))
 
 
 def _kernels():

@@ -30,42 +30,56 @@ from numba import njit
 
 
 @njit(cache=True)
+def _in_box(pts, i, k, cx, cy, rmax):
+    """Whether the centre lies in the bounding box of leg k of route i grown by ``rmax``."""
+    p0x = pts[i, k, 0]
+    p0y = pts[i, k, 1]
+    p1x = pts[i, k + 1, 0]
+    p1y = pts[i, k + 1, 1]
+    return (cx >= min(p0x, p1x) - rmax and cx <= max(p0x, p1x) + rmax
+            and cy >= min(p0y, p1y) - rmax and cy <= max(p0y, p1y) + rmax)
+
+
+@njit(cache=True)
+def _leg_entry_exit(pts, times, i, k, cx, cy, r):
+    """Entry into and exit from one circle on leg k of route i (``inf, inf``: none)."""
+    p0x = pts[i, k, 0]
+    p0y = pts[i, k, 1]
+    ax = p0x - cx
+    ay = p0y - cy
+    dx = pts[i, k + 1, 0] - p0x
+    dy = pts[i, k + 1, 1] - p0y
+    qa = dx * dx + dy * dy
+    qb = 2.0 * (ax * dx + ay * dy)
+    qc = ax * ax + ay * ay - r * r
+    disc = qb * qb - 4.0 * qa * qc
+    if not (disc >= 0 and qa > 0):
+        return np.inf, np.inf
+    sq = math.sqrt(disc)
+    s1 = (-qb - sq) / (2 * qa)
+    s2 = (-qb + sq) / (2 * qa)
+    lo_s = max(s1, 0.0)
+    hi_s = min(s2, 1.0)
+    if not lo_s <= hi_s:
+        return np.inf, np.inf
+    tk = times[i, k]
+    dt = times[i, k + 1] - tk
+    return tk + lo_s * dt, tk + hi_s * dt
+
+
+@njit(cache=True)
 def _pair_entry_exit(pts, times, i, cx, cy, r, rmax):
     """First entry into one circle, and the end of that visit, for route ``i``
     (``inf, inf`` if it never enters). Only legs whose bounding box, grown by ``rmax``, holds
     the centre are solved (the filter of the vectorised kernel it replaced)."""
     t_in = np.inf
     t_out = np.inf
-    kp1 = times.shape[1]
-    for k in range(kp1 - 1):
-        p0x = pts[i, k, 0]
-        p0y = pts[i, k, 1]
-        p1x = pts[i, k + 1, 0]
-        p1y = pts[i, k + 1, 1]
-        if not (cx >= min(p0x, p1x) - rmax and cx <= max(p0x, p1x) + rmax
-                and cy >= min(p0y, p1y) - rmax and cy <= max(p0y, p1y) + rmax):
+    for k in range(times.shape[1] - 1):
+        if not _in_box(pts, i, k, cx, cy, rmax):
             continue
-        ax = p0x - cx
-        ay = p0y - cy
-        dx = p1x - p0x
-        dy = p1y - p0y
-        qa = dx * dx + dy * dy
-        qb = 2.0 * (ax * dx + ay * dy)
-        qc = ax * ax + ay * ay - r * r
-        disc = qb * qb - 4.0 * qa * qc
-        if not (disc >= 0 and qa > 0):
+        te, tx = _leg_entry_exit(pts, times, i, k, cx, cy, r)
+        if not math.isfinite(te):
             continue
-        sq = math.sqrt(disc)
-        s1 = (-qb - sq) / (2 * qa)
-        s2 = (-qb + sq) / (2 * qa)
-        lo_s = max(s1, 0.0)
-        hi_s = min(s2, 1.0)
-        if not lo_s <= hi_s:
-            continue
-        tk = times[i, k]
-        dt = times[i, k + 1] - tk
-        te = tk + lo_s * dt
-        tx = tk + hi_s * dt
         if not math.isfinite(t_in):
             t_in = te
             t_out = tx
@@ -132,25 +146,55 @@ def circle_entry_exit(pts, times, centers, rad, rmax):
 @njit(cache=True)
 def first_entry(pts, times, centers, reach, detects):
     """Earliest first entry of each route into the circles (radius ``reach[i]`` for route i)
-    that ``detects[i, j]`` marks (``inf`` if none): radar detection."""
+    that ``detects[i, j]`` marks (``inf`` if none): radar detection. Legs are taken in order
+    and the search stops at the first leg that enters such a circle (a later leg cannot enter
+    one earlier)."""
     n = pts.shape[0]
-    m = centers.shape[0]
     out = np.full(n, np.inf)
     rmax = 0.0
     for i in range(n):
         rmax = max(rmax, reach[i])
     xs, order = _sorted_x(centers)
-    mark = np.full(m, -1, np.int64)
-    near = np.empty(m, np.int64)
     for i in range(n):
         best = np.inf
-        for q in range(_near(pts, i, xs, order, centers, rmax, mark, i, near)):
-            j = near[q]
-            if detects[i, j]:
-                te, _ = _pair_entry_exit(pts, times, i, centers[j, 0], centers[j, 1], reach[i],
-                                         rmax)
-                best = min(best, te)
+        for k in range(pts.shape[1] - 1):
+            p0x = pts[i, k, 0]
+            p1x = pts[i, k + 1, 0]
+            a = np.searchsorted(xs, min(p0x, p1x) - rmax, side="left")
+            b = np.searchsorted(xs, max(p0x, p1x) + rmax, side="right")
+            for q in range(a, b):
+                j = order[q]
+                if detects[i, j] and _in_box(pts, i, k, centers[j, 0], centers[j, 1], rmax):
+                    te, _ = _leg_entry_exit(pts, times, i, k, centers[j, 0], centers[j, 1],
+                                            reach[i])
+                    best = min(best, te)
+            if best < np.inf:
+                break
         out[i] = best
+    return out
+
+
+@njit(cache=True)
+def within_reach(points, centers, radius):
+    """Kernel of :func:`sim.model.geometry.within_reach`: whether some centre lies within
+    ``radius`` of each point (``hypot(dx, dy) <= radius``), looking only at the centres whose
+    x lies near the point's."""
+    n = points.shape[0]
+    out = np.zeros(n, np.bool_)
+    if centers.shape[0] == 0:
+        return out
+    xs, order = _sorted_x(centers)
+    pad = radius * (1.0 + 1e-9) + 1e-9  # wider than any rounding of |dx| <= radius
+    for i in range(n):
+        px = points[i, 0]
+        py = points[i, 1]
+        a = np.searchsorted(xs, px - pad, side="left")
+        b = np.searchsorted(xs, px + pad, side="right")
+        for q in range(a, b):
+            j = order[q]
+            if math.hypot(px - centers[j, 0], py - centers[j, 1]) <= radius:
+                out[i] = True
+                break
     return out
 
 

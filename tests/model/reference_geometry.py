@@ -270,3 +270,13 @@ def routes(start, end, offsets, centers, radii, avoid, t_launch, speed, border_k
     f = (b - c0) / np.maximum(c1 - c0, 1e-12)
     frac_t = times[rows, k] + f * (times[rows, k + 1] - times[rows, k])
     return pts, times, frac_t
+
+
+def within_reach(points_xy, centres_xy, radius_km):
+    """Whether any centre lies within ``radius_km`` of each point (vectorised numpy)."""
+    points_xy = np.asarray(points_xy, float).reshape(-1, 2)
+    centres_xy = np.asarray(centres_xy, float).reshape(-1, 2)
+    if len(centres_xy) == 0:
+        return np.zeros(len(points_xy), dtype=bool)
+    diff = points_xy[:, None, :] - centres_xy[None, :, :]
+    return (np.hypot(diff[..., 0], diff[..., 1]) <= radius_km).any(1)

@@ -80,6 +80,19 @@ def test_intercept_and_position_match_the_reference(seed, legs, t, v_kmh, t_max)
 
 
 @settings(max_examples=80, deadline=None)
+@given(seed=SEEDS, n=st.integers(0, 80), m=st.integers(0, 30), r=st.floats(0, 80),
+       grid=st.booleans())
+def test_within_reach_matches_the_reference(seed, n, m, r, grid):
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(-150, 150, (n, 2))
+    centres = rng.uniform(-150, 150, (m, 2))
+    if grid:  # points and centres on a grid: distances exactly at the radius
+        pts, centres, r = np.round(pts / 10) * 10, np.round(centres / 10) * 10, round(r / 10) * 10
+    np.testing.assert_array_equal(geometry.within_reach(pts, centres, r),
+                                  ref_geo.within_reach(pts, centres, r))
+
+
+@settings(max_examples=80, deadline=None)
 @given(seed=SEEDS, n=st.integers(0, 60), z=st.integers(0, 15), k_wp=st.integers(0, 4),
        avoid=st.booleans())
 def test_routes_match_the_reference(seed, n, z, k_wp, avoid):
