@@ -96,6 +96,34 @@ def _sorted_x(centers):
 
 
 @njit(cache=True)
+def _lower(xs, v):
+    """First index of the sorted ``xs`` with ``xs[index] >= v`` (``searchsorted``, left)."""
+    lo = 0
+    hi = xs.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if xs[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _upper(xs, v):
+    """First index of the sorted ``xs`` with ``xs[index] > v`` (``searchsorted``, right)."""
+    lo = 0
+    hi = xs.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if xs[mid] <= v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
 def _near(pts, i, xs, order, centers, rmax, mark, stamp, out):
     """The circles (in increasing index order, written to ``out``; returns their number)
     whose centre lies in the bounding box of a leg of route i grown by ``rmax``: the only ones
@@ -107,15 +135,16 @@ def _near(pts, i, xs, order, centers, rmax, mark, stamp, out):
         p1x = pts[i, k + 1, 0]
         y_lo = min(pts[i, k, 1], pts[i, k + 1, 1]) - rmax
         y_hi = max(pts[i, k, 1], pts[i, k + 1, 1]) + rmax
-        a = np.searchsorted(xs, min(p0x, p1x) - rmax, side="left")
-        b = np.searchsorted(xs, max(p0x, p1x) + rmax, side="right")
-        for q in range(a, b):
+        for q in range(_lower(xs, min(p0x, p1x) - rmax), _upper(xs, max(p0x, p1x) + rmax)):
             j = order[q]
             if mark[j] != stamp and centers[j, 1] >= y_lo and centers[j, 1] <= y_hi:
                 mark[j] = stamp
-                out[n_out] = j
+                r = n_out  # insertion in increasing order
+                while r > 0 and out[r - 1] > j:
+                    out[r] = out[r - 1]
+                    r -= 1
+                out[r] = j
                 n_out += 1
-    out[:n_out].sort()
     return n_out
 
 
@@ -160,9 +189,7 @@ def first_entry(pts, times, centers, reach, detects):
         for k in range(pts.shape[1] - 1):
             p0x = pts[i, k, 0]
             p1x = pts[i, k + 1, 0]
-            a = np.searchsorted(xs, min(p0x, p1x) - rmax, side="left")
-            b = np.searchsorted(xs, max(p0x, p1x) + rmax, side="right")
-            for q in range(a, b):
+            for q in range(_lower(xs, min(p0x, p1x) - rmax), _upper(xs, max(p0x, p1x) + rmax)):
                 j = order[q]
                 if detects[i, j] and _in_box(pts, i, k, centers[j, 0], centers[j, 1], rmax):
                     te, _ = _leg_entry_exit(pts, times, i, k, centers[j, 0], centers[j, 1],
@@ -188,9 +215,7 @@ def within_reach(points, centers, radius):
     for i in range(n):
         px = points[i, 0]
         py = points[i, 1]
-        a = np.searchsorted(xs, px - pad, side="left")
-        b = np.searchsorted(xs, px + pad, side="right")
-        for q in range(a, b):
+        for q in range(_lower(xs, px - pad), _upper(xs, px + pad)):
             j = order[q]
             if math.hypot(px - centers[j, 0], py - centers[j, 1]) <= radius:
                 out[i] = True
