@@ -585,7 +585,8 @@ def options(S, i, t_now, earliest_only):
         if t_lead + delay > t_limit or (earliest_only and t_lead + lead_s > best):
             break
         if t_lead > t_now + delay + 1e-9:
-            continue  # just in time: this site is decided when the drone nears it
+            break  # just in time: this site, and the later ones, are decided when the drone
+            # nears them (leads only grow along the list)
         j = c_site[p]
         if counts[C_POOL, team_prog[j]] <= 0:
             continue
