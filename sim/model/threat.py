@@ -341,40 +341,21 @@ def generate_raid(
         0.0, arr.launch_window_h
     ) * 3600.0
 
-    # Route: launch point, dog-leg waypoints, target.
-    start = area_xy[area]
-    end = np.stack([tx, ty], axis=1)
-    pts = np.empty((n, k_wp + 2, 2))
-    pts[:, 0] = start
-    pts[:, -1] = end
-    if k_wp:
-        vec = end - start
-        length = np.maximum(np.hypot(vec[:, 0], vec[:, 1]), 1e-9)
-        normal = np.stack([-vec[:, 1], vec[:, 0]], axis=1) / length[:, None]
-        offsets = rng_route.normal(0.0, threat.routing.dogleg_km, (n, k_wp))
-        avoid = threat.routing.avoid_defended_zones and len(avoid_centers)
-        if avoid:
-            radii = avoid_radii + threat.routing.avoid_margin_km
-            gx = end[:, 0:1] - avoid_centers[None, :, 0]
-            gy = end[:, 1:2] - avoid_centers[None, :, 1]
-            guard = gx * gx + gy * gy > (radii * radii)[None, :]
-        for j in range(k_wp):
-            f = (j + 1) / (k_wp + 1)
-            wp = start + f * vec + offsets[:, j, None] * normal
-            if avoid:
-                wp = _push_out(wp, guard, avoid_centers, radii)
-            pts[:, j + 1] = wp
-    seg = np.hypot(*np.moveaxis(np.diff(pts, axis=1), -1, 0))  # (N, K+1)
-    times = np.concatenate([t_launch[:, None], t_launch[:, None] + np.cumsum(seg, 1) / speed[:, None]], 1)
-    border_km = area_border[area]
-    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(seg, 1)], 1)
-    total = cum[:, -1]
-    b = np.minimum(border_km, total)
-    k = np.clip((cum <= b[:, None]).sum(1) - 1, 0, cum.shape[1] - 2)
-    rows = np.arange(n)
-    c0, c1 = cum[rows, k], cum[rows, k + 1]
-    f = (b - c0) / np.maximum(c1 - c0, 1e-12)
-    frac_t = times[rows, k] + f * (times[rows, k + 1] - times[rows, k])
+    # Route: launch point, dog-leg waypoints (pushed out of known envelopes), target; times
+    # at constant speed and the time of crossing into Ukrainian-controlled airspace
+    # (compiled: sim.model.kernels.routes).
+    from sim.model import kernels
+
+    offsets = (rng_route.normal(0.0, threat.routing.dogleg_km, (n, k_wp)) if k_wp
+               else np.zeros((n, 0)))
+    avoid = bool(k_wp and threat.routing.avoid_defended_zones and len(avoid_centers))
+    centers = np.ascontiguousarray(avoid_centers if avoid else np.zeros((0, 2)), dtype=float)
+    radii = (np.ascontiguousarray(avoid_radii + threat.routing.avoid_margin_km, dtype=float)
+             if avoid else np.zeros(0))
+    pts, times, frac_t = kernels.routes(
+        np.ascontiguousarray(area_xy[area]), np.stack([tx, ty], axis=1), offsets, centers, radii,
+        avoid, _PUSH_PASSES, t_launch, np.ascontiguousarray(speed, dtype=float),
+        np.ascontiguousarray(area_border[area], dtype=float))
     evading = None
     if tactics is not None and tactics.evading_share is not None:
         evading = (rng.random(n) < tactics.evading_share) & (kind != DECOY)
@@ -394,40 +375,9 @@ def _band_altitude(bands: np.ndarray, u: np.ndarray) -> np.ndarray:
     return bands[b, 0] + f * (bands[b, 1] - bands[b, 0])
 
 
-def _push_out(wp: np.ndarray, guard: np.ndarray, centers: np.ndarray, radii: np.ndarray
-              ) -> np.ndarray:
-    """Move waypoints lying inside a defended circle out of all of them. ``guard`` (N, Z) marks
-    the circles a drone may push out of (not the one holding its own target). Each pass pushes
-    a waypoint radially to the edge of the circle it is deepest in; where circles overlap that
-    edge can lie in a neighbour, so passes repeat on the waypoints just moved (a few suffice)
-    until none is inside."""
-    wp = wp.copy()
-    edge = radii * (1.0 + 1e-9)
-    r2 = radii * radii
-    rows = np.arange(len(wp))
-    for _ in range(_PUSH_PASSES):
-        if not len(rows):
-            break
-        dx = wp[rows, 0:1] - centers[None, :, 0]
-        dy = wp[rows, 1:2] - centers[None, :, 1]
-        d2 = dx * dx + dy * dy
-        inside = (d2 < r2[None, :]) & guard[rows]
-        hit = np.nonzero(inside.any(1))[0]
-        if not len(hit):
-            break
-        dist = np.sqrt(d2[hit])
-        score = np.where(inside[hit], radii[None, :] - dist, -np.inf)
-        jj = score.argmax(1)
-        r = np.arange(len(hit))
-        nn = np.maximum(dist[r, jj], 1e-6)
-        moved = rows[hit]
-        wp[moved, 0] = centers[jj, 0] + dx[hit, jj] / nn * edge[jj]
-        wp[moved, 1] = centers[jj, 1] + dy[hit, jj] / nn * edge[jj]
-        rows = moved
-    return wp
-
-
 _PUSH_PASSES = 12
+"""Passes of the push-out of a waypoint from defended circles (a few suffice where they
+overlap)."""
 
 
 # --------------------------------------------------------------------------------------------
