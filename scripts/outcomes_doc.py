@@ -25,6 +25,8 @@ GROUPS = {
     "layers": "The other defence layers",
     "energy": "Energy consequences (when `energy.enabled`)",
     "missiles": "Missiles (when `threat.missiles.enabled`)",
+    "net": "Net effects of the programme (`summary.json` `net`: against the same winters with "
+           "no programme)",
 }
 
 INTRO = """\
@@ -80,6 +82,21 @@ SUMMARY_SECTIONS = """\
   anything (`unused_budget_eur`), orders arriving after the last night (`on_order_eur`), the
   airframes left in stock (`stock_end`, mean over replicates) and the sentence `sim run`
   prints (`text`); `limits.text` joins the forces' sentences.
+* `net` (`sim run` of a scenario with a programme): the programme's effect net of what it
+  displaces. `sim run` also runs the **counterfactual**, the same scenario, seed and replicates
+  with `defense.budget_eur = 0` (so the same launches, night by night), and pairs each replicate
+  with its own. `net.outcomes.<name>` holds each net outcome of the table above: `mean`,
+  `ci_low`, `ci_high` and `n`; the differences also `p_value` (paired t-test) and the two means,
+  `with_programme` and `without_programme` (`sim/experiments/stats.py`, `paired_stats`); the
+  costs per drone stopped and per hit avoided are ratios of means over the replicates with a
+  paired BCa bootstrap interval (`ratio_of_means`; `ci_high` is null when the net effect may be
+  nothing). The identity `net_drones_stopped = interceptor_kills - displacement` holds exactly
+  in every replicate (`net.identity`). The gross figures (`interceptor_kills`,
+  `cost_exchange_ratio`, `cost_per_kill_eur`) count drones the other layers would have stopped
+  without the programme; `cost_per_kill_eur` also leaves out the airframes left in stock, which
+  `unused_stock_eur` prices. `net.computed` is false, with `net.reason`, when the scenario has
+  no programme or the run skipped the counterfactual (`sim run --gross-only`: half the work).
+  The counterfactual's nights are in `counterfactual_nights.parquet`.
 * `details.capacity_days_lost_by_type.<type>`: MW-days of capacity out of service by site type
   (means over replicates; the same numbers as the `capacity_days_lost_by_type.<type>` outcomes).
 * `hits_by_site.<site id>`: warhead hits on each energy site over the winter (mean over
@@ -96,6 +113,10 @@ def _aggregation(o) -> str:
         return "fixed for the run"
     if o.over_nights == "none":
         return "nightly label"
+    if o.over_nights == "net":
+        return {"gain": "with the programme minus without, of ",
+                "avoided": "without the programme minus with, of ",
+                "ratio": "ratio of "}[o.net] + ", ".join(f"`{n}`" for n in o.needs)
     words = {"sum": "sum", "mean": "mean", "min": "lowest night", "max": "highest night",
              "last": "last night"}[o.over_nights]
     return f"{words} of nightly {col}"
