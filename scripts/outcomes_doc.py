@@ -76,12 +76,20 @@ SUMMARY_SECTIONS = """\
   means over replicates; shares are computed from those counts. `sim run` prints them as its
   "By month" table: they show *when* in the winter the drones get through (for instance,
   before the programme's first deliveries).
-* `limits.<force>` (`national`: Ukraine's own force; `programme`: the funded programme): what
-  limited each interceptor force, month by month (`by_month`: the most common label over
-  replicates, one of {labels}; see `sim/model/forces`), the budget it could not turn into
-  anything (`unused_budget_eur`), orders arriving after the last night (`on_order_eur`), the
-  airframes left in stock (`stock_end`, mean over replicates) and the sentence `sim run`
-  prints (`text`); `limits.text` joins the forces' sentences.
+* `limits.<force>` (`national`: Ukraine's own force; `programme`: the funded programme): the one
+  account of what limited each interceptor force (`sim/model/forces/limits.py`; `sim run` and
+  `sim forces --simulate N` print the same `text`). Month by month, `capacity_by_month` says
+  what capped what it could fly (the schedule, before any simulation: one of {labels}, or a
+  label a schedule adds), with the numbers behind it (`capacity_detail_by_month`);
+  `use_by_month` says what limited what it stopped: `capacity` (on the nights drones got
+  through it flew all it could) or `geometry` (it had crews and airframes left over on those
+  nights: `geometry_nights_by_month` of `leak_nights_by_month`, means over replicates).
+  `by_month` is the one label (geometry where the run says so, else the capacity; the most
+  common over replicates). Also the budget it could not turn into anything
+  (`unused_budget_eur`), orders arriving after the last night (`on_order_eur`), the airframes
+  left in stock (`stock_end`, mean over replicates) and the sentence (`text`); `limits.text`
+  joins the forces' sentences and defines geometry, and `limits.meanings` gives the meaning of
+  every label used.
 * `net` (`sim run` of a scenario with a programme): the programme's effect net of what it
   displaces. `sim run` also runs the **counterfactual**, the same scenario, seed and replicates
   with `defense.budget_eur = 0` (so the same launches, night by night), and pairs each replicate
@@ -167,7 +175,8 @@ def render() -> str:
         parts.append("")
     monthly = ", ".join(f"`{o.name}`" for o in OUTCOMES if o.monthly)
     parts.append(SUMMARY_SECTIONS.format(monthly=monthly,
-                                         labels=", ".join(f"`{x}`" for x in LABELS)))
+                                         labels=", ".join(f"`{x}`" for x in LABELS
+                                                    if x != "geometry")))
     return "\n".join(parts).rstrip() + "\n"
 
 

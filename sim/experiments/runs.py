@@ -14,7 +14,6 @@ replicates (so the same launches), and summarises the registry's net outcomes
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,8 +22,12 @@ from pydantic import BaseModel
 
 from sim.experiments.stats import mean_ci_many, paired_stats, ratio_of_means
 from sim.model.defense_model import DefenseModel
-from sim.model.forces import binding_after_run
-from sim.model.forces.report import limited_by_text
+from sim.model.forces.limits import (
+    LimitsAccount,
+    evidence_of_run,
+    limits_account,
+    pool_evidence,
+)
 from sim.model.outcomes import OUTCOMES
 from sim.model.theatre import schedules_for
 
@@ -74,45 +77,35 @@ LAUNCHED = {"national": "existing_interceptors_launched", "programme": "intercep
 
 
 def limits_of(model: DefenseModel, nights: pd.DataFrame) -> dict:
-    """What limited each interceptor force, month by month (:func:`sim.model.forces.
-    binding_after_run`: the schedule's constraint, or ``geometry`` when drones leaked while
-    crews and airframes were left over)."""
+    """What one run says about what limited each interceptor force, month by month
+    (:func:`sim.model.forces.limits.evidence_of_run`: the schedule's constraint, or
+    ``geometry`` when drones leaked while crews and airframes were left over), and the
+    airframes it had left at the end."""
     out = {}
     for force in model.forces:
-        labels, detail = binding_after_run(
-            force.schedule, nights[LAUNCHED[force.name]].to_numpy(),
-            nights[f"{force.name}_available"].to_numpy(), nights["leaked"].to_numpy())
-        out[force.name] = {"months": list(force.schedule.months), "labels": list(labels),
-                           "details": list(detail), "stock_end": int(force.stock)}
+        ev = evidence_of_run(force.schedule, nights[LAUNCHED[force.name]].to_numpy(),
+                             nights[f"{force.name}_available"].to_numpy(),
+                             nights["leaked"].to_numpy())
+        out[force.name] = {**ev, "stock_end": int(force.stock)}
     return out
+
+
+def limits_account_of(scenario, runs: list) -> LimitsAccount:
+    """The one account of what limited each force (:mod:`sim.model.forces.limits`) over the
+    replicates: the forces' schedules with what the runs showed."""
+    schedules = schedules_for(scenario)
+    evidence = {}
+    for force in schedules.forces:
+        per_run = [r.details["limits"][force.name] for r in runs if "limits" in r.details]
+        if per_run:
+            evidence[force.name] = pool_evidence(per_run, [p["stock_end"] for p in per_run])
+    return limits_account(schedules, evidence)
 
 
 def summarize_limits(scenario, runs: list) -> dict:
-    """The limits of the replicates together: each month's most common label over replicates
-    and the words for the summary ("limited by ...")."""
-    schedules = schedules_for(scenario)
-    out: dict = {}
-    lines = []
-    for force in schedules.forces:
-        per_run = [r.details["limits"][force.name] for r in runs if "limits" in r.details]
-        if not per_run:
-            continue
-        months = per_run[0]["months"]
-        labels = []
-        for j in range(len(months)):
-            votes = Counter(p["labels"][j] for p in per_run)
-            labels.append(max(votes, key=lambda x: (votes[x], x == per_run[0]["labels"][j])))
-        stock_end = float(np.mean([p["stock_end"] for p in per_run]))
-        text = limited_by_text(force, tuple(labels), stock_end=round(stock_end))
-        name = "Ukraine's own force" if force.name == "national" else "The programme"
-        text = name + text[len(force.name):]
-        out[force.name] = {"by_month": dict(zip(months, labels, strict=True)),
-                           "unused_budget_eur": float(force.unused_eur),
-                           "on_order_eur": float(force.on_order_eur),
-                           "stock_end": stock_end, "text": text}
-        lines.append(text)
-    out["text"] = "\n".join(lines)
-    return out
+    """``summary.json`` ``limits``: :meth:`sim.model.forces.limits.LimitsAccount.as_dict` of
+    the replicates' account."""
+    return limits_account_of(scenario, runs).as_dict()
 
 
 def run_one(scenario, seed: int | None = None, replicate: int = 0, on_night=None) -> RunOutput:

@@ -182,8 +182,9 @@ OUTCOMES.add(
             read=_force("programme", "available")),
     Outcome("programme_limit", "What limits the programme tonight", "label", kind="label",
             group=_P, over_nights="none", winter=False, lower=None,
-            description="time, money, airframes, crews, stations or sites "
-            "(sim.model.forces); geometry is decided after the run.",
+            description="What caps what it can fly tonight: time, money, airframes, crews, "
+            "stations or sites (sim.model.forces); what limits what it stops (geometry) is "
+            "decided after the run (sim.model.forces.limits).",
             read=_force("programme", "limit")),
     Outcome("national_stock", "National interceptors in stock", "interceptors", group="national",
             over_nights="last",
