@@ -229,6 +229,8 @@ class ForceLimits:
         if ev is not None and ev.stock_end is not None:
             out["stock_end"] = ev.stock_end
         out["text"] = self.text()
+        out["can_fly_text"] = "what it can fly is limited by " + self.capacity_text()
+        out["stops_text"] = "what it stops " + self.use_text()
         out["capacity_by_month"] = dict(zip(self.months, self.capacity, strict=True))
         out["capacity_detail_by_month"] = dict(zip(self.months, f.binding_detail, strict=True))
         if ev is not None:
