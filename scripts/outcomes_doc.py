@@ -110,7 +110,26 @@ SUMMARY_SECTIONS = """\
 * `hits_by_site.<site id>`: warhead hits on each energy site over the winter (mean over
   replicates), the most-hit site first; site ids are those of `sim/data/energy_sites.csv` (or
   the scenario's `sites_file`).
-"""
+
+## Energy not served that does not move
+
+A sweep over the budget can show energy not served identical to the last digit from one budget
+to the next while drone hits on energy sites fall (nl-200m, EUR 25M to EUR 400M, in the model of
+this version). Nothing is stuck: `python scripts/energy_plateau.py` shows why, for one winter.
+The runs face the same raids (common random numbers), and the load shed each night is set by
+the damage the grid cannot route around: the hits on 750 kV substations and the missiles'
+damage. The hits that the larger budgets avert fall on 330 kV substations, whose load the grid
+carries over other lines and transformers, and on power plants, while the generation still in
+service exceeds the evening-peak demand every night (the script prints the smallest margin). So
+generation and substation capacity out of service differ on many nights, the load shed on none,
+and the 750 kV hits are the same drones on the same nights at every budget above EUR 25M (out
+of reach of the programme's launch sites or of its kill probability). What moves is the split of
+energy not served between the weapons (`energy_not_served_mwh_drones`,
+`energy_not_served_mwh_missiles`: by the MW of open repair jobs each caused), which follows the
+hits. A power system with less reserve or less redundancy (a winter that starts with the damage
+of earlier winters) sheds load for hits that this one absorbs; the net effect of a programme on
+energy not served is then no longer flat (`net_energy_not_served_avoided_mwh` in a run's `net`
+block; in a sweep, the paired differences from the EUR 0 level that `sim plot` draws)."""
 
 
 def _aggregation(o) -> str:
