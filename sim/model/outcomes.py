@@ -267,7 +267,7 @@ OUTCOMES.add(
              ("programme_delivered",), lambda v: v["programme_delivered"], group=_P),
     _derived("programme_stock_end", "Programme interceptors in stock on the last night",
              "interceptors", ("programme_stock",), lambda v: v["programme_stock"], group=_P),
-    _derived("cost_exchange_ratio", "Cost-exchange ratio (gross: attacker EUR / programme EUR)",
+    _derived("cost_exchange_ratio", "Gross cost-exchange ratio (attacker / programme EUR)",
              "ratio", ("attacker_value_killed_programme_eur", "programme_cost_eur"),
              lambda v: ratio(v["attacker_value_killed_programme_eur"], v["programme_cost_eur"]),
              kind="ratio", group=_P, direction=MAXIMIZE, headline=140,
