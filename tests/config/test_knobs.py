@@ -38,6 +38,7 @@ KNOBS: dict[str, tuple] = {
     "threat.decoy_share": (0.2, 0.6, "launched_decoy"),
     "threat.jet_share": (0.0, 0.1, "launched_jet"),
     "defense.interceptor.pk": (0.4, 0.85, "interceptor_kills"),
+    "defense.programme.interceptor_pk": (0.0, 0.68, "interceptor_kills"),
     "threat.types.shahed.altitude_max_m": (1500, 5000, "destroyed_fire_groups"),
     "threat.targeting.p_hit": (0.4, 0.9, "hits_on_sites"),
     "threat.types.shahed.p_lost_ew": (0.1, 0.5, "lost_ew"),
