@@ -135,7 +135,8 @@ class ModelEvaluator:
         if self._pool is None:
             from sim.experiments.pools import process_pool
 
-            self._pool = process_pool(self.workers, preload=("sim.experiments.runs",))
+            self._pool = process_pool(self.workers, preload=("sim.experiments.runs",
+                                                                  "sim.experiments.warmup"))
         return self._pool
 
     def close(self) -> None:

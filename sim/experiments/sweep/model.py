@@ -72,14 +72,15 @@ def _sim_get(scenario, key: str):
     return get_path(scenario, key)
 
 
-#: The real simulation (``sim.experiments.runs`` / ``sim.config.io``), imported lazily in each process.
+#: The real simulation (``sim.experiments.runs`` / ``sim.config.io``), imported lazily in each process;
+#: a pool's fork server imports it and warms up (:mod:`sim.experiments.warmup`) before forking.
 SIM_MODEL = ModelAdapter(
     name="sim",
     run=_sim_run,
     load=_sim_load,
     override=_sim_override,
     get=_sim_get,
-    preload=("sim.experiments.runs", "sim.config.io"),
+    preload=("sim.experiments.runs", "sim.config.io", "sim.experiments.warmup"),
 )
 
 
