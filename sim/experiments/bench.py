@@ -19,12 +19,23 @@ and, excluding interpreter start and imports:
   available: 50 programme launch sites x 2 crews x 8 sorties): target <= 6 ms;
 * how one night's runtime grows with the number of attackers (100 to 3,200), as the exponent
   of a log-log fit (target: below 1, i.e. below linear);
-* the process's peak resident memory (target <= 300 MB).
+* the peak memory of a run, ``python -m sim run SCENARIO --replicates 1`` in a fresh process
+  (target <= 300 MB);
+
+and, from one sweep of 24 winters on 2 worker processes (``python -m sim sweep``), interrupted
+when half its runs are saved and resumed (:func:`sweep_bench`):
+
+* the throughput after start-up, and 1,000 and 10,000 winters projected from it (targets <= 4
+  and <= 40 minutes on 2 cores);
+* the results folder of 10,000 winters (target < 300 MB) and the resume's start, from the
+  command to its first new result, with the reading of 10,000 finished runs (target < 10 s);
+* the peak memory of the sweep's processes together (target <= 1 GB): the summed proportional
+  set size, with the summed resident set size beside it.
 
 Wall-clock medians are the measure; the CPU time of the same runs is printed beside them, as
-it moves less when other work shares the machine. The 1,000-winter sweep (target <= 4 minutes
-on 2 cores) is timed by ``python -m sim sweep benchmarks/nl200m-1000.yaml --workers 2``
-(README, Speed).
+it moves less when other work shares the machine. The full sweeps are
+``python -m sim sweep benchmarks/nl200m-1000.yaml --workers 2`` and
+``benchmarks/nl200m-10000.yaml`` (README, Speed).
 """
 
 from __future__ import annotations
