@@ -38,7 +38,9 @@ def process_pool(workers: int | None = None, *, start_method: str | None = None,
     Args:
         workers: processes (default: every available core).
         start_method: multiprocessing start method (default :func:`default_start_method`).
-        preload: modules the fork server imports once before forking workers.
+        preload: modules the fork server imports once before forking workers (and each
+            worker imports, in case the server was started earlier without them);
+            ``sim.experiments.warmup`` among them loads the compiled kernels there once.
         initializer, initargs: run in each worker when it starts.
     """
     n = max(1, int(workers or available_cores()))
@@ -46,5 +48,19 @@ def process_pool(workers: int | None = None, *, start_method: str | None = None,
     ctx = multiprocessing.get_context(method)
     if method == "forkserver" and preload:
         ctx.set_forkserver_preload(list(preload))
+    if preload:  # each worker imports them too: a no-op where its fork server already did
+        initializer, initargs = _import_then, (tuple(preload), initializer, tuple(initargs))
     return ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=initializer,
                                initargs=initargs)
+
+
+def _import_then(modules: tuple[str, ...], initializer: Callable | None, initargs: tuple) -> None:
+    """Worker initialiser: import ``modules`` (already imported in a worker forked from a fork
+    server that preloaded them; a server started earlier by another pool of this process keeps
+    its own list), then run the pool's own initialiser."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+    if initializer is not None:
+        initializer(*initargs)

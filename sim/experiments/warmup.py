@@ -12,9 +12,13 @@ they need themselves).
 
 from __future__ import annotations
 
+import os
 import time
 
 WARM_NIGHTS = 2
+
+PID = os.getpid()
+"""The process that warmed up (a worker forked from a warmed fork server has another pid)."""
 
 
 def warm_up(nights: int = WARM_NIGHTS) -> float:
