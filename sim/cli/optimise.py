@@ -91,7 +91,7 @@ def report_text(result, scenario, table) -> str:
     reps = f"{st['replicates']} replicate" + ("s" if st["replicates"] != 1 else "")
     res = st.get("resolution")
     racing = (f" Each trial raced the best plan so far on paired replicates until a "
-              f"{_resolution_words(o, res)} difference was told apart at 95% confidence (at "
+              f"difference of {_resolution_words(o, res)} was told apart at 95% confidence (at "
               f"most {st['max_replicates']} replicates)." if res is not None else "")
     para = (f"Objective: {o.label.lower()} ({sense}), mean over the first {reps} "
             f"with common random numbers, against {against}. Search: {st['trials']} trials of "

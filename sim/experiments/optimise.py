@@ -115,9 +115,12 @@ Evaluate = Callable[["Plan | None", str, Sequence[int]], np.ndarray]
 
 def _run_value(args) -> float:
     scenario, seed, replicate, outcome = args
+    from sim.experiments.pools import release_memory
     from sim.experiments.runs import run_one
 
-    return float(run_one(scenario, seed=seed, replicate=replicate).outcomes[outcome])
+    value = float(run_one(scenario, seed=seed, replicate=replicate).outcomes[outcome])
+    release_memory()
+    return value
 
 
 class ModelEvaluator:
@@ -549,8 +552,8 @@ def optimise(scenario, *, attacker: str = "static", trials: int = 30, replicates
             return value
 
         if on_stage is not None:
-            how = (f"racing each against the best so far until a "
-                   f"{_resolution_text(outcome, resolution)} difference is told apart "
+            how = (f"racing each against the best so far until a difference of "
+                   f"{_resolution_text(outcome, resolution)} is told apart "
                    f"(at most {max_replicates} replicates)" if resolution is not None
                    else f"{replicates} replicates each")
             on_stage(f"searching: {trials} trials, {how}, against {len(atts)} attacker "
@@ -594,7 +597,7 @@ def _resolution_text(outcome: str, resolution: float | None) -> str:
         return "n/a"
     o = OUTCOMES[outcome]
     if o.kind == "share":
-        return f"{100 * resolution:g}-point"
+        return f"{100 * resolution:g} points"
     return f"{o.format(resolution)}"
 
 

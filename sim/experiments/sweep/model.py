@@ -277,6 +277,8 @@ def run_task(ctx: RunContext, task: Task) -> tuple[RunResult, float, float]:
 
 def run_chunk(ctx: RunContext, tasks: list[Task]) -> ChunkResult:
     """Run a chunk of tasks in order (the function every evaluator calls in its workers)."""
+    from sim.experiments.pools import release_memory
+
     results = []
     total = cpu = 0.0
     for task in tasks:
@@ -284,6 +286,7 @@ def run_chunk(ctx: RunContext, tasks: list[Task]) -> ChunkResult:
         results.append(res)
         total += dt
         cpu += dc
+        release_memory()
     return ChunkResult(results, total, cpu)
 
 
