@@ -10,6 +10,7 @@ scenario's theatre once and reuses it for every run of that scenario
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import sys
@@ -73,17 +74,20 @@ TRIM_EVERY = 8
 
 
 def release_memory(every: int = TRIM_EVERY) -> bool:
-    """Give the memory freed by the runs so far back to the system, every ``every`` calls (a
+    """Free the finished runs' memory and give it back to the system, every ``every`` calls (a
     worker calls it after each run).
 
-    A winter allocates and frees many small blocks (the load-shedding solver, the night's
-    arrays); glibc's allocator keeps freed blocks for reuse, and over thousands of winters a
-    worker's resident memory creeps up by about a megabyte a winter although nothing stays
-    alive. ``malloc_trim(0)`` returns them (a few milliseconds). Elsewhere than Linux with glibc
-    it does nothing. Returns whether it trimmed."""
+    A finished model is garbage but not freed at once: Mesa's agents and their model refer to
+    each other, so only a full garbage collection frees them, and Python runs one rarely; in
+    between, the next winters allocate fresh memory. And glibc's allocator keeps freed blocks
+    for reuse instead of returning them. Over thousands of winters a worker's resident memory
+    crept up by about a megabyte a winter. So: a full collection (cheap after the warm-up froze
+    the imported modules' objects, :mod:`sim.experiments.warmup`), then ``malloc_trim(0)``
+    (Linux with glibc; elsewhere only the collection). Returns whether it ran."""
     _TRIM["calls"] += 1
     if _TRIM["calls"] % max(int(every), 1):
         return False
+    gc.collect()
     libc = _TRIM["libc"]
     if libc is None:
         libc = False
@@ -94,7 +98,6 @@ def release_memory(every: int = TRIM_EVERY) -> bool:
             except (OSError, AttributeError):  # not glibc
                 libc = False
         _TRIM["libc"] = libc
-    if not libc:
-        return False
-    libc.malloc_trim(0)
+    if libc:
+        libc.malloc_trim(0)
     return True
