@@ -256,7 +256,7 @@ def test_nightly_collector_keeps_what_mesas_collector_keeps(nl200m):
     class Tonight:
         value: list = [1]
 
-    holder = type("M", (), {"tonight": Tonight()})()
+    holder = type("M", (), {"tonight": Tonight(), "time": 0.0, "steps": 0})()
     dc = NightlyCollector({"x": lambda n: n.value})
     dc.collect(holder)
     dc.collect(holder)
