@@ -224,7 +224,9 @@ def process_tree_peak(cmd: list[str], interval: float = 0.2, stop_when=None) -> 
     between processes counted once per process) and of the summed proportional set size
     (``pss_mb``, Linux: shared pages split between the processes sharing them, so the sum is
     what the command takes from the machine), each process's peak RSS, the exit code and the
-    wall time. ``stop_when()`` returning true sends the command Ctrl-C (SIGINT)."""
+    wall time. ``stop_when()`` returning true stops the command with SIGTERM (a sweep keeps
+    its finished runs, as on Ctrl-C; SIGINT would be ignored by a command started in the
+    background)."""
     import signal
 
     import psutil
@@ -255,7 +257,7 @@ def process_tree_peak(cmd: list[str], interval: float = 0.2, stop_when=None) -> 
             own[p.pid] = (label, max(own.get(p.pid, ("", 0.0))[1], r))
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         if stop_when is not None and not sent and stop_when():
-            child.send_signal(signal.SIGINT)
+            child.send_signal(signal.SIGTERM)
             sent = True
         time.sleep(interval)
     return {"returncode": child.returncode, "seconds": time.perf_counter() - t0,
@@ -339,6 +341,8 @@ def sweep_bench(path: str, workers: int = 2, runs: int = 24) -> dict:
         second = process_tree_peak(cmd)
         t2 = time.perf_counter()
         manifest = json.loads((out / "manifest.json").read_text())
+        if len(manifest["sessions"]) < 2:
+            raise RuntimeError("the bench sweep finished before it could be interrupted")
         s1, s2 = manifest["sessions"][0], manifest["sessions"][-1]
         store_mb = sum(p.stat().st_size for p in out.iterdir() if p.is_file()) / 2**20
         template = pq.read_table(out / "runs.parquet")
