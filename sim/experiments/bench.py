@@ -387,7 +387,7 @@ def _fmt_target(key: str) -> str:
         return f"{100 * t:.0f}%"
     if key == "peak_night_s":
         return f"{1000 * t:.0f} ms"
-    if key == "memory_mb":
+    if key.endswith("_mb"):
         return f"{t:.0f} MB"
     if key == "exponent":
         return f"{t:g}"
