@@ -19,8 +19,14 @@ what it needs.
 from __future__ import annotations
 
 import importlib
+import os
 
 __version__ = "0.2.0"
+
+# Arrow's own allocator (mimalloc) reserves tens of MB per process for the few kilobytes of
+# string columns the data tables hold; the system allocator does not. Unless the user chose a
+# pool, use it (it only takes effect if pyarrow is not imported yet).
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 _LAZY = {
     "run_one": ("sim.experiments.runs", "run_one"),

@@ -38,6 +38,15 @@ def _fmt(o, v: float) -> str:
     return o.format(v)
 
 
+def _resolution_words(o, resolution: float | None) -> str:
+    """A resolution in the outcome's units (points for a share)."""
+    if resolution is None:
+        return "n/a"
+    if o.kind == "share":
+        return f"{100 * resolution:g} points"
+    return o.format(resolution)
+
+
 def _p(p: float) -> str:
     return "n/a" if p != p else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
@@ -80,9 +89,14 @@ def report_text(result, scenario, table) -> str:
                else f"the {att.replace('_', '-')} attacker")
     sense = "maximise" if st["sense"] > 0 else "minimise"
     reps = f"{st['replicates']} replicate" + ("s" if st["replicates"] != 1 else "")
-    para = (f"Objective: {o.label.lower()} ({sense}), mean over {reps} "
+    res = st.get("resolution")
+    racing = (f" Each trial raced the best plan so far on paired replicates until a "
+              f"difference of {_resolution_words(o, res)} was told apart at 95% confidence (at "
+              f"most {st['max_replicates']} replicates)." if res is not None else "")
+    para = (f"Objective: {o.label.lower()} ({sense}), mean over the first {reps} "
             f"with common random numbers, against {against}. Search: {st['trials']} trials of "
-            f"optuna TPE (seed {st['seed']}); {st['space']}.")
+            f"optuna TPE (seed {st['seed']}); {st['space']}.{racing} "
+            f"{result.runs:,} winters simulated.")
     lines += textwrap.wrap(para, WIDTH)
     lines.append("")
     lines.append(f"Plan (trial {result.best_trial + 1} of {len(result.trials)})")
@@ -124,10 +138,16 @@ def report_text(result, scenario, table) -> str:
                      "above is optimistic.")
         return "\n".join(lines)
     reps = ev["replicates"]
+    precision = ""
+    if ev.get("resolution") is not None:
+        precision = (f"; run until the 95% interval was within {_resolution_words(o, ev['resolution'])}"
+                     if ev.get("precise") else
+                     f"; the 95% interval is still wider than {_resolution_words(o, ev['resolution'])} "
+                     f"at the cap of {ev['max_replicates']} replicates")
     lines += textwrap.wrap(
         f"Gain over the shipped plan ({_shipped_text(scenario)}; buys {_bought(scenario)}) on "
-        f"{len(reps)} fresh replicates ({reps[0]}-{reps[-1]}, not used in the search), paired:",
-        WIDTH)
+        f"{len(reps)} fresh replicates ({reps[0]}-{reps[-1]}, not used in the search), "
+        f"paired{precision}:", WIDTH)
     lines.append(f"  {'attacker':<16}{'shipped':>12}{'plan':>12}{'gain':>14}  "
                  f"{'95% interval':<26}{'p':>7}")
     for a, s in ev["by_attacker"].items():
@@ -185,6 +205,24 @@ def _run_command(scenario_path: str, overrides: dict, out: Path | None) -> list[
             f"  {where}"]
 
 
+def _resolution_arg(args, scenario) -> float | None | str:
+    """``--resolution`` in the outcome's stored units (points of a share / 100); ``0``: no
+    sequential replicates; absent: the default for the outcome."""
+    from sim.config.errors import SimInputError
+    from sim.experiments.optimise import outcome_sense
+    from sim.model.outcomes import OUTCOMES
+
+    if args.resolution is None:
+        return "default"
+    if args.resolution < 0 or args.resolution != args.resolution:
+        raise SimInputError(f"--resolution {args.resolution:g}: must be >= 0 (0: no sequential "
+                            "replicates)")
+    if args.resolution == 0:
+        return None
+    outcome_sense(args.outcome)  # an unknown outcome is named first
+    return args.resolution / 100 if OUTCOMES[args.outcome].kind == "share" else args.resolution
+
+
 def cmd_optimise(args) -> int:
     """Handler of ``optimise``."""
     from sim.config.errors import SimInputError
@@ -238,6 +276,7 @@ def cmd_optimise(args) -> int:
                         max_share=args.max_share, sites_from=sites_from, pool=candidates,
                         **({"strategies": strategies} if strategies else {}))
     seed = int(scenario.seed if args.seed is None else args.seed)
+    resolution = _resolution_arg(args, scenario)
     evaluator = ModelEvaluator(scenario, seed, args.outcome, workers=args.workers)
     quiet = args.quiet
     t0 = time.perf_counter()
@@ -252,8 +291,10 @@ def cmd_optimise(args) -> int:
         from sim.model.outcomes import OUTCOMES
 
         o = OUTCOMES[args.outcome]
-        line = (f"trial {rec.number + 1:>3}/{n}  {_fmt(o, rec.objective):>10}  best "
-                f"{_fmt(o, best.objective):>10}  {rec.seconds:5.1f} s  "
+        race = rec.race
+        verdict = f"{race.get('verdict', ''):<6} {race.get('replicates', 0):>3} reps"
+        line = (f"trial {rec.number + 1:>3}/{n}  {_fmt(o, rec.objective):>10}  {verdict}  best "
+                f"#{best.number + 1:<3} {rec.seconds:5.1f} s  "
                 f"{rec.plan.basing_text()}; {rec.plan.split_text()}")
         print(line[:WIDTH], file=sys.stderr, flush=True)
 
@@ -261,6 +302,8 @@ def cmd_optimise(args) -> int:
         result = optimise(scenario, attacker=args.attacker, trials=args.trials,
                           replicates=args.replicates, eval_replicates=args.eval_replicates,
                           seed=seed, outcome=args.outcome, space=space, evaluate=evaluator,
+                          resolution=resolution, max_replicates=args.max_replicates,
+                          max_eval_replicates=args.max_eval_replicates,
                           on_trial=on_trial, on_stage=on_stage)
     finally:
         evaluator.close()
@@ -275,7 +318,7 @@ def cmd_optimise(args) -> int:
         plan_scenario = plan_scenario.model_copy(update={"name": f"{scenario.name}-optimised"})
         st = result.settings
         header = (f"# Plan found by `python -m sim optimise {args.scenario}` (attacker "
-                  f"{st['attacker']}, {st['trials']} trials x {st['replicates']} replicates, "
+                  f"{st['attacker']}, {st['trials']} trials from {st['replicates']} replicates, "
                   f"{st['nights']} nights, seed {st['seed']}).\n"
                   "# Apply it with the --set options of plan.txt, or run scenario.yaml.\n")
         with StagedDir(out) as stage:
@@ -288,7 +331,8 @@ def cmd_optimise(args) -> int:
                                sort_keys=False),  # complete: its base is merged in already
                 encoding="utf-8")
             trials = [{"trial": t.number, "objective": t.objective, "means": t.means,
-                       "seconds": t.seconds, "params": t.params, "plan": t.plan.overrides()}
+                       "race": t.race, "seconds": t.seconds, "params": t.params,
+                       "plan": t.plan.overrides()}
                       for t in result.trials]
             atomic_write_json(stage / "trials.json", {"settings": result.settings,
                                                       "overrides": overrides, "trials": trials})
@@ -296,7 +340,7 @@ def cmd_optimise(args) -> int:
                 "settings": result.settings, "overrides": overrides,
                 "plan": plan_over, "best_trial": result.best_trial,
                 "objective": result.objective, "shipped_objective": result.shipped_objective,
-                "evaluation": result.evaluation, "elapsed_s": elapsed,
+                "evaluation": result.evaluation, "runs": result.runs, "elapsed_s": elapsed,
                 "sites": table.to_dict(orient="records")})
         print("Wrote plan.yaml, plan.txt, scenario.yaml, trials.json and result.json in")
         print(f"  {out}")
@@ -335,9 +379,20 @@ def register(subparsers) -> None:
                         "(default static)")
     o.add_argument("--trials", type=_at_least_one("trial"), default=30, help="optuna trials (default 30)")
     o.add_argument("--replicates", type=nonneg_int, default=4,
-                   help="replicates per trial, the same for every trial (default 4)")
+                   help="first replicates of every trial, the same for every trial (default 4); "
+                        "a race against the best plan so far adds more")
+    o.add_argument("--resolution", type=_share, default=None, metavar="DIFF",
+                   help="smallest difference to tell apart at 95%% confidence, in the outcome's "
+                        "units (percentage points for a share; default 0.2 for demand served); "
+                        "races and the final comparison run replicates until their interval is "
+                        "this narrow; 0: fixed replicates only")
+    o.add_argument("--max-replicates", type=_at_least_one("replicate"), default=32,
+                   help="replicates a race may use (default 32)")
     o.add_argument("--eval-replicates", type=nonneg_int, default=10,
-                   help="fresh replicates to compare the plan with the shipped one (default 10)")
+                   help="first fresh replicates to compare the plan with the shipped one "
+                        "(default 10; more until the interval is within the resolution)")
+    o.add_argument("--max-eval-replicates", type=_at_least_one("replicate"), default=96,
+                   help="fresh replicates the final comparison may use (default 96)")
     o.add_argument("--nights", type=_at_least_one("night"), default=None,
                    help="shorten the winter to this many nights from its start (faster)")
     o.add_argument("--seed", type=nonneg_int, default=None,
@@ -364,8 +419,8 @@ def register(subparsers) -> None:
                    help="lowest share of each envelope in a fixed split (default 0)")
     o.add_argument("--max-share", type=_share, default=1.0,
                    help="highest share of each envelope in a fixed split (default 1)")
-    o.add_argument("--workers", type=nonneg_int, default=1,
-                   help="processes running replicates in parallel (default 1)")
+    o.add_argument("--workers", type=_at_least_one("worker"), default=None,
+                   help="processes running replicates in parallel (default: every core)")
     o.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
                    help="override a scenario value first, e.g. defense.budget_eur=400000000")
     o.add_argument("--out", default=None,

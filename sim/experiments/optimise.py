@@ -35,15 +35,35 @@ attacker strategy (``threat.attacker.strategy``); ``robust``: the worst over the
 strategies of that mean (a max-min plan).
 
 Search: optuna's TPE sampler (multivariate, seeded: the same command gives the same trials)
-for ``trials`` trials. The first trial is the shipped plan when the space can express it, so
-the chosen plan is never worse than the shipped one on the replicates used to choose it.
+for ``trials`` trials, each scored on the first ``replicates`` replicates (the objective TPE
+learns from). The first trial is the shipped plan when the space can express it.
 
-Evaluation: the chosen plan and the shipped scenario are run again on ``eval_replicates`` fresh
-replicates ``R..R+E-1`` (not those used to choose: the best of many noisy trials looks better
-on its own replicates than it is). The gain is ``plan - shipped`` per replicate (paired), its
-mean with the BCa bootstrap 95% interval and the paired t-test p-value
-(:func:`sim.experiments.stats.paired_stats`); with ``robust``, for each attacker and for the
-worst case (the worst attacker's mean), whose interval is a BCa bootstrap over replicates.
+Choice (racing on common random numbers): each trial races the incumbent (the best plan so far;
+at first the first trial) replicate by replicate, paired. After its first ``replicates``
+replicates and after each further batch, the paired difference's 95% interval (BCa bootstrap,
+:func:`sim.experiments.stats.paired_stats`; in the worst case over attackers,
+:func:`worst_case_gain`) decides: above 0, the trial becomes the incumbent; below 0, it is
+dropped; narrower than ``resolution`` (the smallest difference worth telling apart; default
+0.2 percentage points for a share such as demand served) with 0 inside, the two are equal to
+within that resolution and the incumbent stays (ties keep the earlier plan). Otherwise more
+replicates are run, up to ``max_replicates``; a race still open there keeps the incumbent
+(without a resolution, the best mean on the first replicates is chosen, as a plain search). So
+the chosen plan beat every plan it replaced on replicates enough to tell a ``resolution``
+difference apart, never the luckiest of many noisy means (:func:`race`).
+
+Evaluation: the chosen plan and the shipped scenario are run again on fresh replicates (from
+``R = max_replicates``, never used in the search: the best of many trials looks better on its
+own replicates than it is), at first ``eval_replicates`` of them, then more in batches until
+the paired gain's 95% interval is no wider than ``resolution`` (or ``max_eval_replicates``):
+two plans whose means differ by the resolution are then told apart at 95% confidence
+(:func:`sequential_gain`). The gain is ``plan - shipped`` per replicate (paired), its mean with
+the BCa bootstrap 95% interval and the paired t-test p-value; with ``robust``, for each
+attacker and for the worst case (the worst attacker's mean), whose interval is a BCa bootstrap
+over replicates. This stopping rule looks only at the interval's width, not at where it lies,
+so the interval keeps its 95% coverage.
+
+Runs are cached by plan, attacker and replicate: a plan suggested twice and the incumbent's
+replicates are run once.
 
 The objective is injectable (:class:`Evaluate`: ``evaluate(plan, attacker, replicates) ->
 values``), so the same search runs on a toy model whose optimum is known (the tests do).
@@ -78,10 +98,13 @@ from sim.experiments.plans import (
 from sim.experiments.stats import LEVEL, paired_stats
 from sim.model.outcomes import MAXIMIZE, MINIMIZE, OUTCOMES
 
-__all__ = ["ATTACKERS", "BASING_SPACES", "CITY", "INSTALL_HINT", "MIX_STRATEGIES", "SPLIT_KEYS",
-           "SPLIT_SPACES", "Evaluate", "ModelEvaluator", "OptimiseResult", "Plan", "SearchSpace",
-           "TrialRecord", "evaluate_gain", "optimise", "outcome_sense", "plan_sites",
-           "programme_positions", "project_shares", "worst_case_gain"]
+__all__ = ["ATTACKERS", "BASING_SPACES", "CITY", "DEFAULT_RESOLUTION", "INSTALL_HINT",
+           "MIX_STRATEGIES", "SPLIT_KEYS", "SPLIT_SPACES", "CachedEvaluate", "Evaluate",
+           "MIN_INTERVAL_REPLICATES", "ModelEvaluator", "OptimiseResult", "Plan", "SearchSpace",
+           "TrialRecord",
+           "default_resolution", "evaluate_gain", "optimise", "outcome_sense", "plan_sites",
+           "programme_positions", "project_shares", "race", "sequential_gain",
+           "worst_case_gain"]
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -92,9 +115,12 @@ Evaluate = Callable[["Plan | None", str, Sequence[int]], np.ndarray]
 
 def _run_value(args) -> float:
     scenario, seed, replicate, outcome = args
+    from sim.experiments.pools import release_memory
     from sim.experiments.runs import run_one
 
-    return float(run_one(scenario, seed=seed, replicate=replicate).outcomes[outcome])
+    value = float(run_one(scenario, seed=seed, replicate=replicate).outcomes[outcome])
+    release_memory()
+    return value
 
 
 class ModelEvaluator:
@@ -106,14 +132,16 @@ class ModelEvaluator:
         scenario: the validated base scenario (its period already shortened if wanted).
         seed: root seed.
         outcome: the outcome read from each run.
-        workers: processes (1: in this process).
+        workers: processes (1: in this process; ``None``: every available core).
     """
 
-    def __init__(self, scenario, seed: int, outcome: str, workers: int = 1):
+    def __init__(self, scenario, seed: int, outcome: str, workers: int | None = 1):
+        from sim.experiments.pools import available_cores
+
         self.scenario = scenario
         self.seed = int(seed)
         self.outcome = outcome
-        self.workers = max(int(workers), 1)
+        self.workers = max(int(available_cores() if workers is None else workers), 1)
         self._pool = None
 
     def scenario_for(self, plan: Plan | None, attacker: str):
@@ -125,17 +153,32 @@ class ModelEvaluator:
         return with_overrides(self.scenario, o, source="plan")
 
     def __call__(self, plan: Plan | None, attacker: str, replicates: Sequence[int]) -> np.ndarray:
-        sc = self.scenario_for(plan, attacker)
-        tasks = [(sc, self.seed, int(r), self.outcome) for r in replicates]
-        if self.workers == 1 or len(tasks) == 1:
-            return np.array([_run_value(t) for t in tasks])
-        return np.array(list(self._executor().map(_run_value, tasks)))
+        return self.many([(plan, attacker, replicates)])[0]
+
+    def many(self, requests: Sequence[tuple]) -> list[np.ndarray]:
+        """Several ``(plan, attacker, replicates)`` requests at once (all their runs go to the
+        worker processes together); their values in the same order."""
+        tasks, sizes = [], []
+        for plan, attacker, replicates in requests:
+            sc = self.scenario_for(plan, attacker)
+            tasks += [(sc, self.seed, int(r), self.outcome) for r in replicates]
+            sizes.append(len(replicates))
+        if self.workers == 1 or len(tasks) <= 1:
+            vals = [_run_value(t) for t in tasks]
+        else:
+            vals = list(self._executor().map(_run_value, tasks))
+        out, i = [], 0
+        for k in sizes:
+            out.append(np.array(vals[i:i + k], dtype=float))
+            i += k
+        return out
 
     def _executor(self):
         if self._pool is None:
             from sim.experiments.pools import process_pool
 
-            self._pool = process_pool(self.workers, preload=("sim.experiments.runs",))
+            self._pool = process_pool(self.workers, preload=("sim.experiments.runs",
+                                                                  "sim.experiments.warmup"))
         return self._pool
 
     def close(self) -> None:
@@ -167,7 +210,16 @@ def outcome_sense(outcome: str) -> int:
 
 @dataclass
 class TrialRecord:
-    """One trial: its plan, objective and the mean against each attacker."""
+    """One trial: its plan, objective and the mean against each attacker (on the first
+    replicates, the same for every trial), and its race against the incumbent.
+
+    Attributes:
+        race: ``verdict`` (``better``: it became the incumbent; ``worse``; ``equal``: within the
+            resolution; ``open``: undecided at the replicate cap; ``first``: the first trial),
+            ``replicates`` run, the paired ``diff`` against the incumbent (trial - incumbent)
+            and its 95% interval ``ci_low``, ``ci_high``, and the incumbent's trial number
+            ``against``.
+    """
 
     number: int
     plan: Plan
@@ -175,6 +227,7 @@ class TrialRecord:
     means: dict[str, float]
     seconds: float
     params: dict = field(default_factory=dict)
+    race: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -182,13 +235,15 @@ class OptimiseResult:
     """What :func:`optimise` found.
 
     Attributes:
-        best: the chosen plan; ``best_trial``: its trial number; ``objective``: its objective
-            on the replicates used to choose it.
+        best: the chosen plan (the incumbent after the last race); ``best_trial``: its trial
+            number; ``objective``: its objective on the first replicates (the search's).
         shipped_objective: the shipped plan's objective on those replicates.
         trials: every trial, in order.
         evaluation: the chosen plan against the shipped one on fresh replicates
-            (:func:`evaluate_gain`).
-        settings: what was run (outcome, attacker, trials, replicates, seed, nights, space).
+            (:func:`sequential_gain`).
+        settings: what was run (outcome, attacker, trials, replicates, resolution, seed,
+            nights, space).
+        runs: winters simulated (after the cache).
     """
 
     best: Plan
@@ -198,13 +253,17 @@ class OptimiseResult:
     trials: list[TrialRecord]
     evaluation: dict
     settings: dict
+    runs: int = 0
 
     def trials_table(self) -> pd.DataFrame:
-        """One row per trial: objective, means per attacker, plan text and parameters."""
+        """One row per trial: objective, means per attacker, the race, plan text and
+        parameters."""
         rows = []
         for t in self.trials:
             rows.append({"trial": t.number, "objective": t.objective,
                          **{f"mean_{a}": v for a, v in t.means.items()},
+                         "verdict": t.race.get("verdict"), "replicates": t.race.get("replicates"),
+                         "diff_vs_incumbent": t.race.get("diff"),
                          "basing": t.plan.basing_text(), "split": t.plan.split_text(),
                          "seconds": t.seconds})
         return pd.DataFrame(rows)
@@ -225,25 +284,199 @@ def _objective(means: dict[str, float], sense: int) -> float:
     return float(vals.min() if sense > 0 else vals.max())
 
 
+DEFAULT_RESOLUTION = {"share": 0.002}
+"""The smallest difference worth telling apart, by the outcome's kind, when none is given:
+0.2 percentage points of a share (demand served: about 100 GWh of a winter's 48.8 TWh)."""
+
+
+def default_resolution(outcome: str) -> float | None:
+    """:data:`DEFAULT_RESOLUTION` for the outcome's kind (``None``: no sequential replicates)."""
+    return DEFAULT_RESOLUTION.get(OUTCOMES[outcome].kind)
+
+
+class CachedEvaluate:
+    """An :data:`Evaluate` that runs each (plan, attacker, replicate) once; ``runs`` counts the
+    winters actually simulated. Requests for several attackers go to the evaluator together
+    when it can run them at once (``evaluate.many``, as :class:`ModelEvaluator` does)."""
+
+    def __init__(self, evaluate: Evaluate):
+        self.evaluate = evaluate
+        self.values: dict[tuple, float] = {}
+        self.runs = 0
+
+    @staticmethod
+    def _key(plan: Plan | None) -> str:
+        import json
+
+        return "shipped" if plan is None else json.dumps(plan.overrides(), sort_keys=True,
+                                                         default=str)
+
+    def values_of(self, plan: Plan | None, attackers: Sequence[str], replicates: Sequence[int]
+                  ) -> dict[str, np.ndarray]:
+        """The outcome of each replicate against each attacker (attacker -> values)."""
+        k = self._key(plan)
+        todo = [(a, [int(r) for r in replicates if (k, a, int(r)) not in self.values])
+                for a in attackers]
+        todo = [(a, reps) for a, reps in todo if reps]
+        if todo:
+            batch = getattr(self.evaluate, "many", None)
+            if batch is not None and len(todo) > 1:
+                got = batch([(plan, a, reps) for a, reps in todo])
+            else:
+                got = [self.evaluate(plan, a, reps) for a, reps in todo]
+            for (a, reps), vals in zip(todo, got, strict=True):
+                vals = np.asarray(vals, float)
+                if vals.shape != (len(reps),):
+                    raise ValueError(f"the objective returned {vals.shape} values for "
+                                     f"{len(reps)} replicates")
+                self.runs += len(reps)
+                for r, v in zip(reps, vals, strict=True):
+                    self.values[(k, a, r)] = float(v)
+        return {a: np.array([self.values[(k, a, int(r))] for r in replicates])
+                for a in attackers}
+
+    def __call__(self, plan: Plan | None, attacker: str, replicates: Sequence[int]) -> np.ndarray:
+        return self.values_of(plan, (attacker,), replicates)[attacker]
+
+
+def _gain(plan_vals: dict[str, np.ndarray], base_vals: dict[str, np.ndarray], sense: int
+          ) -> dict[str, float]:
+    """``plan - base``, paired: its mean and 95% interval for one attacker
+    (:func:`sim.experiments.stats.paired_stats`), or in the worst case over several
+    (:func:`worst_case_gain`)."""
+    if len(plan_vals) == 1:
+        (a,) = plan_vals
+        return paired_stats(base_vals[a], plan_vals[a])
+    return worst_case_gain(plan_vals, base_vals, sense)
+
+
+MIN_INTERVAL_REPLICATES = 8
+"""Replicates below which a bootstrap interval of noisy differences is not trusted to stop on
+(its coverage is poor for a handful of values); differences that are the same on every
+replicate (no noise) decide at once."""
+
+
+def _next_n(n: int, width: float, resolution: float, cap: int, batch: int) -> int:
+    """How many replicates to have next: about what the interval's width says is needed (it
+    shrinks as 1/sqrt(n)), at least ``batch`` more, at most twice as many, at most ``cap``."""
+    if not math.isfinite(width):  # one replicate: no interval yet
+        return int(min(cap, n + batch))
+    want = math.ceil(n * (width / resolution) ** 2 * 1.1) if resolution > 0 else cap
+    return int(min(cap, max(n + batch, min(want, 2 * n))))
+
+
+def race(evaluate: CachedEvaluate, plan: Plan | None, incumbent: Plan | None,
+         attackers: Sequence[str], sense: int, first: int, resolution: float | None,
+         cap: int, batch: int = 4) -> dict:
+    """Race ``plan`` against ``incumbent`` on replicates ``0, 1, ...`` (common random numbers).
+
+    After ``first`` replicates and after each further batch, the paired difference ``plan -
+    incumbent`` (in the worst case over several attackers) and its 95% interval decide:
+    ``better`` (above 0 in the outcome's good direction), ``worse`` (below), ``equal`` (0 inside
+    an interval no wider than ``resolution``) or, at ``cap`` replicates, ``open``. With noise in
+    the differences a verdict needs :data:`MIN_INTERVAL_REPLICATES` replicates and, for one
+    attacker, the paired t-test's p-value below 5% as well. Without a resolution the race stops
+    after ``first`` replicates (``open`` if undecided).
+
+    Returns:
+        ``verdict``, ``replicates``, ``diff``, ``ci_low``, ``ci_high`` (plan - incumbent).
+    """
+    n = max(1, int(first))
+    cap = max(n, int(cap))
+    while True:
+        reps = list(range(n))
+        g = _gain(evaluate.values_of(plan, attackers, reps),
+                  evaluate.values_of(incumbent, attackers, reps), sense)
+        lo, hi = sense * g["ci_low"], sense * g["ci_high"]
+        lo, hi = min(lo, hi), max(lo, hi)
+        width = hi - lo
+        exact = width == 0  # the same difference on every replicate: no noise to wait out
+        trusted = exact or (n >= MIN_INTERVAL_REPLICATES
+                            and (len(attackers) > 1 or g.get("p_value", 0.0) < 1 - LEVEL))
+        verdict = None
+        if lo > 0 and trusted:
+            verdict = "better"
+        elif hi < 0 and trusted:
+            verdict = "worse"
+        elif (resolution is not None and width <= resolution  # (False for NaN: n = 1)
+              and (exact or n >= MIN_INTERVAL_REPLICATES)):
+            verdict = "equal"
+        elif resolution is None or n >= cap:
+            verdict = "open"
+        if verdict is not None:
+            return {"verdict": verdict, "replicates": n, "diff": g["diff"],
+                    "ci_low": g["ci_low"], "ci_high": g["ci_high"]}
+        n = _next_n(n, width, resolution, cap, batch)
+
+
+def sequential_gain(evaluate: Evaluate, plan: Plan, attackers: Sequence[str],
+                    replicates: Sequence[int], sense: int, resolution: float | None = None,
+                    max_replicates: int | None = None, batch: int = 4,
+                    on_batch: Callable[[int, float], None] | None = None) -> dict:
+    """The plan against the shipped scenario on fresh replicates, paired, run until the gain's
+    95% interval is no wider than ``resolution``.
+
+    Starts with ``replicates`` (consecutive numbers); while the interval of the gain (one
+    attacker: :func:`sim.experiments.stats.paired_stats`; several: the worst case,
+    :func:`worst_case_gain`) is wider than ``resolution``, runs more of the following replicate
+    numbers (about as many as the width says are needed, at least ``batch``, at most doubling)
+    up to ``max_replicates`` in all. The rule looks at the width only, never at where the
+    interval lies, so stopping does not bias it. Without a resolution: ``replicates`` only.
+
+    Returns:
+        :func:`evaluate_gain`'s dict plus ``resolution``, ``width`` (of the interval used),
+        ``precise`` (whether it is within the resolution) and ``max_replicates``.
+    """
+    reps = [int(r) for r in replicates]
+    if not reps:
+        raise ValueError("no replicates to evaluate on")
+    cap = max(len(reps), int(max_replicates or len(reps)))
+    while True:
+        out = evaluate_gain(evaluate, plan, attackers, reps, sense)
+        g = out.get("worst_case") or out["by_attacker"][attackers[0]]
+        width = abs(g["ci_high"] - g["ci_low"])
+        precise = (resolution is not None and width <= resolution
+                   and (width == 0 or len(reps) >= MIN_INTERVAL_REPLICATES))
+        if on_batch is not None:
+            on_batch(len(reps), width)
+        if precise or resolution is None or len(reps) >= cap or math.isnan(width):
+            out.update(resolution=resolution, width=width, precise=bool(precise),
+                       max_replicates=cap)
+            return out
+        n = _next_n(len(reps), width, resolution, cap, batch)
+        reps = reps + list(range(reps[-1] + 1, reps[-1] + 1 + n - len(reps)))
+
+
 def optimise(scenario, *, attacker: str = "static", trials: int = 30, replicates: int = 4,
              eval_replicates: int = 10, seed: int | None = None,
              outcome: str = "demand_served_fraction", space: SearchSpace | None = None,
              evaluate: Evaluate | None = None, sites: pd.DataFrame | None = None,
+             resolution: float | None | str = "default", max_replicates: int = 32,
+             max_eval_replicates: int = 96,
              on_trial: Callable[[TrialRecord, TrialRecord, int], None] | None = None,
              on_stage: Callable[[str], None] | None = None) -> OptimiseResult:
-    """Search plans with optuna's TPE and evaluate the best against the shipped plan.
+    """Search plans with optuna's TPE, race each against the incumbent on common random numbers
+    and evaluate the chosen plan against the shipped one on fresh replicates (module docstring).
 
     Args:
         scenario: a validated scenario (shorten its period first for a quick search).
         attacker: ``static``, ``best_response``, ``learning`` or ``robust`` (the worst of them).
         trials: optuna trials (>= 1).
-        replicates: replicates per trial (``0..R-1``, the same for every trial).
-        eval_replicates: fresh replicates for the final comparison (``R..R+E-1``); 0: none.
+        replicates: the first replicates of every trial (``0..R-1``, the same for every trial;
+            TPE learns from their mean) and of every race.
+        eval_replicates: the first fresh replicates of the final comparison; 0: none.
         seed: root seed of the runs and of the sampler (default: the scenario's).
         outcome: the winter outcome to optimise (direction from the outcome registry).
         space: the search space (default :class:`SearchSpace`).
         evaluate: the objective (default :class:`ModelEvaluator`, the model itself).
         sites: the energy-site frame (default: the scenario's).
+        resolution: the smallest difference in the outcome (its stored units: 0.002 is 0.2
+            points of a share) to tell apart at 95% confidence; ``"default"``:
+            :func:`default_resolution`; ``None``: no sequential replicates (the best mean on
+            the first ``replicates`` replicates is chosen, and the evaluation uses
+            ``eval_replicates`` only).
+        max_replicates: replicates a race may use (``0..max_replicates-1``).
+        max_eval_replicates: fresh replicates the evaluation may use.
         on_trial: ``f(trial, best, n_trials)`` after each trial (progress lines).
         on_stage: ``f(text)`` when a stage starts (progress lines).
 
@@ -263,6 +496,12 @@ def optimise(scenario, *, attacker: str = "static", trials: int = 30, replicates
     if eval_replicates < 0:
         raise SimInputError(f"--eval-replicates {eval_replicates}: must be >= 0")
     sense = outcome_sense(outcome)
+    if isinstance(resolution, str):
+        resolution = default_resolution(outcome)
+    if resolution is not None and not (resolution > 0 and math.isfinite(resolution)):
+        raise SimInputError(f"--resolution {resolution}: must be a positive number")
+    max_replicates = max(int(max_replicates), replicates)
+    max_eval_replicates = max(int(max_eval_replicates), eval_replicates)
     atts = _attackers(attacker)
     seed = int(scenario.seed if seed is None else seed)
     theatre = theatre_for(scenario, sites)
@@ -271,13 +510,15 @@ def optimise(scenario, *, attacker: str = "static", trials: int = 30, replicates
     own = evaluate is None
     if own:
         evaluate = ModelEvaluator(scenario, seed, outcome)
+    runs = CachedEvaluate(evaluate)
     ctx = theatre.basing_context()
     train = list(range(replicates))
-    fresh = list(range(replicates, replicates + eval_replicates))
+    fresh = list(range(max_replicates, max_replicates + eval_replicates))
     records: list[TrialRecord] = []
 
     def score(plan: Plan | None) -> tuple[float, dict[str, float]]:
-        means = {a: float(np.mean(evaluate(plan, a, train))) for a in atts}
+        vals = runs.values_of(plan, atts, train)
+        means = {a: float(np.mean(vals[a])) for a in atts}
         return _objective(means, sense), means
 
     try:
@@ -299,46 +540,70 @@ def optimise(scenario, *, attacker: str = "static", trials: int = 30, replicates
             t0 = time.perf_counter()
             plan = space.suggest(trial)
             value, means = score(plan)
+            if best is None:
+                verdict = {"verdict": "first", "replicates": replicates}
+            else:
+                verdict = race(runs, plan, best.plan, atts, sense, replicates, resolution,
+                               max_replicates)
+                verdict["against"] = best.number
             rec = TrialRecord(trial.number, plan, value, means, time.perf_counter() - t0,
-                              dict(trial.params))
+                              dict(trial.params), verdict)
             records.append(rec)
-            if best is None or sense * (value - best.objective) > 0:
-                best = rec
+            if (best is None or verdict["verdict"] == "better"
+                    or (resolution is None and sense * (value - best.objective) > 0)):
+                best = rec  # without a resolution: the best mean on the first replicates
             if on_trial is not None:
                 on_trial(rec, best, trials)
             return value
 
         if on_stage is not None:
-            on_stage(f"searching: {trials} trials x {replicates} replicates x {len(atts)} "
-                     f"attacker strateg{'y' if len(atts) == 1 else 'ies'}")
+            how = (f"racing each against the best so far until a difference of "
+                   f"{_resolution_text(outcome, resolution)} is told apart "
+                   f"(at most {max_replicates} replicates)" if resolution is not None
+                   else f"{replicates} replicates each")
+            on_stage(f"searching: {trials} trials, {how}, against {len(atts)} attacker "
+                     f"strateg{'y' if len(atts) == 1 else 'ies'}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=optuna.exceptions.ExperimentalWarning)
             study.optimize(objective, n_trials=trials, gc_after_trial=False)
         assert best is not None
-        exact = (shipped_params is not None and records[0].params == shipped_params
-                 and space.basing in ("mix", "shipped") and space.sites_from is None
-                 and (space.split == "shipped" or scenario.defense.split == "auto"))
-        # the first trial was the shipped plan itself (a mix of one strategy is that strategy)
-        shipped_objective = records[0].objective if exact else score(None)[0]
+        shipped_objective = score(None)[0]
         evaluation: dict = {}
         if fresh:
             if on_stage is not None:
-                on_stage(f"evaluating the plan and the shipped basing on {len(fresh)} fresh "
-                         f"replicates ({fresh[0]}-{fresh[-1]})")
-            evaluation = evaluate_gain(evaluate, best.plan, atts, fresh, sense)
+                on_stage(f"evaluating the plan and the shipped plan on fresh replicates from "
+                         f"{fresh[0]}"
+                         + (f" until the 95% interval of the gain is within "
+                            f"{_resolution_text(outcome, resolution)} (at most "
+                            f"{max_eval_replicates})" if resolution is not None else ""))
+            evaluation = sequential_gain(runs, best.plan, atts, fresh, sense, resolution,
+                                         max_eval_replicates)
     finally:
         if own:
             evaluate.close()
     settings = {"outcome": outcome, "sense": sense, "attacker": attacker, "attackers": list(atts),
                 "trials": trials, "replicates": replicates, "train_replicates": train,
-                "eval_replicates": fresh, "seed": seed, "nights": scenario.period.nights,
+                "resolution": resolution, "max_replicates": max_replicates,
+                "max_eval_replicates": max_eval_replicates,
+                "eval_replicates": evaluation.get("replicates", []), "seed": seed,
+                "nights": scenario.period.nights,
                 "start_date": scenario.period.start_date.isoformat(),
                 "budget_eur": float(scenario.defense.budget_eur), "scenario": scenario.name,
                 "space": space.describe(), "sampler": "optuna TPESampler(multivariate, group)",
-                "shipped_in_trials": shipped_params is not None}
+                "shipped_in_trials": shipped_params is not None, "runs": runs.runs}
     return OptimiseResult(best=best.plan, best_trial=best.number, objective=best.objective,
                           shipped_objective=shipped_objective, trials=records,
-                          evaluation=evaluation, settings=settings)
+                          evaluation=evaluation, settings=settings, runs=runs.runs)
+
+
+def _resolution_text(outcome: str, resolution: float | None) -> str:
+    """The resolution in the outcome's units (percentage points for a share)."""
+    if resolution is None:
+        return "n/a"
+    o = OUTCOMES[outcome]
+    if o.kind == "share":
+        return f"{100 * resolution:g} points"
+    return f"{o.format(resolution)}"
 
 
 def worst_case_gain(plan: dict[str, np.ndarray], shipped: dict[str, np.ndarray], sense: int,
@@ -383,8 +648,12 @@ def evaluate_gain(evaluate: Evaluate, plan: Plan, attackers: Sequence[str],
     """The plan against the shipped scenario on the given replicates, paired, per attacker
     (:func:`sim.experiments.stats.paired_stats`: ``diff = plan - shipped``) and, with several
     attackers, in the worst case (:func:`worst_case_gain`)."""
-    vals_plan = {a: np.asarray(evaluate(plan, a, replicates), float) for a in attackers}
-    vals_ship = {a: np.asarray(evaluate(None, a, replicates), float) for a in attackers}
+    both = getattr(evaluate, "values_of", None)  # a CachedEvaluate: all attackers at once
+    if both is not None:
+        vals_plan, vals_ship = both(plan, attackers, replicates), both(None, attackers, replicates)
+    else:
+        vals_plan = {a: np.asarray(evaluate(plan, a, replicates), float) for a in attackers}
+        vals_ship = {a: np.asarray(evaluate(None, a, replicates), float) for a in attackers}
     out: dict = {"replicates": list(replicates),
                  "by_attacker": {a: paired_stats(vals_ship[a], vals_plan[a]) for a in attackers},
                  "values": {a: {"plan": vals_plan[a].tolist(), "shipped": vals_ship[a].tolist()}

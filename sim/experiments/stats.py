@@ -11,7 +11,6 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
-from scipy import stats
 
 LEVEL = 0.95
 
@@ -62,6 +61,8 @@ def mean_ci_many(rows, level: float = LEVEL, lower=None, upper=None) -> list[dic
                       "std": 0.0 if n > 1 else math.nan, "n": n}
         else:
             by_n.setdefault(n, []).append(i)
+    if by_n:
+        from scipy import stats  # here, not at import: a sweep worker never summarises
     for n, idx in by_n.items():
         data = np.stack([rows[i] for i in idx])
         res = stats.bootstrap((data,), np.mean, confidence_level=level, n_resamples=2000,
@@ -117,6 +118,8 @@ def paired_stats(a, b, level: float = LEVEL) -> dict:
         lo = hi = diff
         p = 1.0 if diff == 0 else 0.0
     elif n > 1:
+        from scipy import stats
+
         ci = mean_ci(d, level)
         lo, hi, p = ci["ci_low"], ci["ci_high"], float(stats.ttest_rel(b, a).pvalue)
     else:

@@ -99,6 +99,14 @@ class AttackPlanner(SimAgent):
         self.area_share = area_share
         self.envelope_km = float(envelope_km)
         self.policy = policy
+        self._tactics: dict[tuple[int, int], object] = {}  # by month: the timeline is fixed
+
+    def _tactics_for(self, date):
+        key = (date.year, date.month)
+        t = self._tactics.get(key)
+        if t is None:
+            t = self._tactics[key] = tactics_for(self.threat, f"{date.year:04d}-{date.month:02d}")
+        return t
 
     def step(self, night) -> None:
         """Plan tonight's targets and launch the raid (``night.target_p``, ``night.raid``)."""
@@ -106,8 +114,7 @@ class AttackPlanner(SimAgent):
         n_energy = float(night.launches) * threat.targeting.energy_share
         night.target_p = self.policy.plan(night.index, n_energy, night.defended)
         night.concentrated = self.policy.concentrated_on is not None
-        tactics = (tactics_for(threat, night.date.strftime("%Y-%m"))
-                   if threat.tactics.timeline else None)
+        tactics = self._tactics_for(night.date) if threat.tactics.timeline else None
         night.raid = generate_raid(
             threat, int(night.launches), self.site_xy, night.target_p, teams.xy,
             np.full(teams.n, self.envelope_km), night.stream("threat"), night.stream("routing"),

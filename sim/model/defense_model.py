@@ -32,6 +32,8 @@ streams per night (:mod:`sim.model.rng`), so two policies with the same seed fac
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import mesa
 import numpy as np
 
@@ -51,9 +53,44 @@ from sim.model.attacker import make_policy
 from sim.model.energy.system import EnergySystem
 from sim.model.night import Night, on_duty
 from sim.model.outcomes import night_reporters
-from sim.model.rng import root_sequence, stream
+from sim.model.rng import NightStreams, root_sequence, stream
 from sim.model.theatre import Theatre, theatre_for
 from sim.model.threat import DECOY, TARGET_SITE, nightly_launch_counts
+
+_SCALARS = (int, float, str, bool, np.integer, np.floating, np.bool_, type(None))
+"""Values a reader returns that the collector stores as they are (nothing can change them
+later, so Mesa's defensive copy would only cost time)."""
+
+
+class NightlyCollector(mesa.DataCollector):
+    """The model's DataCollector: one row a night, each column read from the finished night
+    (``model.tonight``) by the registry's reader.
+
+    A Mesa ``DataCollector`` with one model reporter per column (``lambda m: read(m.tonight)``),
+    so everything Mesa offers (``model_vars``, ``get_model_vars_dataframe``, tables) works as
+    usual. ``collect`` calls the readers on the night directly and keeps scalar values as they
+    are instead of deep-copying each one (anything else is still deep-copied); Mesa's own
+    ``collect`` runs on the first night, which also validates every reporter.
+
+    Args:
+        readers: column -> reader of a :class:`~sim.model.night.Night`.
+    """
+
+    def __init__(self, readers: dict):
+        super().__init__(model_reporters={k: (lambda m, read=read: read(m.tonight))
+                                          for k, read in readers.items()})
+        self._readers = [(self.model_vars[k], read) for k, read in readers.items()]
+
+    def collect(self, model) -> None:
+        if not self._validated or self.agent_reporters or self.agenttype_reporters:
+            super().collect(model)
+            return
+        if hasattr(self, "_collection_steps"):  # Mesa >= 3.4 records when it collected
+            self._collection_steps.append(model.time)
+        night = model.tonight
+        for column, read in self._readers:
+            value = read(night)
+            column.append(value if isinstance(value, _SCALARS) else deepcopy(value))
 
 
 class DefenseModel(mesa.Model):
@@ -81,6 +118,7 @@ class DefenseModel(mesa.Model):
         # What the scenario fixes before the first night, shared by every run of it.
         self.theatre = th = theatre if theatre is not None else theatre_for(scenario, sites)
         self.dates = scenario.period.dates
+        self.streams = NightStreams(self.root, len(self.dates))  # the nights' seeds, at once
         self.night = 0
         self.running = len(self.dates) > 0
         d, threat = scenario.defense, scenario.threat
@@ -120,11 +158,8 @@ class DefenseModel(mesa.Model):
 
         self.tonight: Night | None = None
         self._night_views: dict[str, tuple[Night | None, list]] = {}
-        reporters = night_reporters(self.energy is not None, self.missile_planner is not None)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={k: (lambda m, read=read: read(m.tonight))
-                             for k, read in reporters.items()}
-        )
+        self.datacollector = NightlyCollector(
+            night_reporters(self.energy is not None, self.missile_planner is not None))
 
     # ------------------------------------------------------------------ set-up, as read
     @property
@@ -224,7 +259,8 @@ class DefenseModel(mesa.Model):
             return
         k = self.night
         night = Night(index=k, date=self.dates[k], root=self.root,
-                      launches=int(self.launch_counts[k]), n_sites=len(self.sites))
+                      launches=int(self.launch_counts[k]), n_sites=len(self.sites),
+                      streams=self.streams)
 
         for force in self.forces:  # 1. deliveries, sites, crews
             force.step(night)

@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 MAX_SHOTS = 16  # uniforms pre-drawn per drone; a drone is never engaged more often in a night
 
@@ -201,6 +200,8 @@ def _optimal_batch(S, lg, ready: list[int], t_now: float):
     """Assign all drones ready in one C2 cycle at once, minimising summed intercept times
     (``scipy.optimize.linear_sum_assignment``). Columns are the currently free crews (one per
     crew with a sortie left); a drone left unassigned is requeued. Returns the log."""
+    from scipy.optimize import linear_sum_assignment  # only the optimal allocator needs it
+
     K = _kernels()
     crew_off, crew_free, crew_left = S[K.S_CREW_OFF], S[K.S_CREW_FREE], S[K.S_CREW_LEFT]
 

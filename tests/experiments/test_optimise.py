@@ -145,6 +145,101 @@ def test_a_tiny_real_instance_puts_its_one_site_at_the_only_big_target(nl):
     assert res.evaluation["by_attacker"]["static"]["diff"] > 0  # more kills than shipped
 
 
+# --------------------------------------------------------------------------- stopping rule
+def _noisy(delta: float, sd: float):
+    """A toy objective on common random numbers: replicate r of the shipped plan scores
+    0.9 + u_r (u_r the winter's luck, shared by every plan); any other plan scores that plus
+    ``delta`` plus its own noise of standard deviation ``sd`` (seeded by the replicate)."""
+    def evaluate(plan, attacker, reps):
+        reps = np.asarray(reps)
+        luck = np.array([np.random.default_rng(1000 + r).normal(0, 0.03) for r in reps])
+        if plan is None:
+            return 0.9 + luck
+        own = np.array([np.random.default_rng(r).normal(0, sd) for r in reps])
+        return 0.9 + luck + delta + own
+    return evaluate
+
+
+def test_the_stopping_rule_stops_when_the_interval_is_narrow_and_goes_on_when_it_is_not():
+    """The final comparison runs replicates until the paired interval is no wider than the
+    resolution: with no noise in the paired difference (common random numbers cancel the
+    winter's luck) it stops at the first replicates; with some noise it goes on while the
+    interval is wider and stops as soon as it is narrow; with a lot it runs to the cap."""
+    from sim.experiments.optimise import Plan, sequential_gain
+
+    plan = Plan(policy="cities")
+    res = 0.002
+
+    def run(sd, cap=96):
+        seen = []
+        out = sequential_gain(_noisy(0.001, sd), plan, ["static"], range(40, 44), +1, res, cap,
+                              on_batch=lambda n, w: seen.append((n, w)))
+        return out, seen
+
+    out, seen = run(0.0)  # no noise: one batch, an interval of one value
+    assert len(seen) == 1 and out["precise"] and len(out["replicates"]) == 4
+    assert out["by_attacker"]["static"]["ci_low"] == pytest.approx(0.001)
+    out, seen = run(0.002)  # some noise: keeps going while wide, stops once narrow
+    assert len(seen) > 1 and out["precise"]
+    assert all(w > res for _, w in seen[:-1]) and seen[-1][1] <= res
+    assert [n for n, _ in seen] == sorted({n for n, _ in seen})  # more each time
+    assert out["replicates"] == list(range(40, 40 + seen[-1][0]))  # fresh, consecutive
+    assert out["width"] <= res < seen[-2][1]
+    out, seen = run(0.05, cap=24)  # much noise: runs to the cap, says it is not precise
+    assert not out["precise"] and len(out["replicates"]) == 24 and out["width"] > res
+    assert all(w > res for _, w in seen)
+
+
+def test_a_race_tells_apart_plans_a_resolution_apart_and_calls_equal_ones_equal():
+    """Racing on common random numbers: a plan better by twice the resolution wins (its
+    interval above 0), one worse by as much loses, an identical one is equal after the first
+    replicates, and a very noisy one is left open at the cap."""
+    from sim.experiments.optimise import CachedEvaluate, Plan, race
+
+    res = 0.002
+    plan = Plan(policy="cities")
+    for delta, sd, verdict in ((2 * res, 0.002, "better"), (-2 * res, 0.002, "worse"),
+                               (0.0, 0.0, "equal"), (0.0, 0.05, "open")):
+        ev = CachedEvaluate(_noisy(delta, sd))
+        out = race(ev, plan, None, ["static"], +1, 4, res, 48)
+        assert out["verdict"] == verdict, (delta, sd, out)
+        if verdict in ("better", "worse"):
+            assert out["ci_low"] * out["ci_high"] > 0 and np.sign(out["diff"]) == np.sign(delta)
+        if verdict == "equal":
+            assert out["replicates"] == 4
+        if verdict == "open":
+            assert out["replicates"] == 48
+        assert ev.runs == 2 * out["replicates"]  # each replicate of each plan run once
+
+
+def test_racing_chooses_the_better_plan_not_the_luckiest_and_the_evaluation_is_precise(nl):
+    """Two plans a resolution apart among equals whose noise is large: the search must end
+    on the better one (its race against whatever is incumbent settles with replicates), and
+    the fresh comparison must reach the resolution."""
+    from sim.experiments.optimise import SearchSpace
+
+    res = 0.002
+
+    def evaluate(plan, attacker, reps):
+        reps = np.asarray(reps)
+        luck = np.array([np.random.default_rng(1000 + r).normal(0, 0.03) for r in reps])
+        if plan is None or _mix_share(plan) > 0.5:  # the shipped plan, or mostly energy sites
+            return 0.9 + luck
+        own = np.array([np.random.default_rng(r).normal(0, 0.003) for r in reps])
+        return 0.9 + luck + 2 * res + own  # mostly corridors: better by twice the resolution
+
+    space = SearchSpace(basing="mix", strategies=("energy_sites", "corridors"), split="shipped")
+    out = optimise(nl, trials=12, replicates=4, eval_replicates=4, evaluate=evaluate, space=space,
+                   resolution=res, max_replicates=48, max_eval_replicates=96)
+    assert _mix_share(out.best) < 0.5
+    ev = out.evaluation
+    assert ev["precise"] and ev["width"] <= res
+    assert ev["by_attacker"]["static"]["ci_low"] > 0
+    assert min(ev["replicates"]) >= 48  # fresh: beyond every replicate a race may use
+    won = [t for t in out.trials if t.race["verdict"] == "better"]
+    assert won and won[-1].number == out.best_trial
+
+
 # --------------------------------------------------------------------------- more teams
 def test_more_teams_never_lower_demand_served_against_the_static_attacker(nl):
     """The real model, 60 nights, the same seeds: the programme capped at 0, 4, 8 and (no cap)
@@ -214,7 +309,8 @@ def test_a_missing_scenario_file_exits_2_naming_it(tmp_path):
 def test_the_command_prints_the_plan_and_writes_an_overlay_that_runs(tmp_path, nl):
     out = tmp_path / "opt"
     code, text, err = _cli("optimise", NL, "--nights", "5", "--trials", "2", "--replicates", "1",
-                           "--eval-replicates", "2", "--out", str(out))
+                           "--max-replicates", "1", "--eval-replicates", "2", "--workers", "1",
+                           "--out", str(out))
     assert code == 0, err
     assert max(len(line) for line in text.splitlines()) <= 100
     for w in ("Plan (trial", "Basing:", "Split:", "Gain over the shipped plan", "95% interval",

@@ -236,6 +236,34 @@ def test_datacollector_is_the_nightly_store(nl200m):
                                   df.reset_index(drop=True), check_dtype=False)
 
 
+def test_nightly_collector_keeps_what_mesas_collector_keeps(nl200m):
+    """The model's collector is a Mesa DataCollector that skips the copy of scalar values: the
+    table equals what Mesa's own ``collect`` builds from the same reporters, and a value that
+    could change later (a list) is still copied."""
+    import mesa
+
+    from sim.model.defense_model import NightlyCollector
+
+    m = DefenseModel(short(nl200m, nights=4), seed=2)
+    plain = mesa.DataCollector(model_reporters=dict(m.datacollector.model_reporters))
+    while m.running:
+        m.step()
+        plain.collect(m)
+    assert isinstance(m.datacollector, mesa.DataCollector)
+    pd.testing.assert_frame_equal(m.datacollector.get_model_vars_dataframe(),
+                                  plain.get_model_vars_dataframe())
+
+    class Tonight:
+        value: list = [1]
+
+    holder = type("M", (), {"tonight": Tonight(), "time": 0.0, "steps": 0})()
+    dc = NightlyCollector({"x": lambda n: n.value})
+    dc.collect(holder)
+    dc.collect(holder)
+    Tonight.value.append(2)
+    assert dc.model_vars["x"] == [[1], [1]]
+
+
 def test_closed_model_is_freed(nl200m):
     """Sweeps run thousands of winters per process: a finished model must not stay alive."""
     import gc

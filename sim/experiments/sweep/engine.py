@@ -528,6 +528,8 @@ def _run_into_store(
                     mininterval=0.2 if tty else 5.0,
                 )
                 for chunk in execute(ctx, tasks, evaluator, chunk_size):
+                    if "first_result_s" not in session:  # start-up, resume included
+                        session["first_result_s"] = round(time.perf_counter() - t_start, 3)
                     writer.add(chunk.results)
                     model_seconds += chunk.model_seconds
                     model_cpu += chunk.model_cpu_seconds

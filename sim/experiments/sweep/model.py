@@ -72,14 +72,15 @@ def _sim_get(scenario, key: str):
     return get_path(scenario, key)
 
 
-#: The real simulation (``sim.experiments.runs`` / ``sim.config.io``), imported lazily in each process.
+#: The real simulation (``sim.experiments.runs`` / ``sim.config.io``), imported lazily in each process;
+#: a pool's fork server imports it and warms up (:mod:`sim.experiments.warmup`) before forking.
 SIM_MODEL = ModelAdapter(
     name="sim",
     run=_sim_run,
     load=_sim_load,
     override=_sim_override,
     get=_sim_get,
-    preload=("sim.experiments.runs", "sim.config.io"),
+    preload=("sim.experiments.runs", "sim.config.io", "sim.experiments.warmup"),
 )
 
 
@@ -276,6 +277,8 @@ def run_task(ctx: RunContext, task: Task) -> tuple[RunResult, float, float]:
 
 def run_chunk(ctx: RunContext, tasks: list[Task]) -> ChunkResult:
     """Run a chunk of tasks in order (the function every evaluator calls in its workers)."""
+    from sim.experiments.pools import release_memory
+
     results = []
     total = cpu = 0.0
     for task in tasks:
@@ -283,6 +286,7 @@ def run_chunk(ctx: RunContext, tasks: list[Task]) -> ChunkResult:
         results.append(res)
         total += dt
         cpu += dc
+        release_memory()
     return ChunkResult(results, total, cpu)
 
 

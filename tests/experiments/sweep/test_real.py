@@ -73,6 +73,8 @@ def test_shipped_threat_uncertainty_sweep():
 
 
 def test_real_backends_identical(tmp_path):
+    """A sweep's results are the same bytes in this process, on 1 and on 2 worker processes
+    (forked from a warmed-up fork server) and on a Dask local cluster."""
     from distributed import LocalCluster
 
     from sim.experiments.sweep.api import sweep
@@ -82,6 +84,7 @@ def test_real_backends_identical(tmp_path):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
         evs = {
             "serial": SerialEvaluator(),
+            "processes-1": ProcessEvaluator(1),
             "processes": ProcessEvaluator(2),
             "dask": DaskEvaluator(c.scheduler_address),
         }
@@ -93,7 +96,7 @@ def test_real_backends_identical(tmp_path):
     assert {"interception_rate", "leaked", "programme_cost_eur", "demand_served_fraction"} <= set(ref.columns)
     # common random numbers: every budget level faces the same launches in replicate r
     assert (ref.groupby("replicate")["launched"].nunique() == 1).all()
-    for name in ("processes", "dask"):
+    for name in ("processes-1", "processes", "dask"):
         assert filecmp.cmp(
             tmp_path / "serial" / "runs.parquet", tmp_path / name / "runs.parquet", shallow=False
         ), name
