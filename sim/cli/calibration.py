@@ -351,7 +351,6 @@ def cmd_validate_model(args) -> int:
     from sim.calibration.oracles import run_oracles
     from sim.calibration.report import check_report_dir
     from sim.calibration.rolling_origin import DEFAULT_RESULT_PATH, load_result, write_result
-
     from sim.config.io import check_output_path
 
     check_output_path(args.out, "--out", folder=True)  # before minutes of fitting, not after

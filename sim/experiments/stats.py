@@ -171,6 +171,8 @@ def ratio_of_means(num, den, level: float = LEVEL) -> dict:
 
     import warnings
 
+    from scipy import stats  # here, not at import: a sweep worker never summarises
+
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         # resamples whose denominator is not above 0 are infinite: BCa then warns, and the
         # percentiles below take over

@@ -507,7 +507,8 @@ OUTCOMES.add(
     _derived("unused_stock_eur", "Programme airframes unused in stock at the end, at cost", "EUR",
              ("programme_stock_end", "interceptor_unit_cost_eur"),
              lambda v: v["programme_stock_end"] * v["interceptor_unit_cost_eur"], kind="money",
-             group=_P, headline=135, description="programme_stock_end x interceptor_unit_cost_eur: the part of "
+             group=_P, headline=135,
+             description="programme_stock_end x interceptor_unit_cost_eur: the part of "
              "programme_cost_eur that bought airframes no night needed."),
     Outcome("net_drones_stopped", "Net drones stopped", "drones", lower=None, nightly=False,
             over_nights="net", net="gain", needs=("stopped",), group=_NET, direction=MAXIMIZE,

@@ -81,12 +81,13 @@ def test_forces_without_a_run_gives_the_same_capacity(printed):
     """Month by month, what caps what a force can fly is the schedule's label in the run's
     summary, in ``forces`` with and without a simulation."""
     summary, _, forces_text, plain_text = printed
-    from sim.config.io import load_scenario, with_overrides as wo
+    from sim.config.io import load_scenario
+    from sim.config.io import with_overrides as wo
 
     sc = wo(load_scenario(NL), {"period.start_date": "2025-11-20", "period.nights": 25})
     sch = schedules_for(sc)
     for f in sch.forces:
-        assert summary["limits"][f.name]["capacity_by_month"] == dict(zip(f.months, f.binding))
+        assert summary["limits"][f.name]["capacity_by_month"] == dict(zip(f.months, f.binding, strict=True))
         acc = limits_account(sch)[f.name]
         assert acc.capacity_text() in plain_text and acc.capacity_text() in forces_text
     assert "is not simulated here" in plain_text and "is not simulated here" not in forces_text
@@ -151,7 +152,8 @@ def test_every_label_has_its_meaning():
 
 def test_account_from_a_summary_gives_back_the_text(printed):
     summary, *_ = printed
-    from sim.config.io import load_scenario, with_overrides as wo
+    from sim.config.io import load_scenario
+    from sim.config.io import with_overrides as wo
 
     sc = wo(load_scenario(NL), {"period.start_date": "2025-11-20", "period.nights": 25})
     acc = account_from_summary(schedules_for(sc), summary["limits"])
