@@ -22,6 +22,7 @@ from sim.config.energy import EnergyConfig
 from sim.config.forces import NationalForce, Programme
 from sim.config.missiles import MissileDefense as MissileDefenseSystems
 from sim.config.missiles import Missiles
+from sim.config.portfolio import Portfolio, check_scenario
 from sim.config.tactics import KillTable, Tactics
 
 
@@ -574,6 +575,15 @@ class Defense(Strict):
     c2_cycle_s: float = Field(
         30.0, gt=0, le=3600, description="Length of a C2 assignment cycle for the optimal allocator (s)."
     )
+    portfolio: Portfolio | None = Field(
+        None,
+        description="Spread defense.budget_eur over ways of keeping the lights on (interceptor "
+        "drones, missile interceptors, fire groups, EW, passive protection, spares and repair, "
+        "distributed generation), each with its cost model (sim/config/portfolio.py); null: the "
+        "whole budget is the interceptor-drone programme. Validated and turned into deliveries "
+        "by sim.model.portfolio.portfolio_schedule; the simulation does not apply it yet (a run "
+        "still spends the whole budget on the programme).",
+    )
 
     @field_validator("split", mode="before")
     @classmethod
@@ -609,4 +619,9 @@ class Scenario(Strict):
             self.threat.tactics.check_period(self.period.months)
         except ValueError as exc:
             raise ValueError(f"threat.tactics.timeline: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _portfolio_fits(self) -> Scenario:
+        check_scenario(self)
         return self
