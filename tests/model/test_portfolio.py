@@ -354,3 +354,34 @@ def test_second_level_protection_in_winter_2025_26(nl200m):
     assert s.bought == math.floor(4 / DAYS_PER_MONTH * days + 1e-9)
     assert s.binding[:3] == ("time", "time", "time") and s.binding[-1] == "production"
     assert s.unused_eur == pytest.approx(2e8 - s.bought * 2.6e6)
+
+
+def test_docs_table_of_what_200m_buys_matches_the_schedule(nl200m):
+    from tests.helpers import ROOT
+
+    doc = (ROOT / "docs" / "portfolio.md").read_text(encoding="utf-8")
+    dates = nl200m.period.dates
+
+    def alone(option):
+        return portfolio_schedule(nl200m.defense, dates, Portfolio.single(option)).options[option]
+
+    f = alone("interceptor_drones").force
+    assert (f"| interceptor drones | {f.bought['airframes']:,} airframes, {f.bought['crews']} "
+            f"crews, {f.bought['sites']} sites |") in doc
+    m = alone("missile_interceptors").items
+    assert m["samp_t"].bought == 0 and (
+        f"| missile interceptors | {m['patriot'].bought} PAC-3, {m['nasams_iris_t'].bought} "
+        "IRIS-T/AMRAAM, no Aster |") in doc
+    assert f"| mobile fire groups | {alone('mobile_fire_groups').items['groups'].bought} groups |" in doc
+    assert f"| EW stations | {alone('ew_stations').items['stations'].bought} stations |" in doc
+    pp = alone("passive_protection").items["second_level"]
+    assert (f"| passive protection | {pp.bought} sites (second level), from "
+            f"{pp.first_delivery.day} {pp.first_delivery:%b %Y} |") in doc
+    sr = alone("spares_and_repair").items
+    assert (f"| spares and repair | {sr['spare_autotransformers'].bought} autotransformers, "
+            f"{sr['repair_crews'].bought} repair teams |") in doc
+    dg = alone("distributed_generation").items
+    assert all(i.bought == 0 for i in dg.values())
+    lead = min(i.lead_time_days for i in Options().distributed_generation.items.values())
+    first = nl200m.defense.programme.decision_date + dt.timedelta(days=lead)
+    assert first.month == 4 and "| distributed generation | nothing before April 2026 |" in doc
