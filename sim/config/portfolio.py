@@ -530,8 +530,9 @@ def _error_at(loc: tuple, message: str, value: Any) -> ValidationError:
 def check_scenario(scenario) -> None:
     """Checks of ``defense.portfolio`` against the rest of the scenario (called by the schema
     after the sections are valid): amounts within ``defense.budget_eur``; missile items naming
-    enabled systems of ``defense.missile_defense`` with a cost per missile > 0; the energy model
-    on (the options are compared by what they do to the power system).
+    systems of ``defense.missile_defense``, and those the portfolio pays for enabled and with a
+    cost per missile > 0; the energy model on (the options are compared by what they do to the
+    power system).
 
     Raises:
         ValidationError: at the key path of the first problem (the loader turns it into a
@@ -554,13 +555,16 @@ def check_scenario(scenario) -> None:
                             f"amounts sum to EUR {total:,.0f}, above the budget "
                             f"(defense.budget_eur = EUR {budget:,.0f})", None)
     systems = d.missile_defense.systems
+    funded = p.money_eur(max(budget, 1.0))["missile_interceptors"] > 0
     for name, item in p.options.missile_interceptors.items.items():
         loc = root + ("options", "missile_interceptors", "items", name)
         if name not in systems:
             raise _error_at(loc, _unknown("missile-defence system", name, list(systems))
                             + " (defense.missile_defense.systems)", None)
         s = systems[name]
-        if item.share > 0 and not s.enabled:
+        if not (funded and item.share > 0):
+            continue  # no money for this system: its settings do not matter
+        if not s.enabled:
             raise _error_at(loc, f"share {item.share:g} for a disabled system "
                             f"(defense.missile_defense.systems.{name}.enabled is false): its "
                             "interceptors would never fire", item.share)

@@ -224,6 +224,14 @@ def test_missile_interceptors_for_a_disabled_system():
         scenario_from_dict(data, "p.yaml")
 
 
+def test_missile_settings_matter_only_when_the_option_is_paid_for():
+    data = {"name": "t", "defense": {
+        "budget_eur": BUDGET, "missile_defense": {"systems": {
+            "samp_t": {"enabled": False}, "patriot": {"interceptor_cost_eur": 0}}},
+        "portfolio": {"shares": {"ew_stations": 1.0}}}}
+    assert scenario_from_dict(data, "p.yaml").defense.portfolio.shares == {"ew_stations": 1.0}
+
+
 def test_portfolio_needs_the_energy_model():
     msg = error({"shares": {"interceptor_drones": 1.0}}, energy={"enabled": False})
     assert msg.startswith("p.yaml: defense.portfolio: a portfolio needs the energy model"), msg
