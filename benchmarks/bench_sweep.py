@@ -2,7 +2,7 @@
 
 For each repeat it times the same runs three ways and reports medians over the repeats:
 
-* ``direct``: a plain loop calling ``sim.runner.run_one`` (the model alone, no machinery),
+* ``direct``: a plain loop calling ``sim.experiments.runs.run_one`` (the model alone, no machinery),
 * ``serial``: ``run_sweep`` with the serial backend (the machinery in one process),
 * ``processes``: ``run_sweep`` on a process pool of ``--workers`` processes (warm pool; the pool
   start-up is timed separately and reported).

@@ -10,7 +10,9 @@ and after it, check that every file is unchanged::
 
 It runs the shipped baseline, nl-200m and nl-400m scenarios on two seeds through the command
 line (so it works whatever the package layout) and compares every value: summaries key by key
-(floats to 1e-12 relative), night tables cell by cell.
+(floats to 1e-12 relative), night tables cell by cell. ``check`` also prints, per file, the
+largest relative difference of any number (0 when every value is bit for bit the same), so a
+float that moved in its last digits shows even when it is within the tolerance.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 SCENARIOS = ("baseline", "nl-200m", "nl-400m")
@@ -58,6 +61,55 @@ def _diff(a, b, path: str, out: list[str]) -> None:
         out.append(f"{path}: golden {a!r}, new {b!r}")
 
 
+def _numbers(a, b, out: list[tuple[float, float]]) -> None:
+    """Pairs of numbers at the same place in two JSON values."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in set(a) & set(b):
+            if k not in IGNORED:
+                _numbers(a[k], b[k], out)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for x, y in zip(a, b, strict=True):
+            _numbers(x, y, out)
+    elif (isinstance(a, (int, float)) and isinstance(b, (int, float))
+          and not isinstance(a, bool) and not isinstance(b, bool)):
+        out.append((float(a), float(b)))
+
+
+def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest ``|a - b| / max(|a|, |b|)`` over finite pairs (0 where both are 0); a pair that
+    is finite on one side only counts as 1."""
+    a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
+    both = np.isfinite(a) & np.isfinite(b)
+    odd = np.isfinite(a) != np.isfinite(b)
+    scale = np.maximum(np.abs(a[both]), np.abs(b[both]))
+    rel = np.where(scale > 0, np.abs(a[both] - b[both]) / np.where(scale > 0, scale, 1.0), 0.0)
+    return max(float(rel.max()) if rel.size else 0.0, 1.0 if odd.any() else 0.0)
+
+
+def largest_differences(golden: Path, new: Path) -> list[tuple[str, float]]:
+    """The largest relative difference of any number in each file, golden against new."""
+    out: list[tuple[str, float]] = []
+    for g in sorted(golden.iterdir()):
+        if not g.is_dir():
+            continue
+        n = new / g.name
+        pairs: list[tuple[float, float]] = []
+        _numbers(json.loads((g / "summary.json").read_text()),
+                 json.loads((n / "summary.json").read_text()), pairs)
+        arr = np.array(pairs, float).reshape(-1, 2)
+        out.append((f"{g.name}/summary.json", _max_rel(arr[:, 0], arr[:, 1])))
+        a = pd.read_parquet(g / "nights.parquet")
+        b = pd.read_parquet(n / "nights.parquet")
+        cols = [c for c in a.columns if c in b.columns and pd.api.types.is_numeric_dtype(a[c])
+                and pd.api.types.is_numeric_dtype(b[c])]
+        rel = 0.0
+        if len(a) == len(b):
+            for c in cols:
+                rel = max(rel, _max_rel(a[c].to_numpy(float), b[c].to_numpy(float)))
+        out.append((f"{g.name}/nights.parquet", rel))
+    return out
+
+
 def compare(golden: Path, new: Path) -> list[str]:
     problems: list[str] = []
     for g in sorted(golden.iterdir()):
@@ -91,6 +143,10 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         produce(Path(tmp))
         problems = compare(root, Path(tmp))
+        largest = largest_differences(root, Path(tmp))
+    print("largest relative difference per file:")
+    for name, rel in largest:
+        print(f"  {name:<36} {rel:.3g}")
     for p in problems:
         print(p)
     print("golden outputs unchanged" if not problems else f"{len(problems)} difference(s)")

@@ -13,7 +13,9 @@ Panels: (a) the gain in winter demand served over EUR 0 against the budget, both
 by drones and by missiles; (c) month by month,
 energy not served without the programme and with EUR 200M, split into what drones and what
 missiles caused. The title of (a) says where the curve flattens and what binds there
-(:func:`sim.model.budget.force_schedule`).
+(:func:`sim.model.forces.force_schedule`). ``headline.json`` also holds EUR 400M with training
+scaled (``scenarios/nl-400m.yaml``) against nl-200m on the same winters; the README's headline
+paragraph is then rewritten from it (``scripts/readme_headline.py``).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     import sim
     from sim.config.io import load_scenario
     from sim.experiments.stats import paired_stats
-    from sim.model.budget import force_schedule
+    from sim.model.forces import force_schedule
     from sim.viz import OKABE_ITO, save_figure, summarize_by
 
     results = Path(args.results)
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     reps = int(runs.groupby(["defense.budget_eur", "threat.attacker.strategy"]).size().min())
 
     month_runs = {name: sim.run(ROOT / "scenarios" / f"{name}.yaml", replicates=args.replicates)
-                  for name in ("baseline", "nl-200m")}
+                  for name in ("baseline", "nl-200m", "nl-400m")}
 
     fig, axes = plt.subplots(1, 3, figsize=(15.5, 4.9), layout="constrained")
     colours = {"static": OKABE_ITO["blue"], "learning": OKABE_ITO["vermillion"]}
@@ -102,12 +104,18 @@ def main(argv: list[str] | None = None) -> int:
     binds = max(set(labels), key=labels.count) if labels else "time"
     numbers["flat_from_eur"] = flat
     numbers["binds_there"] = binds
+    # where this panel's curves stop rising: the smallest budget at the largest (rounded) gain
+    served_flat = max(
+        min(float(b) for b, v in a["served_gain_pp"].items()
+            if v[0] >= max(w[0] for w in a["served_gain_pp"].values()))
+        for a in numbers["by_attacker"].values())
     ax.axhline(0, color="#777777", lw=0.8)
-    ax.axvline(flat / 1e6, color="#777777", ls=":", lw=1)
+    ax.axvline(served_flat, color="#777777", ls=":", lw=1)
     ax.set_xlabel("Programme budget (EUR million)")
     ax.set_ylabel("Gain in winter demand served over EUR 0 (points)")
-    ax.set_title(f"(a) What the money adds: flat from EUR {flat / 1e6:,.0f}M\n"
-                 f"(the programme is limited by {binds} there)", loc="left", fontsize=10)
+    ax.set_title(f"(a) What the money adds: the gain is flat from EUR {served_flat:,.0f}M,\n"
+                 f"drone hits from EUR {flat / 1e6:,.0f}M (limited by {binds} there)", loc="left",
+                 fontsize=10)
     ax.legend(loc="lower right", fontsize=8, title=f"mean of {reps} paired winters, 95% interval",
               title_fontsize=8)
 
@@ -159,11 +167,28 @@ def main(argv: list[str] | None = None) -> int:
     ax.legend(fontsize=7, ncol=2)
     fig.suptitle("What EUR 200M of interceptor drones adds to Ukraine's own force, winter 2025-26 "
                  "(forecast as known on 1 Oct 2025)", fontsize=12, x=0.01, ha="left")
+    # EUR 400M with training and site building scaled (scenarios/nl-400m.yaml) against nl-200m,
+    # paired on the same winters (both runs use the scenarios' seed, replicates 0..R-1)
+    r2, r4 = month_runs["nl-200m"], month_runs["nl-400m"]
+    s4 = r4.summary
+    numbers["nl-400m"] = {
+        "budget_eur": s4.get("budget_eur"),
+        "spent_eur": s4.get("programme_cost_eur"),
+        "hits_on_sites": s4.get("hits_on_sites"),
+        "demand_served_fraction": s4.get("demand_served_fraction"),
+    }
+    for k in ("demand_served_fraction", "hits_on_sites"):
+        st = paired_stats([r.outcomes[k] for r in r2.runs], [r.outcomes[k] for r in r4.runs])
+        numbers["nl-400m"][f"{k}_over_nl_200m"] = [st["diff"], st["ci_low"], st["ci_high"]]
     out = Path(args.out)
     save_figure(fig, out.with_suffix(""), formats=("png",), dpi=130)
     out.with_suffix(".json").write_text(json.dumps(numbers, indent=2) + "\n")
     print(json.dumps(numbers, indent=2))
     print(f"wrote {out} and {out.with_suffix('.json')}", file=sys.stderr)
+    if out.with_suffix(".json") == ROOT / "docs" / "img" / "headline.json":
+        import runpy
+
+        runpy.run_path(str(ROOT / "scripts" / "readme_headline.py"))["main"]([])
     return 0
 
 

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             h = []
             while m.running:
                 m.step()
-                h.append(m.hits_tonight.copy())
+                h.append(m.tonight.drone_hits.copy())
             hits.append(np.array(h))
             served.append(m.energy.winter_outcomes()["demand_served_fraction"])
         fell = [b < a - FLOAT for a, b in zip(served, served[1:], strict=False)]

@@ -76,7 +76,7 @@ SUMMARY_SECTIONS = """\
   before the programme's first deliveries).
 * `limits.<force>` (`national`: Ukraine's own force; `programme`: the funded programme): what
   limited each interceptor force, month by month (`by_month`: the most common label over
-  replicates, one of {labels}; see `sim/model/budget.py`), the budget it could not turn into
+  replicates, one of {labels}; see `sim/model/forces`), the budget it could not turn into
   anything (`unused_budget_eur`), orders arriving after the last night (`on_order_eur`), the
   airframes left in stock (`stock_end`, mean over replicates) and the sentence `sim run`
   prints (`text`); `limits.text` joins the forces' sentences.
@@ -118,7 +118,7 @@ def _cell(text: str) -> str:
 def render() -> str:
     """The text of docs/outcomes.md."""
     sys.path.insert(0, str(ROOT))
-    from sim.model.budget import LABELS
+    from sim.model.forces import LABELS
     from sim.model.outcomes import OUTCOMES
 
     groups: dict[str, list] = {}

@@ -11,8 +11,9 @@ The verbs a notebook needs, all plain functions::
 
 Every verb uses the scenario's ``seed`` unless ``seed=`` is given. The layers of the package
 (each imports only the ones below it): :mod:`sim.config` -> :mod:`sim.model` ->
-:mod:`sim.experiments` -> :mod:`sim.calibration` -> :mod:`sim.viz` / :mod:`sim.cli`
-(docs/architecture.md). Importing ``sim`` imports none of them; each verb imports what it needs.
+:mod:`sim.experiments` -> :mod:`sim.analysis` | :mod:`sim.calibration` -> :mod:`sim.viz` /
+:mod:`sim.cli` (docs/architecture.md). Importing ``sim`` imports none of them; each verb imports
+what it needs.
 """
 
 from __future__ import annotations

@@ -63,7 +63,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from sim.calibration.record import EW_SHARE_LAST_MONTH, observed_monthly, sha256_of
+from sim.calibration.record import (
+    EW_SHARE_LAST_MONTH,
+    interception_rate,
+    observed_monthly,
+    sha256_of,
+)
 from sim.calibration.simulate import SIM_COUNTS, cut_period, pooled_monthly, simulate_months
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError, SimInputError
@@ -203,7 +208,7 @@ class _Objective:
         self.executor = executor
         self.cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self.evaluations = 0
-        rate_ok = np.isfinite(obs["rate"].to_numpy(float))
+        rate_ok = np.isfinite(obs["interception_rate"].to_numpy(float))
         ew_ok = np.isfinite(obs["ew_share"].to_numpy(float)) & (ew_weight > 0)
         rows = []
         for i in range(len(obs)):
@@ -224,7 +229,8 @@ class _Objective:
         pooled = pooled_monthly(simulate_months(sc, seed, self.replicates,
                                                 executor=self.executor))
         pooled = pooled.reindex(self.obs.index)
-        r_rate = 100.0 * (pooled["rate"].to_numpy(float) - self.obs["rate"].to_numpy(float))
+        r_rate = 100.0 * (pooled["interception_rate"].to_numpy(float)
+                          - self.obs["interception_rate"].to_numpy(float))
         r_ew = 100.0 * (pooled["ew_share"].to_numpy(float)
                         - self.obs["ew_share"].to_numpy(float)) * self.ew_weight
         self.cache[key] = (r_rate, r_ew)
@@ -290,7 +296,8 @@ def fit_defense(
     Args:
         scenario: the base scenario (e.g. ``scenarios/ukraine-posture-2024.yaml``); it must
             cover ``fit_months``. Only the nights up to the last fit month are simulated.
-        observed: :func:`~sim.calibration.record.observed_monthly` output (``month``, ``rate``,
+        observed: :func:`~sim.calibration.record.observed_monthly` output (``month``,
+            ``interception_rate``,
             ``ew_share``).
         fit_months: the months fitted (``YYYY-MM``).
         parameters: what is fitted (:data:`DEFAULT_PARAMETERS`).
@@ -318,7 +325,7 @@ def fit_defense(
     parameters = list(parameters)
     seed = int(scenario.seed if seed is None else seed)
     months = list(fit_months)
-    obs = _obs_for(observed, months)[["rate", "ew_share"]].astype(float)
+    obs = _obs_for(observed, months)[["interception_rate", "ew_share"]].astype(float)
     sc = cut_period(scenario, months[-1])
     obj = _Objective(sc, parameters, obs, seed, replicates, ew_weight, progress, executor)
     n_par = len(parameters)
@@ -397,7 +404,7 @@ def fit_defense(
             "scenario_values": par.values(est),
         })
     monthly_fit = [
-        {"month": mo, "observed_rate": float(obs["rate"].iloc[i]),
+        {"month": mo, "observed_rate": float(obs["interception_rate"].iloc[i]),
          "observed_ew_share": _nan_to_none(obs["ew_share"].iloc[i]),
          "residual_rate_pp": float(r_rate[i]),
          "residual_ew_share_pp": _nan_to_none(r_ew[i] / ew_weight if ew_weight else math.nan)}
@@ -454,7 +461,7 @@ def residuals_at(
         (NaN where the record has no EW share).
     """
     months = list(fit_months)
-    obs = _obs_for(observed, months)[["rate", "ew_share"]].astype(float)
+    obs = _obs_for(observed, months)[["interception_rate", "ew_share"]].astype(float)
     obj = _Objective(cut_period(scenario, months[-1]), list(parameters), obs, int(seed),
                      int(replicates), 1.0, None)
     r_rate, r_ew = obj.monthly(np.asarray(theta, float))
@@ -527,7 +534,7 @@ def evaluate_months(
     launched = sim["launched"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         sim = sim.assign(
-            rate=np.where(launched > 0, sim["neutralised"] / launched, np.nan),
+            interception_rate=interception_rate(sim["destroyed"], sim["lost_ew"], launched),
             ew_share=np.where(launched > 0, sim["lost_ew"] / launched, np.nan),
         )
     q = sim.groupby("month")
@@ -542,10 +549,11 @@ def evaluate_months(
             "month": mo,
             "period": "fit" if mo in fit_months else "out_of_sample",
             "obs_launched": int(o["launched"]),
-            "obs_rate": float(o["rate"]),
+            "obs_rate": float(o["interception_rate"]),
             "obs_ew_share": _nan_to_none(o["ew_share"]),
         }
-        for col, name in (("launched", "launched"), ("rate", "rate"), ("ew_share", "ew_share")):
+        for col, name in (("launched", "launched"), ("interception_rate", "rate"),
+                          ("ew_share", "ew_share")):
             v = s[col].to_numpy(float)
             row[f"sim_{name}_median"] = float(np.median(v))
             row[f"sim_{name}_mean"] = float(np.mean(v))
@@ -576,10 +584,9 @@ def evaluate_months(
         ps = simulate_months(scenario, int(predictive["seed"]), n_pred, scenarios=scs,
                              executor=executor)
         ps = ps[ps["month"].isin(months)]
-        pl = ps["launched"].to_numpy(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ps = ps.assign(rate=np.where(pl > 0, ps["neutralised"] / pl, np.nan))
-        pq = ps.groupby("month")["rate"]
+        ps = ps.assign(interception_rate=interception_rate(ps["destroyed"], ps["lost_ew"],
+                                                           ps["launched"]))
+        pq = ps.groupby("month")["interception_rate"]
         table["pred_rate_p05"] = [float(pq.get_group(mo).quantile(0.05)) for mo in months]
         table["pred_rate_p95"] = [float(pq.get_group(mo).quantile(0.95)) for mo in months]
     return table

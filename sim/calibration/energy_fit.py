@@ -143,7 +143,7 @@ def replay(leak: pd.DataFrame, k: float, seed: int, sites: pd.DataFrame | None =
     n = len(sites)
     es = EnergySystem(sites, cfg, START, len(leak), np.random.default_rng(seed + 10_000))
     dtek = sites.index[sites["id"].isin(DTEK_TPPS)].to_numpy()
-    dtek_base = es._base_mw[dtek].sum()
+    dtek_base = es.network.base_mw[dtek].sum()
     fit_k = (FIT_NIGHT - START).days
     out: dict[str, float] = {}
     strike = {dt.date.fromisoformat(d) for d in ENERGY_STRIKE_NIGHTS}
@@ -158,7 +158,7 @@ def replay(leak: pd.DataFrame, k: float, seed: int, sites: pd.DataFrame | None =
         es.night(k_night, hits or np.zeros(n, int))
         if k_night == fit_k:
             out["dtek_thermal_lost_share_30mar"] = float(
-                (es._base_mw[dtek] * (1 - es.availability[dtek])).sum() / dtek_base)
+                (es.network.base_mw[dtek] * (1 - es.availability[dtek])).sum() / dtek_base)
     tab = es.night_table()
     tab["date"] = [START + dt.timedelta(days=i) for i in range(len(tab))]
     june = tab[[d.month == 6 for d in tab["date"]]]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.calibration.record import interception_rate
 from sim.calibration.simulate import simulate_months
 from sim.config.data import packaged_path
 from sim.config.io import with_overrides
@@ -36,15 +37,15 @@ def winter_forecast(scenario, replicates: int = 20, seed: int | None = None,
     ml = [c for c in sim.columns if c.startswith("missiles_launched_")]
     md = [c for c in sim.columns if c.startswith("missiles_destroyed_")]
     sim = sim.assign(
-        share=np.where(sim["launched"] > 0, sim["neutralised"] / sim["launched"].where(
-            sim["launched"] > 0, 1), np.nan),
+        interception_rate=interception_rate(sim["destroyed"], sim["lost_ew"], sim["launched"]),
         m_launched=sim[ml].sum(axis=1) if ml else 0.0,
         m_destroyed=sim[md].sum(axis=1) if md else 0.0,
     )
     rows = []
     for month, g in sim.groupby("month", sort=True):
         row: dict = {"month": str(month), "replicates": int(len(g))}
-        for col, name in (("launched", "drones_launched"), ("share", "neutralised_share"),
+        for col, name in (("launched", "drones_launched"),
+                          ("interception_rate", "neutralised_share"),
                           ("m_launched", "missiles_launched"),
                           ("m_destroyed", "missiles_destroyed")):
             v = g[col].to_numpy(float)

@@ -11,7 +11,7 @@ Pipeline::
     nights = load_missile_record(csv)                   # one row per night, counts by class
     w = salvo_weights(load_air_force_record(csv), threat_profile)   # P(drone salvo | record)
     profile = fit_missile_profile(nights, w, fit_to="2025-09-30")
-    sim.model.missiles.sample_nightly_missiles(profile, dates, rng, salvo=flags)
+    sim.model.missile_threat.sample_nightly_missiles(profile, dates, rng, salvo=flags)
 
 **Classes.** Each ``model`` label is split on " and " into weapons; each weapon maps to a class
 (:data:`WEAPON_CLASS`): ``cruise`` (X-101/X-555, Kalibr, Iskander-K), ``ballistic``
@@ -32,7 +32,7 @@ used; regional rows (Air Command South/East tallies, posts naming oblasts) count
 night has no national row of that class. Blank ``destroyed``/``not_reach_goal`` count as 0.
 
 **Model** (fitted per calendar month over the 12 months ending at ``fit_to``): see
-:mod:`sim.model.missiles`. A combined-strike night has at least 10 missiles of the four
+:mod:`sim.model.missile_threat`. A combined-strike night has at least 10 missiles of the four
 classes. The drone big-salvo flag is not in the record; each night's probability of being a
 drone salvo night, ``w``, is the posterior of the drone threat profile's mixture given the
 night's drone count (:func:`salvo_weights`). Then P(combined | salvo) = sum(w C) / sum(w),
@@ -78,7 +78,7 @@ from sim.calibration.threat_fit import (
 )
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError
-from sim.model.missiles import (
+from sim.model.missile_threat import (
     CLASSES,
     COMBINED_MIN_MISSILES,
     DAYS_PER_MONTH,

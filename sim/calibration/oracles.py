@@ -1,7 +1,7 @@
 """Analytic oracles: closed-form results the engine must reproduce in limiting cases.
 
-Each function runs the real engine (:func:`sim.engagement.run_interceptors`, or the whole
-:class:`sim.model.DefenseModel` for the layered case) in a limiting case with a known answer
+Each function runs the real engine (:func:`sim.model.engagement.run_interceptors`, or the whole
+:class:`sim.model.defense_model.DefenseModel` for the layered case) in a limiting case with a known answer
 and returns an :class:`OracleResult` (expected, observed, 95% CI, pass/fail by the 4-standard-
 error rule). The tests (``tests/calibration/test_oracles.py``) and the validation report
 (``python -m sim validate-model``) both call these functions, so the report shows exactly what
@@ -174,7 +174,7 @@ def oracle_saturation(pk: float = 0.7, crews_n: int = 5, salvo: int = 20, trials
                         "c * pk")
 
 
-def oracle_layered_defence(p_ew: float = 0.3, pk_i: float = 0.5, pk_m: float = 0.4,
+def oracle_layered_defense(p_ew: float = 0.3, pk_i: float = 0.5, pk_m: float = 0.4,
                            pk_s: float = 0.6, nights: int = 30, seed: int = 11
                            ) -> OracleResult:
     """Full model, no capacity limits: leak = product of the layers' leak probabilities."""
@@ -260,7 +260,7 @@ def oracle_tail_chase(d_km: float = 10.0, w_kmh: float = 185.0, v_kmh: float = 3
 
 ORACLES: tuple[Callable[[], OracleResult], ...] = (
     oracle_independent_shots, oracle_shoot_look_shoot, oracle_fresh_interceptors,
-    oracle_saturation, oracle_layered_defence, oracle_head_on, oracle_tail_chase,
+    oracle_saturation, oracle_layered_defense, oracle_head_on, oracle_tail_chase,
 )
 
 

@@ -66,6 +66,7 @@ import pandas as pd
 
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError
+from sim.model.outcomes import OUTCOMES
 
 SOURCE = (
     'Petro Ivaniuk / Kaggle piterfm, "Massive Missile Attacks on Ukraine" '
@@ -429,13 +430,25 @@ def missile_monthly(nights_df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["missile_class", "month"]).reset_index(drop=True)
 
 
+def interception_rate(destroyed, lost_ew, launched) -> np.ndarray:
+    """The outcome registry's ``interception_rate``, (destroyed + lost to EW) / launched (NaN
+    with no launches), of each row: the one definition that the fits and checks compare with
+    the record's (destroyed + locationally lost) / launched."""
+    rate = OUTCOMES["interception_rate"]
+    rows = zip(*(np.asarray(x, float).reshape(-1) for x in (destroyed, lost_ew, launched)),
+               strict=True)
+    return np.array([rate.derive({"destroyed": d, "lost_ew": e, "launched": n})
+                     for d, e, n in rows], dtype=float)
+
+
 def observed_rates(monthly: pd.DataFrame, where: str = "record") -> pd.DataFrame:
     """Observed monthly rates from a table with ``month, launched, neutralised, not_reach_goal``.
 
     Returns:
         Columns ``month`` (``YYYY-MM``), ``launched``, ``neutralised``, ``not_reach_goal``,
-        ``rate`` (neutralised / launched) and ``ew_share`` (not_reach_goal / launched; NaN from
-        2025-08, when the Air Force stopped reporting it separately).
+        ``interception_rate`` (neutralised / launched: the registry's outcome of that name, with
+        the record's "locationally lost" as the EW loss) and ``ew_share`` (not_reach_goal /
+        launched; NaN from 2025-08, when the Air Force stopped reporting it separately).
     """
     out = pd.DataFrame({
         "month": monthly["month"].astype(str),
@@ -446,8 +459,9 @@ def observed_rates(monthly: pd.DataFrame, where: str = "record") -> pd.DataFrame
     if out[["launched", "neutralised", "not_reach_goal"]].isna().any().any():
         raise DataFileError(f"{where}: non-numeric launched/neutralised/not_reach_goal values")
     launched = out["launched"].to_numpy(float)
+    out["interception_rate"] = interception_rate(
+        out["neutralised"] - out["not_reach_goal"], out["not_reach_goal"], launched)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["rate"] = np.where(launched > 0, out["neutralised"] / launched, np.nan)
         out["ew_share"] = np.where(
             (launched > 0) & (out["month"] <= EW_SHARE_LAST_MONTH),
             out["not_reach_goal"] / launched, np.nan,

@@ -43,9 +43,9 @@ import tempfile
 import time
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +58,10 @@ from sim.calibration.defense_fit import (
     fit_defense,
     parameter_overrides,
 )
+from sim.calibration.fitters import FULL, FitContext, FitResult, Fitter, Progress, as_fit_result
 from sim.calibration.record import MISSILE_CLASS_NAMES, Record, missile_column
 from sim.calibration.simulate import months_between, simulate_months, window
+from sim.calibration.tactics_fit import tactics_fitter
 from sim.calibration.threat_fit import TREND_FROM, fit_profile_until, write_threat_profile
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError, SimInputError
@@ -69,7 +71,6 @@ DEFAULT_RESULT_PATH = packaged_path("rolling_origin.json")
 ORIGINS = ("2025-03", "2025-06")
 HORIZON = 6
 TARGETS = {"neutralised_share_mae_pp": 3.0, "launches_mae_pct": 15.0}
-FULL = "full"
 RESULT_FORMAT = 1
 
 # Mechanisms switched off in the ablation, by the overrides that switch them off. Keys the
@@ -86,61 +87,9 @@ DEFAULT_MECHANISMS: dict[str, dict[str, Any]] = {
     "launch_trend": {"threat.launches.apply_trend": False},
 }
 
-Progress = Callable[[str], None] | None
-
-
 # --------------------------------------------------------------------------------------------
 # Fitters
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FitContext:
-    """What a fitter sees.
-
-    Attributes:
-        record: the record cut after ``origin`` (nothing later).
-        origin: the last month that may be used (``YYYY-MM``).
-        scenario: the scenario so far (base, mechanism switches, earlier fitters' overrides).
-        workdir: a folder for files the overrides point at (e.g. a fitted profile JSON).
-        seed: root seed for any simulation a fit runs (never the forecast seed).
-        variant: ``"full"`` or the name of the mechanism switched off.
-        executor: optional executor for replicates.
-        progress: optional callable receiving progress lines.
-    """
-
-    record: Record
-    origin: str
-    scenario: Any
-    workdir: Path
-    seed: int
-    variant: str = FULL
-    executor: Executor | None = None
-    progress: Progress = None
-
-
-@dataclass
-class FitOutcome:
-    """What a fitter returns: scenario overrides and what to report about the fit."""
-
-    overrides: dict[str, Any]
-    info: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Fitter:
-    """A named fit run at every origin.
-
-    Attributes:
-        name: identifier in the outputs.
-        fit: ``fit(ctx) -> FitOutcome`` (or a plain dict of overrides).
-        uses_scenario: False if the fit reads only the record (then it is run once per origin
-            and reused by every ablation variant).
-    """
-
-    name: str
-    fit: Callable[[FitContext], FitOutcome | dict[str, Any]]
-    uses_scenario: bool = True
 
 
 def threat_fitter(trend_from: str = TREND_FROM) -> Fitter:
@@ -151,12 +100,12 @@ def threat_fitter(trend_from: str = TREND_FROM) -> Fitter:
     ``apply_trend`` decides whether the refitted trend is followed into the forecast months.
     """
 
-    def fit(ctx: FitContext) -> FitOutcome:
+    def fit(ctx: FitContext) -> FitResult:
         nights = ctx.record.require_nights("the threat fit")
         prof = fit_profile_until(nights, ctx.origin, trend_from=trend_from)
         path = ctx.workdir / f"threat_profile_{ctx.origin}.json"
         write_threat_profile(prof, path)
-        return FitOutcome(
+        return FitResult(
             overrides={"threat.launches.profile": "fitted",
                        "threat.launches.profile_file": str(path)},
             info={"fit_from": prof["fit_from"], "fit_to": prof["fit_to"],
@@ -180,7 +129,7 @@ def defense_fitter(parameters: Sequence[FitParameter] = DEFAULT_PARAMETERS, *,
     """
     parameters = tuple(parameters)
 
-    def fit(ctx: FitContext) -> FitOutcome:
+    def fit(ctx: FitContext) -> FitResult:
         first = first_month or f"{ctx.scenario.period.start_date:%Y-%m}"
         months = [m for m in months_between(first, ctx.origin) if m in set(ctx.record.months)]
         if len(months) < 1:
@@ -190,7 +139,7 @@ def defense_fitter(parameters: Sequence[FitParameter] = DEFAULT_PARAMETERS, *,
                           seed=ctx.seed, replicates=replicates, maxfev=maxfev, seed_sets=0,
                           bootstrap=0, executor=ctx.executor)
         theta = [p["estimate"] for p in res["parameters"]]
-        return FitOutcome(
+        return FitResult(
             overrides=parameter_overrides(parameters, theta),
             info={"fit_months": f"{months[0]}..{months[-1]}",
                   **{p["name"]: p["estimate"] for p in res["parameters"]},
@@ -209,15 +158,15 @@ def missile_fitter(record_csv: str | Path) -> Fitter:
     points at it and flies missiles. Needs the raw record (the classes Kh-22 and Kh-59 are not
     in the shipped nightly table)."""
 
-    def fit(ctx: FitContext) -> FitOutcome:
+    def fit(ctx: FitContext) -> FitResult:
         from sim.calibration.missile_fit import calibrate_missiles
 
         if ctx.variant == "missiles":
-            return FitOutcome({}, {"skipped": "mechanism off"})
+            return FitResult({}, {"skipped": "mechanism off"})
         end = pd.Period(ctx.origin, freq="M").end_time.date().isoformat()
         path = ctx.workdir / f"missile_profile_{ctx.origin}.json"
         prof = calibrate_missiles(record_csv, path, fit_to=end)
-        return FitOutcome(
+        return FitResult(
             overrides={"threat.missiles.enabled": True, "threat.missiles.profile": "fitted",
                        "threat.missiles.profile_file": str(path)},
             info={"fit_to": end, "profile_file": path.name,
@@ -231,8 +180,6 @@ def default_fitters(*, replicates: int = 4, maxfev: int = 80,
     """The fitters, in order: threat profile, missiles (with the raw record), defence
     parameters, then tactics (the share of drones flying high, and decoys, month by month:
     :mod:`sim.calibration.tactics_fit`)."""
-    from sim.calibration.tactics_fit import tactics_fitter
-
     out = [threat_fitter()]
     if record_csv is not None:
         out.append(missile_fitter(record_csv))
@@ -244,7 +191,7 @@ def default_fitters(*, replicates: int = 4, maxfev: int = 80,
 def fixed_fitter(name: str, overrides: Mapping[str, Any]) -> Fitter:
     """A 'fitter' that returns fixed overrides (known parameters, or a deliberately wrong one)."""
     ov = dict(overrides)
-    return Fitter(name, lambda ctx: FitOutcome(dict(ov), {"fixed": True}), uses_scenario=False)
+    return Fitter(name, lambda ctx: FitResult(dict(ov), {"fixed": True}), uses_scenario=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -548,14 +495,6 @@ def _ablation(summary: pd.DataFrame, mechanisms: Sequence[str]) -> pd.DataFrame:
                                        "mae_without", "closes", "share_of_error_closed"])
 
 
-def _outcome(r: FitOutcome | Mapping[str, Any]) -> FitOutcome:
-    if isinstance(r, FitOutcome):
-        return r
-    if isinstance(r, Mapping):
-        return FitOutcome(dict(r))
-    raise TypeError("a fitter must return a FitOutcome or a dict of overrides")
-
-
 def run_rolling_origin(
     record: Record,
     scenario,
@@ -612,7 +551,7 @@ def run_rolling_origin(
             cut = record.until(origin)
             last = min(str(pd.Period(origin, freq="M") + settings.horizon), record.last_month)
             months = months_between(str(pd.Period(origin, freq="M") + 1), last)
-            shared: dict[str, FitOutcome] = {}
+            shared: dict[str, FitResult] = {}
             fitted_full: dict[str, Any] | None = None
             for variant, switch in variants.items():
                 sc = with_overrides(scenario, switch, source=f"mechanism {variant}") if switch \
@@ -629,7 +568,7 @@ def run_rolling_origin(
                             ctx = FitContext(record=cut, origin=origin, scenario=sc,
                                              workdir=work, seed=fit_seed, variant=variant,
                                              executor=executor, progress=progress)
-                            out = _outcome(f.fit(ctx))
+                            out = as_fit_result(f.fit(ctx))
                             if not f.uses_scenario:
                                 shared[f.name] = out
                         sc = with_overrides(sc, out.overrides, source=f"fitter {f.name}")

@@ -15,6 +15,7 @@ from concurrent.futures import Executor
 import numpy as np
 import pandas as pd
 
+from sim.calibration.record import interception_rate
 from sim.config.errors import SimInputError
 
 SIM_COUNTS = ("launched", "lost_ew", "destroyed", "destroyed_fire_groups", "destroyed_missiles",
@@ -134,10 +135,11 @@ def simulate_months(scenario, seed: int, replicates: Sequence[int] | int,
 
 
 def pooled_monthly(sim: pd.DataFrame) -> pd.DataFrame:
-    """Monthly rates pooled over replicates: sum neutralised / sum launched (and EW share)."""
-    g = sim.groupby("month", sort=True)[["launched", "neutralised", "lost_ew"]].sum()
+    """Monthly rates pooled over replicates: ``interception_rate`` of the summed counts (and
+    the EW share)."""
+    g = sim.groupby("month", sort=True)[["launched", "neutralised", "lost_ew", "destroyed"]].sum()
     launched = g["launched"].to_numpy(float)
+    g["interception_rate"] = interception_rate(g["destroyed"], g["lost_ew"], g["launched"])
     with np.errstate(divide="ignore", invalid="ignore"):
-        g["rate"] = np.where(launched > 0, g["neutralised"] / launched, np.nan)
         g["ew_share"] = np.where(launched > 0, g["lost_ew"] / launched, np.nan)
     return g

@@ -27,6 +27,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.calibration.fitters import FitResult, Fitter
+from sim.calibration.record import interception_rate
 from sim.calibration.simulate import months_between, simulate_months, window
 from sim.config.io import with_overrides
 
@@ -74,16 +76,16 @@ def pooled_decoy_share(nights: pd.DataFrame, months: Sequence[str]) -> float | N
     return 1.0 - float(nights.loc[sel, "is_shahed"].fillna(0).sum()) / launched
 
 
-def _neutralised(scenario, month: str, h: float, decoy: float | None, seed: int,
-                 replicates: int) -> float:
+def _interception_rate(scenario, month: str, h: float, decoy: float | None, seed: int,
+                       replicates: int) -> float:
     months = [m for m in scenario.period.months]
     timeline = {m: month_tactics(scenario, h if m == month else 0.0, decoy if m == month else None)
                 for m in months}
     sc = with_overrides(scenario, {"threat.tactics.timeline": timeline,
                                    "energy.enabled": False}, source="tactics fit")
     sim = simulate_months(window(sc, month, month), seed, replicates)
-    launched = float(sim["launched"].sum())
-    return float(sim["neutralised"].sum() / launched) if launched else math.nan
+    return float(interception_rate(sim["destroyed"].sum(), sim["lost_ew"].sum(),
+                                   sim["launched"].sum())[0])
 
 
 def fit_high_shares(scenario, observed: Mapping[str, float], decoy: Mapping[str, float],
@@ -97,17 +99,17 @@ def fit_high_shares(scenario, observed: Mapping[str, float], decoy: Mapping[str,
             continue
         d = decoy.get(month)
         lo, hi = 0.0, 1.0
-        f_lo = _neutralised(scenario, month, lo, d, seed, replicates)
+        f_lo = _interception_rate(scenario, month, lo, d, seed, replicates)
         if f_lo <= target:
             out[month] = 0.0
             continue
-        f_hi = _neutralised(scenario, month, hi, d, seed, replicates)
+        f_hi = _interception_rate(scenario, month, hi, d, seed, replicates)
         if f_hi >= target:
             out[month] = 1.0
             continue
         while hi - lo > tol:
             mid = 0.5 * (lo + hi)
-            if _neutralised(scenario, month, mid, d, seed, replicates) > target:
+            if _interception_rate(scenario, month, mid, d, seed, replicates) > target:
                 lo = mid
             else:
                 hi = mid
@@ -141,22 +143,20 @@ def forecast_timeline(scenario, high: Mapping[str, float], decoy: Mapping[str, f
 def tactics_fitter(replicates: int = 2, persist_months: int = 3, first_month: str | None = None):
     """Rolling-origin fitter: fit the high share on the scenario's months up to the origin
     (and the record's decoy shares), forecast by persistence (:func:`forecast_timeline`)."""
-    from sim.calibration.rolling_origin import FitOutcome, Fitter
-
-    def fit(ctx) -> FitOutcome:
+    def fit(ctx) -> FitResult:
         if ctx.variant == "tactics":  # the mechanism switched off: constant tactics
-            return FitOutcome(overrides={}, info={"skipped": "mechanism off"})
+            return FitResult(overrides={}, info={"skipped": "mechanism off"})
         sc = ctx.scenario
         first = first_month or f"{sc.period.start_date:%Y-%m}"
         months = [m for m in months_between(first, ctx.origin) if m in set(ctx.record.months)]
         monthly = ctx.record.monthly.set_index("month")
-        observed = {m: float(monthly.loc[m, "rate"]) for m in months}
+        observed = {m: float(monthly.loc[m, "interception_rate"]) for m in months}
         decoy = observed_decoy_share(ctx.record.require_nights("the tactics fit"), months)
         high = fit_high_shares(sc, observed, decoy, ctx.seed, replicates)
         timeline = forecast_timeline(sc, high, decoy, persist_months)
         info = {"fit_months": f"{months[0]}..{months[-1]}" if months else "",
                 **{f"high_{m}": round(v, 3) for m, v in high.items()},
                 **{f"decoy_{m}": round(v, 3) for m, v in decoy.items()}}
-        return FitOutcome(overrides={"threat.tactics.timeline": timeline}, info=info)
+        return FitResult(overrides={"threat.tactics.timeline": timeline}, info=info)
 
     return Fitter("tactics", fit)

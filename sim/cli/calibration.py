@@ -83,12 +83,13 @@ def cmd_calibrate_tactics(args) -> int:
     print(f"Record to {until} ({record.source}); tactics fitted on {months[0]}..{months[-1]} "
           f"with {scenario.name}")
     print(f"{'month':<9}{'launched/night':>15}{'neutralised':>12}{'decoys':>8}{'high share':>11}")
-    high = fit_high_shares(scenario, {m: float(mon.loc[m, "rate"]) for m in months}, decoy,
+    high = fit_high_shares(scenario, {m: float(mon.loc[m, "interception_rate"]) for m in months},
+                           decoy,
                            seed=scenario.seed, replicates=args.replicates)
     for m in months:
         d = f"{decoy[m]:.3f}" if m in decoy else "-"
         print(f"{m:<9}{mon.loc[m, 'launched'] / nights_per.loc[m]:>15.1f}"
-              f"{mon.loc[m, 'rate']:>12.3f}{d:>8}{high[m]:>11.3f}")
+              f"{mon.loc[m, 'interception_rate']:>12.3f}{d:>8}{high[m]:>11.3f}")
     d = pooled_decoy_share(nights, recent)
     print(f"Persistence of {recent[0]}..{recent[-1]}: {level:.1f} launches a night, big-salvo "
           f"share {np.mean(p_salvo):.2f} (fitted p_salvo "
@@ -235,17 +236,12 @@ def _mechanisms(text: str | None):
 
 def _executor(workers: int):
     """A process pool for the replicates (None for one worker)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from sim.experiments.sweep.evaluators import available_cores
+    from sim.experiments.pools import available_cores, process_pool
 
     n = workers or available_cores()
     if n <= 1:
         return contextlib.nullcontext(None)
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
-        and sys.platform != "darwin" else "spawn"
-    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(method))
+    return process_pool(n, preload=("sim.experiments.runs",))
 
 
 def _check_args(args) -> None:

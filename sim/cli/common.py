@@ -107,18 +107,50 @@ def open_fraction(text: str) -> float:
     return v
 
 
+MAX_REPLICATES = 10_000
+"""More replicates than this in one command is taken for a slip (a winter takes about a
+second; the interval is tight long before): ``run``, ``compare``."""
+
+
+def replicate_count(text: str, low: int = 1) -> int:
+    """A number of replicates from ``low`` to :data:`MAX_REPLICATES` (argparse type)."""
+    v = _int(text)
+    if v < low:
+        raise argparse.ArgumentTypeError(f"{text} must be >= {low}")
+    if v > MAX_REPLICATES:
+        raise argparse.ArgumentTypeError(
+            f"{text} is more than {MAX_REPLICATES:,} replicates (winters): a run that long is "
+            "likely a slip; the interval is tight long before")
+    return v
+
+
+def replicates_at_least(low: int):
+    """An argparse type: replicates from ``low`` to :data:`MAX_REPLICATES`."""
+
+    def check(text: str) -> int:
+        return replicate_count(text, low)
+
+    check.__name__ = f"replicates_at_least_{low}"
+    return check
+
+
 def iso_date(text: str) -> str:
     """A calendar date ``YYYY-MM-DD`` that exists (argparse type); returned as text."""
     import datetime as dt
 
     t = str(text).strip()
     try:
-        return dt.date.fromisoformat(t).isoformat()
+        d = dt.date.fromisoformat(t)
     except ValueError as exc:
         reason = str(exc) if "range" in str(exc) or "must be" in str(exc) else "expected YYYY-MM-DD"
         raise argparse.ArgumentTypeError(f"{text!r} is not a date ({reason})") from None
+    if not 2000 <= d.year <= 2099:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside the dates the model takes "
+                                         "(2000-01-01 to 2099-12-31)")
+    return d.isoformat()
 
 
-CHECKED_TYPES = (nonneg_int, pos_int, seed_int, pos_float, open_fraction, iso_date)
+CHECKED_TYPES = (nonneg_int, pos_int, seed_int, pos_float, open_fraction, iso_date,
+                 replicate_count)
 """The argument types above (``int_at_least(n)`` makes more); tests check that no option of any
 verb uses a bare ``int`` or ``float``."""

@@ -45,7 +45,7 @@ def _pos_int(text: str) -> int:
 
 
 def _where(items: list[str]) -> dict[str, str]:
-    from sim.experiments.discovery import DiscoveryError
+    from sim.analysis.discovery import DiscoveryError
 
     out = {}
     for item in items:
@@ -126,7 +126,7 @@ def register(subparsers) -> None:
 
 
 def cmd_discover(args) -> int:
-    from sim.experiments import discovery as disc
+    from sim.analysis import discovery as disc
 
     where = _where(args.where)
     data = disc.load_sweep_folder(args.sweep_dir)
@@ -173,7 +173,7 @@ def cmd_discover(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from sim.experiments import discovery as disc
+    from sim.analysis import discovery as disc
 
     paths = disc.export_ema(args.sweep_dir, args.out, mean=args.mean)
     for p in paths:

@@ -1,6 +1,6 @@
 """Command-line verb ``forces``: what each interceptor force has, night by night, and what
 limits it month by month, for one or several programme budgets (before any simulation:
-:func:`sim.model.budget.force_schedule`)."""
+:func:`sim.model.forces.force_schedule`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _budget(text: str) -> float:
 def cmd_forces(args) -> int:
     """Handler of ``forces``."""
     from sim.config.io import load_scenario
-    from sim.model.budget import forces_report
+    from sim.model.forces.report import forces_report
 
     sc = load_scenario(args.scenario)
     budgets = [_budget(b) for b in args.budgets] or [float(sc.defense.budget_eur)]

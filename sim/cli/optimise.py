@@ -44,11 +44,11 @@ def _p(p: float) -> str:
 
 def _bought(scenario, plan=None) -> str:
     from sim.config.io import with_overrides
-    from sim.model.budget import force_schedule
+    from sim.model.theatre import schedules_for
 
     if plan is not None:
         scenario = with_overrides(scenario, plan.overrides(), source="plan")
-    b = force_schedule(scenario.defense, scenario.period.dates).programme.bought
+    b = schedules_for(scenario).programme.bought
     if not b:
         return "nothing"
     return (f"{b.get('crews', 0):,} crews, {b.get('sites', 0):,} sites, {b.get('radars', 0):,} "

@@ -9,15 +9,16 @@
   sites active, or with the most launches if the programme is never active; re-simulated from
   the folder's ``scenario.yaml`` and seed; ``--night N`` picks another, ``--no-map`` skips it);
 * a sweep (``sim sweep``: ``manifest.json`` + ``runs.parquet``): for the budget lever the
-  headline ``coverage_vs_budget``, ``cost_effectiveness`` and ``outcomes_vs_budget``; for other
-  numeric levers ``outcomes_vs_<lever>``; with sampled uncertainties ``sensitivity_<outcome>``
+  headline ``coverage_vs_budget``, ``cost_effectiveness`` and ``outcomes_vs_budget`` (the change
+  from EUR 0 paired on the same winters); for other numeric levers ``outcomes_vs_<lever>`` (the
+  paired change from the lowest level); with sampled uncertainties ``sensitivity_<outcome>``
   (from ``sensitivity.csv`` or computed) and ``tornado``; with ``nights.parquet`` a
   ``timeline`` of a few levels;
 * a comparison (``sim compare --json DIR/comparison.json``, or any JSON report or CSV table of
   ``sim compare`` in the folder): ``comparison``, paired differences with their CIs.
 
 Bad input (no such folder, nothing recognisable in it) raises
-:class:`~sim.errors.SimInputError`: the main CLI prints it and exits with status 2.
+:class:`~sim.config.errors.SimInputError`: the main CLI prints it and exits with status 2.
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ def _comparison_files(folder: Path) -> list[Path]:
     """JSON reports (or CSV tables) of ``sim compare`` in the folder."""
     found = []
     for p in sorted(folder.glob("*.json")):
-        if p.name in ("summary.json", "manifest.json", "spec.json"):
-            continue
+        if p.name in ("summary.json", "manifest.json", "spec.json") or not p.is_file():
+            continue  # (a FIFO or device named *.json would never end)
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -101,6 +102,8 @@ def _comparison_files(folder: Path) -> list[Path]:
             found.append(p)
     if not found:
         for p in sorted(folder.glob("*.csv")):
+            if not p.is_file():
+                continue
             try:
                 head = p.read_text(encoding="utf-8").splitlines()[0].split(",")
             except (OSError, UnicodeDecodeError, IndexError):
@@ -131,6 +134,10 @@ def plot_folder(results: str | Path, out: str | Path | None = None,
             "manifest.json and runs.parquet (sim sweep) or a comparison JSON "
             "(sim compare --json DIR/comparison.json)")
     out_dir = Path(out) if out is not None else folder
+    if out is not None:
+        from sim.config.files import check_output_path
+
+        check_output_path(out_dir, "--out", folder=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     writer = _Writer(out_dir, formats, dpi)
     if "run" in kinds:

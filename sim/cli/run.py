@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.cli.common import WIDTH, pos_int, seed_int
+from sim.cli.common import WIDTH, replicate_count, seed_int
 
 
 def summary_table(summary: dict) -> str:
@@ -102,6 +102,15 @@ def check_model_inputs(scenario, source: str) -> None:
     from sim.config.io import referenced_files
 
     files = referenced_files(scenario)
+    from sim.config.data import MAX_DATA_BYTES
+    from sim.config.errors import SimInputError
+    from sim.config.files import check_regular_file
+
+    for key, value in files.items():  # never open a FIFO, a device or a huge file
+        try:
+            check_regular_file(value, MAX_DATA_BYTES, "data file")
+        except SimInputError as exc:
+            raise type(exc)(f"{source}: {key}: {exc}") from None
     d, t = scenario.defense, scenario.threat
     names_ids = bool(d.basing.custom_sites) or t.launch_areas is not None
     if not files and not names_ids:
@@ -126,8 +135,25 @@ def check_model_inputs(scenario, source: str) -> None:
         ) from None
 
 
+def print_warnings(scenario, source: str, path=None, overrides: dict | None = None) -> list:
+    """Print (to stderr) what :func:`sim.config.checks.scenario_warnings` finds in a scenario:
+    implausible values, and the keys written in the file at ``path`` (and its bases) or in
+    ``overrides`` that have no effect. Returns the warnings."""
+    import sys
+
+    from sim.config.checks import scenario_warnings
+    from sim.config.io import scenario_keys
+
+    keys = (scenario_keys(path) if path is not None else []) + list(overrides or {})
+    found = scenario_warnings(scenario, list(dict.fromkeys(keys)))
+    for w in found:
+        print(f"warning: {w.text(source)}", file=sys.stderr)
+    return found
+
+
 def cmd_run(args) -> int:
     from sim.config.io import (
+        FolderLock,
         StagedDir,
         atomic_write_json,
         atomic_write_parquet,
@@ -145,17 +171,20 @@ def cmd_run(args) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_out_dir(out, args.overwrite)
     check_model_inputs(scenario, str(args.scenario))
-    # Nothing is written until every replicate has run: a run that fails leaves an earlier
-    # results folder as it was, even with --overwrite (StagedDir swaps the new one in).
-    rs = run(scenario, seed=args.seed, replicates=args.replicates, progress=not args.quiet,
-             scenario_file=str(args.scenario))
-    rs.summary["overrides"] = overrides
-    with StagedDir(out) as stage:
-        atomic_write_json(stage / "summary.json", rs.summary)
-        atomic_write_parquet(stage / "nights.parquet", rs.nights)
-        (stage / "scenario.yaml").write_text(
-            _scenario_yaml(scenario), encoding="utf-8"
-        )
+    print_warnings(scenario, str(args.scenario), args.scenario, overrides)
+    # One run writes a folder at a time: a second run into it exits 2 (the lock), and once the
+    # first is done the folder holds results (the check again, inside the lock).
+    with FolderLock(out):
+        check_out_dir(out, args.overwrite)
+        # Nothing is written until every replicate has run: a run that fails leaves an
+        # earlier results folder as it was, even with --overwrite (StagedDir swaps it in).
+        rs = run(scenario, seed=args.seed, replicates=args.replicates,
+                 progress=not args.quiet, scenario_file=str(args.scenario))
+        rs.summary["overrides"] = overrides
+        with StagedDir(out) as stage:
+            atomic_write_json(stage / "summary.json", rs.summary)
+            atomic_write_parquet(stage / "nights.parquet", rs.nights)
+            (stage / "scenario.yaml").write_text(_scenario_yaml(scenario), encoding="utf-8")
     print(summary_table(rs.summary))
     print(f"\nWrote {out / 'summary.json'} and {out / 'nights.parquet'}")
     return 0
@@ -185,9 +214,10 @@ def cmd_validate(args) -> int:
     if overrides:
         sc = with_overrides(sc, overrides)
     check_model_inputs(sc, str(path))
+    found = print_warnings(sc, str(path), path, overrides)
     print(f"{path}: valid scenario {sc.name!r} ({sc.period.nights} nights from "
           f"{sc.period.start_date}, programme budget {format_value(sc.defense.budget_eur, 'money')}"
-          ")")
+          ")" + (f"; {len(found)} warning{'s' * (len(found) != 1)} above" if found else ""))
     return 0
 
 
@@ -197,8 +227,9 @@ def _validate_sweep(path, overrides) -> int:
     import sys
 
     from sim.experiments.sweep.designs import generate_design
-    from sim.experiments.sweep.engine import check_inputs, make_context, run_count
+    from sim.experiments.sweep.engine import check_inputs, factor_warnings, make_context, run_count
     from sim.experiments.sweep.model import SIM_MODEL, base_scenario, resolve_model
+    from sim.config.io import read_yaml_file
     from sim.experiments.sweep.spec import load_sweep
 
     loaded = load_sweep(path, overrides)
@@ -207,14 +238,19 @@ def _validate_sweep(path, overrides) -> int:
     adapter = resolve_model(loaded.spec.model)
     points, runs = run_count(loaded)
     ctx = make_context(loaded, adapter)
-    check_inputs(loaded, adapter, generate_design(loaded), ctx)
+    design = generate_design(loaded)
+    check_inputs(loaded, adapter, design, ctx)
     if adapter is SIM_MODEL:
         check_model_inputs(base_scenario(ctx), f"{path}: base {loaded.base_path}")
+    for w in factor_warnings(loaded, adapter, design, ctx):
+        print(f"warning: {w}", file=sys.stderr)
     cap = loaded.spec.max_runs
     over = (f"; above max_runs ({cap:,}): `sweep` needs --force or --max-runs"
             if runs > cap else "")
+    seed_from = "" if "seed" in (read_yaml_file(path) or {}) else ", the base scenario's"
     print(f"{path}: valid sweep file {loaded.name!r} (base {loaded.base_path}; {points:,} design "
-          f"points x {loaded.spec.replicates} replicates = {runs:,} runs{over})")
+          f"points x {loaded.spec.replicates} replicates = {runs:,} runs{over}; seed "
+          f"{loaded.spec.seed}{seed_from})")
     return 0
 
 
@@ -230,7 +266,7 @@ def register(subparsers) -> None:
     r = subparsers.add_parser("run", help="simulate a winter from a scenario file")
     r.add_argument("scenario", help="scenario YAML file")
     r.add_argument("--seed", type=seed_int, default=None, help="root seed (default: file's)")
-    r.add_argument("--replicates", type=pos_int, default=10,
+    r.add_argument("--replicates", type=replicate_count, default=10,
                    help="replicates: winters with their own random raids (default 10, enough "
                         "for a stable mean in a few seconds each)")
     r.add_argument("--out", default=None, help="results folder (default results/NAME)")

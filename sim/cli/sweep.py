@@ -11,7 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.common import WIDTH, int_at_least, open_fraction, pos_float, pos_int, seed_int
+from sim.cli.common import (
+    WIDTH,
+    open_fraction,
+    pos_float,
+    pos_int,
+    replicates_at_least,
+    seed_int,
+)
 from sim.config.errors import SimInputError
 from sim.experiments.sweep.errors import SweepInterrupted
 
@@ -110,7 +117,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("a", metavar="A", help="scenario file or sweep results folder")
     p.add_argument("b", metavar="B", help="scenario file or sweep results folder")
-    p.add_argument("--replicates", type=int_at_least(2), default=20,
+    p.add_argument("--replicates", type=replicates_at_least(2), default=20,
                    help="replicates per scenario, at least 2 for an interval (default 20)")
     p.add_argument(
         "--seed", type=seed_int, default=None,
@@ -178,6 +185,7 @@ def cmd_sweep(args) -> int:
     if args.nights and not loaded.spec.nights_table:
         loaded.spec = loaded.spec.model_copy(update={"nights_table": True})
     out = Path(args.out) if args.out else api.default_out(loaded)
+    _check_sweep_out(out)
     try:
         res = _run_sweep_from_args(loaded, out, args)
     except SweepInterrupted:
@@ -292,10 +300,14 @@ def _check_outcome_names(names: list[str] | None, model: str | None) -> None:
 
 def cmd_compare(args) -> int:
     """Handler of ``sim compare``."""
+    from sim.config.io import atomic_write_text, check_output_path
     from sim.experiments.sweep import api
     from sim.experiments.sweep.compare import format_comparison, to_json
 
     _check_outcome_names(_csv_list(args.outcomes), args.model)
+    for option, path in (("--json", args.json), ("--csv", args.csv)):
+        if path and path != "-":  # checked before any run: a bad path fails now, not after
+            check_output_path(path, option)
     try:
         df = api.compare(
             args.a,
@@ -328,9 +340,9 @@ def cmd_compare(args) -> int:
         print("\n".join(t[:WIDTH] if i > 1 else t for i, t in enumerate(title)))
         print(format_comparison(df, args.level))
         if args.json:
-            Path(args.json).write_text(text + "\n")
+            atomic_write_text(args.json, text + "\n")
     if args.csv:
-        df.to_csv(args.csv, index=False)
+        atomic_write_text(args.csv, df.to_csv(index=False))
     return 0
 
 
@@ -351,6 +363,7 @@ def cmd_sensitivity(args) -> int:
                 print(f"note: {note}", file=sys.stderr)
             derived, suffix = api.derive_for_method(loaded, args.method, args.samples)
             out = Path(args.out) if args.out else api.default_out(loaded, suffix)
+            _check_sweep_out(out)
 
             _run_sweep_from_args(derived, out, args)
             table = api.analyze_folder(out, _csv_list(args.outcomes), args.method)
@@ -359,6 +372,18 @@ def cmd_sensitivity(args) -> int:
     print(format_table(table))
     print(f"written to {Path(table.attrs['out_dir']) / 'sensitivity.csv'}", file=sys.stderr)
     return 0
+
+
+def _check_sweep_out(out: Path) -> None:
+    """A sweep's results folder: a usable path, not the folder one works in (checked before
+    anything runs; the folder's contents are checked by the sweep engine)."""
+    from sim.config.io import check_output_path
+
+    check_output_path(out, "--out", folder=True)
+    here = Path.cwd().resolve()
+    if out.exists() and (out.resolve() == here or out.resolve() in here.parents):
+        raise SimInputError(f"--out {out}: this is the folder you work in (or holds it); "
+                            "results go into a folder of their own")
 
 
 def _run_sweep_from_args(loaded, out, args):

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from sim.config.base import Strict
 
 
-class Attacker(BaseModel):
+class Attacker(Strict):
     """``threat.attacker``: the attacker's targeting strategy."""
-
-    model_config = ConfigDict(extra="forbid")
 
     strategy: Literal["static", "best_response", "learning"] = Field(
         "static", description="static: fixed targeting weights; best_response: aim where the "

@@ -15,7 +15,7 @@ cites its source; rows with an estimated field carry ``estimate=True``. See
 Column meanings:
     id: short snake_case identifier, unique.
     type: one of :data:`SITE_TYPES`.
-    lat, lon: WGS84 degrees; must lie inside the theatre (:func:`sim.geo.in_theatre`).
+    lat, lon: WGS84 degrees; must lie inside the theatre (:func:`sim.config.geo.in_theatre`).
     capacity_mw: nameplate generation (plants), rated throughput (substations, estimate) or
         electrical load (water utilities), MW.
     gas_mcm_per_day: gas output (production) or withdrawal rate (storage), million m3/day.
@@ -46,6 +46,7 @@ import pandas as pd
 
 from sim.config.energy import GAS_TYPES, GENERATION_TYPES, SITE_STATUSES, SITE_TYPES, SUBSTATION_TYPES
 from sim.config.errors import DataFileError
+from sim.config.files import MB, check_regular_file
 from sim.config.geo import in_theatre, project
 
 __all__ = ["GAS_TYPES", "GENERATION_TYPES", "SITE_STATUSES", "SITE_TYPES", "SUBSTATION_TYPES"]
@@ -79,6 +80,10 @@ def packaged_path(name: str) -> Path:
     return Path(str(resources.files("sim") / "data" / name))
 
 
+MAX_DATA_BYTES = 200 * MB
+"""Largest data file (CSV, JSON) a scenario may name (the packaged ones are under 1 MB)."""
+
+
 def read_csv_checked(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     """Read a CSV as strings and check that every required column is present.
 
@@ -92,6 +97,7 @@ def read_csv_checked(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     Raises:
         DataFileError: the file is missing or unreadable, or a column is missing.
     """
+    check_regular_file(path, MAX_DATA_BYTES, "data file", DataFileError)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except FileNotFoundError:
@@ -162,7 +168,7 @@ def load_sites(path: str | Path | None = None) -> pd.DataFrame:
     Returns:
         One row per site in file order (index 0..n-1) with the file's columns (``lat``, ``lon``,
         ``capacity_mw``, ``gas_mcm_per_day`` as float, ``estimate`` as bool) plus ``x_km`` and
-        ``y_km`` from :func:`sim.geo.project`. ``attrs["path"]`` holds the file path, used in
+        ``y_km`` from :func:`sim.config.geo.project`. ``attrs["path"]`` holds the file path, used in
         later error messages.
 
     Raises:
@@ -463,11 +469,18 @@ def _load_grid(npath: Path, lpath: Path, dpath: Path, regions: pd.DataFrame):
     loads = read_csv_checked(dpath, GRID_LOAD_COLUMNS)
     _strip(loads, ("node", "region_id"))
     _nonneg(loads, ("share_of_region",), dpath)
+    seen: dict[tuple[str, str], int] = {}
     for i, (n, r) in enumerate(zip(loads["node"], loads["region_id"], strict=True)):
         if n not in node_row:
             raise DataFileError(f"{dpath}: row {row_no(i)}, field node: node {n!r} is not in {npath}")
         if r not in region_ids:
             raise DataFileError(f"{dpath}: row {row_no(i)}, field region_id: unknown oblast {r!r}")
+        if (n, r) in seen:  # its demand would count twice
+            raise DataFileError(f"{dpath}: row {row_no(i)}: node {n!r} in oblast {r!r} is listed "
+                                f"twice (first on row {seen[(n, r)]}); give one row with the "
+                                "sum of its shares")
+        seen[(n, r)] = row_no(i)
+    _shares_add_up(loads, regions, dpath)
 
     _check_islands(nodes, lines, loads, npath)
     out = []
@@ -476,6 +489,25 @@ def _load_grid(npath: Path, lpath: Path, dpath: Path, regions: pd.DataFrame):
         df.attrs["path"] = str(p)
         out.append(df)
     return out[0], out[1], out[2]
+
+
+SHARE_TOLERANCE = 1e-3
+
+
+def _shares_add_up(loads: pd.DataFrame, regions: pd.DataFrame, dpath: Path) -> None:
+    """Each oblast's demand is shared out over its load nodes in full: the shares of an oblast
+    with demand sum to 1 (a share missing or repeated would drop or add demand silently)."""
+    total = loads.groupby("region_id")["share_of_region"].sum()
+    peak = dict(zip(regions["id"], regions["peak_demand_mw"].to_numpy(float), strict=True))
+    for rid, p in peak.items():
+        t = float(total.get(rid, 0.0))
+        if p > 0 and abs(t - 1.0) > SHARE_TOLERANCE:
+            where = (f"its shares sum to {t:.4f}" if rid in total.index
+                     else "it has no load node")
+            raise DataFileError(
+                f"{dpath}: field share_of_region: oblast {rid!r} has demand "
+                f"({p:,.0f} MW in {regions.attrs.get('path', 'the oblast table')}) but {where}; "
+                f"the shares of an oblast must sum to 1 (within {SHARE_TOLERANCE})")
 
 
 def _check_islands(nodes: pd.DataFrame, lines: pd.DataFrame, loads: pd.DataFrame, npath) -> None:
@@ -561,6 +593,7 @@ def threat_profile_file(path: str | Path) -> dict:
     except OSError:
         raise DataFileError(f"{p}: threat profile file not found (threat.launches.profile_file)"
                             ) from None
+    check_regular_file(p, MAX_DATA_BYTES, "threat profile", DataFileError)
     return _threat_profile_cached(str(p.resolve()), st.st_mtime_ns, st.st_size)
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from sim.config.base import Strict
 
 SITE_TYPES: tuple[str, ...] = (
     "thermal",
@@ -52,13 +54,11 @@ HOURS_PER_NIGHT = 24.0
 """Each night step stands for one day of supply (h)."""
 
 
-class RepairDistribution(BaseModel):
+class RepairDistribution(Strict):
     """Repair time of one damage job, lognormal in days.
 
     ``days = clip(ceil(median_days * exp(sigma * z)), min_days, max_days)``, z ~ N(0, 1).
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     median_days: float = Field(gt=0, description="Median repair time (days).")
     sigma: float = Field(0.5, ge=0, le=3, description="Lognormal shape (log-days); 0 = fixed.")
@@ -257,20 +257,23 @@ _WEAPON_SOURCE = (
 
 
 def _check_type_keys(value: dict, name: str) -> None:
+    import difflib
+
     unknown = sorted(set(value) - set(SITE_TYPES))
     if unknown:
+        close = difflib.get_close_matches(unknown[0], SITE_TYPES, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(
-            f"{name}: unknown site type(s) {', '.join(unknown)}; allowed: {', '.join(SITE_TYPES)}"
+            f"{name}: unknown site type(s) {', '.join(unknown)}{hint}; allowed: "
+            f"{', '.join(SITE_TYPES)}"
         )
 
 
-class EnergyConfig(BaseModel):
+class EnergyConfig(Strict):
     """Energy consequence model settings (scenario section ``energy``).
 
     Per-type dictionaries may list only some types; the others keep their defaults.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="Run the energy model. If false, hits are ignored.")
     regions_file: str | None = Field(

@@ -11,7 +11,7 @@ funded programme (an increment on it).
   production capacity grows with the money ordered, with diminishing returns; scenario caps
   bound what money can buy (money above a cap buys nothing).
 
-How these turn into night-by-night numbers is :func:`sim.model.budget.force_schedule`. Every
+How these turn into night-by-night numbers is :func:`sim.model.forces.force_schedule`. Every
 default names its source or is marked EST (an estimate); docs/sources.md lists them.
 
 This module imports neither numpy nor pandas (fast start).
@@ -23,20 +23,11 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from sim.config.base import Strict
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -62,7 +53,7 @@ PerDay = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
 
 
 # --------------------------------------------------------------------------- national force
-class ProductionRamp(_Strict):
+class ProductionRamp(Strict):
     """Production rising linearly from ``start_per_day`` on the first day of ``start_month`` to
     ``target_per_day`` on the first day of ``reach_month``, flat before and after."""
 
@@ -94,7 +85,7 @@ def _default_ramp() -> ProductionRamp:
     )
 
 
-class NationalProduction(_Strict):
+class NationalProduction(Strict):
     """Ukraine's interceptor-drone production (all missions) and the share for this mission."""
 
     per_day_by_month: dict[MonthKey, PerDay] | None = Field(
@@ -154,7 +145,7 @@ class NationalProduction(_Strict):
         return self
 
 
-class NationalCrews(_Strict):
+class NationalCrews(Strict):
     at_start: int = Field(
         24, ge=0, le=100_000,
         description="Qualified crews on this mission on the first night (EST: 12 launch sites x "
@@ -175,7 +166,7 @@ class NationalCrews(_Strict):
     )
 
 
-class NationalEquipment(_Strict):
+class NationalEquipment(Strict):
     at_start: int = Field(ge=0, le=1_000_000, description="Number on the first night (EST).")
     per_month: float = Field(ge=0, le=1_000_000, description="Added a month (EST).")
 
@@ -215,7 +206,7 @@ class NationalSites(NationalEquipment):
     )
 
 
-class NationalForce(_Strict):
+class NationalForce(Strict):
     """Ukraine's own interceptor-drone force defending the rear: the baseline."""
 
     model: Literal["pipeline", "fixed"] = Field(
@@ -233,7 +224,7 @@ class NationalForce(_Strict):
 
 
 # --------------------------------------------------------------------------- programme
-class ProductionCurve(_Strict):
+class ProductionCurve(Strict):
     """Delivery rate of programme airframes as a function of the money ordered (EUR m):
 
     * ``power``: ``base_per_day + reference_per_day * (m / reference_eur) ** exponent``;
@@ -273,7 +264,7 @@ class ProductionCurve(_Strict):
     )
 
 
-class ProgrammeTraining(_Strict):
+class ProgrammeTraining(Strict):
     start_days: int = Field(
         21, ge=0, le=3650,
         description="Days from the funding decision to the first trainees starting (EST). The "
@@ -287,7 +278,7 @@ class ProgrammeTraining(_Strict):
     )
 
 
-class Package(_Strict):
+class Package(Strict):
     """How programme crews, ground stations, sites and radars go together (both splits)."""
 
     crews_per_ground_station: int = Field(
@@ -298,7 +289,7 @@ class Package(_Strict):
     )
 
 
-class Caps(_Strict):
+class Caps(Strict):
     """Upper limits set by the scenario; money above a cap buys nothing. ``null``: no cap."""
 
     max_interceptors_per_month: float | None = Field(
@@ -313,12 +304,12 @@ class Caps(_Strict):
     max_sites: int | None = Field(None, ge=0, le=10**7, description="Launch sites.")
 
 
-class Programme(_Strict):
+class Programme(Strict):
     """Economics of the funded increment (the money is ``defense.budget_eur``)."""
 
     model: Literal["economics", "fixed_rates"] = Field(
         "economics",
-        description="'economics': the rules of sim.model.budget.force_schedule (lead time, "
+        description="'economics': the rules of sim.model.forces.force_schedule (lead time, "
         "training pipeline, capacity growing with money, caps); 'fixed_rates': the earlier rule "
         "(split envelopes delivered at the fixed defense.delivery rates, crews ready on "
         "delivery), kept for comparison.",

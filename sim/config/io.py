@@ -34,6 +34,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.config.errors import ScenarioError, SimInputError
+from sim.config.files import (  # noqa: F401 - part of this module's interface
+    FolderLock,
+    check_out_dir,
+    check_output_path,
+    check_regular_file,
+    read_bounded_bytes,
+)
 from sim.config.schema import Scenario
 
 
@@ -95,19 +102,6 @@ def atomic_write_parquet(path: str | Path, df) -> None:
             pq.write_table(df, tmp)
 
 
-def check_out_dir(out: str | Path, overwrite: bool) -> Path:
-    """Refuse an existing, non-empty results folder unless ``overwrite`` is set."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise SimInputError(f"--out {out}: exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise SimInputError(
-            f"--out {out}: folder already holds results; choose another folder or pass "
-            f"--overwrite to replace them (the old results are kept until the new run completes)"
-        )
-    return out
-
-
 class StagedDir:
     """Assemble a results folder next to its destination and swap it in on success.
 
@@ -145,8 +139,35 @@ MAX_SCENARIO_BYTES = 1_000_000
 
 
 class _SafeLoader(yaml.SafeLoader):
-    """Safe YAML loader that refuses aliases (no billion-laughs blow-ups) and reads ``1e9``
-    (no dot) as a float, as YAML 1.2 does."""
+    """Safe YAML loader that reads what the user wrote, as YAML 1.2 does:
+
+    * anchors and aliases are refused (no billion-laughs blow-ups);
+    * a key written twice in one mapping is an error (YAML 1.1 keeps the last one silently);
+    * only ``true`` and ``false`` are booleans: ``yes``, ``no``, ``on``, ``off`` stay text, so
+      ``budget_eur: yes`` is an error, not 1;
+    * ``1e9`` (no dot) is a float."""
+
+    yaml_implicit_resolvers = {
+        k: [r for r in v if r[0] != "tag:yaml.org,2002:bool"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: the base class reports it
+                    continue
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} appears twice in one mapping (first on line "
+                        f"{first + 1}); YAML would keep only the last one: remove one of them",
+                        key_node.start_mark)
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.events.AliasEvent):
@@ -168,6 +189,9 @@ def _timestamp_or_text(loader, node):
 
 
 _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+_SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 _SafeLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
@@ -196,17 +220,11 @@ def parse_yaml_text(text: str, source: str) -> Any:
 
 
 def read_yaml_file(path: str | Path, error: type[SimInputError] = ScenarioError) -> Any:
-    """Read a YAML file safely: missing, binary, oversized, empty or malformed files raise
-    ``error`` (a :class:`ScenarioError` by default) naming the file and the reason."""
+    """Read a YAML file safely: missing, binary, oversized, empty or malformed files, and
+    anything but a regular file (a FIFO, ``/dev/zero``: they may never end), raise ``error``
+    (a :class:`ScenarioError` by default) naming the file and the reason."""
     p = Path(path)
-    if not p.exists():
-        raise error(f"{p}: file not found")
-    if p.is_dir():
-        raise error(f"{p}: is a folder, not a YAML file")
-    size = p.stat().st_size
-    if size > MAX_SCENARIO_BYTES:
-        raise error(f"{p}: file is {size} bytes; these files are limited to 1 MB")
-    raw = p.read_bytes()
+    raw = read_bounded_bytes(p, MAX_SCENARIO_BYTES, "YAML file", error)
     if b"\x00" in raw:
         raise error(f"{p}: not a text file (contains NUL bytes)")
     try:
@@ -301,6 +319,81 @@ def validation_message(source: str, exc: ValidationError,
     return "\n".join(lines)
 
 
+EARLIEST_DATE = "2000-01-01"
+LATEST_DATE = "2099-12-31"
+"""Dates a scenario may name (the model's data describe 2022-2026; a date far outside is a
+slip, and past the calendar's end the nights cannot even be counted; ``schema.FIRST_DATE``,
+``schema.LAST_DATE``)."""
+
+
+def _leaf_annotation(root, loc) -> Any:
+    """The annotation of the value at key path ``loc`` under model ``root`` (``None`` where
+    the path leaves the schema)."""
+    node: Any = root
+    for part in loc:
+        model = _model_of(node)
+        if isinstance(part, str) and model is not None and part in model.model_fields:
+            node = model.model_fields[part].annotation
+            continue
+        inner = _container_item(node)
+        if inner is None:
+            return None
+        node = inner
+    return node
+
+
+def _admits(ann, kind: type) -> bool:
+    """Whether an annotation admits values of ``kind`` (through unions, Optional, Annotated,
+    Literal values; ``Any`` admits everything)."""
+    if ann is None or ann is Any or ann is kind:
+        return True
+    if typing.get_origin(ann) is typing.Literal:
+        return any(isinstance(a, kind) for a in typing.get_args(ann))
+    return any(_admits(a, kind) for a in typing.get_args(ann)
+               if not isinstance(a, typing.TypeVar | str) and a is not type(None))
+
+
+def _plain_values(data: Any, loc: tuple, root, problems: list[str]) -> None:
+    import datetime as dt
+
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _plain_values(v, (*loc, k), root, problems)
+        return
+    if isinstance(data, list):
+        for i, v in enumerate(data):
+            _plain_values(v, (*loc, i), root, problems)
+        return
+    where = _format_loc(tuple(p for p in loc if not isinstance(p, int))) + "".join(
+        f"[{p}]" for p in loc if isinstance(p, int))
+    if isinstance(data, bool):
+        ann = _leaf_annotation(root, [p for p in loc if not isinstance(p, int)])
+        if not _admits(ann, bool):
+            problems.append(f"{where}: {str(data).lower()} is a yes-or-no answer where a "
+                            "number or a name belongs")
+    elif isinstance(data, float) and not math.isfinite(data):
+        problems.append(f"{where}: {data} is not a finite number")
+    elif isinstance(data, dt.date):
+        d = data.date() if isinstance(data, dt.datetime) else data
+        if not dt.date.fromisoformat(EARLIEST_DATE) <= d <= dt.date.fromisoformat(LATEST_DATE):
+            problems.append(f"{where}: {d.isoformat()} is outside the dates the model takes "
+                            f"({EARLIEST_DATE} to {LATEST_DATE})")
+
+
+def check_plain_values(data: Any, source: str, root: type[BaseModel] | None = None) -> None:
+    """What YAML parsed into something the user did not mean, before the schema sees it: a
+    ``true``/``false`` where a number belongs (the schema would read it as 1 or 0), a
+    non-finite number (``.inf``, ``.nan``), a date outside 2000-2099.
+
+    Raises:
+        ScenarioError: one line per problem, naming ``source`` and the key path.
+    """
+    problems: list[str] = []
+    _plain_values(data, (), Scenario if root is None else root, problems)
+    if problems:
+        raise ScenarioError("\n".join(f"{source}: {p}" for p in problems))
+
+
 def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate a parsed mapping into a :class:`Scenario`; errors name the key path."""
     if not isinstance(data, dict):
@@ -308,10 +401,19 @@ def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
             f"{source}: top level must be a mapping of keys (name, period, threat, defense, ...), "
             f"got {type(data).__name__}"
         )
+    check_plain_values(data, source)
     try:
-        return Scenario.model_validate(data)
+        return _checked(Scenario.model_validate(data), source)
     except ValidationError as exc:
         raise ScenarioError(validation_message(source, exc)) from None
+
+
+def _checked(sc: Scenario, source: str) -> Scenario:
+    """A validated scenario whose free-form site-type names are all site types."""
+    problems = sc.site_type_problems()
+    if problems:
+        raise ScenarioError("\n".join(f"{source}: {p}" for p in problems))
+    return sc
 
 
 SCENARIO_ONLY_KEYS = frozenset({"period", "threat", "defense", "energy", "sites_file"})
@@ -360,6 +462,14 @@ def load_scenario(path: str | Path) -> Scenario:
             "checks either kind)"
         )
     return scenario_from_dict(_with_bases(Path(path), (), data), str(path))
+
+
+def scenario_keys(path: str | Path) -> list[str]:
+    """The key paths written in a scenario file and the files it starts from (``base:``), e.g.
+    ``["period.nights", "threat.decoy_share", ...]`` (:func:`sim.config.checks.written_keys`)."""
+    from sim.config.checks import written_keys
+
+    return written_keys(_with_bases(Path(path), ()))
 
 
 def _with_bases(path: Path, seen: tuple, data: Any = None) -> Any:
@@ -493,10 +603,30 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = 
     if any(p.startswith("period.") or p == "period" for p in overrides) and not any(
             p.startswith("threat.tactics") for p in overrides):
         _timeline_to_period(data)
+    check_plain_values({k: v for k, v in _nested(overrides).items()}, source)
     try:
-        return Scenario.model_validate(data)
+        return _checked(Scenario.model_validate(data), source)
     except ValidationError as exc:
         raise ScenarioError(validation_message(source, exc)) from None
+
+
+def _nested(overrides: dict[str, Any]) -> dict:
+    """Dotted overrides as a nested mapping (for :func:`check_plain_values`)."""
+    out: dict = {}
+    for key, value in overrides.items():
+        if isinstance(value, str) and value.strip():
+            try:
+                value = parse_yaml_text(value, key)
+            except ScenarioError:
+                pass
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            nxt = node.get(part)
+            node[part] = nxt if isinstance(nxt, dict) else {}
+            node = node[part]
+        node[parts[-1]] = value
+    return out
 
 
 def _timeline_to_period(data: dict) -> None:
@@ -520,7 +650,11 @@ def _timeline_to_period(data: dict) -> None:
         nights = int(period["nights"])
     except (TypeError, ValueError):
         return  # the schema reports the bad value
-    months = {(start + dt.timedelta(days=i)).strftime("%Y-%m") for i in range(max(nights, 0))}
+    try:
+        months = {(start + dt.timedelta(days=i)).strftime("%Y-%m")
+                  for i in range(max(min(nights, 100_000), 0))}
+    except OverflowError:
+        return  # past the calendar: the schema reports the period
     if months <= set(timeline):
         threat = data["threat"]  # rebuilt, not edited: the base's parsed YAML may be shared
         data["threat"] = {**threat, "tactics": {
@@ -560,7 +694,7 @@ def _check_path_simple(data: dict, parts: list[str], key_path: str) -> None:
             )
 
 
-KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*$")
 
 
 def parse_set_args(items: list[str] | None, where: str = "--set") -> dict[str, Any]:

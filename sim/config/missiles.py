@@ -25,7 +25,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from sim.config.base import Strict
 
 MISSILE_CLASSES: tuple[str, ...] = ("cruise", "ballistic", "kh22", "kh59")
 """Missile classes of the model, in the order of every per-class array."""
@@ -69,12 +71,8 @@ def _merge(defaults: dict[str, dict], raw: Any, where: str, check_names: bool) -
     return out
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 # --------------------------------------------------------------------------- threat.missiles
-class MissileClass(_Strict):
+class MissileClass(Strict):
     """Flight profile, warhead and cost of one missile class."""
 
     weapons: str = Field(
@@ -153,7 +151,7 @@ def _default_classes() -> dict[str, dict]:
     }
 
 
-class CustomMissileProfile(_Strict):
+class CustomMissileProfile(Strict):
     """A hand-set nightly missile model, the same every month (``profile: custom``)."""
 
     combined_nights_per_month: float = Field(
@@ -190,7 +188,7 @@ class CustomMissileProfile(_Strict):
         return {c: float(v.get(c, 0.0)) for c in MISSILE_CLASSES}
 
 
-class Missiles(_Strict):
+class Missiles(Strict):
     """``threat.missiles``: the missile stream that flies alongside the drones."""
 
     enabled: bool = Field(
@@ -268,7 +266,7 @@ class Missiles(_Strict):
 
 
 # --------------------------------------------------------------------------- defense.missile_defense
-class InterceptorSystem(_Strict):
+class InterceptorSystem(Strict):
     """One missile-defence system type (all its batteries together)."""
 
     enabled: bool = Field(True, description="Whether the system takes part.")
@@ -356,7 +354,7 @@ def _default_systems() -> dict[str, dict]:
     # and Kh-22/Kh-32 2 of 362 (Syrskyi via Defense Express, https://en.defence-ua.com/news/
     # cinc_of_ukraines_forces_syrskii_releases_statistics_on_missiles_and_drones_usage_by_
     # russians_number_of_destroyed_threats-11588.html). Per-shot pk, shots and coverage are EST,
-    # set so that with ample stocks the expected kill shares (sim.model.missiles.
+    # set so that with ample stocks the expected kill shares (sim.model.missile_defense.
     # expected_kill_share) match the Air Force record Oct 2024-Sep 2025 (kill_share in
     # sim/data/missile_profile.json): cruise 0.80 (0.81), ballistic 0.22 (0.22), kh22 0.12
     # (0.12), kh59 0.55 (0.54). Stocks and resupply are not public: EST, set so that the stocks
@@ -402,10 +400,10 @@ def _default_systems() -> dict[str, dict]:
     }
 
 
-class MissileDefense(_Strict):
+class MissileDefenseSystems(Strict):
     """``defense.missile_defense``: the systems that engage missiles, and their stocks.
 
-    Allocation each night (see :func:`sim.model.missiles.missile_defence`): missiles arrive in
+    Allocation each night (see :func:`sim.model.missile_defense.engage_missiles`): missiles arrive in
     a random order; the systems, cheapest interceptor first, each engage the still unengaged
     missiles they cover, in arrival order, while their stock pays for the whole salvo. Only
     systems listing a class in ``classes_engaged`` engage it (ballistic: Patriot, SAMP/T).

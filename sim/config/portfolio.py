@@ -45,8 +45,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from sim.config.base import Strict
 
 OPTIONS: tuple[str, ...] = (
     "interceptor_drones",
@@ -167,16 +169,10 @@ def _merge(defaults: dict, given: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- cost models
-class _Strict(BaseModel):
-    # the same as sim.config.schema.Strict (which cannot be imported here: the schema imports
-    # this module)
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
-
-
 _Money = Field(ge=0, le=1e12, allow_inf_nan=False)
 
 
-class Item(_Strict):
+class Item(Strict):
     """The cost model of one thing an option buys.
 
     Units arrive from ``lead_time_days`` after the funding decision
@@ -232,7 +228,7 @@ class Item(_Strict):
         return v
 
 
-class MissileItem(_Strict):
+class MissileItem(Strict):
     """Interceptors for one existing missile-defence system: the cost per missile is the
     system's ``interceptor_cost_eur`` (``defense.missile_defense.systems``); they add to its
     stock."""
@@ -262,7 +258,7 @@ class ProtectionItem(Item):
         description="Damage of a missile hit on a protected site relative to an unprotected one.")
 
 
-class _Option(_Strict):
+class _Option(Strict):
     """Base of the options with items: fills every figure not given from the packaged table
     and refuses unknown items."""
 
@@ -295,7 +291,7 @@ class _Option(_Strict):
         return self
 
 
-class InterceptorDronesOption(_Strict):
+class InterceptorDronesOption(Strict):
     """Today's interceptor-drone programme. Its cost model is the programme's own
     (``defense.costs``, ``defense.delivery``, ``defense.programme``, ``defense.crews``,
     ``defense.split``): nothing to set here."""
@@ -418,7 +414,7 @@ class DistributedGenerationOption(_Option):
         return v
 
 
-class Options(_Strict):
+class Options(Strict):
     """The cost model of every option; figures not given keep their defaults."""
 
     interceptor_drones: InterceptorDronesOption = Field(default_factory=InterceptorDronesOption)
@@ -451,7 +447,7 @@ def _check_names(v: dict[str, float], what: str) -> dict[str, float]:
     return v
 
 
-class Portfolio(_Strict):
+class Portfolio(Strict):
     """``defense.portfolio``: the budget (``defense.budget_eur``) spread over the options.
 
     Give ``shares`` (summing to 1) or ``amounts_eur`` (summing to at most the budget; the rest
@@ -587,7 +583,7 @@ def cost_rows() -> list[dict[str, str]]:
     """Every figure of every option's cost model with its unit, status and source: the rows of
     :data:`DATA_FILE`, and before them the programme's defaults (``interceptor_drones``, from
     the schema) and the missile-defence systems' cost per missile (``sim.config.missiles``)."""
-    from sim.config.missiles import MissileDefense
+    from sim.config.missiles import MissileDefenseSystems
     from sim.config.schema import Defense
 
     d = Defense()
@@ -617,7 +613,7 @@ def cost_rows() -> list[dict[str, str]]:
     ]
     rows = [{"option": "interceptor_drones", "item": i, "parameter": k, "value": _fmt(v),
              "unit": u, "status": s, "source": src} for i, k, v, u, s, src in prog]
-    for name, s in MissileDefense().systems.items():
+    for name, s in MissileDefenseSystems().systems.items():
         rows.append({"option": "missile_interceptors", "item": name,
                      "parameter": "unit_cost_eur", "value": _fmt(s.interceptor_cost_eur),
                      "unit": "EUR a missile", "status": "EST",

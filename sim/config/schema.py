@@ -15,29 +15,44 @@ import datetime as dt
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.config.attacker import Attacker
+from sim.config.base import Strict
 from sim.config.energy import EnergyConfig
 from sim.config.forces import NationalForce, Programme
-from sim.config.missiles import MissileDefense as MissileDefenseSystems
-from sim.config.missiles import Missiles
+from sim.config.missiles import MissileDefenseSystems, Missiles
 from sim.config.portfolio import Portfolio, check_scenario
 from sim.config.tactics import KillTable, Tactics
 
 
-class Strict(BaseModel):
-    """Base for all schema sections: unknown keys are an error."""
+def _did_you_mean(word: str, choices) -> str:
+    import difflib
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    close = difflib.get_close_matches(str(word), sorted(str(c) for c in choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 # --------------------------------------------------------------------------- period
+FIRST_DATE = dt.date(2000, 1, 1)
+LAST_DATE = dt.date(2099, 12, 31)
+"""Dates a scenario may name (sim.config.io checks every date of a file against them)."""
+
+
 class Period(Strict):
     start_date: dt.date = Field(
         dt.date(2025, 11, 1), description="Date of the first night (the evening it starts)."
     )
     nights: int = Field(151, ge=1, le=3660, description="Number of nights simulated.")
+
+    @model_validator(mode="after")
+    def _inside_the_calendar(self) -> Period:
+        last = self.start_date + dt.timedelta(days=self.nights - 1) \
+            if self.start_date <= LAST_DATE else self.start_date
+        if not FIRST_DATE <= self.start_date <= LAST_DATE or last > LAST_DATE:
+            raise ValueError(f"the nights {self.start_date} to {last} leave the dates the model "
+                             f"takes ({FIRST_DATE} to {LAST_DATE})")
+        return self
 
     @property
     def dates(self) -> list[dt.date]:
@@ -76,7 +91,9 @@ class Launches(Strict):
         "a forecast origin). Source: the fit that wrote the file.",
     )
     intensity_multiplier: float = Field(
-        1.0, ge=0, le=20, description="Scales the mean launches of every night (what-if threat)."
+        1.0, ge=0, le=20, description="Scales the mean launches of every night (what-if threat): "
+        "the fitted profile's means, or the level mean_per_night sets (expected launches a "
+        "night = mean_per_night x intensity_multiplier)."
     )
     apply_trend: bool = Field(
         False,
@@ -96,8 +113,9 @@ class Launches(Strict):
     mean_per_night: float | None = Field(
         None, ge=0, le=20000,
         description="If set, the fitted profile (its months, salvo nights and trend) is scaled "
-        "so that the period's expected launches per night equal this (drones a night): the "
-        "level of a forecast, with the profile's seasonal and nightly pattern.",
+        "so that the period's expected launches per night equal this (drones a night) times "
+        "intensity_multiplier: the level of a forecast, with the profile's seasonal and nightly "
+        "pattern.",
     )
 
     @model_validator(mode="after")
@@ -211,7 +229,10 @@ class Threat(Strict):
         0.02, ge=0, le=1,
         description="Share of launches that are jet Geran-3 (rarely reported, EST; docs/sources.md §A).",
     )
-    types: dict[str, DroneType] = Field(default_factory=_default_types)
+    types: dict[str, DroneType] = Field(
+        default_factory=_default_types,
+        description="The drone types shahed, jet and decoy; a type given in part keeps the "
+        "defaults of the keys it leaves out.")
     launch_areas: dict[str, float] | None = Field(
         None,
         description="Launch area id -> weight; default: all packaged areas weighted by the record "
@@ -228,6 +249,20 @@ class Threat(Strict):
                              description="Tactics month by month (altitudes, decoys, jets, evasion, "
                              "salvos); empty: constant all winter.")
 
+    @field_validator("types", mode="before")
+    @classmethod
+    def _types_over_defaults(cls, v):
+        """A type given in part keeps the default values of the keys it leaves out."""
+        if not isinstance(v, dict):
+            return v
+        defaults = _default_types()
+        extra = sorted(str(k) for k in v if k not in defaults)
+        if extra:  # a misspelt type would be silently ignored
+            raise ValueError(f"unknown drone type {extra[0]!r}{_did_you_mean(extra[0], defaults)}"
+                             "; the types are shahed, jet and decoy")
+        return {k: ({**defaults[k].model_dump(), **e} if k in defaults and isinstance(e, dict)
+                    else e) for k, e in v.items()}
+
     @model_validator(mode="after")
     def _shares(self):
         if self.decoy_share + self.jet_share > 1.0 + 1e-12:
@@ -235,13 +270,26 @@ class Threat(Strict):
         missing = {"shahed", "jet", "decoy"} - set(self.types)
         if missing:
             raise ValueError(f"types must define {sorted(missing)}")
+        sh = self.types["shahed"]
+        for month, t in self.tactics.timeline.items():
+            for i, b in enumerate(t.altitude_bands_m or []):
+                low, high = b.limits(sh.altitude_min_m, sh.altitude_max_m)
+                if high < low:
+                    own, inherited = (("low_m", "threat.types.shahed.altitude_max_m")
+                                      if b.high_m is None else
+                                      ("high_m", "threat.types.shahed.altitude_min_m"))
+                    raise ValueError(
+                        f"tactics.timeline.{month}.altitude_bands_m[{i}]: {own} "
+                        f"{getattr(b, own):g} and {inherited} {high if b.high_m is None else low:g}"
+                        f" (which the band takes as its {'high_m' if b.high_m is None else 'low_m'})"
+                        " leave the band empty; give the band both limits or change the type's")
         return self
 
 
 # --------------------------------------------------------------------------- defense
 class Split(Strict):
     """A fixed split of the programme budget into envelopes (``defense.split``); the other form
-    is ``split: auto`` (balanced packages per crew, :func:`sim.model.budget.force_schedule`)."""
+    is ``split: auto`` (balanced packages per crew, :func:`sim.model.forces.force_schedule`)."""
 
     interceptors: float = Field(0.70, ge=0, le=1, description="Budget share for interceptor drones.")
     crews: float = Field(
@@ -523,7 +571,11 @@ class ElectronicWarfare(Strict):
     )
 
 
-class MissileDefense(Strict):
+class MissileDefenseLayer(Strict):
+    """``defense.layers.missile_defense``: surface-to-air missiles fired at drones near their
+    targets (the systems that engage missiles are :class:`sim.config.missiles.
+    MissileDefenseSystems`, ``defense.missile_defense``)."""
+
     p_engage: float = Field(
         0.15, ge=0, le=1,
         description="Probability that a surviving drone near its target is engaged by SAMs (EST).",
@@ -540,7 +592,7 @@ class MissileDefense(Strict):
 class Layers(Strict):
     mobile_fire_groups: MobileFireGroups = Field(default_factory=MobileFireGroups)
     electronic_warfare: ElectronicWarfare = Field(default_factory=ElectronicWarfare)
-    missile_defense: MissileDefense = Field(default_factory=MissileDefense)
+    missile_defense: MissileDefenseLayer = Field(default_factory=MissileDefenseLayer)
     existing_interceptors: ExistingInterceptors = Field(default_factory=ExistingInterceptors)
 
 
@@ -612,6 +664,42 @@ class Scenario(Strict):
         description="Energy-site CSV replacing the packaged list (same columns as "
         "sim/data/energy_sites.csv); a relative path is taken from the working folder.",
     )
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder_name(cls, v: str) -> str:
+        """The name is the default results folder (results/NAME): it must stay inside it."""
+        bad = [c for c in v if c in '/\\:*?"<>|' or ord(c) < 32]
+        if bad or v.strip() in (".", "..") or v.startswith(".") or v != v.strip():
+            raise ValueError(
+                f"{v!r} cannot name a results folder (results/NAME): use letters, digits, "
+                "'-', '_' and '.', not starting with a dot" + (f" (it has {bad[0]!r})" if bad
+                                                               else ""))
+        if len(v.encode("utf-8")) > 150:
+            raise ValueError(f"is {len(v.encode('utf-8'))} bytes; a name is at most 150 (it "
+                             "names the results folder)")
+        return v
+
+    def site_type_problems(self) -> list[str]:
+        """Names in the free-form site-type lists and maps that are not site types
+        (sim.config.energy.SITE_TYPES): a typo there silently switches a mechanism off (a
+        misspelt targeting weight gets no drones, a misspelt basing type no launch sites).
+        Checked when a scenario is read (sim.config.io), not on a bare section, so code may
+        still build a section to test what the model does with it."""
+        from sim.config.energy import SITE_TYPES
+
+        out = []
+        for key, names, why in (
+                ("threat.targeting.weights_by_site_type", self.threat.targeting.weights_by_site_type,
+                 "a misspelt type gets no drones"),
+                ("defense.basing.site_types", self.defense.basing.site_types,
+                 "a misspelt type gets no launch sites")):
+            for name in names:
+                if name not in SITE_TYPES:
+                    out.append(f"{key}: unknown site type {name!r}"
+                               f"{_did_you_mean(name, SITE_TYPES)} ({why}); the site types are "
+                               f"{', '.join(SITE_TYPES)}")
+        return out
 
     @model_validator(mode="after")
     def _timeline_covers_period(self) -> Scenario:

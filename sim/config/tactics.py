@@ -1,8 +1,9 @@
 """Tactics that change over the winter, and kill probabilities that depend on the target.
 
 ``threat.tactics.timeline`` gives, month by month (``"YYYY-MM"``), how the attacker flies:
-the altitude distribution of Shahed-type drones and decoys (bands of uniform altitude), the
-shares of decoys and jets, the share of drones that evade interceptors (rear-view cameras,
+the altitude distribution of Shahed-type drones and decoys (bands of uniform altitude; a band
+that leaves out ``low_m`` or ``high_m`` takes the Shahed type's limit), the shares of decoys and
+jets, the share of drones that evade interceptors (rear-view cameras,
 manoeuvres), and the big-salvo probability and size. A field left out of a month keeps the
 scenario's constant value (``threat.decoy_share``, the type's altitude range, the fitted launch
 profile). When a timeline is given it must cover every month of the period and no other.
@@ -19,16 +20,15 @@ from __future__ import annotations
 import math
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from sim.config.base import Strict
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-
-class KillTable(_Strict):
+class KillTable(Strict):
     """A factor on a kill probability as a function of one target property."""
 
     x: list[float] = Field(
@@ -58,21 +58,33 @@ class KillTable(_Strict):
         return self
 
 
-class AltitudeBand(_Strict):
-    """Drones fly at a uniform altitude between ``low_m`` and ``high_m`` with weight ``share``."""
+class AltitudeBand(Strict):
+    """Drones fly at a uniform altitude between ``low_m`` and ``high_m`` with weight ``share``.
+    A limit left out is the Shahed type's (``threat.types.shahed.altitude_min_m`` for
+    ``low_m``, ``altitude_max_m`` for ``high_m``), so a band ``{share: 0.8}`` follows the type's
+    range wherever that is set (a sweep of ``threat.types.shahed.altitude_max_m`` moves it)."""
 
-    low_m: float = Field(ge=0, le=20000, description="Lowest altitude of the band (m).")
-    high_m: float = Field(ge=0, le=20000, description="Highest altitude of the band (m).")
+    low_m: float | None = Field(
+        None, ge=0, le=20000, description="Lowest altitude of the band (m); default: "
+        "threat.types.shahed.altitude_min_m.")
+    high_m: float | None = Field(
+        None, ge=0, le=20000, description="Highest altitude of the band (m); default: "
+        "threat.types.shahed.altitude_max_m.")
     share: float = Field(ge=0, le=1, description="Share of drones flying in this band.")
 
     @model_validator(mode="after")
     def _order(self) -> AltitudeBand:
-        if self.high_m < self.low_m:
+        if self.low_m is not None and self.high_m is not None and self.high_m < self.low_m:
             raise ValueError("high_m must be >= low_m")
         return self
 
+    def limits(self, type_min_m: float, type_max_m: float) -> tuple[float, float]:
+        """``(low_m, high_m)`` with a limit left out taken from the type's range."""
+        return (type_min_m if self.low_m is None else self.low_m,
+                type_max_m if self.high_m is None else self.high_m)
 
-class MonthTactics(_Strict):
+
+class MonthTactics(Strict):
     """How the attacker flies in one month (fields left out keep the scenario's constants)."""
 
     altitude_bands_m: list[AltitudeBand] | None = Field(
@@ -109,7 +121,7 @@ class MonthTactics(_Strict):
         return self
 
 
-class Tactics(_Strict):
+class Tactics(Strict):
     """``threat.tactics``: the attacker's tactics month by month."""
 
     timeline: dict[str, MonthTactics] = Field(

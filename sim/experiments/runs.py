@@ -15,9 +15,11 @@ import pandas as pd
 from pydantic import BaseModel
 
 from sim.experiments.stats import mean_ci_many
-from sim.model.budget import binding_after_run, force_schedule, limited_by_text
 from sim.model.defense_model import DefenseModel
+from sim.model.forces import binding_after_run
+from sim.model.forces.report import limited_by_text
 from sim.model.outcomes import OUTCOMES
+from sim.model.theatre import schedules_for
 
 
 @dataclass
@@ -62,7 +64,7 @@ LAUNCHED = {"national": "existing_interceptors_launched", "programme": "intercep
 
 
 def limits_of(model: DefenseModel, nights: pd.DataFrame) -> dict:
-    """What limited each interceptor force, month by month (:func:`sim.model.budget.
+    """What limited each interceptor force, month by month (:func:`sim.model.forces.
     binding_after_run`: the schedule's constraint, or ``geometry`` when drones leaked while
     crews and airframes were left over)."""
     out = {}
@@ -78,7 +80,7 @@ def limits_of(model: DefenseModel, nights: pd.DataFrame) -> dict:
 def summarize_limits(scenario, runs: list) -> dict:
     """The limits of the replicates together: each month's most common label over replicates
     and the words for the summary ("limited by ...")."""
-    schedules = force_schedule(scenario.defense, scenario.period.dates)
+    schedules = schedules_for(scenario)
     out: dict = {}
     lines = []
     for force in schedules.forces:

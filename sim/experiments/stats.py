@@ -15,6 +15,10 @@ from scipy import stats
 
 LEVEL = 0.95
 
+INTERVAL_METHOD = "BCa bootstrap"
+"""The name of the interval method every table, figure and doc gives (a test checks that the
+docs name it and no other)."""
+
 
 def _finite(values: Iterable) -> np.ndarray:
     v = np.asarray([np.nan if x is None else x for x in values], dtype=float)
@@ -90,17 +94,22 @@ def paired_stats(a, b, level: float = LEVEL) -> dict:
     When every paired difference is identical the interval is that single value (zero for
     identical inputs: not significant; anything else: significant, with p-value 0).
 
+    ``mean_a`` and ``mean_b`` are each over every replicate that has a value: an outcome that A
+    does not have (a cost per kill without a programme) keeps B's mean; the difference, its
+    interval and ``n`` are over the replicates where both have one.
+
     Returns:
         ``n, mean_a, mean_b, diff, sd_diff, ci_low, ci_high, p_value, significant, rel_diff``.
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
+    fa, fb = a[~np.isnan(a)], b[~np.isnan(b)]
+    mean_a = float(fa.mean()) if len(fa) else math.nan
+    mean_b = float(fb.mean()) if len(fb) else math.nan
     ok = ~(np.isnan(a) | np.isnan(b))
     a, b = a[ok], b[ok]
     n = len(a)
     d = b - a
-    mean_a = float(a.mean()) if n else math.nan
-    mean_b = float(b.mean()) if n else math.nan
     diff = float(d.mean()) if n else math.nan
     sd = float(d.std(ddof=1)) if n > 1 else math.nan
     if n > 1 and np.all(d == d[0]):

@@ -1,28 +1,33 @@
 """The Mesa agents: who decides what, night by night.
 
-Persistent agents (created once per winter):
+Every agent that decides something has a ``step(night)``: it reads its inputs from tonight's
+:class:`~sim.model.night.Night` and writes its results to it (never to the model). The model
+calls them in a fixed order (:mod:`sim.model.defense_model`; the walk of one night is in
+:mod:`sim.model.night`). Deciding agents, created once per winter:
 
-* :class:`AttackPlanner`, one per launch area: plans tonight's salvo from its area (its share of
-  the night's drones and where they aim). The static planner keeps the targeting weights of the
-  scenario; an adaptive attacker lives here.
-* :class:`InterceptorForce`, one per fleet (Ukraine's existing units, the funded programme):
-  receives tonight's deliveries, commissions launch sites as they come and shares its crews over
-  them. :class:`InterceptorTeam` is one launch site with its crews.
-* :class:`SensorNetwork`: the acoustic network and the :class:`Radar` agents; turns tonight's
-  raid into track times at command and control.
-* :class:`AirDefenceCommand`: electronic warfare, the allocation of tracks to interceptor teams
-  (the event-driven engagement loop), then mobile fire groups and missile defence.
-* :class:`GridOperator`: damage, repairs and load shedding (the energy system), and
-  :class:`EnergySite`, one per site, a view of its state.
+* :class:`AttackPlanner`: the attacker's plan for tonight (where the drones aim, with its
+  targeting policy: static, best response or learning) and the raid it launches; after the
+  night it learns from what it saw (``learn``).
+* :class:`MissileStrikePlanner`: tonight's missiles by class, and where they aim.
+* :class:`InterceptorForce`, one per fleet (Ukraine's own units, the funded programme): takes
+  in tonight's deliveries, commissions launch sites and shares its crews over them; after the
+  battle pays for the airframes expended (``settle``).
+* :class:`SensorNetwork`: brings the forces' radars into service and turns tonight's raid into
+  track times at command and control.
+* :class:`AirDefenseCommand`: missile defense, electronic warfare, the allocation of tracks to
+  interceptor teams (the event-driven engagement loop), then mobile fire groups and SAM shots.
+* :class:`GridOperator`: damage, repairs and load shedding (the energy system).
 
-Tonight's attack drones and interceptor sorties are agents too (:class:`AttackDrone`,
-:class:`InterceptorSortie`), made on demand when a reader (the map, the dashboard, a notebook)
-asks for ``model.drones`` or ``model.sorties``: a night of 800 drones is simulated as arrays and
-costs nothing to expose, as Mesa's ``ContinuousSpaceAgent`` is a view onto an array its space owns.
+Plain views (no ``step``: they decide nothing and hold no state of their own; each reads an
+array that a deciding agent or the model owns, as Mesa's ``ContinuousSpaceAgent`` is a view onto
+an array its space owns): :class:`InterceptorTeam` (one launch site), :class:`Radar`,
+:class:`EnergySite`, and tonight's :class:`AttackDrone` and :class:`InterceptorSortie`, made on
+demand when a reader (the map, the dashboard, a notebook) asks for ``model.drones`` or
+``model.sorties``: a night of 800 drones is simulated as arrays and costs nothing to expose.
 
 The heavy work is done by pure, vectorised functions (:mod:`sim.model.threat`,
-:mod:`sim.model.sensors`, :mod:`sim.model.engagement`, :mod:`sim.model.air_defence`,
-:mod:`sim.model.energy`) that these agents call.
+:mod:`sim.model.sensors`, :mod:`sim.model.engagement`, :mod:`sim.model.air_defense`,
+:mod:`sim.model.missile_threat`, :mod:`sim.model.energy`) that these agents call.
 """
 
 from __future__ import annotations
@@ -33,13 +38,13 @@ import weakref
 import mesa
 import numpy as np
 
-from sim.model import air_defence, missiles
-from sim.model.budget import ForceLedger
-from sim.model.engagement import run_interceptors, split_log
+from sim.model import air_defense, missile_defense, missile_threat
+from sim.model.engagement import run_interceptors
+from sim.model.forces import ForceLedger
 from sim.model.geometry import position_at
-from sim.model.rng import stream
+from sim.model.night import Engagement, ForceTonight, MissileNight
 from sim.model.sensors import track_times
-from sim.model.threat import TYPE_NAMES
+from sim.model.threat import TYPE_NAMES, generate_raid, tactics_for
 
 
 class _IdCounters:
@@ -68,77 +73,88 @@ class SimAgent(mesa.Agent):
 
 # --------------------------------------------------------------------------- the attacker
 class AttackPlanner(SimAgent):
-    """Plans the salvo launched from one launch area tonight: its share of the night's drones
-    and where they aim, with the attacker's targeting policy (:mod:`sim.model.attacker`:
-    static, best response or learning). The planners of all areas share one policy (the
-    attacker pools what its launch units learn): it plans once a night and learns once a night.
+    """The attacker's planning staff: where tonight's drones aim and the raid it launches.
+
+    Its targeting policy (:mod:`sim.model.attacker`: static, best response or learning) plans
+    the night's target probabilities over the energy sites, possibly massing a salvo on one
+    defended site; the raid (:func:`sim.model.threat.generate_raid`) then draws each drone's
+    type, launch area (by the areas' shares), target, route around the interceptor envelopes
+    it knows of and launch time. The launch areas pool what they learn: one planner, one plan
+    and one lesson a night.
 
     Args:
         model: the model.
-        area: row of the launch-area table.
-        area_id: the launch area's id.
-        xy_km: its position.
-        share: its share of the night's launches.
+        threat: the scenario's ``threat`` section.
+        site_xy: (S, 2) energy-site positions (km).
+        area_share: each launch area's share of the night's drones.
+        envelope_km: radius of an interceptor engagement envelope (km).
         policy: the attacker's targeting policy.
     """
 
-    def __init__(self, model, area: int, area_id: str, xy_km, share: float, policy):
+    def __init__(self, model, threat, site_xy: np.ndarray, area_share: np.ndarray,
+                 envelope_km: float, policy):
         super().__init__(model)
-        self.area = int(area)
-        self.area_id = str(area_id)
-        self.xy_km = (float(xy_km[0]), float(xy_km[1]))
-        self.share = float(share)
+        self.threat = threat
+        self.site_xy = site_xy
+        self.area_share = area_share
+        self.envelope_km = float(envelope_km)
         self.policy = policy
-        self.target_p = policy.value
-        self.launched_tonight = 0
 
-    def step(self) -> None:
-        """Plan tonight's salvo: the target probabilities of the attacker's policy."""
-        m = self.model
-        k = m.night
-        n_energy = float(m.launch_counts[k]) * m.spec.threat.targeting.energy_share
-        self.target_p = self.policy.plan(k, n_energy, m.defended_sites())
+    def step(self, night) -> None:
+        """Plan tonight's targets and launch the raid (``night.target_p``, ``night.raid``)."""
+        threat, teams = self.threat, night.teams
+        n_energy = float(night.launches) * threat.targeting.energy_share
+        night.target_p = self.policy.plan(night.index, n_energy, night.defended)
+        night.concentrated = self.policy.concentrated_on is not None
+        tactics = (tactics_for(threat, night.date.strftime("%Y-%m"))
+                   if threat.tactics.timeline else None)
+        night.raid = generate_raid(
+            threat, int(night.launches), self.site_xy, night.target_p, teams.xy,
+            np.full(teams.n, self.envelope_km), night.stream("threat"), night.stream("routing"),
+            self.area_share, tactics,
+        )
 
-    def observe(self, launched: int, night_report=None) -> None:
-        """Learn from tonight: the drones this area launched and, once a night for the shared
-        policy, the national report (drones aimed at each site, hits, stopped, damage)."""
-        self.launched_tonight = int(launched)
-        if night_report is not None:
-            self.policy.observe(*night_report)
+    def learn(self, night) -> None:
+        """Learn from tonight (the attacker's policy sees what was aimed where, what hit, what
+        was stopped and how much of each site is still in service)."""
+        self.policy.observe(*night.attacker_report())
 
 
 class MissileStrikePlanner(SimAgent):
     """Plans tonight's missile strike: how many missiles of each class fly (more on the big
-    drone nights: combined strikes) and where they aim (:mod:`sim.model.missiles`).
+    drone nights: combined strikes) and where they aim (:mod:`sim.model.missile_threat`).
 
     Args:
         model: the model.
         nights: the winter's missile counts by night and class
-            (:func:`sim.model.missiles.nightly_missile_counts`).
+            (:func:`sim.model.missile_threat.nightly_missile_counts`).
+        config: the scenario's ``threat.missiles`` section.
+        site_xy, site_p: energy-site positions (km) and targeting probabilities.
     """
 
-    def __init__(self, model, nights):
+    def __init__(self, model, nights, config, site_xy: np.ndarray, site_p: np.ndarray):
         super().__init__(model)
         self.nights = nights
-        cfg = model.spec.threat.missiles
-        self.unit_cost_eur = [cfg.classes[c].unit_cost_eur for c in missiles.CLASSES]
-        self.p_hit = [cfg.classes[c].p_hit for c in missiles.CLASSES]
-        self.raid = None
+        self.config = config
+        self.site_xy = site_xy
+        self.site_p = site_p
+        self.unit_cost_eur = [config.classes[c].unit_cost_eur for c in missile_threat.CLASSES]
 
-    def step(self) -> None:
-        m, k = self.model, self.model.night
-        cfg = m.spec.threat.missiles
+    def step(self, night) -> None:
+        """Tonight's missiles (``night.missile_raid``)."""
+        k, cfg = night.index, self.config
         combined = bool(self.nights.combined[k])
         share = cfg.energy_share_combined if combined else cfg.energy_share_regular
-        self.raid = missiles.generate_missile_raid(
-            self.nights.counts[k], m.site_xy, m.site_p, stream(m.root, "missiles", k + 1, 0),
+        night.missile_raid = missile_threat.generate_missile_raid(
+            self.nights.counts[k], self.site_xy, self.site_p, night.stream("missiles", 0),
             share, self.unit_cost_eur, combined)
 
 
 # --------------------------------------------------------------------------- interceptors
 class InterceptorTeam(SimAgent):
-    """One interceptor launch site with its crews: a view onto row ``index`` of its force's
-    arrays. ``programme`` says whether it belongs to the funded programme."""
+    """One interceptor launch site with its crews: a plain view onto row ``index`` of its
+    force's arrays (it decides nothing). ``programme`` says whether it belongs to the funded
+    programme."""
 
     def __init__(self, model, force: InterceptorForce, index: int):
         super().__init__(model)
@@ -159,29 +175,21 @@ class InterceptorTeam(SimAgent):
         """Crews at this site tonight."""
         return int(self.force.crews[self.index])
 
-    @property
-    def sorties_tonight(self) -> int:
-        return int(self.force.sorties[self.index])
-
-    @property
-    def kills_tonight(self) -> int:
-        return int(self.force.kills[self.index])
-
 
 class InterceptorForce(SimAgent):
     """A force of interceptor-drone launch sites: Ukraine's own (``national``, the baseline) or
     the funded ``programme`` (an increment on it).
 
-    Its schedule (:func:`sim.model.budget.force_schedule`) says what it has each night
+    Its schedule (:func:`sim.model.forces.force_schedule`) says what it has each night
     (airframes delivered, crews, ground stations, radars, launch sites). Each night (``step``)
-    it takes in deliveries (its :class:`~sim.model.budget.ForceLedger`), commissions the launch
+    it takes in deliveries (its :class:`~sim.model.forces.ForceLedger`), commissions the launch
     sites it now has (new :class:`InterceptorTeam` agents, at the next positions of its basing
-    plan) and shares its active crews over them; after the battle it pays for the airframes
-    expended.
+    plan) and shares its active crews over them; after the battle (``settle``) it pays for the
+    airframes expended.
 
     Args:
         model: the model.
-        schedule: its :class:`~sim.model.budget.ForceSchedule`.
+        schedule: its :class:`~sim.model.forces.ForceSchedule`.
         positions: (n, 2) launch-site positions in order of commissioning (km).
     """
 
@@ -197,9 +205,6 @@ class InterceptorForce(SimAgent):
         self.available = 0  # airframes it can fly tonight (stock, at most its sortie capacity)
         self.site_xy = np.zeros((0, 2))
         self.crews = np.zeros(0, dtype=np.int64)
-        self.sorties = np.zeros(0, dtype=np.int64)
-        self.kills = np.zeros(0, dtype=np.int64)
-        self.crews_total = 0
 
     @property
     def stock(self) -> int:
@@ -211,39 +216,38 @@ class InterceptorForce(SimAgent):
         """Launch sites active tonight (the first ``n_sites`` of ``teams``)."""
         return self.active
 
-    def step(self) -> None:
-        """Deliveries, launch sites and crews for tonight."""
-        k, f = self.model.night, self.schedule
+    def step(self, night) -> None:
+        """Deliveries, launch sites and crews for tonight (``night.forces[name]``)."""
+        k, f = night.index, self.schedule
         self.available = self.ledger.open_night(k)
         n_sites = min(int(f.sites_active[k]), len(self.positions))
-        self.crews_total = int(f.crews_active[k])
+        crews_total = int(f.crews_active[k])
         if n_sites != self.active:
             while len(self.teams) < n_sites:
                 self.teams.append(InterceptorTeam(self.model, self, len(self.teams)))
             self.active = n_sites
             self.site_xy = self.positions[:n_sites]
-            self.sorties = np.zeros(n_sites, dtype=np.int64)
-            self.kills = np.zeros(n_sites, dtype=np.int64)
         # Active crews shared out over the active sites.
-        per = np.full(n_sites, self.crews_total // n_sites if n_sites else 0, dtype=np.int64)
-        per[: self.crews_total % n_sites if n_sites else 0] += 1
+        per = np.full(n_sites, crews_total // n_sites if n_sites else 0, dtype=np.int64)
+        per[: crews_total % n_sites if n_sites else 0] += 1
         self.crews = per
+        night.forces[self.name] = ForceTonight(
+            name=self.name, programme=self.programme, available=int(self.available),
+            sites=n_sites, site_xy=self.site_xy, crews=per, crews_active=crews_total,
+            radars=int(f.radars[k]), delivered=int(f.delivered[k]),
+            spend_eur=float(f.spend_eur[k]), limit=str(f.binding_nightly[k]))
 
-    def expend(self, n: int) -> None:
-        """Airframes expended tonight (kills, and misses not recovered)."""
-        self.ledger.expend(n)
-
-    def record(self, team_index: np.ndarray, killed: np.ndarray) -> None:
-        """Tonight's sorties and kills per site, from the engagement log (site indexes of
-        this force)."""
-        n = self.active
-        self.sorties = np.bincount(team_index, minlength=n)
-        self.kills = np.bincount(team_index, weights=killed, minlength=n).astype(np.int64)
+    def settle(self, night) -> None:
+        """After the battle: the airframes expended tonight (kills, and misses not recovered)
+        leave the stock (``night.forces[name].stock``)."""
+        self.ledger.expend(int(night.engagement.interceptors.expended[int(self.programme)]))
+        night.forces[self.name].stock = int(self.ledger.stock)
 
 
 # --------------------------------------------------------------------------- sensors
 class Radar(SimAgent):
-    """A radar at a fixed position (Ukraine's surveillance radars, the programme's radars)."""
+    """A radar at a fixed position (Ukraine's surveillance radars, the forces' radars): a plain
+    view (it decides nothing; the :class:`SensorNetwork` holds the positions)."""
 
     def __init__(self, model, xy_km, programme: bool):
         super().__init__(model)
@@ -257,154 +261,153 @@ class SensorNetwork(SimAgent):
     Holds the radar positions as arrays (the :class:`Radar` agents are views for readers). The
     interceptor forces' short-range radars (national and programme) come into service with
     their schedules, at their launch sites in order.
+
+    Args:
+        model: the model.
+        sensors: the scenario's ``defense.sensors`` section.
+        surveillance_xy: (R, 2) surveillance radar positions (km).
+        force_radar_xy: force name -> (n, 2) its radar positions in order of commissioning.
     """
 
-    def __init__(self, model, surveillance_xy: np.ndarray, force_radar_xy: dict):
+    def __init__(self, model, sensors, surveillance_xy: np.ndarray, force_radar_xy: dict):
         super().__init__(model)
+        self.sensors = sensors
         self.surveillance_xy = np.asarray(surveillance_xy, float).reshape(-1, 2)
         self.force_radar_xy = {k: np.asarray(v, float).reshape(-1, 2)
                                for k, v in force_radar_xy.items()}
         self.radars = [Radar(model, xy, programme=False) for xy in self.surveillance_xy]
         self.in_service = {k: 0 for k in self.force_radar_xy}
-        self.t_track = np.zeros(0)
 
-    @property
-    def n_programme(self) -> int:
-        return self.in_service.get("programme", 0)
-
-    def step(self) -> None:
-        """Bring delivered force radars into service and track tonight's raid."""
-        m = self.model
-        sensors = m.spec.defense.sensors
+    def step(self, night) -> None:
+        """Bring delivered force radars into service and track tonight's raid
+        (``night.t_track``, ``night.radars``)."""
+        sensors = self.sensors
         groups = [(self.surveillance_xy, sensors.surveillance)]
         short_range = []  # the forces' radars share one specification: one group
-        for force in m.forces:
-            xy = self.force_radar_xy.get(force.name)
+        for name, force in night.forces.items():
+            xy = self.force_radar_xy.get(name)
             if xy is None:
                 continue
-            n_rad = min(int(force.schedule.radars[m.night]), len(xy))
-            while self.in_service[force.name] < n_rad:
-                i = self.in_service[force.name]
-                self.radars.append(Radar(m, xy[i], programme=force.programme))
-                self.in_service[force.name] = i + 1
+            n_rad = min(force.radars, len(xy))
+            while self.in_service[name] < n_rad:
+                i = self.in_service[name]
+                self.radars.append(Radar(self.model, xy[i], programme=force.programme))
+                self.in_service[name] = i + 1
             short_range.append(xy[:n_rad])
         if short_range:
             groups.append((np.concatenate(short_range), sensors.radar))
-        self.t_track = track_times(m.raid, sensors, groups, stream(m.root, "detection", m.night))
+        night.radars = dict(self.in_service)
+        night.t_track = track_times(night.raid, sensors, groups, night.stream("detection"))
 
 
 # --------------------------------------------------------------------------- command and control
-class AirDefenceCommand(SimAgent):
-    """Command and control of the defence for one night.
+class AirDefenseCommand(SimAgent):
+    """Command and control of the defense for one night.
 
-    In order: missile defence engages tonight's missiles (when simulated) from its finite
-    stocks (:func:`sim.model.missiles.missile_defence`); electronic warfare takes drones off
+    In order: missile defense engages tonight's missiles (when simulated) from its finite
+    stocks (:func:`sim.model.missile_defense.engage_missiles`); electronic warfare takes drones off
     course; tracks go to the C2 allocator, which assigns interceptor teams of both fleets
-    (:func:`sim.model.engagement.run_interceptors`); then mobile fire groups and the missile
-    defence's allowance for drones engage what is left. The result is each drone's fate.
+    (:func:`sim.model.engagement.run_interceptors`); then mobile fire groups and SAM shots at
+    drones engage what is left. The result is each drone's fate (``night.engagement``).
+
+    Args:
+        model: the model.
+        scenario: the scenario (its ``defense`` and ``threat`` sections).
+        interceptable: by drone type, whether interceptor drones can catch it.
+        missile_table: the missile-defense systems (``None``: missiles are not simulated).
     """
 
-    FATES = air_defence.FATES
+    FATES = air_defense.FATES
 
-    def __init__(self, model, missile_table=None):
+    def __init__(self, model, scenario, interceptable: np.ndarray, missile_table=None):
         super().__init__(model)
-        self.result = None
+        self.defense = scenario.defense
+        self.threat = scenario.threat
+        self.interceptable = interceptable
         self.missile_table = missile_table
-        self.missile_stock = (missiles.initial_stocks(missile_table)
+        self.missile_stock = (missile_defense.initial_stocks(missile_table)
                               if missile_table is not None else None)
-        self.missile_result = None
-        self.missile_record: dict = {}
 
-    def _missiles(self) -> int | None:
-        """Engage tonight's missiles; return the SAM shots left for drones (``None`` when
-        missiles are not simulated: the drone layer keeps its own allowance)."""
-        m, k = self.model, self.model.night
+    def _missiles(self, night) -> int | None:
+        """Engage tonight's missiles (``night.missiles``); return the SAM shots left for drones
+        (``None`` when missiles are not simulated: the drone layer keeps its own allowance)."""
         if self.missile_table is None:
             return None
-        t = self.missile_table
-        self.missile_stock = missiles.resupply(self.missile_stock, t, k)
-        raid = m.missile_planner.raid
-        res = missiles.missile_defence(raid, self.missile_stock, t,
-                                       stream(m.root, "missiles", k + 1, 1))
+        t, d = self.missile_table, self.defense
+        self.missile_stock = missile_defense.resupply(self.missile_stock, t, night.index)
+        raid = night.missile_raid
+        res = missile_defense.engage_missiles(raid, self.missile_stock, t, night.stream("missiles", 1))
         self.missile_stock = res.stocks_after
-        self.missile_result = res
-        m.missile_hits_tonight = missiles.missile_hits(
-            raid, res.destroyed, m.missile_planner.p_hit, stream(m.root, "missiles", k + 1, 2),
-            len(m.sites))
-        self.missile_record = missiles.night_record(raid, res, m.missile_hits_tonight, t)
-        cap = m.spec.defense.layers.missile_defense.missiles_per_night
-        if not m.spec.defense.missile_defense.share_stocks_with_drone_layer:
+        night.missiles = MissileNight(raid=raid, defense=res, table=t,
+                                      stocks_end=res.stocks_after)
+        cap = d.layers.missile_defense.missiles_per_night
+        if not d.missile_defense.share_stocks_with_drone_layer:
             return cap
-        return missiles.drone_allowance(self.missile_stock, t, cap)
+        return missile_defense.drone_allowance(self.missile_stock, t, cap)
 
-    def step(self) -> None:
-        m = self.model
-        d, k, raid = m.spec.defense, m.night, m.raid
-        sam_allowance = self._missiles()
-        lost, t_lost = air_defence.electronic_warfare(
-            raid, m.spec.threat, d.layers.electronic_warfare.enabled, stream(m.root, "ew", k)
-        )
-        t_gone, tracked, engageable = air_defence.tracks_tonight(
-            raid, m.sensor_network.t_track, t_lost, m.interceptable, d.interceptor.max_altitude_m)
-        teams = m.teams_tonight()
-        existing, programme = m.forces
-        pool = (existing.available, programme.available)
+    def step(self, night) -> None:
+        """Tonight's battle (``night.missiles``, ``night.engagement``)."""
+        d, raid = self.defense, night.raid
+        sam_allowance = self._missiles(night)
+        lost, t_lost = air_defense.electronic_warfare(
+            raid, self.threat, d.layers.electronic_warfare.enabled, night.stream("ew"))
+        t_gone, tracked, engageable = air_defense.tracks_tonight(
+            raid, night.t_track, t_lost, self.interceptable, d.interceptor.max_altitude_m)
+        teams = night.teams
+        pool = (night.forces["national"].available, night.forces["programme"].available)
         res = run_interceptors(
-            raid, m.sensor_network.t_track, t_gone, engageable, teams, pool, d.interceptor,
-            d.crews, d.allocator, d.c2_cycle_s, stream(m.root, "engagement", k),
+            raid, night.t_track, t_gone, engageable, teams, pool, d.interceptor,
+            d.crews, d.allocator, d.c2_cycle_s, night.stream("engagement"),
         )
-        for force, n_used, (team, killed) in zip(
-                m.forces, res.expended, split_log(res.log, existing.n_sites), strict=True):
-            force.expend(int(n_used))
-            force.record(team, killed)
-
         sam_cfg = d.layers.missile_defense
         if sam_allowance is not None:
             sam_cfg = sam_cfg.model_copy(update={"missiles_per_night": sam_allowance})
-        out = air_defence.after_interceptors(
+        out = air_defense.after_interceptors(
             raid, lost, res.killed, tracked, d.layers.mobile_fire_groups, sam_cfg,
-            stream(m.root, "layers", k, 0), stream(m.root, "layers", k, 1))
+            night.stream("layers", 0), night.stream("layers", 1))
         if sam_allowance is not None and d.missile_defense.share_stocks_with_drone_layer:
-            self.missile_stock, _ = missiles.spend_on_drones(
+            self.missile_stock, _ = missile_defense.spend_on_drones(
                 self.missile_stock, self.missile_table, int(out["missile_engaged"].sum()))
-            self.missile_record.update(missiles.stock_record(self.missile_stock,
-                                                             self.missile_table))
-        self.result = NightEngagement(tracked=tracked, interceptors=res, teams=teams, **out)
-
-
-class NightEngagement:
-    """What the defence did tonight (arrays over tonight's drones)."""
-
-    __slots__ = ("tracked", "lost", "leaked", "fate", "interceptors", "fire_group_engaged",
-                 "fire_group_killed", "missile_engaged", "missile_killed", "teams")
-
-    def __init__(self, **kw):
-        for k, v in kw.items():
-            setattr(self, k, v)
+            night.missiles.stocks_end = self.missile_stock
+        layers = d.layers
+        cost = float(out["fire_group_engaged"].sum()
+                     * layers.mobile_fire_groups.cost_per_engagement_eur
+                     + out["missile_engaged"].sum() * layers.missile_defense.missile_cost_eur)
+        night.engagement = Engagement(tracked=tracked, interceptors=res, teams=teams,
+                                      layer_cost_eur=cost, **out)
 
 
 # --------------------------------------------------------------------------- energy
 class GridOperator(SimAgent):
     """Repairs, damage and load shedding of the energy system, one night at a time
-    (:class:`sim.model.energy.system.EnergySystem`)."""
+    (:class:`sim.model.energy.system.EnergySystem`).
 
-    def __init__(self, model, system):
+    Args:
+        model: the model.
+        system: the run's energy system.
+        by_weapon: damage by weapon class (drones and each missile class) when missiles are
+            simulated; else every hit is a drone hit.
+    """
+
+    def __init__(self, model, system, by_weapon: bool = False):
         super().__init__(model)
         self.system = system
-        self.tonight: dict[str, float] = {}
+        self.by_weapon = bool(by_weapon)
 
-    def step(self) -> None:
-        m = self.model
-        hits = m.hits_tonight
-        if m.missile_planner is not None:  # damage by weapon class
-            hits = {"drone": m.hits_tonight,
-                    **{c: m.missile_hits_tonight[:, i] for i, c in enumerate(missiles.CLASSES)}}
-        self.tonight = self.system.night(m.night, hits)
+    def step(self, night) -> None:
+        """Tonight's repairs, damage and load shedding (``night.energy``,
+        ``night.availability``)."""
+        hits = night.drone_hits
+        if self.by_weapon:
+            hits = {"drone": night.drone_hits,
+                    **{c: night.missile_hits[:, i] for i, c in enumerate(missile_threat.CLASSES)}}
+        night.energy = self.system.night(night.index, hits)
+        night.availability = self.system.availability
 
 
 class EnergySite(SimAgent):
-    """A power plant, substation, gas facility or water utility: a view onto row ``index`` of
-    the site table and of the energy system's state."""
+    """A power plant, substation, gas facility or water utility: a plain view onto row
+    ``index`` of the site table and of the energy system's state (it decides nothing)."""
 
     def __init__(self, model, index: int):
         super().__init__(model)
@@ -446,7 +449,8 @@ class EnergySite(SimAgent):
 
 # --------------------------------------------------------------------------- tonight's aircraft
 class AttackDrone(SimAgent):
-    """One attack drone of tonight's raid: a view onto row ``index`` of ``model.raid``."""
+    """One attack drone of tonight's raid: a plain view onto row ``index`` of the last night's
+    ``raid`` (``model.tonight``)."""
 
     def __init__(self, model, index: int):
         super().__init__(model)
@@ -454,31 +458,32 @@ class AttackDrone(SimAgent):
 
     @property
     def drone_type(self) -> str:
-        return TYPE_NAMES[int(self.model.raid.kind[self.index])]
+        return TYPE_NAMES[int(self.model.tonight.raid.kind[self.index])]
 
     @property
     def fate(self) -> str:
         """``interceptor``, ``fire_group``, ``missile``, ``ew`` or ``leaked``."""
-        return AirDefenceCommand.FATES[int(self.model.command.result.fate[self.index])]
+        return AirDefenseCommand.FATES[int(self.model.tonight.engagement.fate[self.index])]
 
     @property
     def route_km(self) -> np.ndarray:
         """The planned route: launch point, waypoints, aim point (km)."""
-        return self.model.raid.pts[self.index]
+        return self.model.tonight.raid.pts[self.index]
 
     @property
     def aim_km(self) -> tuple[float, float]:
-        x, y = self.model.raid.pts[self.index, -1]
+        x, y = self.model.tonight.raid.pts[self.index, -1]
         return float(x), float(y)
 
     def position(self, t_s: float) -> tuple[float, float]:
         """Position (km) at ``t_s`` seconds into the night along the route."""
-        r = self.model.raid
+        r = self.model.tonight.raid
         return position_at(r.pts[self.index], r.times[self.index], t_s)
 
 
 class InterceptorSortie(SimAgent):
-    """One interceptor sortie of tonight: a view onto row ``index`` of the engagement log."""
+    """One interceptor sortie of tonight: a plain view onto row ``index`` of the last night's
+    engagement log (``model.tonight``)."""
 
     def __init__(self, model, index: int):
         super().__init__(model)
@@ -486,11 +491,11 @@ class InterceptorSortie(SimAgent):
 
     @property
     def _log(self):
-        return self.model.command.result.interceptors.log
+        return self.model.tonight.engagement.interceptors.log
 
     @property
     def target(self) -> int:
-        """Index of the attack drone it flew at (``model.raid`` row)."""
+        """Index of the attack drone it flew at (``raid`` row)."""
         return int(self._log.attacker[self.index])
 
     @property
@@ -504,7 +509,7 @@ class InterceptorSortie(SimAgent):
     @property
     def launch_km(self) -> tuple[float, float]:
         """Where it was launched (its team's site)."""
-        x, y = self.model.command.result.teams.xy[int(self._log.team[self.index])]
+        x, y = self.model.tonight.engagement.teams.xy[int(self._log.team[self.index])]
         return float(x), float(y)
 
     @property
@@ -520,6 +525,6 @@ class InterceptorSortie(SimAgent):
     @property
     def end_km(self) -> tuple[float, float]:
         """The drone's position when the sortie ended (a kill, or the last attack)."""
-        r = self.model.raid
+        r = self.model.tonight.raid
         i = self.target
         return position_at(r.pts[i], r.times[i], float(self._log.t_end[self.index]))

@@ -3,7 +3,7 @@
 Two fleets fly interceptor drones:
 
 * the funded **programme**: launch sites, crews, radars and interceptors from
-  :func:`sim.model.budget.force_schedule`; stock carries over from night to night;
+  :func:`sim.model.forces.force_schedule`; stock carries over from night to night;
 * Ukraine's **national** force (``defense.national_force``, or the fixed layer
   ``defense.layers.existing_interceptors``), present in every scenario.
 
@@ -182,9 +182,10 @@ def _ranked_with_rings(ctx: BasingContext, merit: np.ndarray, n: int) -> np.ndar
     ring 120 degrees round."""
     ok = ctx.eligible
     if not ok.any():
+        where = ctx.sites.attrs.get("path")
         raise ScenarioError(
             f"defense.basing.site_types {list(ctx.basing.site_types)}: no operational site of "
-            "these types"
+            "these types" + (f" in {where}" if where else "")
         )
     key = np.lexsort((-np.asarray(ctx.site_value, float), -np.asarray(merit, float)))
     order = [int(i) for i in key if ok[i]]

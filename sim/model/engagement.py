@@ -13,7 +13,7 @@ crew, a sortie left and interceptors in stock:
 Launch timing: a crew launches so that the interceptor meets the drone on a collision course
 where the drone enters the envelope (radius ``R = min(max_engagement_range_km,
 speed * endurance / 2)``); if the crew is only free later, the collision course is solved from
-the actual launch time (:func:`sim.geometry.intercept`) and must still meet the drone within
+the actual launch time (:func:`sim.model.geometry.intercept`) and must still meet the drone within
 ``R`` of the site, before the drone reaches its target or is lost.
 
 Kill: with probability ``pk`` (times ``pk_jet_factor`` against jets, and the factors by the
@@ -30,14 +30,10 @@ numbers across policies).
 
 from __future__ import annotations
 
-import heapq
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-
-from sim.model.geometry import circle_entry_exit, intercept, position_at
 
 MAX_SHOTS = 16  # uniforms pre-drawn per drone; a drone is never engaged more often in a night
 
@@ -57,18 +53,23 @@ class Teams:
         return int(self.xy.shape[0])
 
 
+def _empty(dtype):
+    return field(default_factory=lambda: np.zeros(0, dtype))
+
+
 @dataclass
 class EngagementLog:
-    """One row per interceptor sortie (an interceptor launched at a drone)."""
+    """One row per interceptor sortie (an interceptor launched at a drone), as arrays in the
+    order the sorties were flown."""
 
-    attacker: list = field(default_factory=list)
-    team: list = field(default_factory=list)
-    programme: list = field(default_factory=list)
-    t_launch: list = field(default_factory=list)
-    t_end: list = field(default_factory=list)
-    attacks: list = field(default_factory=list)  # attacks flown in this sortie
-    killed: list = field(default_factory=list)
-    recovered: list = field(default_factory=list)
+    attacker: np.ndarray = _empty(np.int64)  # drone index
+    team: np.ndarray = _empty(np.int64)  # launch site index (of tonight's teams)
+    programme: np.ndarray = _empty(np.int64)  # 1: the funded programme, 0: existing units
+    t_launch: np.ndarray = _empty(float)
+    t_end: np.ndarray = _empty(float)
+    attacks: np.ndarray = _empty(np.int64)  # attacks flown in this sortie
+    killed: np.ndarray = _empty(bool)
+    recovered: np.ndarray = _empty(bool)
 
 
 @dataclass
@@ -118,282 +119,133 @@ def envelope_radius_km(icfg) -> float:
     return min(icfg.max_engagement_range_km, icfg.speed_kmh * icfg.endurance_min / 60.0 / 2.0)
 
 
-class _Night:
-    """State of one night's interceptor battle (crews, stock, drone status)."""
+def _kernels():
+    """The compiled kernels (imported on first use: numba stays out of start-up)."""
+    from sim.model import kernels
 
-    def __init__(self, raid, t_track, t_gone, engageable, teams: Teams, pool, icfg, crews_cfg,
-                 u_shot, u_rec):
-        self.raid = raid
-        self.icfg = icfg
-        self.v = icfg.speed_kmh / 3600.0
-        self.R = envelope_radius_km(icfg)
-        self.endurance_s = icfg.endurance_min * 60.0
-        self.delay = icfg.launch_delay_s
-        self.reset = crews_cfg.reset_s
-        self.teams = teams
-        self.pool = [int(pool[0]), int(pool[1])]
-        self.u_shot = u_shot
-        self.u_rec = u_rec
-        self.t_gone = t_gone.tolist()  # Python lists: fast scalar access in the solver
-        n = raid.n
-        self.is_killed = [False] * n
-        self.killed = np.zeros(n, dtype=bool)
-        self.t_kill = np.full(n, np.inf)
-        self.kill_prog = np.full(n, -1, dtype=np.int64)
-        self.shots = [0] * n
-        self.launched = [0, 0]
-        self.kills = [0, 0]
-        self.expended = [0, 0]
-        self.recovered = [0, 0]
-        self.log = EngagementLog()
-        # Crews: free time and sorties left, per team.
-        self.crew_free = [[0.0] * int(c) for c in teams.crews]
-        self.crew_left = [[teams.sorties_per_crew] * int(c) for c in teams.crews]
-        self._best_crew: dict[int, int] = {}
-        self.pk = np.broadcast_to(interceptor_pk(raid, icfg), (n,)).tolist()
-        # Candidate sites per drone: envelope entry/exit times, sorted by entry, stored flat
-        # (pairs of drone i are _site[s:e], _lead[s:e], _out[s:e] with (s, e) = _span[i]).
-        idx = np.nonzero(engageable)[0]
-        self._span: dict[int, tuple[int, int]] = {}
-        self._site: list[int] = []
-        self._lead: list[float] = []
-        self._out: list[float] = []
-        self.ready0: dict[int, float] = {}
-        self._routes: dict[int, tuple[list, list]] = {}
-        if len(idx) and teams.n:
-            t_in, t_out = circle_entry_exit(raid.pts[idx], raid.times[idx], teams.xy, self.R)
-            rows, js = np.nonzero(np.isfinite(t_in))
-            t_enter = t_in[rows, js]
-            order = np.lexsort((t_enter, rows))
-            rows, js = rows[order], js[order]
-            lead = t_enter[order] - self.R / self.v
-            self._site = js.tolist()
-            self._lead = lead.tolist()
-            self._out = t_out[rows, js].tolist()
-            uniq, starts, counts = np.unique(rows, return_index=True, return_counts=True)
-            drones = idx[uniq]
-            ends = (starts + counts).tolist()
-            self._span = dict(zip(drones.tolist(), zip(starts.tolist(), ends, strict=True),
-                                  strict=True))
-            ready = np.maximum(t_track[drones], lead[starts] - self.delay)
-            self.ready0 = dict(zip(drones.tolist(), ready.tolist(), strict=True))
-        self.teams_xy = teams.xy.tolist()
-        self.team_prog = teams.programme.tolist()
-
-    def route(self, i: int) -> tuple[list, list]:
-        """Drone i's route as Python lists (fast scalar access in the solver)."""
-        r = self._routes.get(i)
-        if r is None:
-            r = (self.raid.pts[i].tolist(), self.raid.times[i].tolist())
-            self._routes[i] = r
-        return r
-
-    # ------------------------------------------------------------------ options
-    def _free_crew(self, j: int) -> int:
-        """The crew of site j that is free first and has a sortie left (-1 if none); cached
-        per site and refreshed when one of its crews is committed."""
-        best = self._best_crew.get(j)
-        if best is None:
-            best, best_t = -1, math.inf
-            free, left = self.crew_free[j], self.crew_left[j]
-            for c in range(len(free)):
-                if left[c] > 0 and free[c] < best_t:
-                    best, best_t = c, free[c]
-            self._best_crew[j] = best
-        return best
-
-    def options(self, i: int, t_now: float, earliest_only: bool = False
-                ) -> list[tuple[float, int, float, int]]:
-        """Feasible (t_intercept, team, t_launch, crew) for drone i decided at t_now.
-
-        With ``earliest_only`` the scan stops once no later site can intercept earlier than
-        the best found (sites are in order of envelope entry, and no interceptor meets the drone
-        before it enters that site's envelope), so the earliest option is still among those
-        returned (the greedy allocator takes the minimum)."""
-        out = []
-        best = math.inf
-        span = self._span.get(i)
-        if span is None:
-            return out
-        t_limit = self.t_gone[i]
-        delay, pool, prog_of = self.delay, self.pool, self.team_prog
-        sites, leads, outs = self._site, self._lead, self._out
-        lead_s = self.R / self.v
-        for p in range(*span):
-            t_lead = leads[p]
-            if t_lead + delay > t_limit or (earliest_only and t_lead + lead_s > best):
-                break
-            if t_lead > t_now + delay + 1e-9:
-                continue  # just in time: this site is decided when the drone nears it
-            j = sites[p]
-            if pool[prog_of[j]] <= 0:
-                continue
-            c = self._free_crew(j)
-            if c < 0:
-                continue
-            t_out = outs[p]
-            t_launch = max(t_lead, t_now + delay, self.crew_free[j][c] + delay)
-            end = min(t_out, t_limit)
-            if t_launch >= end:
-                continue
-            if t_launch <= t_lead + 1e-6:  # launch on time: meet it at the envelope edge
-                t_launch = t_lead
-                t_int = t_lead + lead_s
-            else:
-                pts, times = self.route(i)
-                bx, by = self.teams_xy[j]
-                t_int = intercept(pts, times, bx, by, t_launch, self.v,
-                                  min(end, t_launch + lead_s))
-            if t_int < min(t_limit, t_out + 1e-6):
-                out.append((t_int, j, t_launch, c))
-                best = min(best, t_int)
-        return out
-
-    def next_chance(self, i: int, t_now: float) -> float:
-        """Earliest later time at which drone i could get an interceptor."""
-        best = math.inf
-        span = self._span.get(i)
-        if span is None:
-            return best
-        for p in range(*span):
-            j, t_lead, t_out = self._site[p], self._lead[p], self._out[p]
-            if self.pool[self.team_prog[j]] <= 0 or t_out <= t_now:
-                continue
-            c = self._free_crew(j)
-            if c < 0:
-                continue
-            t = max(self.crew_free[j][c], t_lead - self.delay)
-            if t > t_now:
-                best = min(best, t)
-        return best if best < self.t_gone[i] else math.inf
-
-    # ------------------------------------------------------------------ execution
-    def commit(self, i: int, opt, heap) -> None:
-        t_int, j, t_launch, c = opt
-        prog = self.team_prog[j]
-        self.pool[prog] -= 1
-        self.launched[prog] += 1
-        self.crew_left[j][c] -= 1
-        self._best_crew.pop(j, None)
-        icfg = self.icfg
-        attacks = 0
-        t_hit = t_int
-        killed = False
-        while True:
-            k = min(self.shots[i], MAX_SHOTS - 1)
-            self.shots[i] += 1
-            attacks += 1
-            if self.u_shot[i, k] < self.pk[i]:
-                killed = True
-                break
-            if not icfg.reengage or attacks >= icfg.max_attacks_per_sortie:
-                break
-            # Turn and attack again on a new collision course from the miss point.
-            pts, times = self.route(i)
-            mx, my = position_at(pts, times, t_hit)
-            t_next = intercept(pts, times, mx, my, t_hit + icfg.reattack_turn_s, self.v,
-                               min(self.t_gone[i], t_launch + self.endurance_s))
-            if not math.isfinite(t_next):
-                break
-            t_hit = t_next
-        recovered = False
-        if killed:
-            self.is_killed[i] = True
-            self.killed[i] = True
-            self.t_kill[i] = t_hit
-            self.kill_prog[i] = prog
-            self.kills[prog] += 1
-            self.expended[prog] += 1
-        else:
-            recovered = bool(self.u_rec[i, min(attacks, MAX_SHOTS - 1)] < icfg.p_recover_on_miss)
-            if recovered:
-                self.recovered[prog] += 1
-                self.pool[prog] += 1
-            else:
-                self.expended[prog] += 1
-            heapq.heappush(heap, (t_hit + icfg.look_s, i))
-        self.crew_free[j][c] = t_hit + self.reset
-        self._best_crew.pop(j, None)
-        log = self.log
-        log.attacker.append(i)
-        log.team.append(j)
-        log.programme.append(prog)
-        log.t_launch.append(t_launch)
-        log.t_end.append(t_hit)
-        log.attacks.append(attacks)
-        log.killed.append(killed)
-        log.recovered.append(recovered)
-
-    def requeue(self, i: int, t_now: float, heap) -> None:
-        t_next = self.next_chance(i, t_now)
-        if math.isfinite(t_next):
-            heapq.heappush(heap, (t_next, i))
+    return kernels
 
 
-def greedy_allocate(night: _Night, ready: list[int], t_now: float, heap) -> None:
-    """Nearest-available greedy: each ready drone to the site that intercepts it first."""
-    for i in ready:
-        opts = night.options(i, t_now, earliest_only=True)
-        if opts:
-            night.commit(i, min(opts), heap)
-        else:
-            night.requeue(i, t_now, heap)
+def _state(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg, crews_cfg, allocator,
+           c2_cycle_s, u_shot, u_rec):
+    """The battle's state as the tuple of arrays the kernels take (layout: ``S_*`` in
+    :mod:`sim.model.kernels`), and the initial sortie log."""
+    K = _kernels()
+    n = raid.n
+    v = icfg.speed_kmh / 3600.0
+    R = envelope_radius_km(icfg)
+    pts = np.ascontiguousarray(raid.pts, dtype=float)
+    times = np.ascontiguousarray(raid.times, dtype=float)
+    gone = np.ascontiguousarray(t_gone, dtype=float)
+    span_s = np.zeros(n, np.int64)
+    span_e = np.zeros(n, np.int64)
+    idx = np.nonzero(engageable)[0].astype(np.int64)
+    xy = np.ascontiguousarray(teams.xy, dtype=float).reshape(-1, 2)
+    heap_t = np.empty(n + 1)
+    heap_i = np.empty(n + 1, np.int64)
+    ctl = np.zeros(3, np.int64)
+    if len(idx) and teams.n:
+        start, end, site, lead, out = K.candidates(pts, times, idx, xy, float(R), R / v)
+    else:
+        start = end = np.zeros(len(idx), np.int64)
+        site, lead, out = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    span_s[idx] = start
+    span_e[idx] = end
+    has = end > start
+    drones = idx[has]
+    ready = np.maximum(np.asarray(t_track, float)[drones], lead[start[has]] - icfg.launch_delay_s)
+    crews = np.asarray(teams.crews, np.int64).reshape(-1)
+    crew_off = np.zeros(len(crews) + 1, np.int64)
+    np.cumsum(crews, out=crew_off[1:])
+    n_crews = int(crew_off[-1])
+    max_opts = int(np.max(end - start)) if len(idx) else 0
+    fpar = np.array([v, R, icfg.endurance_min * 60.0, icfg.launch_delay_s, crews_cfg.reset_s,
+                     icfg.reattack_turn_s, icfg.p_recover_on_miss, icfg.look_s,
+                     c2_cycle_s if allocator == "optimal" else 0.0, 0.0])
+    ipar = np.array([int(bool(icfg.reengage)), int(icfg.max_attacks_per_sortie),
+                     int(allocator == "optimal")], np.int64)
+    counts = np.zeros((5, 2), np.int64)
+    counts[K.C_POOL] = [int(pool[0]), int(pool[1])]
+    S = (
+        pts, times, gone,
+        np.ascontiguousarray(np.broadcast_to(interceptor_pk(raid, icfg), (n,)), dtype=float),
+        u_shot, u_rec, span_s, span_e, site, lead, out, xy,
+        np.asarray(teams.programme, np.int64).reshape(-1), crew_off,
+        np.zeros(n_crews), np.full(n_crews, int(teams.sorties_per_crew), np.int64),
+        np.full(len(crews), -2, np.int64),
+        np.zeros(n, bool), np.full(n, np.inf), np.full(n, -1, np.int64), np.zeros(n, np.int64),
+        ipar, fpar, counts, heap_t, heap_i, ctl, np.zeros(n + 1, np.int64),
+        np.zeros((max_opts, 2)), np.zeros((max_opts, 2), np.int64),
+    )
+    K.init_heap(S, drones, np.ascontiguousarray(ready, dtype=float))
+    size = min(int(n_crews) * int(teams.sorties_per_crew), 4 * n + 16)
+    lg = (np.zeros((size, 4), np.int64), np.zeros((size, 2)), np.zeros((size, 2), bool))
+    return S, lg
 
 
-def optimal_allocate(night: _Night, ready: list[int], t_now: float, heap) -> None:
-    """Assign all drones ready in this C2 cycle at once, minimising summed intercept times.
+def _optimal_batch(S, lg, ready: list[int], t_now: float):
+    """Assign all drones ready in one C2 cycle at once, minimising summed intercept times
+    (``scipy.optimize.linear_sum_assignment``). Columns are the currently free crews (one per
+    crew with a sortie left); a drone left unassigned is requeued. Returns the log."""
+    K = _kernels()
+    crew_off, crew_free, crew_left = S[K.S_CREW_OFF], S[K.S_CREW_FREE], S[K.S_CREW_LEFT]
 
-    Columns are the currently free crews (one column per crew with a sortie left); a drone
-    left unassigned is requeued.
-    """
-    if len(ready) == 1:
-        greedy_allocate(night, ready, t_now, heap)
-        return
-    opts = {i: night.options(i, t_now) for i in ready}
+    def opts_of(i):
+        n = K.options(S, i, t_now, False)
+        f, g = S[K.S_OPT_F], S[K.S_OPT_I]
+        return [(float(f[q, 0]), int(g[q, 0]), float(f[q, 1]), int(g[q, 1])) for q in range(n)]
+
+    opts = {i: opts_of(i) for i in ready}
     teams = sorted({o[1] for lst in opts.values() for o in lst})
     cols = []
     for j in teams:
-        free = [c for c in range(len(night.crew_free[j])) if night.crew_left[j][c] > 0]
-        free.sort(key=lambda c: night.crew_free[j][c])
+        o = int(crew_off[j])
+        n_c = int(crew_off[j + 1]) - o
+        free = [c for c in range(n_c) if crew_left[o + c] > 0]
+        free.sort(key=lambda c, o=o: crew_free[o + c])
         cols.extend((j, c) for c in free)
     if not cols:
         for i in ready:
-            night.requeue(i, t_now, heap)
-        return
+            K.requeue(S, i, t_now)
+        return lg
     big = 1e12
     cost = np.full((len(ready), len(cols)), big)
     col_of = {jc: k for k, jc in enumerate(cols)}
     for r, i in enumerate(ready):
         for t_int, j, _t_launch, _c in opts[i]:
             # Any free crew of team j can fly it; later crews launch no earlier.
-            for c in range(len(night.crew_free[j])):
+            o = int(crew_off[j])
+            for c in range(int(crew_off[j + 1]) - o):
                 k = col_of.get((j, c))
                 if k is not None:
-                    cost[r, k] = t_int + max(0.0, night.crew_free[j][c] - t_now) * 1e-3
+                    cost[r, k] = t_int + max(0.0, float(crew_free[o + c]) - t_now) * 1e-3
     rows, ks = linear_sum_assignment(cost)
     done = set()
+    killed = S[K.S_KILLED]
     for r, k in zip(rows, ks, strict=True):
         if cost[r, k] >= big:
             continue
         i = ready[r]
         j, c = cols[k]
         # Recompute the option for this exact crew (its free time may differ).
-        opt = [o for o in night.options(i, t_now) if o[1] == j]
-        if opt and night.crew_left[j][c] > 0:
+        opt = [o for o in opts_of(i) if o[1] == j]
+        if opt and crew_left[int(crew_off[j]) + c] > 0:
             t_int, _, t_launch, _ = opt[0]
-            night.commit(i, (t_int, j, t_launch, c), heap)
+            lg = K.commit(S, lg, i, t_int, j, t_launch, c)
             done.add(i)
     for i in ready:
-        if i not in done and not night.killed[i]:
-            night.requeue(i, t_now, heap)
+        if i not in done and not killed[i]:
+            K.requeue(S, i, t_now)
+    return lg
 
 
 def run_interceptors(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg, crews_cfg,
                      allocator: str, c2_cycle_s: float, rng: np.random.Generator) -> InterceptResult:
-    """Fight one night's interceptor battle.
+    """Fight one night's interceptor battle (the event loop is compiled:
+    :func:`sim.model.kernels.engage`).
 
     Args:
-        raid: the night's :class:`sim.threat.Raid`.
+        raid: the night's :class:`sim.model.threat.Raid`.
         t_track: (N,) time each drone's track reaches C2 (``inf`` if never).
         t_gone: (N,) time each drone stops being a target (impact, or lost to EW).
         engageable: (N,) which drones the interceptors can engage at all (type, altitude).
@@ -404,32 +256,34 @@ def run_interceptors(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg
         c2_cycle_s: batch window of the optimal allocator.
         rng: engagement stream.
     """
+    K = _kernels()
     n = raid.n
     u_shot = rng.random((n, MAX_SHOTS))
     u_rec = rng.random((n, MAX_SHOTS))
-    night = _Night(raid, t_track, t_gone, engageable, teams, pool, icfg, crews_cfg, u_shot, u_rec)
-    gone, is_killed = night.t_gone, night.is_killed
-    heap = [(t, i) for i, t in night.ready0.items() if t < gone[i]]
-    heapq.heapify(heap)
-    allocate = optimal_allocate if allocator == "optimal" else greedy_allocate
-    window = c2_cycle_s if allocator == "optimal" else 0.0
-    while heap:
-        t_now, i = heapq.heappop(heap)
-        batch = [i]
-        while heap and heap[0][0] <= t_now + window:
-            batch.append(heapq.heappop(heap)[1])
-        if window:
-            t_now = t_now + window
-        ready = [k for k in batch if not is_killed[k] and t_now < gone[k]]
-        if ready:
-            allocate(night, ready, t_now, heap)
+    S, lg = _state(raid, t_track, t_gone, engageable, teams, pool, icfg, crews_cfg, allocator,
+                   c2_cycle_s, u_shot, u_rec)
+    while True:
+        status, lg = K.engage(S, lg)
+        if status == K.DONE:
+            break
+        ctl, fpar = S[K.S_CTL], S[K.S_FPAR]
+        ready = S[K.S_BATCH][: int(ctl[K.CTL_N_READY])].tolist()
+        lg = _optimal_batch(S, lg, ready, float(fpar[K.P_T_NOW]))
+    rows = int(S[K.S_CTL][K.CTL_LOG_N])
+    log_i, log_f, log_b = (a[:rows] for a in lg)
+    log = EngagementLog(
+        attacker=log_i[:, 0].copy(), team=log_i[:, 1].copy(), programme=log_i[:, 2].copy(),
+        t_launch=log_f[:, 0].copy(), t_end=log_f[:, 1].copy(), attacks=log_i[:, 3].copy(),
+        killed=log_b[:, 0].copy(), recovered=log_b[:, 1].copy(),
+    )
+    counts = S[K.S_COUNTS]
     return InterceptResult(
-        killed=night.killed,
-        t_kill=night.t_kill,
-        kill_programme=night.kill_prog,
-        launched=np.array(night.launched),
-        kills=np.array(night.kills),
-        expended=np.array(night.expended),
-        recovered=np.array(night.recovered),
-        log=night.log,
+        killed=S[K.S_KILLED],
+        t_kill=S[K.S_T_KILL],
+        kill_programme=S[K.S_KILL_PROG],
+        launched=counts[K.C_LAUNCHED].copy(),
+        kills=counts[K.C_KILLS].copy(),
+        expended=counts[K.C_EXPENDED].copy(),
+        recovered=counts[K.C_RECOVERED].copy(),
+        log=log,
     )

@@ -14,7 +14,6 @@ earliest leg is the intercept. Head-on and tail-chase are the two limiting cases
 
 from __future__ import annotations
 
-import bisect
 import math
 
 import numpy as np
@@ -23,12 +22,23 @@ import numpy as np
 def within_reach(points_xy: np.ndarray, centres_xy: np.ndarray, radius_km: float) -> np.ndarray:
     """For each point (n x 2, km), whether any centre (m x 2, km) lies within ``radius_km``
     (the boundary counts as inside); all False when there are no centres."""
-    points_xy = np.asarray(points_xy, float).reshape(-1, 2)
-    centres_xy = np.asarray(centres_xy, float).reshape(-1, 2)
+    points_xy = np.ascontiguousarray(points_xy, dtype=float).reshape(-1, 2)
+    centres_xy = np.ascontiguousarray(centres_xy, dtype=float).reshape(-1, 2)
     if len(centres_xy) == 0:
         return np.zeros(len(points_xy), dtype=bool)
-    diff = points_xy[:, None, :] - centres_xy[None, :, :]
-    return (np.hypot(diff[..., 0], diff[..., 1]) <= radius_km).any(1)
+    return _kernels().within_reach(points_xy, centres_xy, float(radius_km))
+
+
+def _kernels():
+    """The compiled kernels (imported on first use: numba stays out of start-up)."""
+    from sim.model import kernels
+
+    return kernels
+
+
+def _route(pts, times) -> tuple[np.ndarray, np.ndarray]:
+    return (np.ascontiguousarray(pts, dtype=float).reshape(-1, 2),
+            np.ascontiguousarray(times, dtype=float).reshape(-1))
 
 
 def position_at(pts, times, t: float) -> tuple[float, float]:
@@ -36,14 +46,9 @@ def position_at(pts, times, t: float) -> tuple[float, float]:
 
     ``pts`` (K+1, 2) and ``times`` (K+1,) may be arrays or nested lists.
     """
-    if t <= times[0]:
-        return float(pts[0][0]), float(pts[0][1])
-    k = bisect.bisect_right(times, t) - 1
-    if k >= len(times) - 1:
-        return float(pts[-1][0]), float(pts[-1][1])
-    f = (t - times[k]) / (times[k + 1] - times[k])
-    (ax, ay), (bx, by) = pts[k], pts[k + 1]
-    return float(ax + f * (bx - ax)), float(ay + f * (by - ay))
+    pts, times = _route(pts, times)
+    x, y = _kernels().position_at(pts, times, float(t))
+    return float(x), float(y)
 
 
 def positions_at(pts: np.ndarray, times: np.ndarray, t: float) -> np.ndarray:
@@ -73,58 +78,18 @@ def circle_entry_exit(
         ``t_exit`` is the end of the first visit (the route's end time if it ends inside).
 
     Only (route leg, circle) pairs whose bounding boxes overlap are solved exactly, which
-    keeps a night of hundreds of drones against hundreds of sites cheap.
+    keeps a night of hundreds of drones against hundreds of sites cheap (compiled:
+    :func:`sim.model.kernels.circle_entry_exit`).
     """
-    n, kp1, _ = pts.shape
-    m = centers.shape[0]
-    radii = np.asarray(radii, dtype=float)
-    rad = np.broadcast_to(radii if radii.ndim == 2 else radii[None, ...], (n, m))
-    rmax = float(rad.max()) if rad.size else 0.0
-    t_enter = np.full((n, m), np.inf)
-    t_exit = np.full((n, m), np.inf)
-    cx, cy = centers[:, 0], centers[:, 1]
-    for k in range(kp1 - 1):
-        p0, p1 = pts[:, k, :], pts[:, k + 1, :]
-        lo = np.minimum(p0, p1) - rmax
-        hi = np.maximum(p0, p1) + rmax
-        near = (
-            (cx[None, :] >= lo[:, 0:1]) & (cx[None, :] <= hi[:, 0:1])
-            & (cy[None, :] >= lo[:, 1:2]) & (cy[None, :] <= hi[:, 1:2])
-        )
-        ii, jj = np.nonzero(near)
-        if not len(ii):
-            continue
-        ax = p0[ii, 0] - cx[jj]
-        ay = p0[ii, 1] - cy[jj]
-        dx = p1[ii, 0] - p0[ii, 0]
-        dy = p1[ii, 1] - p0[ii, 1]
-        qa = dx * dx + dy * dy
-        qb = 2.0 * (ax * dx + ay * dy)
-        qc = ax * ax + ay * ay - rad[ii, jj] ** 2
-        disc = qb * qb - 4.0 * qa * qc
-        ok = (disc >= 0) & (qa > 0)
-        sq = np.sqrt(np.where(ok, disc, 0.0))
-        qa_safe = np.where(qa > 0, qa, 1.0)
-        s1 = (-qb - sq) / (2 * qa_safe)
-        s2 = (-qb + sq) / (2 * qa_safe)
-        # Inside over [max(s1, 0), min(s2, 1)] when that interval is non-empty.
-        lo_s = np.maximum(s1, 0.0)
-        hi_s = np.minimum(s2, 1.0)
-        hit = ok & (lo_s <= hi_s)
-        ii, jj, lo_s, hi_s = ii[hit], jj[hit], lo_s[hit], hi_s[hit]
-        tk = times[ii, k]
-        dt = times[ii, k + 1] - tk
-        te = tk + lo_s * dt
-        tx = tk + hi_s * dt
-        prev_in = t_enter[ii, jj]
-        prev_out = t_exit[ii, jj]
-        new = ~np.isfinite(prev_in)
-        t_enter[ii[new], jj[new]] = te[new]
-        # Exit: extend the first visit while consecutive legs stay inside.
-        cont = ~new & (np.abs(te - prev_out) < 1e-6)
-        upd = new | cont
-        t_exit[ii[upd], jj[upd]] = tx[upd]
-    return t_enter, t_exit
+    pts = np.ascontiguousarray(pts, dtype=float)
+    times = np.ascontiguousarray(times, dtype=float)
+    centers = np.ascontiguousarray(centers, dtype=float).reshape(-1, 2)
+    n, m = pts.shape[0], centers.shape[0]
+    rad = np.asarray(radii, dtype=float)
+    rad = rad.reshape(1, 1) if rad.ndim == 0 else rad.reshape(1, -1) if rad.ndim == 1 else rad
+    np.broadcast_shapes(rad.shape, (n, m))  # a clear error for radii of the wrong shape
+    rmax = float(rad.max()) if n and m and rad.size else 0.0
+    return _kernels().circle_entry_exit(pts, times, centers, np.ascontiguousarray(rad), rmax)
 
 
 def intercept(
@@ -139,7 +104,7 @@ def intercept(
     """Earliest collision-course intercept of one route from ``(px, py)`` leaving at ``t0``.
 
     Args:
-        pts: route points (K+1, 2), km (an array or nested lists; lists are faster here).
+        pts: route points (K+1, 2), km (an array or nested lists).
         times: times at the points (K+1,), s.
         px, py: interceptor start point, km.
         t0: interceptor launch time, s.
@@ -150,64 +115,9 @@ def intercept(
         The intercept time in s, or ``inf`` if the interceptor cannot catch the drone before
         the route ends (or ``t_max``).
     """
-    v2 = speed * speed
-    n = len(times)
-    for k in range(n - 1):
-        tk, tk1 = times[k], times[k + 1]
-        if tk1 < t0:
-            continue
-        if tk > t_max:
-            break
-        dt = tk1 - tk
-        if dt <= 0:
-            continue
-        (ax, ay), (bx, by) = pts[k], pts[k + 1]
-        ux = (bx - ax) / dt
-        uy = (by - ay) / dt
-        # Drone position extrapolated to t0 along this leg, relative to the start point.
-        dx = ax + ux * (t0 - tk) - px
-        dy = ay + uy * (t0 - tk) - py
-        a = ux * ux + uy * uy - v2
-        b = 2.0 * (dx * ux + dy * uy)
-        c = dx * dx + dy * dy
-        s_lo = max(tk - t0, 0.0)
-        s_hi = min(tk1, t_max) - t0
-        s = _smallest_root_in(a, b, c, s_lo, s_hi)
-        if s is not None:
-            return t0 + s
-    return math.inf
-
-
-def _smallest_root_in(a: float, b: float, c: float, lo: float, hi: float) -> float | None:
-    """Smallest s in [lo, hi] with a s^2 + b s + c <= 0 crossing to 0 (interceptor catches up).
-
-    ``f(s) = a s^2 + b s + c`` is the squared gap minus the squared interceptor reach; it is
-    >= 0 at s = 0 (c >= 0). The intercept is the first s where f(s) = 0; if f(lo) <= 0 the
-    interceptor is already able to reach the drone at lo (catch at lo).
-    """
-    if hi < lo:
-        return None
-    f_lo = (a * lo + b) * lo + c
-    if f_lo <= 1e-12:
-        return lo
-    if abs(a) < 1e-15:
-        if abs(b) < 1e-15:
-            return None
-        s = -c / b
-        return s if lo <= s <= hi else None
-    disc = b * b - 4.0 * a * c
-    if disc < 0:
-        return None
-    sq = math.sqrt(disc)
-    # Numerically stable roots.
-    q = -0.5 * (b + math.copysign(sq, b))
-    r1 = q / a
-    r2 = c / q if q != 0 else r1
-    best = None
-    for r in (r1, r2):
-        if lo <= r <= hi and (best is None or r < best):
-            best = r
-    return best
+    pts, times = _route(pts, times)
+    return float(_kernels().intercept(pts, times, float(px), float(py), float(t0), float(speed),
+                                      float(t_max)))
 
 
 def intercept_many(

@@ -5,7 +5,9 @@ it comes from (a nightly column the model records, a run constant, or a formula 
 outcomes) and how it aggregates over the nights of a winter or a month. Everything that reads
 outcomes reads this registry: the model's DataCollector (which nightly columns exist), runs and
 their summaries, the monthly breakdown, the command line's tables, comparisons, sweeps,
-figures and the dashboard. A new outcome is one entry here.
+figures and the dashboard. A new outcome is one entry here; a nightly one says how it is read
+from the night (``read``, a function of :class:`sim.model.night.Night`), and the DataCollector's
+reporters are those readers (:func:`night_reporters`).
 
 Aggregation over nights (``over_nights``): ``sum``, ``mean``, ``min``, ``max`` or ``last`` of a
 nightly column (``source``, default the outcome's own name); ``derive`` computes an outcome from
@@ -14,215 +16,40 @@ other aggregated outcomes (a share of two sums, say), for a winter and for a mon
 every outcome is summarised by its mean with a confidence interval (``sim.experiments.stats``),
 kept inside the outcome's bounds.
 
-This is the EMA Workbench's ``ScalarOutcome`` with the model's own aggregation rules.
+What an outcome is and how outcomes aggregate is :mod:`sim.model.registry`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from sim.config.energy import SITE_TYPES
+from sim.model.registry import (
+    INFO,
+    MAXIMIZE,
+    MINIMIZE,
+    Outcome,
+    Registry,
+    format_value,
+    ratio,
+)
 
-MAXIMIZE, MINIMIZE, INFO = "maximize", "minimize", "info"
-
-
-def ratio(a: float, b: float) -> float:
-    """``a / b``, ``nan`` when ``b`` is 0."""
-    return float(a) / float(b) if b else math.nan
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One reported number.
-
-    Attributes:
-        name: key in ``summary.json``, ``runs.parquet`` and (nightly ones) ``nights.parquet``.
-        label: what a reader sees in tables and on axes (no unit).
-        unit: unit of the stored value: ``share`` (0-1), ``drones``, ``hits``, ``EUR``, ``MWh``...
-        kind: how it is shown: ``share``, ``count``, ``money``, ``energy``, ``power``, ``ratio``,
-            ``level``.
-        lower, upper: bounds of the value (``None``: unbounded); intervals are kept inside.
-        nightly: the model records it every night (a column of ``nights.parquet``).
-        over_nights: ``sum``, ``mean``, ``min``, ``max``, ``last`` (of ``source``), ``derive``
-            (``derive(values)`` from other outcomes), ``constant`` (read from the model) or
-            ``none`` (a nightly label, not aggregated).
-        source: the nightly column aggregated (default ``name``).
-        derive: for ``derive``: a function of the aggregated values of ``needs``.
-        needs: outcomes ``derive`` reads.
-        direction: ``maximize``, ``minimize`` or ``info`` (which way is better for the defence).
-        group: section of the docs and tables it belongs to.
-        winter: reported for a winter (``summary.json``, ``runs.parquet``); nightly columns that
-            only feed other outcomes set it to False.
-        monthly: part of the monthly breakdown (``summary.json`` ``by_month``).
-        headline: position in the run summary table (``None``: not shown there).
-        description: the definition.
-    """
-
-    name: str
-    label: str
-    unit: str
-    kind: str = "count"
-    lower: float | None = 0.0
-    upper: float | None = None
-    nightly: bool = True
-    over_nights: str = "sum"
-    source: str | None = None
-    derive: Callable[[Mapping[str, float]], float] | None = None
-    needs: tuple[str, ...] = ()
-    direction: str = INFO
-    group: str = "drones"
-    winter: bool = True
-    monthly: bool = False
-    headline: int | None = None
-    description: str = ""
-
-    @property
-    def column(self) -> str:
-        """The nightly column this outcome aggregates."""
-        return self.source or self.name
-
-    @property
-    def is_share(self) -> bool:
-        return self.kind == "share"
-
-    def format(self, v) -> str:
-        """The value as a reader sees it, with its unit: ``98.6%``, ``EUR 177.1M``,
-        ``1.23 GWh``, ``21,733 drones``."""
-        return format_value(v, self.kind, self.unit)
+__all__ = ["ENERGY_NIGHTLY", "INDEX_COLUMNS", "INFO", "MAXIMIZE", "MINIMIZE", "MISSILE_NIGHTLY",
+           "OUTCOMES", "Outcome", "Registry", "format_value", "night_reporters",
+           "nightly_columns", "ratio"]
 
 
-def format_value(v, kind: str = "count", unit: str = "") -> str:
-    """Format a value by the kind and unit of its outcome (see :meth:`Outcome.format`)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "n/a"
-    v = float(v)
-    if kind == "share":
-        return f"{100 * v:.1f}%" if 0.001 <= abs(v) or v == 0 else f"{100 * v:.2g}%"
-    if kind == "money":
-        a = abs(v)
-        if a >= 1e9:
-            return f"EUR {v / 1e9:,.2f}bn"
-        if a >= 1e6:
-            return f"EUR {v / 1e6:,.1f}M"
-        if a >= 1e3:
-            return f"EUR {v / 1e3:,.1f}k"
-        return f"EUR {v:,.0f}"
-    if kind == "energy" and unit == "MWh":
-        return f"{v / 1e3:,.1f} GWh" if abs(v) >= 1e4 else f"{v:,.0f} MWh"
-    if kind == "power" and unit == "MW":
-        return f"{v / 1e3:,.2f} GW" if abs(v) >= 1e4 else f"{v:,.0f} MW"
-    if kind == "ratio":
-        return f"{v:,.2f}"
-    text = f"{v:,.0f}" if abs(v) >= 100 or v == int(v) else f"{v:,.1f}"
-    return f"{text} {unit}" if unit and unit not in ("share", "ratio") else text
+def _force(name: str, attr: str) -> Callable[[Any], Any]:
+    """Reader of one attribute of a force on duty tonight (``night.forces[name]``)."""
+    return lambda n: getattr(n.forces[name], attr)
 
 
-@dataclass
-class Registry:
-    """An ordered set of outcomes with the aggregation rules."""
-
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-
-    def add(self, *items: Outcome) -> None:
-        for o in items:
-            if o.name in self.outcomes:
-                raise ValueError(f"outcome {o.name!r} defined twice")
-            if o.over_nights == "derive" and (o.derive is None or not o.needs):
-                raise ValueError(f"outcome {o.name!r}: derive needs a function and its inputs")
-            self.outcomes[o.name] = o
-
-    def __getitem__(self, name: str) -> Outcome:
-        return self.outcomes[name]
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.outcomes
-
-    def __iter__(self):
-        return iter(self.outcomes.values())
-
-    def get(self, name: str) -> Outcome | None:
-        return self.outcomes.get(name)
-
-    def nightly_columns(self, groups: Iterable[str] | None = None) -> list[str]:
-        """The nightly columns the model records (in registry order)."""
-        keep = None if groups is None else set(groups)
-        out: list[str] = []
-        for o in self:
-            if o.nightly and (keep is None or o.group in keep) and o.name not in out:
-                out.append(o.name)
-        return out
-
-    def headline(self) -> list[Outcome]:
-        """Outcomes of the run summary table, in order."""
-        return sorted((o for o in self if o.headline is not None), key=lambda o: o.headline)
-
-    def aggregate(self, columns: Mapping[str, object], constants: Mapping[str, float] | None = None,
-                  *, monthly_only: bool = False, everything: bool = False) -> dict[str, float]:
-        """Aggregate nightly columns (arrays or Series over the nights) into outcome values.
-
-        Args:
-            columns: nightly column name -> values over the nights aggregated.
-            constants: values of ``constant`` outcomes (missing ones are left out).
-            monthly_only: only the outcomes of the monthly breakdown.
-            everything: also the nightly columns that are not reported for a winter.
-
-        Returns:
-            name -> value for every reported outcome whose inputs are present, in registry order.
-        """
-        import numpy as np
-
-        values: dict[str, float] = {}
-        derived: list[Outcome] = []
-        wanted = self._monthly_closure() if monthly_only else None
-        for o in self:
-            if wanted is not None and o.name not in wanted:
-                continue
-            if o.over_nights == "derive":
-                derived.append(o)
-                continue
-            if o.over_nights == "constant":
-                if constants and o.name in constants:
-                    values[o.name] = float(constants[o.name])
-                continue
-            if o.over_nights == "none":  # a label, not a number
-                continue
-            col = columns.get(o.column)
-            if col is None:
-                continue
-            a = np.asarray(col, dtype=float)
-            if a.size == 0:
-                values[o.name] = 0.0 if o.over_nights == "sum" else math.nan
-                continue
-            values[o.name] = float(_AGG[o.over_nights](a))
-        for o in derived:  # in registry order: a derived outcome may use an earlier one
-            if all(n in values for n in o.needs):
-                values[o.name] = float(o.derive(values))
-        if monthly_only:
-            keep = [o for o in self if o.monthly]
-        else:
-            keep = [o for o in self if everything or o.winter]
-        return {o.name: values[o.name] for o in keep if o.name in values}
-
-    def _monthly_closure(self) -> set[str]:
-        names: set[str] = set()
-        stack = [o.name for o in self if o.monthly]
-        while stack:
-            n = stack.pop()
-            if n in names or n not in self:
-                continue
-            names.add(n)
-            stack.extend(self[n].needs)
-        return names
-
-
-def _last(a):
-    return a[-1]
-
-
-_AGG = {"sum": lambda a: a.sum(), "mean": lambda a: a.mean(), "min": lambda a: a.min(),
-        "max": lambda a: a.max(), "last": _last}
+def _energy(key: str) -> Callable[[Any], float]:
+    """Reader of one of tonight's energy results (``night.energy``, the keys of
+    :meth:`sim.model.energy.system.EnergySystem.night`)."""
+    return lambda n: n.energy[key]
 
 
 def _derived(name, label, unit, needs, fn, **kw) -> Outcome:
@@ -241,42 +68,60 @@ _D = "drones"
 OUTCOMES.add(
     Outcome("launched", "Drones launched", "drones", direction=INFO, monthly=True, headline=50,
             description="Shahed-type attack drones launched: Shahed/Geran-2, jet Geran-3 and "
-            "decoys, as the Air Force record counts them."),
-    Outcome("launched_shahed", "Shahed/Geran-2 launched", "drones"),
-    Outcome("launched_jet", "Jet Geran-3 launched", "drones"),
-    Outcome("launched_decoy", "Decoys launched", "drones"),
+            "decoys, as the Air Force record counts them.",
+            read=lambda n: n.raid.n),
+    Outcome("launched_shahed", "Shahed/Geran-2 launched", "drones",
+            read=lambda n: n.by_type["shahed"]),
+    Outcome("launched_jet", "Jet Geran-3 launched", "drones",
+            read=lambda n: n.by_type["jet"]),
+    Outcome("launched_decoy", "Decoys launched", "drones",
+            read=lambda n: n.by_type["decoy"]),
     Outcome("lost_ew", "Lost to electronic warfare", "drones", direction=MAXIMIZE, monthly=True,
             headline=70, description="Lost to jamming en route ('locationally lost' in Air "
-            "Force reports)."),
+            "Force reports).",
+            read=lambda n: n.by_fate["ew"]),
     Outcome("destroyed", "Destroyed by all kinetic layers", "drones", direction=MAXIMIZE,
             monthly=True, headline=60, description="Shot down by interceptor drones, mobile fire "
             "groups or missiles: destroyed_programme + destroyed_existing_interceptors + "
-            "destroyed_fire_groups + destroyed_missiles."),
+            "destroyed_fire_groups + destroyed_missiles.",
+            read=lambda n: n.destroyed),
     Outcome("destroyed_programme", "Destroyed by programme interceptors", "drones",
-            direction=MAXIMIZE),
+            direction=MAXIMIZE,
+            read=lambda n: n.kills_by_force["programme"]),
     Outcome("destroyed_existing_interceptors", "Destroyed by Ukraine's own interceptor units",
-            "drones", direction=MAXIMIZE),
+            "drones", direction=MAXIMIZE,
+            read=lambda n: n.kills_by_force["national"]),
     Outcome("destroyed_fire_groups", "Destroyed by mobile fire groups", "drones",
-            direction=MAXIMIZE),
+            direction=MAXIMIZE,
+            read=lambda n: n.by_fate["fire_group"]),
     Outcome("destroyed_missiles", "Destroyed by surface-to-air missiles", "drones",
-            direction=MAXIMIZE),
+            direction=MAXIMIZE,
+            read=lambda n: n.by_fate["missile"]),
     Outcome("leaked", "Reached their target area", "drones", direction=MINIMIZE, monthly=True,
             headline=80, description="Neither destroyed nor lost: launched = destroyed + lost_ew "
-            "+ leaked every night."),
+            "+ leaked every night.",
+            read=lambda n: n.by_fate["leaked"]),
     Outcome("leaked_warhead", "Warhead drones that reached their target area", "drones",
-            direction=MINIMIZE),
+            direction=MINIMIZE,
+            read=lambda n: n.leaked_warhead),
     Outcome("hits_on_sites", "Drone hits on energy sites", "hits", direction=MINIMIZE, monthly=True,
             headline=100, description="Warhead leakers aimed at an energy site that hit it "
-            "(threat.targeting.p_hit)."),
+            "(threat.targeting.p_hit).",
+            read=lambda n: int(n.hit.sum())),
     Outcome("hits_on_undefended", "Hits on energy sites with no interceptor team in reach",
-            "hits", direction=MINIMIZE),
+            "hits", direction=MINIMIZE,
+            read=lambda n: n.hits_on_undefended),
     Outcome("concentrated_salvo", "Nights the attacker massed drones on one defended site",
-            "nights"),
-    Outcome("aimed_at_energy", "Drones aimed at energy sites", "drones", monthly=True),
+            "nights",
+            read=lambda n: int(n.concentrated)),
+    Outcome("aimed_at_energy", "Drones aimed at energy sites", "drones", monthly=True,
+            read=lambda n: int(n.aimed_at_energy.sum())),
     Outcome("aimed_at_energy_stopped", "Drones aimed at energy sites that were stopped", "drones",
-            direction=MAXIMIZE, monthly=True),
+            direction=MAXIMIZE, monthly=True,
+            read=lambda n: int((n.aimed_at_energy & ~n.engagement.leaked).sum())),
     Outcome("tracked", "Drones tracked by command and control", "drones",
-            description="Drones for which C2 had a track before they reached their target."),
+            description="Drones for which C2 had a track before they reached their target.",
+            read=lambda n: int(n.engagement.tracked.sum())),
 )
 
 # --------------------------------------------------------------------------- interceptors
@@ -285,64 +130,91 @@ OUTCOMES.add(
     Outcome("interceptors_launched", "Programme interceptors launched", "interceptors",
             group=_P, monthly=True, headline=110,
             description="Programme interceptor sorties flown (a recovered interceptor flown "
-            "again counts again)."),
+            "again counts again).",
+            read=lambda n: n.interceptors("programme", "launched")),
     Outcome("interceptor_kills", "Programme interceptor kills", "drones", group=_P,
             direction=MAXIMIZE, monthly=True, headline=120,
-            description="Drones destroyed by programme interceptors (= destroyed_programme)."),
+            description="Drones destroyed by programme interceptors (= destroyed_programme).",
+            read=lambda n: n.interceptors("programme", "kills")),
     Outcome("interceptors_expended", "Programme interceptors expended", "interceptors",
-            group=_P, description="Expended: a kill, or lost after a miss."),
+            group=_P, description="Expended: a kill, or lost after a miss.",
+            read=lambda n: n.interceptors("programme", "expended")),
     Outcome("interceptors_recovered", "Programme interceptors recovered", "interceptors",
-            group=_P),
+            group=_P,
+            read=lambda n: n.interceptors("programme", "recovered")),
     Outcome("existing_interceptors_launched", "Interceptors launched by Ukraine's own units",
-            "interceptors", group="national"),
+            "interceptors", group="national",
+            read=lambda n: n.interceptors("national", "launched")),
     Outcome("existing_interceptor_kills", "Kills by Ukraine's own interceptor units", "drones",
-            group="national", direction=MAXIMIZE),
+            group="national", direction=MAXIMIZE,
+            read=lambda n: n.interceptors("national", "kills")),
     Outcome("existing_interceptors_recovered", "Interceptors recovered by Ukraine's own units",
-            "interceptors", group="national"),
+            "interceptors", group="national",
+            read=lambda n: n.interceptors("national", "recovered")),
     Outcome("fire_group_engagements", "Mobile fire group engagements", "engagements",
-            group="layers"),
+            group="layers",
+            read=lambda n: int(n.engagement.fire_group_engaged.sum())),
     Outcome("missiles_fired", "Surface-to-air missiles fired at drones", "missiles",
-            group="layers"),
+            group="layers",
+            read=lambda n: int(n.engagement.missile_engaged.sum())),
     Outcome("programme_stock", "Programme interceptors in stock", "interceptors", group=_P,
             over_nights="last",
-            description="Delivered and not yet expended (at the end of the night)."),
+            description="Delivered and not yet expended (at the end of the night).",
+            read=_force("programme", "stock")),
     Outcome("programme_sites", "Programme launch sites active", "sites", group=_P,
-            over_nights="max"),
-    Outcome("programme_crews", "Programme crews ready", "crews", group=_P, over_nights="max"),
-    Outcome("programme_radars", "Programme radars", "radars", group=_P, over_nights="max"),
+            over_nights="max",
+            read=_force("programme", "sites")),
+    Outcome("programme_crews", "Programme crews ready", "crews", group=_P, over_nights="max",
+            read=_force("programme", "crews_active")),
+    Outcome("programme_radars", "Programme radars", "radars", group=_P, over_nights="max",
+            read=lambda n: n.radars.get("programme", 0)),
     Outcome("programme_spend_eur", "Programme spend to date", "EUR", kind="money", group=_P,
-            over_nights="last"),
+            over_nights="last",
+            read=_force("programme", "spend_eur")),
     Outcome("programme_delivered", "Programme interceptors delivered to date", "interceptors",
-            group=_P, over_nights="last"),
+            group=_P, over_nights="last",
+            read=_force("programme", "delivered")),
     Outcome("programme_available", "Programme interceptors it could fly tonight", "interceptors",
             group=_P, winter=False,
-            description="Stock at the start of the night, at most the crews' sortie capacity."),
+            description="Stock at the start of the night, at most the crews' sortie capacity.",
+            read=_force("programme", "available")),
     Outcome("programme_limit", "What limits the programme tonight", "label", kind="label",
             group=_P, over_nights="none", winter=False, lower=None,
             description="time, money, airframes, crews, stations or sites "
-            "(sim.model.budget); geometry is decided after the run."),
+            "(sim.model.forces); geometry is decided after the run.",
+            read=_force("programme", "limit")),
     Outcome("national_stock", "National interceptors in stock", "interceptors", group="national",
-            over_nights="last"),
+            over_nights="last",
+            read=_force("national", "stock")),
     Outcome("national_available", "National interceptors it could fly tonight", "interceptors",
-            group="national", winter=False),
+            group="national", winter=False,
+            read=_force("national", "available")),
     Outcome("national_sites", "National launch sites active", "sites", group="national",
-            over_nights="max"),
+            over_nights="max",
+            read=_force("national", "sites")),
     Outcome("national_crews", "National crews active", "crews", group="national",
-            over_nights="max"),
+            over_nights="max",
+            read=_force("national", "crews_active")),
     Outcome("national_delivered", "National interceptors delivered to date", "interceptors",
-            group="national", over_nights="last"),
+            group="national", over_nights="last",
+            read=_force("national", "delivered")),
     Outcome("national_limit", "What limits Ukraine's own force tonight", "label", kind="label",
-            group="national", over_nights="none", winter=False, lower=None),
+            group="national", over_nights="none", winter=False, lower=None,
+            read=_force("national", "limit")),
     Outcome("attacker_value_killed_programme_eur", "Attacker's cost of drones the programme "
             "destroyed", "EUR", kind="money", group=_P, direction=MAXIMIZE,
             description="The attacker's unit cost summed over drones programme interceptors "
-            "destroyed."),
+            "destroyed.",
+            read=lambda n: n.value_killed_by_programme_eur),
     Outcome("defense_layer_cost_eur", "Ammunition cost of fire groups and missiles", "EUR",
-            kind="money", group="layers"),
+            kind="money", group="layers",
+            read=lambda n: n.engagement.layer_cost_eur),
     Outcome("coverage_sites_fraction", "Energy sites inside an interceptor envelope", "share",
-            kind="share", upper=1.0, group="coverage", over_nights="mean"),
+            kind="share", upper=1.0, group="coverage", over_nights="mean",
+            read=lambda n: n.coverage[0]),
     Outcome("coverage_capacity_fraction", "Energy capacity inside an interceptor envelope",
-            "share", kind="share", upper=1.0, group="coverage", over_nights="mean"),
+            "share", kind="share", upper=1.0, group="coverage", over_nights="mean",
+            read=lambda n: n.coverage[1]),
 )
 
 # --------------------------------------------------------------------------- shares and money
@@ -401,7 +273,7 @@ OUTCOMES.add(
     Outcome("programme_unused_eur", "Budget the programme could not turn into anything", "EUR",
             kind="money", group=_P, nightly=False, over_nights="constant",
             description="Money left once the training capacity, the caps and the time to the "
-            "last night stop further purchases (sim.model.budget)."),
+            "last night stop further purchases (sim.model.forces)."),
     Outcome("programme_on_order_eur", "Programme orders arriving after the last night", "EUR",
             kind="money", group=_P, nightly=False, over_nights="constant"),
     Outcome("interceptor_unit_cost_eur", "Unit cost of a programme interceptor", "EUR",
@@ -531,6 +403,9 @@ OUTCOMES.add(
 )
 # peak_demand_served_fraction above duplicates peak_demand_served_fraction_mean; keep one name.
 del OUTCOMES.outcomes["peak_demand_served_fraction"]
+# Every nightly energy outcome is one of tonight's energy results, read by its own name.
+for _o in [o for o in OUTCOMES if o.group == _E and o.nightly]:
+    OUTCOMES.outcomes[_o.name] = replace(_o, read=_energy(_o.name))
 
 # Nightly columns that feed other outcomes and are not reported for a winter themselves.
 for _name in (
@@ -554,34 +429,49 @@ OUTCOMES.add(
     Outcome("missiles_launched", "Missiles launched", "missiles", group=_M, monthly=True,
             headline=102,
             description="Cruise, ballistic, Kh-22/32 and Kh-59/69 missiles launched "
-            "(threat.missiles); launched = destroyed + leaked."),
+            "(threat.missiles); launched = destroyed + leaked.",
+            read=lambda n: int(n.missiles.launched.sum())),
     Outcome("missiles_destroyed", "Missiles destroyed", "missiles", group=_M, monthly=True,
-            direction=MAXIMIZE),
+            direction=MAXIMIZE,
+            read=lambda n: int(n.missiles.destroyed.sum())),
     Outcome("missiles_leaked", "Missiles not destroyed", "missiles", group=_M,
-            direction=MINIMIZE),
-    Outcome("missiles_engaged", "Missiles engaged by missile defence", "missiles", group=_M),
+            direction=MINIMIZE,
+            read=lambda n: int(n.missiles.launched.sum() - n.missiles.destroyed.sum())),
+    Outcome("missiles_engaged", "Missiles engaged by missile defence", "missiles", group=_M,
+            read=lambda n: int(n.missiles.defense.engaged.sum())),
     Outcome("missile_hits_on_sites", "Missile hits on energy sites", "hits", group=_M,
-            monthly=True, direction=MINIMIZE, headline=104),
-    Outcome("missiles_aimed_at_energy", "Missiles aimed at energy sites", "missiles", group=_M),
+            monthly=True, direction=MINIMIZE, headline=104,
+            read=lambda n: int(n.missiles.hits_by_class.sum())),
+    Outcome("missiles_aimed_at_energy", "Missiles aimed at energy sites", "missiles", group=_M,
+            read=lambda n: n.missiles.aimed_at_energy),
     Outcome("missile_combined_strike", "Combined missile and drone strike nights", "nights",
-            group=_M),
+            group=_M,
+            read=lambda n: int(n.missiles.raid.combined)),
     *(o for c in MISSILE_CLASSES for o in (
-        Outcome(f"missiles_launched_{c}", f"Launched: {_CLASS_LABEL[c]}", "missiles", group=_M),
+        Outcome(f"missiles_launched_{c}", f"Launched: {_CLASS_LABEL[c]}", "missiles", group=_M,
+                read=lambda n, c=c: n.missiles.by_class["launched"][c]),
         Outcome(f"missiles_destroyed_{c}", f"Destroyed: {_CLASS_LABEL[c]}", "missiles",
-                group=_M, direction=MAXIMIZE),
+                group=_M, direction=MAXIMIZE,
+                read=lambda n, c=c: n.missiles.by_class["destroyed"][c]),
         Outcome(f"missiles_leaked_{c}", f"Not destroyed: {_CLASS_LABEL[c]}", "missiles",
-                group=_M, direction=MINIMIZE),
+                group=_M, direction=MINIMIZE,
+                read=lambda n, c=c: n.missiles.by_class["leaked"][c]),
         Outcome(f"missile_hits_on_sites_{c}", f"Hits on energy sites: {_CLASS_LABEL[c]}",
-                "hits", group=_M, direction=MINIMIZE),
+                "hits", group=_M, direction=MINIMIZE,
+                read=lambda n, c=c: n.missiles.by_class["hits"][c]),
     )),
     Outcome("missile_interceptors_used", "Missile-defence interceptors fired at missiles",
-            "interceptors", group=_M),
+            "interceptors", group=_M,
+            read=lambda n: int(n.missiles.defense.interceptors_used_by_system.sum())),
     Outcome("missile_interceptor_stock", "Missile-defence interceptors left", "interceptors",
-            group=_M, over_nights="last"),
+            group=_M, over_nights="last",
+            read=lambda n: int(n.missiles.stocks_end.sum())),
     Outcome("missile_interceptor_cost_eur", "Cost of missile-defence interceptors fired", "EUR",
-            kind="money", group=_M),
+            kind="money", group=_M,
+            read=lambda n: n.missiles.interceptor_cost_eur),
     Outcome("missile_attacker_cost_eur", "Attacker's cost of missiles launched", "EUR",
-            kind="money", group=_M),
+            kind="money", group=_M,
+            read=lambda n: float(n.missiles.raid.cost_eur.sum())),
     _share("missiles_kill_share", "Missiles destroyed (share)",
            ("missiles_destroyed", "missiles_launched"),
            lambda v: ratio(v["missiles_destroyed"], v["missiles_launched"]), group=_M,
@@ -597,6 +487,23 @@ ENERGY_NIGHTLY = tuple(o.name for o in OUTCOMES if o.group == _E and o.nightly)
 
 MISSILE_NIGHTLY = tuple(o.name for o in OUTCOMES if o.group == _M and o.nightly)
 """Nightly columns of the missile stream (present when ``threat.missiles.enabled``)."""
+
+
+INDEX_COLUMNS: dict[str, Callable[[Any], Any]] = {
+    "night": lambda n: n.index,
+    "date": lambda n: n.date.isoformat(),
+}
+"""The nightly table's first columns (which night), and how each is read from the night."""
+
+_UNREAD = [o.name for o in OUTCOMES if o.nightly and o.read is None]
+if _UNREAD:  # pragma: no cover - a new nightly outcome must say how it is read
+    raise RuntimeError(f"nightly outcomes without a reader: {_UNREAD}")
+
+
+def night_reporters(energy: bool, missiles: bool = False) -> dict[str, Callable[[Any], Any]]:
+    """The nightly table's columns and how each is read from a finished
+    :class:`sim.model.night.Night`: the index columns, then :func:`nightly_columns`."""
+    return {**INDEX_COLUMNS, **{n: OUTCOMES[n].read for n in nightly_columns(energy, missiles)}}
 
 
 def nightly_columns(energy: bool, missiles: bool = False) -> list[str]:

@@ -2,10 +2,10 @@
 
 :func:`portfolio_schedule` turns ``defense.portfolio`` (:mod:`sim.config.portfolio`) and the
 budget ``defense.budget_eur`` into deliveries for every option and item on every night of the
-period, in the style of the programme's schedule (:func:`sim.model.budget.force_schedule`). It
+period, in the style of the programme's schedule (:func:`sim.model.forces.force_schedule`). It
 is pure (no randomness) and is called once per run.
 
-* ``interceptor_drones``: the programme of :mod:`sim.model.budget` with the option's money as
+* ``interceptor_drones``: the programme of :mod:`sim.model.forces` with the option's money as
   its budget (``force_schedule``; its airframes, crews, ground stations and sites).
 * Every other item (:func:`item_schedule`) with money ``m`` (the option's money times the
   item's share), decided on ``defense.programme.decision_date`` (day ``d``):
@@ -18,7 +18,7 @@ is pure (no randomness) and is called once per run.
     last night (production and time), ``max_units`` (sites), and the units the crews trained by
     the last night can man (``crews_per_unit`` each; crews enter training from ``d`` at
     ``crews_per_month`` and qualify after ``weeks_to_qualify``; the pipeline of
-    :mod:`sim.model.budget`). Money beyond that is *unused*: it could not buy anything that
+    :mod:`sim.model.forces`). Money beyond that is *unused*: it could not buy anything that
     arrives and serves before the last night.
   - A unit serves (``active``) once delivered and manned.
   - Money is spent when things happen: the fixed cost on the decision day, the unit cost on
@@ -36,7 +36,7 @@ What limits an item each night (then the most common label of each month):
   can arrive or be manned before the last night), ``production`` (none for sale), ``sites``.
 
 The programme keeps its own labels (``time``, ``money``, ``airframes``, ``crews``,
-``stations``, ``sites``; :data:`sim.model.budget.LABELS`).
+``stations``, ``sites``; :data:`sim.model.forces.LABELS`).
 
 The effects of the deliveries in the model (which mechanism each option acts through) are
 described in ``docs/portfolio.md``.
@@ -51,18 +51,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.config.portfolio import OPTION_NAMES, OPTIONS, Portfolio
-from sim.model.budget import (
-    DAYS_PER_MONTH,
-    ForceSchedule,
-    _month_labels,
-    _month_name,
-    _pipeline,
-    force_schedule,
-)
-from sim.model.budget import limited_by_text as force_text
+from sim.model.forces import ForceSchedule, force_schedule
+from sim.model.forces.report import _month_name
+from sim.model.forces.report import limited_by_text as force_text
+from sim.model.forces.schedule import DAYS_PER_MONTH, _month_labels
+from sim.model.forces.schedule import training_pipeline as _pipeline
 
 LIMITS = ("time", "money", "production", "crews", "sites")
-"""What can limit an item (the programme's labels are those of :mod:`sim.model.budget`)."""
+"""What can limit an item (the programme's labels are those of :mod:`sim.model.forces`)."""
 
 _EPS = 1e-9
 
@@ -427,7 +423,7 @@ def _months(dates, labels, info) -> tuple[tuple, tuple, tuple]:
 # --------------------------------------------------------------------------- the programme
 def programme_item(defense, money_eur: float, dates) -> tuple[ItemSchedule, ForceSchedule]:
     """The interceptor-drone programme with ``money_eur`` as its budget, as an item (airframes
-    delivered) and as the force (:func:`sim.model.budget.force_schedule`)."""
+    delivered) and as the force (:func:`sim.model.forces.force_schedule`)."""
     dates = list(dates)
     d = defense.model_copy(update={"budget_eur": float(money_eur)})
     f = force_schedule(d, dates).programme

@@ -33,3 +33,16 @@ def stream(root: np.random.SeedSequence, name: str, *extra: int) -> np.random.Ge
     key = [zlib.crc32(name.encode()), *[int(e) for e in extra]]
     child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *key))
     return np.random.Generator(np.random.PCG64(child))
+
+
+NIGHT_KEY_OFFSET = {"threat": 1, "missiles": 1}
+"""Streams whose night ``k`` is keyed ``k + 1``: their un-keyed stream draws the winter's counts
+(launches, missiles) at set-up, and night keys have started at 1 since (changing it would change
+every raid)."""
+
+
+def night_stream(root: np.random.SeedSequence, name: str, night: int, *sub: int
+                 ) -> np.random.Generator:
+    """Night ``night``'s generator of a named stream (and optional sub-keys): ``stream(root,
+    name, night + NIGHT_KEY_OFFSET.get(name, 0), *sub)``."""
+    return stream(root, name, int(night) + NIGHT_KEY_OFFSET.get(name, 0), *sub)

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.geometry import circle_entry_exit
-
 
 def radar_horizon_km(mast_height_m: float, altitude_m: np.ndarray) -> np.ndarray:
     """Radar horizon (km) between an antenna and a target, 4/3-earth model."""
@@ -33,7 +31,7 @@ def track_times(raid, sensors_cfg, radars, rng: np.random.Generator) -> np.ndarr
     """Time at which each drone's track reaches C2 (s), ``inf`` if never detected.
 
     Args:
-        raid: the night's :class:`sim.threat.Raid`.
+        raid: the night's :class:`sim.model.threat.Raid`.
         sensors_cfg: the scenario's ``defense.sensors`` section.
         radars: list of ``(xy (R, 2) km, spec)`` radar groups; ``spec`` has ``range_km``,
             ``mast_height_m``, ``p_detect`` and ``latency_s``.
@@ -69,11 +67,18 @@ def first_detection(pts, times, xy, reach, detects) -> np.ndarray:
         detects: (N, R) whether radar r detects drone i when the drone first enters its cover.
 
     A radar gets one chance per drone, when the drone first enters its cover (``detects``), so
-    the answer is the earliest first entry among the radars that detect it: one call of the
-    vectorised entry/exit kernel over every leg.
+    the answer is the earliest first entry among the radars that detect it (the first entries
+    of :func:`sim.model.geometry.circle_entry_exit`, computed only for the pairs that detect:
+    :func:`sim.model.kernels.first_entry`).
     """
     n = pts.shape[0]
     if n == 0 or len(xy) == 0:
         return np.full(n, np.inf)
-    t_enter, _ = circle_entry_exit(pts, times, xy, reach[:, None])
-    return np.where(detects, t_enter, np.inf).min(axis=1)
+    from sim.model import kernels
+
+    xy = np.ascontiguousarray(xy, dtype=float).reshape(-1, 2)
+    detects = np.ascontiguousarray(np.broadcast_to(detects, (n, len(xy))), dtype=bool)
+    return kernels.first_entry(np.ascontiguousarray(pts, dtype=float),
+                               np.ascontiguousarray(times, dtype=float), xy,
+                               np.ascontiguousarray(np.broadcast_to(reach, (n,)), dtype=float),
+                               detects)

@@ -79,13 +79,17 @@ def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator
         dates: dates of the nights.
         rng: the threat stream.
         return_salvo: also return each night's big-salvo flag (same draws; the missile stream
-            uses it for combined strikes, :func:`sim.model.missiles.nightly_missile_counts`).
+            uses it for combined strikes, :func:`sim.model.missile_threat.nightly_missile_counts`).
 
     Returns:
         Integer array, one count per night; with ``return_salvo`` the pair ``(counts, salvo)``.
     """
     prof = profile_dict(threat.launches)
-    mult = np.full(len(dates), float(threat.launches.intensity_multiplier))
+    factor = float(threat.launches.intensity_multiplier)
+    mean_per_night = threat.launches.mean_per_night
+    # The multiplier scales whatever level is set: the profile's means, or the level that
+    # ``mean_per_night`` fixes (expected launches a night = mean_per_night x multiplier).
+    mult = np.full(len(dates), 1.0 if mean_per_night is not None else factor)
     if threat.launches.apply_trend and prof.get("trend_per_year"):
         mult = mult * level_multiplier(prof, dates)
     p_salvo = salvo_mean = None
@@ -94,9 +98,10 @@ def nightly_launch_counts(threat, dates: list[dt.date], rng: np.random.Generator
         months = [d.strftime("%Y-%m") for d in dates]
         p_salvo = np.array([_nan(timeline[m].p_salvo) for m in months])
         salvo_mean = np.array([_nan(timeline[m].salvo_mean) for m in months])
-    if threat.launches.mean_per_night is not None and len(dates):
+    if mean_per_night is not None and len(dates):
         e = expected_nightly_launches(prof, dates, mult, p_salvo, salvo_mean)
-        mult = mult * (threat.launches.mean_per_night / e.mean() if e.mean() > 0 else 0.0)
+        target = mean_per_night * factor
+        mult = mult * (target / e.mean() if e.mean() > 0 and target > 0 else 0.0)
     return sample_nightly_launches(
         prof, dates, rng, intensity_multiplier=mult, max_per_night=threat.launches.max_per_night,
         return_salvo=return_salvo, p_salvo_by_night=p_salvo, salvo_mean_by_night=salvo_mean,
@@ -148,13 +153,19 @@ class NightTactics:
 
 
 def tactics_for(threat, month: str) -> NightTactics:
-    """Tonight's tactics: the timeline's month where it gives a value, else the constants."""
+    """Tonight's tactics: the timeline's month where it gives a value, else the constants.
+
+    An altitude band that leaves out ``low_m`` or ``high_m`` takes it from the Shahed type
+    (``threat.types.shahed.altitude_min_m`` / ``altitude_max_m``): the bands describe the
+    Shahed-type drones and the decoys flying with them."""
     t = threat.tactics.timeline.get(month)
     decoy = threat.decoy_share if t is None or t.decoy_share is None else t.decoy_share
     jet = threat.jet_share if t is None or t.jet_share is None else t.jet_share
     bands = None
     if t is not None and t.altitude_bands_m:
-        bands = np.array([[b.low_m, b.high_m, b.share] for b in t.altitude_bands_m], float)
+        shahed = threat.types["shahed"]
+        lim = (shahed.altitude_min_m, shahed.altitude_max_m)
+        bands = np.array([[*b.limits(*lim), b.share] for b in t.altitude_bands_m], float)
         bands[:, 2] = np.cumsum(bands[:, 2])
         bands[-1, 2] = 1.0
     evading = None if t is None else t.evading_share
@@ -330,40 +341,21 @@ def generate_raid(
         0.0, arr.launch_window_h
     ) * 3600.0
 
-    # Route: launch point, dog-leg waypoints, target.
-    start = area_xy[area]
-    end = np.stack([tx, ty], axis=1)
-    pts = np.empty((n, k_wp + 2, 2))
-    pts[:, 0] = start
-    pts[:, -1] = end
-    if k_wp:
-        vec = end - start
-        length = np.maximum(np.hypot(vec[:, 0], vec[:, 1]), 1e-9)
-        normal = np.stack([-vec[:, 1], vec[:, 0]], axis=1) / length[:, None]
-        offsets = rng_route.normal(0.0, threat.routing.dogleg_km, (n, k_wp))
-        avoid = threat.routing.avoid_defended_zones and len(avoid_centers)
-        if avoid:
-            radii = avoid_radii + threat.routing.avoid_margin_km
-            gx = end[:, 0:1] - avoid_centers[None, :, 0]
-            gy = end[:, 1:2] - avoid_centers[None, :, 1]
-            guard = gx * gx + gy * gy > (radii * radii)[None, :]
-        for j in range(k_wp):
-            f = (j + 1) / (k_wp + 1)
-            wp = start + f * vec + offsets[:, j, None] * normal
-            if avoid:
-                wp = _push_out(wp, guard, avoid_centers, radii)
-            pts[:, j + 1] = wp
-    seg = np.hypot(*np.moveaxis(np.diff(pts, axis=1), -1, 0))  # (N, K+1)
-    times = np.concatenate([t_launch[:, None], t_launch[:, None] + np.cumsum(seg, 1) / speed[:, None]], 1)
-    border_km = area_border[area]
-    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(seg, 1)], 1)
-    total = cum[:, -1]
-    b = np.minimum(border_km, total)
-    k = np.clip((cum <= b[:, None]).sum(1) - 1, 0, cum.shape[1] - 2)
-    rows = np.arange(n)
-    c0, c1 = cum[rows, k], cum[rows, k + 1]
-    f = (b - c0) / np.maximum(c1 - c0, 1e-12)
-    frac_t = times[rows, k] + f * (times[rows, k + 1] - times[rows, k])
+    # Route: launch point, dog-leg waypoints (pushed out of known envelopes), target; times
+    # at constant speed and the time of crossing into Ukrainian-controlled airspace
+    # (compiled: sim.model.kernels.routes).
+    from sim.model import kernels
+
+    offsets = (rng_route.normal(0.0, threat.routing.dogleg_km, (n, k_wp)) if k_wp
+               else np.zeros((n, 0)))
+    avoid = bool(k_wp and threat.routing.avoid_defended_zones and len(avoid_centers))
+    centers = np.ascontiguousarray(avoid_centers if avoid else np.zeros((0, 2)), dtype=float)
+    radii = (np.ascontiguousarray(avoid_radii + threat.routing.avoid_margin_km, dtype=float)
+             if avoid else np.zeros(0))
+    pts, times, frac_t = kernels.routes(
+        np.ascontiguousarray(area_xy[area]), np.stack([tx, ty], axis=1), offsets, centers, radii,
+        avoid, _PUSH_PASSES, t_launch, np.ascontiguousarray(speed, dtype=float),
+        np.ascontiguousarray(area_border[area], dtype=float))
     evading = None
     if tactics is not None and tactics.evading_share is not None:
         evading = (rng.random(n) < tactics.evading_share) & (kind != DECOY)
@@ -383,40 +375,9 @@ def _band_altitude(bands: np.ndarray, u: np.ndarray) -> np.ndarray:
     return bands[b, 0] + f * (bands[b, 1] - bands[b, 0])
 
 
-def _push_out(wp: np.ndarray, guard: np.ndarray, centers: np.ndarray, radii: np.ndarray
-              ) -> np.ndarray:
-    """Move waypoints lying inside a defended circle out of all of them. ``guard`` (N, Z) marks
-    the circles a drone may push out of (not the one holding its own target). Each pass pushes
-    a waypoint radially to the edge of the circle it is deepest in; where circles overlap that
-    edge can lie in a neighbour, so passes repeat on the waypoints just moved (a few suffice)
-    until none is inside."""
-    wp = wp.copy()
-    edge = radii * (1.0 + 1e-9)
-    r2 = radii * radii
-    rows = np.arange(len(wp))
-    for _ in range(_PUSH_PASSES):
-        if not len(rows):
-            break
-        dx = wp[rows, 0:1] - centers[None, :, 0]
-        dy = wp[rows, 1:2] - centers[None, :, 1]
-        d2 = dx * dx + dy * dy
-        inside = (d2 < r2[None, :]) & guard[rows]
-        hit = np.nonzero(inside.any(1))[0]
-        if not len(hit):
-            break
-        dist = np.sqrt(d2[hit])
-        score = np.where(inside[hit], radii[None, :] - dist, -np.inf)
-        jj = score.argmax(1)
-        r = np.arange(len(hit))
-        nn = np.maximum(dist[r, jj], 1e-6)
-        moved = rows[hit]
-        wp[moved, 0] = centers[jj, 0] + dx[hit, jj] / nn * edge[jj]
-        wp[moved, 1] = centers[jj, 1] + dy[hit, jj] / nn * edge[jj]
-        rows = moved
-    return wp
-
-
 _PUSH_PASSES = 12
+"""Passes of the push-out of a waypoint from defended circles (a few suffice where they
+overlap)."""
 
 
 # --------------------------------------------------------------------------------------------

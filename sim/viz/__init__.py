@@ -19,7 +19,14 @@ from sim.viz.figures import (
     plot_winter_timeline,
 )
 from sim.viz.map import animate_night, pick_night, plot_map, site_states, ukraine_outline_km
-from sim.viz.style import OKABE_ITO, factor_label, outcome_label, save_figure, summarize_by
+from sim.viz.style import (
+    OKABE_ITO,
+    factor_label,
+    outcome_label,
+    paired_by,
+    save_figure,
+    summarize_by,
+)
 from sim.viz.validation import (
     plot_launches,
     plot_neutralisation,
@@ -32,6 +39,7 @@ __all__ = [
     "animate_night",
     "factor_label",
     "outcome_label",
+    "paired_by",
     "pick_night",
     "plot_cart_tree",
     "plot_comparison",

@@ -9,7 +9,7 @@ drone routes and sorties) and the running totals: the drones, and each force's i
 side by side. The base scenario is the shipped ``scenarios/nl-200m.yaml``.
 
 The run starts by default on the programme's first delivery date (1 Dec 2025 in ``nl-200m``,
-``sim.model.budget.first_delivery_date``), whatever the budget, so that a budget change shows
+``sim.model.forces.first_delivery_date``), whatever the budget, so that a budget change shows
 from the first night; *First night* starts it on the first night of the winter or later.
 
 The page holds no model logic: :class:`DashboardModel` is
@@ -61,7 +61,7 @@ def start_options(scenario=None) -> tuple[list[str], str]:
     change shows from the first night; the same date whatever the budget) and the first of each
     later month, as ``YYYY-MM-DD`` strings followed by a note.
     """
-    from sim.model.budget import first_delivery_date
+    from sim.model.forces import first_delivery_date
 
     sc = scenario if scenario is not None else base_scenario()
     first = sc.period.start_date
@@ -84,7 +84,7 @@ START_VALUES, START_DEFAULT = start_options()
 
 
 class DashboardModel(DefenseModel):
-    """:class:`~sim.model.DefenseModel` with the dashboard's parameters as keyword arguments
+    """:class:`~sim.model.defense_model.DefenseModel` with the dashboard's parameters as keyword arguments
     (SolaraViz rebuilds the model with ``DashboardModel(**slider_values)`` on *Reset*).
 
     Args:

@@ -1,4 +1,4 @@
-"""Figures of scenario discovery (:mod:`sim.experiments.discovery`).
+"""Figures of scenario discovery (:mod:`sim.analysis.discovery`).
 
 * :func:`plot_discovery`: the PRIM peeling trajectory (coverage against density, the chosen box
   marked, CART's boxes beside it) and the boxes' limits on each restricted input, as a share of
@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from sim.experiments.discovery import Box, DiscoveryResult, Restriction
+from sim.analysis.discovery import Box, DiscoveryResult, Restriction
 from sim.viz.style import CYCLE, OKABE_ITO, _finish_axes, _styled, factor_label, outcome_label
 
 _MARKERS = {"prim": "o", "cart": "s"}

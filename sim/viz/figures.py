@@ -13,6 +13,7 @@ Functions:
     animate_night(model, path): the last night as an animation (GIF, or MP4 with ffmpeg).
     plot_coverage_vs_budget(runs): the headline chart, coverage against budget with 95% CIs.
     plot_outcome_vs_factor(runs, factor, outcomes): any outcome against any numeric lever.
+    plot_outcomes_grid(runs, factor): several outcomes' paired change from a reference level.
     plot_cost_effectiveness(runs): cost-exchange ratio and cost per kill against budget.
     plot_winter_timeline(nights): launches, available capacity against demand, and demand
         served per night, with replicate bands.
@@ -41,6 +42,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from sim.experiments.stats import INTERVAL_METHOD
 from sim.model.outcomes import OUTCOMES
 from sim.viz.map import (  # noqa: F401
     SITE_MARKERS,
@@ -65,6 +67,8 @@ from sim.viz.style import (
     factor_label,
     nightly_label,
     outcome_label,
+    paired_by,
+    reference_level,
     summarize_by,
 )
 from sim.viz.validation import plot_validation  # noqa: F401 (lives in sim.viz.validation)
@@ -242,41 +246,106 @@ FUNDING_PANELS = ("demand_served_fraction", "energy_not_served_mwh", "hits_on_si
                   "interceptor_kills")
 
 
+FACTOR_SECTIONS = ("defense", "threat", "period", "energy")
+
+
+def pairing_columns(runs: pd.DataFrame, factor: str) -> list[str]:
+    """What a run at one level of ``factor`` is paired with at the reference level on: the
+    replicate (the same raids under common random numbers) and every other scenario key that
+    varies in the table (another lever's level, an uncertainty's sampled value)."""
+    others = [c for c in runs.columns if c != factor and "." in c
+              and c.split(".")[0] in FACTOR_SECTIONS and c not in OUTCOMES
+              and runs[c].nunique(dropna=False) > 1]
+    return ["replicate", *others] if "replicate" in runs else others
+
+
 @_styled
 def plot_outcomes_grid(runs: pd.DataFrame, factor: str,
                        outcomes: Sequence[str] = FUNDING_PANELS, *, level: float = LEVEL,
-                       ncols: int = 2, title: str | None = None, figsize=None):
-    """Small multiples: several outcomes (each in its own unit) against one numeric factor,
-    replicate mean with a ``level`` confidence band and the replicates as dots."""
+                       ncols: int = 2, title: str | None = None, figsize=None,
+                       paired: bool = True, reference=None):
+    """Small multiples: several outcomes (each in its own unit) against one numeric factor.
+
+    ``paired`` (the default): each panel shows the change from a reference level of the factor
+    (``reference``, default its lowest level: EUR 0 for a budget), paired on the same winters
+    (:func:`sim.viz.style.paired_by`, pairs from :func:`pairing_columns`): the mean paired
+    difference with its ``level`` interval (BCa bootstrap of the paired differences) and each
+    pair as a dot. Unpaired bands of the levels overlap where the paired change is clear, so
+    they read as "no effect" when there is one. ``paired=False``: the replicate mean of each
+    level with its interval, and the replicates as dots."""
     outcomes = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     if not outcomes:
         raise KeyError("none of the outcomes is in the runs table")
     nrows = math.ceil(len(outcomes) / ncols)
     fig, axes = plt.subplots(nrows, ncols, squeeze=False,
                              figsize=figsize or (4.6 * ncols, 3.3 * nrows))
+    keys = pairing_columns(runs, factor) if paired else []
+    paired = paired and "replicate" in keys
+    ref = reference_level(runs, factor, reference) if paired else None
+    npairs = 0
     for k, ax in enumerate(axes.flat):
         if k >= len(outcomes):
             ax.set_visible(False)
             continue
         o = outcomes[k]
-        s = summarize_by(runs, factor, o, level)
         scale = _scale(o)
-        v = runs[[factor, o]].replace([np.inf, -np.inf], np.nan).dropna()
-        ax.scatter(v[factor], v[o] * scale, s=5, color=CYCLE[k % 4], alpha=0.25, linewidth=0)
-        _band(ax, s[factor].to_numpy(float), s, CYCLE[k % 4], None, scale)
+        colour = CYCLE[k % 4]
+        if paired:
+            s = paired_by(runs, factor, o, ref, keys, level)
+            base = runs.loc[runs[factor] == ref, [*keys, o]]
+            m = runs[[*keys, factor, o]].merge(base, on=keys, suffixes=("", "_ref"))
+            d = (m[o] - m[f"{o}_ref"]).replace([np.inf, -np.inf], np.nan)
+            ok = d.notna()
+            dscale = 100.0 if _kind(o) == "frac" else scale
+            ax.scatter(m.loc[ok, factor], d[ok] * dscale, s=5, color=colour, alpha=0.25,
+                       linewidth=0)
+            s = s.dropna(subset=["diff"])
+            x = s[factor].to_numpy(float)
+            ax.fill_between(x, s["ci_low"] * dscale, s["ci_high"] * dscale, color=colour,
+                            alpha=0.2, linewidth=0)
+            ax.plot(x, s["diff"] * dscale, color=colour, marker="o", markersize=4)
+            ax.axhline(0.0, color="#777777", lw=0.8, zorder=0)
+            npairs = int(s.loc[s[factor] != ref, "n"].min()) if (s[factor] != ref).any() else 0
+            unit = " (points)" if _kind(o) == "frac" else ""
+            ax.set_title(f"{outcome_label(o)}{unit or _unit_suffix(o)}: change", loc="left",
+                         fontsize=10)
+            if _kind(o) == "frac":
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.1f}"))
+            else:
+                _format_axis(ax.yaxis, o)
+        else:
+            s = summarize_by(runs, factor, o, level)
+            v = runs[[factor, o]].replace([np.inf, -np.inf], np.nan).dropna()
+            ax.scatter(v[factor], v[o] * scale, s=5, color=colour, alpha=0.25, linewidth=0)
+            _band(ax, s[factor].to_numpy(float), s, colour, None, scale)
+            ax.set_title(_frac_label(o), loc="left", fontsize=10)
+            _format_axis(ax.yaxis, o)
         if factor == "defense.budget_eur":
             _eur_m_axis(ax.xaxis)
         ax.set_xlabel(factor_label(factor))
-        ax.set_title(_frac_label(o), loc="left", fontsize=10)
-        _format_axis(ax.yaxis, o)
         _finish_axes(ax)
     n = int(runs.groupby(factor).size().min()) if len(runs) else 0
-    fig.suptitle(title or f"Outcomes against {factor_label(factor).split(' (')[0].lower()}",
-                 x=0.01, ha="left", fontsize=11)
-    fig.supxlabel(f"Line: mean of {n} replicates; band: {int(round(100 * level))}% confidence "
-                  "interval of the mean (BCa bootstrap); dots: replicates", fontsize=8,
-                  color="#444444")
+    what = factor_label(factor).split(" (")[0].lower()
+    if paired:
+        ref_text = (f"EUR {ref / 1e6:,.0f}M" if factor == "defense.budget_eur"
+                    else f"{ref:g}" if isinstance(ref, float | int) else str(ref))
+        fig.suptitle(title or f"What changes with the {what}: the difference from {ref_text} "
+                     "on the same winters", x=0.01, ha="left", fontsize=11)
+        fig.supxlabel(f"Line: mean of {npairs} paired differences from {ref_text} (the same "
+                      "raids at both levels); band: its\n"
+                      f"{int(round(100 * level))}% confidence interval ({INTERVAL_METHOD}); "
+                      "dots: the pairs", fontsize=8, color="#444444")
+    else:
+        fig.suptitle(title or f"Outcomes against {what}", x=0.01, ha="left", fontsize=11)
+        fig.supxlabel(f"Line: mean of {n} replicates; band: {int(round(100 * level))}% "
+                      f"confidence interval of the mean ({INTERVAL_METHOD}); dots: replicates",
+                      fontsize=8, color="#444444")
     return fig, axes
+
+
+def _unit_suffix(o: str) -> str:
+    lab = _frac_label(o)
+    return lab[len(outcome_label(o)):] if lab.startswith(outcome_label(o)) else ""
 
 
 @_styled
@@ -592,7 +661,8 @@ def plot_comparison(table: pd.DataFrame, *, outcomes: Sequence[str] | None = Non
     reps = int(t["n"].max()) if "n" in t else None
     sub = (f"Mean difference over {reps} paired replicates (common random numbers); "
            if reps else "Mean difference over paired replicates; ") + (
-        f"bars: {int(round(100 * lvl))}% confidence\ninterval of the mean difference (paired t); "
+        f"bars: {int(round(100 * lvl))}% confidence\ninterval of the mean difference "
+        f"({INTERVAL_METHOD}); "
         "filled dot: the interval excludes 0")
     fig.suptitle(title or f"{labels[1]} against {labels[0]}", x=0.01, ha="left", fontsize=11)
     ax.set_title(sub, loc="left", fontsize=8, color="#444444")

@@ -44,7 +44,7 @@ def ukraine_outline_lonlat() -> list[np.ndarray]:
 
 
 def ukraine_outline_km() -> list[np.ndarray]:
-    """Rings of the outline projected to the model's km plane (:func:`sim.geo.project`)."""
+    """Rings of the outline projected to the model's km plane (:func:`sim.config.geo.project`)."""
     from sim.config.geo import project
 
     out = []
@@ -180,7 +180,7 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
     (the model does not record where they fell); interceptor kills end at the kill point.
 
     Args:
-        model: a :class:`sim.model.DefenseModel` (after at least one step for tracks), or
+        model: a :class:`sim.model.defense_model.DefenseModel` (after at least one step for tracks), or
             ``None`` for the packaged energy sites only.
         ax: axes to draw into (default: a new figure).
         tracks, envelopes, launch_areas, cities, legend, radars: layers to draw.
@@ -226,9 +226,9 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
     handles_layers: list = []
     # Launch areas.
     if launch_areas:
-        if model is not None:  # the attack planners, one per launch area
-            xy = np.array([p.xy_km for p in model.planners]).reshape(-1, 2)
-            w = np.array([p.share for p in model.planners])
+        if model is not None:  # the model's launch areas and their shares of the launches
+            xy = model.launch_areas[["x_km", "y_km"]].to_numpy(float).reshape(-1, 2)
+            w = np.asarray(model.area_share, float)
         else:
             la = _launch_areas()
             xy, w = la[["x_km", "y_km"]].to_numpy(float), la["weight"].to_numpy(float)

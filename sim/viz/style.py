@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.config.io import atomic_path
-from sim.experiments.stats import mean_ci
+from sim.experiments.stats import mean_ci, paired_stats
 from sim.model.outcomes import OUTCOMES
 
 # --------------------------------------------------------------------------- style
@@ -245,3 +245,41 @@ def summarize_by(runs: pd.DataFrame, by: str | Sequence[str], outcome: str,
     return pd.DataFrame(rows, columns=[*by, "mean", "ci_low", "ci_high", "n"])
 
 
+
+
+def reference_level(runs: pd.DataFrame, factor: str, reference=None):
+    """The level differences are taken from: ``reference`` if given (it must be a level of
+    ``factor``), else the lowest level (EUR 0 for a budget)."""
+    levels = sorted(runs[factor].dropna().unique())
+    if not levels:
+        raise ValueError(f"{factor}: no levels in the runs table")
+    if reference is None:
+        return levels[0]
+    if reference not in levels:
+        raise ValueError(f"reference {reference!r} is not a level of {factor} ({levels})")
+    return reference
+
+
+def paired_by(runs: pd.DataFrame, factor: str, outcome: str, reference=None,
+              pair_on: Sequence[str] = ("replicate",), level: float = LEVEL) -> pd.DataFrame:
+    """Paired differences of ``outcome`` from a reference level of ``factor``: at each level,
+    the mean over replicates of (the level's value - the reference's value on the same winter)
+    and its interval (:func:`sim.experiments.stats.paired_stats`, BCa bootstrap of the paired
+    differences). Runs are paired on ``pair_on`` (the replicate, and any other factor that
+    varies, so that each difference is between two runs that faced the same raids).
+
+    Returns one row per level: ``factor``, ``diff``, ``ci_low``, ``ci_high``, ``n``,
+    ``mean`` (the level's own mean) and ``reference`` (the reference level).
+    """
+    ref = reference_level(runs, factor, reference)
+    keys = list(pair_on)
+    base = runs.loc[runs[factor] == ref, [*keys, outcome]]
+    rows = []
+    for lev, g in runs.groupby(factor, sort=True):
+        m = g[[*keys, outcome]].merge(base, on=keys, suffixes=("", "_ref"))
+        st = paired_stats(m[f"{outcome}_ref"].to_numpy(float), m[outcome].to_numpy(float), level)
+        rows.append({factor: lev, "diff": st["diff"], "ci_low": st["ci_low"],
+                     "ci_high": st["ci_high"], "n": st["n"], "mean": st["mean_b"],
+                     "reference": ref})
+    return pd.DataFrame(rows, columns=[factor, "diff", "ci_low", "ci_high", "n", "mean",
+                                       "reference"])

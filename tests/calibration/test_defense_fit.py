@@ -81,7 +81,7 @@ def test_fit_recovers_parameters_from_model_generated_data():
     truth = apply_parameters(base, DEFAULT_PARAMETERS, TRUE_THETA)
     data = pooled_monthly(simulate_months(truth, seed=101, replicates=3))
     observed = pd.DataFrame({
-        "month": list(data.index), "rate": data["rate"].to_numpy(),
+        "month": list(data.index), "interception_rate": data["interception_rate"].to_numpy(),
         "ew_share": data["ew_share"].to_numpy(),
     })
     fit = fit_defense(base, observed, RECOVERY_MONTHS, DEFAULT_PARAMETERS, seed=202,
@@ -117,7 +117,7 @@ def test_calibration_targets_are_the_record(shipped):
     for row in shipped["months"]:
         o = obs.loc[row["month"]]
         assert row["obs_launched"] == int(o["launched"])
-        assert row["obs_rate"] == pytest.approx(float(o["rate"]), rel=1e-5)
+        assert row["obs_rate"] == pytest.approx(float(o["interception_rate"]), rel=1e-5)
         if row["obs_ew_share"] is None:
             assert math.isnan(o["ew_share"])
         else:
@@ -146,7 +146,7 @@ def test_shipped_calibration_still_describes_the_model(shipped):
     sc = load_scenario(DEFAULT_SCENARIO_PATH)
     theta = [p["estimate"] for p in fit["parameters"]]
     obs = pd.DataFrame(fit["monthly_fit"]).rename(
-        columns={"observed_rate": "rate", "observed_ew_share": "ew_share"})
+        columns={"observed_rate": "interception_rate", "observed_ew_share": "ew_share"})
     res = residuals_at(sc, obs, theta, fit["fit_months"], DEFAULT_PARAMETERS,
                        seed=fit["seed"], replicates=fit["replicates"])
     r_rate = res["residual_rate_pp"].to_numpy()
@@ -201,7 +201,7 @@ def test_update_scenario_file_changes_only_the_fitted_values(tmp_path):
     assert copy.read_text().splitlines() == after  # a refused update leaves the file alone
 
 
-def test_the_winter_forecast_uses_the_shipped_defence_fit():
+def test_the_winter_forecast_uses_the_shipped_defense_fit():
     """scenarios/winter-2025-26.yaml copies the defence fit of the posture scenario (EW loss,
     fire-group kill probability): a refit that is not carried over to the forecast fails here."""
     from sim.config.io import load_scenario

@@ -30,7 +30,8 @@ from sim.calibration.threat_fit import load_threat_profile
 from sim.cli import main
 from sim.config.errors import DataFileError
 from sim.config.schema import Scenario
-from sim.model import missiles as M
+from sim.model import missile_defense as MD
+from sim.model import missile_threat as M
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RECORD_CSV = (REPO_ROOT.parent / "shared" / "data" / "ukraine-air-attacks"
@@ -254,9 +255,9 @@ def test_shipped_profile_reproduces_shipped_monthly_aggregates():
         assert prof["kill_share"][c] == pytest.approx(des / obs.sum(), abs=1e-5)
 
 
-def test_default_missile_defence_matches_record_kill_shares():
+def test_default_missile_defense_matches_record_kill_shares():
     prof = _shipped()
-    share = M.expected_kill_share(M.defence_table(Scenario(name="x").defense.missile_defense))
+    share = MD.expected_kill_share(MD.defense_table(Scenario(name="x").defense.missile_defense))
     for j, c in enumerate(M.CLASSES):
         assert share[j] == pytest.approx(prof["kill_share"][c], abs=0.03), c
     assert share[M.BALLISTIC] < 0.3 < share[M.CRUISE]

@@ -58,8 +58,8 @@ def test_saturation_c_crews_against_a_salvo(allocator):
     check(r)
 
 
-def test_layered_defence_is_product_of_layer_leaks():
-    r = oracles.oracle_layered_defence()
+def test_layered_defense_is_product_of_layer_leaks():
+    r = oracles.oracle_layered_defense()
     assert r.n > 2000
     check(r)
 

@@ -77,7 +77,7 @@ def test_observed_monthly_rules_and_errors(tmp_path):
     obs = R.observed_monthly().set_index("month")  # default: the shipped monthly aggregate
     # From Aug 2025 not_reach_goal is folded into destroyed: no EW share, rate still defined.
     assert math.isnan(obs.loc["2025-08", "ew_share"]) and math.isnan(obs.loc["2025-09", "ew_share"])
-    assert obs.loc["2025-09", "rate"] == pytest.approx(4863 / 5599)
+    assert obs.loc["2025-09", "interception_rate"] == pytest.approx(4863 / 5599)
     assert obs.loc["2024-10", "ew_share"] == pytest.approx(672 / 1928)
     # The three layouts give the same months.
     from_nights = R.observed_monthly(SHIPPED_NIGHTS).set_index("month")

@@ -147,7 +147,7 @@ SITES = (ROOT / "sim" / "data" / "energy_sites.csv").read_text().splitlines()
 @pytest.mark.parametrize("key,content,needle", [
     ("sites_file", None, "file not found"),
     ("sites_file", "id,name\nx,y\n", "missing column"),
-    ("sites_file", "\n".join(SITES[:1]) + "\n", "the model cannot be set up"),  # no sites
+    ("sites_file", "\n".join(SITES[:1]) + "\n", "no operational site"),  # no sites
     ("sites_file", "\n".join([SITES[0], SITES[1].replace("49.2104", "north")]) + "\n",
      "is not a number"),
     ("energy.grid_nodes_file", None, "file not found"),

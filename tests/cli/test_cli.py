@@ -61,6 +61,7 @@ def test_set_makes_a_what_if(tmp_path, capsys):
 def test_existing_results_folder_is_not_mixed(tmp_path, capsys):
     out = tmp_path / "r"
     out.mkdir()
+    (out / "summary.json").write_text("{}")  # an earlier run's folder
     (out / "keep.txt").write_text("old")
     code, _, err = run_cli(["run", NL, "--out", str(out), *FAST], capsys)
     assert code == 2 and "--overwrite" in err

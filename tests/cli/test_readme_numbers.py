@@ -1,5 +1,7 @@
 """The README's headline numbers are the ones ``scripts/headline_chart.py`` wrote to
-``docs/img/headline.json``: rerunning the script and forgetting the text fails here."""
+``docs/img/headline.json``: the paragraph is written from it by ``scripts/readme_headline.py``
+(``tests/test_docs_match.py`` checks the whole paragraph); here, the quotes a reader checks
+first."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ def test_readme_headline_quotes_headline_json():
         f"{100 * prog['demand_served_fraction']:.1f}%; paired 95% interval {static[1]:.1f} to "
         f"{static[2]:.1f} points)",
         f"by {learning[0]:.1f} points ({learning[1]:.1f} to {learning[2]:.1f})",
-        f"flat from EUR {h['flat_from_eur'] / 1e6:.0f}M",
+        f"drone hits stop falling at EUR {h['flat_from_eur'] / 1e6:.0f}M",
         f"limited by {h['binds_there']}",
     ]
     for q in quotes:

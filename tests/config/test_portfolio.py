@@ -161,8 +161,8 @@ def test_the_json_schema_lists_the_portfolio():
      "defense.portfolio.shares", "passive_protection: share must be >= 0"),
     ({"shares": {"passive_protection": 0.5, "interceptor_drones": 0.4}},
      "defense.portfolio.shares", "shares must sum to 1 (got 0.9)"),
-    ({"shares": {"passive_protection": float("nan")}}, "defense.portfolio.shares",
-     "must be a finite number"),
+    ({"shares": {"passive_protection": float("nan")}},
+     "defense.portfolio.shares.passive_protection", "is not a finite number"),
     ({"amounts_eur": {"passive_protection": 1.5e8, "ew_stations": 1e8}},
      "defense.portfolio.amounts_eur", "amounts sum to EUR 250,000,000, above the budget "
      "(defense.budget_eur = EUR 200,000,000)"),

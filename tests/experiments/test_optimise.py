@@ -233,3 +233,51 @@ def test_the_command_prints_the_plan_and_writes_an_overlay_that_runs(tmp_path, n
     assert result["evaluation"]["replicates"] == [1, 2]
     sets = (out / "plan.txt").read_text().split("\n")
     assert sets[0].startswith("--set defense.basing.policy=mix")
+
+
+# --------------------------------------------------------------------------- reported = simulated
+def _plans_for_every_strategy(sc):
+    from sim.experiments.optimise import Plan
+    from sim.model.basing import STRATEGIES
+    from sim.model.theatre import theatre_for
+
+    sites = theatre_for(sc).sites
+    op = sites[sites["status"] == "operational"]
+    for name in STRATEGIES:
+        if name == "custom":
+            yield name, Plan(policy="custom", custom_sites=tuple(op["id"].iloc[[5, 0, 9]]))
+        elif name == "mix":
+            yield name, Plan(policy="mix", mix_weights={"grid_critical": 0.5, "cities": 0.3,
+                                                         "corridors": 0.2})
+        else:
+            yield name, Plan(policy=name)
+
+
+def test_simulated_plan_is_the_reported_plan_for_every_basing_strategy(nl):
+    """The launch sites the optimiser reports for a plan (plan_sites) are the sites the model
+    commissions and flies from, night by night, for every basing strategy. A grid setting that
+    changes which sites are critical to the grid must move both (grid_critical, mix)."""
+    from sim.experiments.optimise import plan_sites
+    from sim.model.defense_model import DefenseModel
+    from sim.model.theatre import clear_cache
+
+    sc = with_overrides(nl, {"period.start_date": "2026-01-01", "period.nights": 6,
+                             "energy.enabled": False, "energy.demand_scale_factor": 1.3,
+                             "threat.missiles.enabled": False})
+    seen = set()
+    for name, plan in _plans_for_every_strategy(sc):
+        clear_cache()  # the report and the run build their set-up independently
+        reported = plan_sites(sc, plan)[["x_km", "y_km"]].to_numpy(float)
+        clear_cache()
+        m = DefenseModel(with_overrides(sc, plan.overrides(), source="plan"), seed=3)
+        flown = 0
+        while m.running:
+            m.step()
+            teams = m.tonight.teams
+            xy = teams.xy[teams.programme == 1]
+            np.testing.assert_allclose(xy, reported[: len(xy)], err_msg=name)
+            flown = max(flown, len(xy))
+        assert flown > 0, name
+        np.testing.assert_allclose(m.forces[1].positions, reported, err_msg=name)
+        seen.add(name)
+    assert {"grid_critical", "mix", "custom"} <= seen

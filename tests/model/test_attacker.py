@@ -49,7 +49,7 @@ def test_adaptive_attacker_converges_to_the_best_response(cls, cfg, nights):
         assert share[nights:].min() >= 0.8, (cls.name, seed, share[nights:].min())
 
 
-def test_learning_detects_a_change_of_defence():
+def test_learning_detects_a_change_of_defense():
     """Swap which target is defended: the learner follows (forgetting old observations)."""
     rng = np.random.default_rng(3)
     value = np.array([1.0, 1.0]) / 2

@@ -135,19 +135,16 @@ def test_agents_carry_the_night(nl200m):
     m = DefenseModel(sc, seed=2)
     for _ in range(3):
         m.step()
-    # Persistent agents: one planner per launch area, the sites, the teams of both forces.
-    assert len(m.agents_by_type[AttackPlanner]) == len(m.planners) > 0
+    # Persistent agents: one attack planner, the sites, the teams of both forces.
+    assert len(m.agents_by_type[AttackPlanner]) == 1
     assert len(m.agents_by_type[EnergySite]) == len(m.sites)
     teams = m.agents_by_type[InterceptorTeam]
     assert len(teams) >= sc.defense.layers.existing_interceptors.launch_sites
     assert any(t.programme for t in teams) and any(not t.programme for t in teams)
     assert len(m.agents_by_type[Radar]) >= sc.defense.sensors.surveillance.count
-    # The planners' launches add up to the raid, and the teams' sorties to the log.
-    assert sum(p.launched_tonight for p in m.planners) == m.record["launched"]
-    assert sum(t.sorties_tonight for t in m.teams) == (
-        m.record["interceptors_launched"] + m.record["existing_interceptors_launched"])
-    assert sum(t.kills_tonight for t in m.teams) == (
-        m.record["interceptor_kills"] + m.record["existing_interceptor_kills"])
+    # The teams' crews are the forces' crews on duty tonight.
+    assert sum(t.crews for t in m.teams) == m.record["programme_crews"] + m.record[
+        "national_crews"]
     # Tonight's drones and sorties are agents on demand, and only tonight's.
     drones = m.drones
     assert len(drones) == m.record["launched"] == len(m.agents_by_type[AttackDrone])
@@ -164,15 +161,76 @@ def test_agents_carry_the_night(nl200m):
     assert len(m.agents_by_type.get(InterceptorSortie, [])) <= len(sorties) + len(m.sorties)
 
 
+def test_every_deciding_agent_steps_and_views_say_so():
+    """Each agent class either decides something in ``step(night)`` or is a plain view that
+    says so in its docstring."""
+    import inspect
+
+    from sim.model import agents
+
+    classes = [c for _, c in inspect.getmembers(agents, inspect.isclass)
+               if issubclass(c, agents.SimAgent) and c is not agents.SimAgent]
+    assert classes
+    for c in classes:
+        steps = "step" in vars(c)
+        view = "plain view" in " ".join((c.__doc__ or "").split())
+        assert steps != view, c.__name__
+        if steps:
+            assert list(inspect.signature(c.step).parameters) == ["self", "night"], c.__name__
+
+
+class _SealedModel(DefenseModel):
+    """A model whose attributes only its own code (and Mesa's) may set once it is built."""
+
+    _sealed = False
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self._sealed = True
+
+    def __setattr__(self, name, value):
+        if self._sealed:
+            import sys
+            from pathlib import Path
+
+            caller = Path(sys._getframe(1).f_code.co_filename)
+            own = caller.name == "defense_model.py" or "mesa" in caller.parts
+            if not own:
+                raise AttributeError(f"{caller.name} set model.{name} during a night")
+        super().__setattr__(name, value)
+
+
+@pytest.mark.parametrize("strategy", ["static", "learning"])
+def test_no_agent_writes_to_the_model(nl200m, strategy):
+    sc = short(nl200m, nights=12, **{"threat.attacker.strategy": strategy,
+                                       "defense.delivery.first_delivery_date": "2025-11-02"})
+    m = _SealedModel(sc, seed=4)
+    m.run()  # every phase, energy and missiles on
+    assert m.night == 12 and len(m.drones) == m.record["launched"]
+    with pytest.raises(AttributeError, match="set model.night"):
+        m.planner.model.night = 0  # the seal works: a write from outside the model fails
+    # and it is the model's own run: the same numbers as an unsealed one
+    ref = DefenseModel(sc, seed=4)
+    ref.run()
+    pd.testing.assert_frame_equal(m.datacollector.get_model_vars_dataframe(),
+                                  ref.datacollector.get_model_vars_dataframe())
+
+
 def test_datacollector_is_the_nightly_store(nl200m):
-    from sim.model.outcomes import nightly_columns
+    from sim.model.outcomes import INDEX_COLUMNS, OUTCOMES, nightly_columns
 
     m = DefenseModel(short(nl200m, nights=3), seed=1)
     m.run()
     df = m.datacollector.get_model_vars_dataframe()
-    assert list(df.columns) == ["night", "date", *nightly_columns(
+    # The columns are the registry's nightly outcomes (after which night it is) ...
+    assert list(df.columns) == [*INDEX_COLUMNS, *nightly_columns(
         energy=True, missiles=m.missile_planner is not None)]
     assert len(df) == 3 and not hasattr(m, "night_rows")
+    # ... each read from the night by the reader the registry declares.
+    row = df.iloc[-1]
+    for c in df.columns:
+        read = INDEX_COLUMNS[c] if c in INDEX_COLUMNS else OUTCOMES[c].read
+        assert read(m.tonight) == row[c], c
     out = run_one(short(nl200m, nights=3), seed=1)
     pd.testing.assert_frame_equal(out.nights.drop(columns=["seed", "replicate"]),
                                   df.reset_index(drop=True), check_dtype=False)

@@ -104,5 +104,9 @@ def test_circle_entry_matches_sampling(route, centre, r):
     step = grid[1]
     if not inside.any():
         assert math.isinf(te[0, 0]) or (tx[0, 0] - te[0, 0]) < 2 * step
+    elif math.isinf(te[0, 0]):
+        # a graze: the route only touches the circle (a tangent whose discriminant rounds
+        # below zero), so the samples find it inside at a point or two at most
+        assert inside.sum() <= 2
     else:
         assert te[0, 0] == pytest.approx(grid[inside.argmax()], abs=2 * step)

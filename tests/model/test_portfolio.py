@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from sim.config.io import with_overrides
 from sim.config.portfolio import OPTIONS, Item, MissileItem, Options, Portfolio
 from sim.config.schema import Scenario
-from sim.model.budget import DAYS_PER_MONTH, force_schedule
+from sim.model.forces import force_schedule
+from sim.model.forces.schedule import DAYS_PER_MONTH
 from sim.model.portfolio import (
     LIMITS,
     item_schedule,

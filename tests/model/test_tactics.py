@@ -14,7 +14,7 @@ from sim.config.errors import ScenarioError
 from sim.config.io import with_overrides
 from sim.config.schema import Scenario
 from sim.config.tactics import KillTable
-from sim.model.air_defence import fire_groups
+from sim.model.air_defense import fire_groups
 from sim.model.engagement import interceptor_pk
 from sim.model.threat import (
     DECOY,

@@ -71,7 +71,7 @@ def test_parameters_match_the_model_and_reach_the_scenario():
 def test_first_night_defaults_to_the_first_delivery_whatever_the_budget():
     """The default run starts when the programme's first interceptors arrive, so a budget
     change shows from the first night; it then runs to the end of the winter."""
-    from sim.model.budget import first_delivery_date
+    from sim.model.forces import first_delivery_date
 
     base = app.base_scenario()
     first = first_delivery_date(base.defense)

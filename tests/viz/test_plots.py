@@ -316,6 +316,9 @@ def test_cost_effectiveness_and_grids(runs):
     fig, axes = plots.plot_outcomes_grid(runs, "defense.budget_eur")
     assert sum(a.get_visible() for a in axes.flat) == 4
     assert "(GWh)" in axes.flat[1].get_title(loc="left")
+    assert "(points): change" in axes.flat[0].get_title(loc="left")
+    fig, axes = plots.plot_outcomes_grid(runs, "defense.budget_eur", paired=False)
+    assert "(GWh)" in axes.flat[1].get_title(loc="left")
     fig, axes = plots.plot_outcomes_by_group(runs, "defense.budget_eur")
     assert len([a for a in axes.flat if a.get_visible()]) == 4
 
@@ -392,10 +395,51 @@ def test_every_replicate_figure_says_mean_of_n_and_how_the_interval_is_made(runs
     labels = [t.get_text() for t in axes[1].get_legend().get_texts()]
     assert f"mean of {n} replicates" in labels and any("BCa" in t for t in labels)
     for fn in (plots.plot_outcomes_grid, plots.plot_outcomes_by_group):
-        fig, _ = fn(runs, "defense.budget_eur")
+        fig, _ = fn(runs, "defense.budget_eur", **({"paired": False}
+                                                   if fn is plots.plot_outcomes_grid else {}))
         note = fig.get_supxlabel()
         assert f"mean of {n} replicates" in note and "BCa bootstrap" in note, fn.__name__
         assert _outside_canvas(fig) == [], fn.__name__
+    fig, _ = plots.plot_outcomes_grid(runs, "defense.budget_eur")
+    note = fig.get_supxlabel()
+    assert f"mean of {n} paired differences from EUR 0M" in note and "BCa bootstrap" in note
+    assert _outside_canvas(fig) == []
+
+
+def test_sweep_grid_plots_paired_differences_from_the_reference():
+    """Oracle: each replicate's winter shifts every level by the same large amount (common
+    random numbers), the budget adds a small fixed gain. Unpaired bands of the levels overlap;
+    the paired difference is exactly the gain, its interval a point, the replicates' own
+    differences the dots. Another lever (the attacker) is paired on too, not pooled into
+    pairs across attackers."""
+    rows = []
+    for strat, shift in (("static", 0.0), ("learning", -0.02)):
+        for b, gain in ((0.0, 0.0), (1e8, 0.004), (2e8, 0.006)):
+            for r in range(6):
+                winter = 0.1 * np.sin(r + 1.0)  # +-0.1 from one winter to the next
+                rows.append({"defense.budget_eur": b, "threat.attacker.strategy": strat,
+                             "replicate": r, "demand_served_fraction": 0.8 + winter + shift + gain,
+                             "hits_on_sites": 300.0 - 1000 * gain + 50 * winter})
+    runs = pd.DataFrame(rows)
+    assert plots.pairing_columns(runs, "defense.budget_eur") == ["replicate",
+                                                                  "threat.attacker.strategy"]
+    s = plots.summarize_by(runs, "defense.budget_eur", "demand_served_fraction")
+    assert s["ci_low"].max() < s["ci_high"].min()  # unpaired bands overlap: "no effect"
+    fig, axes = plots.plot_outcomes_grid(runs, "defense.budget_eur",
+                                         ("demand_served_fraction", "hits_on_sites"))
+    line = next(ln for ln in axes.flat[0].get_lines() if len(ln.get_xdata()) == 3)
+    np.testing.assert_allclose(line.get_ydata(), [0.0, 0.4, 0.6], atol=1e-9)  # points
+    line = next(ln for ln in axes.flat[1].get_lines() if len(ln.get_xdata()) == 3)
+    np.testing.assert_allclose(line.get_ydata(), [0.0, -4.0, -6.0], atol=1e-9)
+    d = plots.paired_by(runs, "defense.budget_eur", "demand_served_fraction",
+                        pair_on=["replicate", "threat.attacker.strategy"])
+    assert (d["ci_low"] == d["diff"]).all() and (d["ci_high"] == d["diff"]).all()
+    assert d["n"].tolist() == [12, 12, 12]
+    d = plots.paired_by(runs, "defense.budget_eur", "demand_served_fraction", reference=2e8,
+                        pair_on=["replicate", "threat.attacker.strategy"])
+    np.testing.assert_allclose(d["diff"], [-0.006, -0.002, 0.0], atol=1e-12)
+    with pytest.raises(ValueError, match="not a level"):
+        plots.paired_by(runs, "defense.budget_eur", "hits_on_sites", reference=5e7)
 
 
 def test_comparison_forest_plot():
@@ -415,7 +459,7 @@ def test_comparison_forest_plot():
     assert "-3.0 pp  [-4.0, -2.0]" in right and "+20  [-5, +45]" in right
     assert any("energy_sites = 0" in t.get_text() for t in ax.texts)
     assert "10 paired replicates" in ax.get_title(loc="left")
-    assert "(paired t)" in ax.get_title(loc="left")
+    assert "(BCa bootstrap)" in ax.get_title(loc="left")
     assert ax.get_xscale() == "linear"
     # a few large relative changes: log scale beyond +-10%, so the small ones stay readable
     big = t.copy()

@@ -22,10 +22,16 @@ import pandas as pd
 
 from sim.experiments.sweep import compare as cmp
 from sim.experiments.sweep import sensitivity as sens
-from sim.experiments.sweep.engine import SweepOutcome, execute, run_sweep
+from sim.experiments.sweep.engine import SweepResult, execute, run_sweep
 from sim.experiments.sweep.errors import CompareError, SensitivityError, SweepSpecError
 from sim.experiments.sweep.evaluators import Evaluator, make_evaluator
-from sim.experiments.sweep.model import ModelAdapter, RunContext, base_scenario, resolve_model
+from sim.experiments.sweep.model import (
+    ModelAdapter,
+    RunContext,
+    base_scenario,
+    resolve_model,
+    scenario_seed,
+)
 from sim.experiments.sweep.spec import (
     LoadedSweep,
     SweepSpec,
@@ -125,7 +131,7 @@ def sweep(
     return _attach(pd.read_parquet(res.runs_path), res)
 
 
-def _attach(df: pd.DataFrame, res: SweepOutcome) -> pd.DataFrame:
+def _attach(df: pd.DataFrame, res: SweepResult) -> pd.DataFrame:
     df.attrs.update(
         out_dir=str(res.out_dir),
         total=res.total,
@@ -185,20 +191,17 @@ def run_replicates(
 
 def _scenario_seed(x: Any, adapter: ModelAdapter) -> int:
     """The ``seed`` of a scenario (file or object), or 0 if it has none."""
-    if adapter.get is None:
-        return 0
-    try:
-        scn = adapter.load(str(x)) if isinstance(x, (str, os.PathLike)) else x
-        value = adapter.get(scn, "seed")
-    except (KeyError, AttributeError, TypeError):
-        return 0
-    except Exception as exc:  # noqa: BLE001 - the model's own input errors
-        from sim.config.errors import SimInputError
+    return scenario_seed(x, adapter)
 
-        if isinstance(exc, SimInputError):
-            raise
-        return 0
-    return int(value) if isinstance(value, int) else 0
+
+def _period(scn: Any, adapter: ModelAdapter) -> tuple[str, int] | None:
+    """``(start date, nights)`` of a scenario, or ``None`` for a model without periods."""
+    if adapter.get is None:
+        return None
+    try:
+        return str(adapter.get(scn, "period.start_date")), int(adapter.get(scn, "period.nights"))
+    except Exception:  # noqa: BLE001 - a model without a period
+        return None
 
 
 def _is_folder(x: Any) -> bool:
@@ -279,8 +282,15 @@ def compare(
         seed = _scenario_seed(a, adapter)
     ctx_a = _scenario_context(a, adapter, seed, overrides or {}, outcomes)
     ctx_b = _scenario_context(b, adapter, seed, overrides or {}, outcomes)
-    for ctx in (ctx_a, ctx_b):  # a bad file or override fails here, before any worker starts
-        base_scenario(ctx)
+    scns = [base_scenario(ctx) for ctx in (ctx_a, ctx_b)]  # a bad file fails here, first
+    periods = [_period(x, adapter) for x in scns]
+    if None not in periods and periods[0] != periods[1]:
+        (sa, na), (sb, nb) = periods
+        raise CompareError(
+            f"A ({a}) simulates {na} nights from {sa} and B ({b}) {nb} nights from {sb}: a "
+            "paired comparison needs the same nights (replicate r of A and of B must face the "
+            "same raids); give both the same period.start_date and period.nights (e.g. --set "
+            f"period.start_date={sa} --set period.nights={na})")
     own = evaluator is None
     if own:
         evaluator = make_evaluator(workers, scheduler, backend, preload=adapter.preload)

@@ -1,14 +1,16 @@
-"""Policy comparison with common random numbers: paired differences and 95% CIs
+"""Policy comparison with common random numbers: paired differences and their intervals
 (:func:`sim.experiments.stats.paired_stats`).
 
 Both alternatives are run with the same seed and replicates ``0 .. R-1``, so replicate ``r`` of A
 and of B face the same random attacks, and the difference ``B - A`` per replicate removes most of
-the noise shared by the two. For each outcome the report gives the means, the mean paired
-difference ``B - A``, its standard deviation, a two-sided ``level`` confidence interval
-``mean +- t(1 - (1 - level)/2, R - 1) * sd / sqrt(R)``, a p-value (paired t-test), and
-``significant`` (the interval excludes zero). When every paired difference is identical the
-interval is that single value (zero for identical inputs: not significant; anything else:
-significant, with p-value 0).
+the noise shared by the two. For each outcome the report gives the means (each over the
+replicates that have a value: an outcome A does not have keeps B's mean), the mean paired
+difference ``B - A``, its standard deviation, a two-sided ``level`` confidence interval of the
+mean difference (a BCa bootstrap of the paired differences, as every interval of the tools:
+:func:`sim.experiments.stats.mean_ci`), the p-value of the paired t-test, and ``significant``
+(the interval excludes zero). When every paired difference is identical the interval is that
+single value (zero for identical inputs: not significant; anything else: significant, with
+p-value 0).
 """
 
 from __future__ import annotations
@@ -236,5 +238,15 @@ def read_results_folder(path: str | Path) -> tuple[pd.DataFrame, dict]:
         raise CompareError(f"{p}: not a sweep results folder (no manifest.json)")
     if not runs.is_file():
         raise CompareError(f"{p}: the sweep has not finished (no runs.parquet); rerun it to complete it")
-    spec = json.loads((p / "spec.json").read_text()) if (p / "spec.json").is_file() else {}
-    return pd.read_parquet(runs), spec
+    spec = {}
+    if (p / "spec.json").is_file():
+        try:
+            spec = json.loads((p / "spec.json").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CompareError(f"{p / 'spec.json'}: damaged ({exc}); rerun the sweep into this "
+                               "folder to repair it") from None
+    try:
+        return pd.read_parquet(runs), spec
+    except Exception as exc:  # noqa: BLE001 - any unreadable table is bad input
+        raise CompareError(f"{runs}: damaged ({str(exc).splitlines()[0][:120]}); delete it and "
+                           "rerun the sweep to run its runs again") from None

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config.errors import SimInputError
+from sim.config.files import FolderLock, check_output_path
 from sim.experiments.sweep.designs import Design, design_size, generate_design
 from sim.experiments.sweep.errors import DesignTooLargeError, SweepInterrupted, SweepSpecError
 from sim.experiments.sweep.evaluators import Evaluator, SerialEvaluator, make_evaluator
@@ -222,6 +223,48 @@ def check_inputs(loaded: LoadedSweep, adapter: ModelAdapter, design: Design, ctx
             raise SweepSpecError(f"{where}: design point 0: {exc}") from None
 
 
+def factor_warnings(loaded: LoadedSweep, adapter: ModelAdapter, design: Design,
+                    ctx: RunContext, max_points: int = 64) -> list[str]:
+    """Warnings about the sweep's factors and fixed overrides on the simulation's own model: a
+    key that has no effect at any of (up to ``max_points`` evenly spread) design points
+    (:func:`sim.config.checks.dead_keys`; its sensitivity index would be noise), and
+    implausible values of the base scenario (:func:`sim.config.checks.implausible_values`).
+    Other models get none."""
+    from sim.config.checks import dead_keys, implausible_values
+    from sim.config.schema import Scenario
+
+    try:
+        base = base_scenario(ctx)
+    except SimInputError:
+        return []
+    if not isinstance(base, Scenario):
+        return []
+    where = loaded.where
+    out = [f"{where}: base scenario: {w.key}: {w.reason}" for w in implausible_values(base)]
+    keys = [f.key for f in loaded.spec.factors]
+    n = design.n_points
+    step = max(1, -(-n // max_points))
+    dead: dict[str, str] | None = None
+    for p in range(0, n, step):
+        try:
+            sc = adapter.override(base, design.overrides(p))
+        except SimInputError:
+            continue
+        here = {w.key: w.reason for w in dead_keys(sc, keys)}
+        dead = here if dead is None else {k: v for k, v in dead.items() if k in here}
+        if not dead:
+            break
+    groups = {f.key: (g, i) for g, fs in (("levers", loaded.spec.levers),
+                                          ("uncertainties", loaded.spec.uncertainties))
+              for i, f in enumerate(fs)}
+    for k, why in (dead or {}).items():
+        g, i = groups[k]
+        out.append(f"{where}: {g}[{i}] ({k}): {why} at every design point; its effects and "
+                   "sensitivity indices will be zero or noise")
+    out += [f"{where}: fixed {w.key}: {w.reason}" for w in dead_keys(base, list(loaded.fixed))]
+    return out
+
+
 def run_count(loaded: LoadedSweep) -> tuple[int, int]:
     """``(points, runs)`` of a sweep, without generating its design."""
     n = design_size(loaded)
@@ -274,7 +317,7 @@ def _sigterm_as_interrupt():
 
 # -- the sweep ------------------------------------------------------------------------------------
 @dataclass
-class SweepOutcome:
+class SweepResult:
     """What :func:`run_sweep` did."""
 
     out_dir: Path
@@ -312,7 +355,7 @@ def run_sweep(
     flush_seconds: float = 10.0,
     connect_timeout: float = 5.0,
     model: str | ModelAdapter | None = None,
-) -> SweepOutcome:
+) -> SweepResult:
     """Run (or resume) a sweep into ``out_dir``.
 
     Args:
@@ -333,6 +376,7 @@ def run_sweep(
     t_start = time.perf_counter()
     started = now_iso()
     spec = loaded.spec
+    check_output_path(out_dir, "--out", folder=True)
     adapter = resolve_model(model if model is not None else spec.model)
     points, total = check_size(loaded, max_runs, force)
     design = generate_design(loaded)
@@ -341,7 +385,11 @@ def run_sweep(
     ctx = make_context(loaded, adapter)
     store = SweepStore(out_dir)
     manifest, _ = store.check(sweep_id, force, loaded.where)  # refuse a foreign folder early
+    if manifest is not None:
+        store.finished_ids()  # a damaged file is repaired or refused now, before any run
     check_inputs(loaded, adapter, design, ctx)
+    for w in factor_warnings(loaded, adapter, design, ctx):
+        print(f"warning: {w}", file=sys.stderr)
     finished = (
         manifest is not None
         and manifest.get("status") == "complete"
@@ -349,9 +397,12 @@ def run_sweep(
         and not store.run_parts()
     )
     own_eval = evaluator is None and not finished
-    if own_eval:  # connect (or fail) before touching the folder
-        evaluator = make_evaluator(workers, scheduler, backend, connect_timeout, adapter.preload)
+    lock = FolderLock(store.root)  # a second sweep into this folder exits 2, naming the first
+    lock.__enter__()
     try:
+        if own_eval:  # connect (or fail) before touching the folder
+            evaluator = make_evaluator(workers, scheduler, backend, connect_timeout,
+                                       adapter.preload)
         return _run_into_store(
             loaded,
             store,
@@ -371,8 +422,11 @@ def run_sweep(
             force,
         )
     finally:
-        if own_eval and evaluator is not None:
-            evaluator.close()
+        try:
+            if own_eval and evaluator is not None:
+                evaluator.close()
+        finally:
+            lock.__exit__(None, None, None)
 
 
 def _new_manifest(
@@ -427,7 +481,12 @@ def _run_into_store(
             shutil.copyfile(loaded.path, store.root / "sweep.yaml")
         write_table_atomic(pa.Table.from_pandas(design.to_frame(), preserve_index=False), store.design_path)
         store.write_manifest(manifest)
-    elif manifest.get("package_version") != package_version():
+    else:
+        design_table = pa.Table.from_pandas(design.to_frame(), preserve_index=False)
+        for name in store.repair_records(loaded.to_json(), design_table):
+            print(f"note: {store.root / name} was damaged; rewritten from the sweep file",
+                  file=sys.stderr)
+    if manifest.get("package_version") != package_version():
         print(
             f"warning: {store.root} was started with sim {manifest.get('package_version')}, "
             f"resuming with {package_version()}",
@@ -512,7 +571,7 @@ def _run_into_store(
             store.write_manifest(manifest)
     if status != "complete":
         raise RuntimeError(f"{store.root}: {manifest.get('error')}")
-    return SweepOutcome(
+    return SweepResult(
         out_dir=store.root,
         status=status,
         total=total,

@@ -1,6 +1,6 @@
 """Errors a user can cause with a sweep, a comparison or a sensitivity analysis.
 
-All of them are :class:`sim.errors.SimInputError` subclasses, so the command line turns them into
+All of them are :class:`sim.config.errors.SimInputError` subclasses, so the command line turns them into
 one clear message and exit status 2, never a traceback.
 """
 

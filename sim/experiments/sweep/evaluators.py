@@ -7,18 +7,16 @@ a sweep do not depend on which worker finished first). The chunk iterable is con
 which lets the caller size each chunk from the run times seen so far.
 
 * :class:`SerialEvaluator` runs chunks in the calling process.
-* :class:`ProcessEvaluator` uses ``concurrent.futures.ProcessPoolExecutor`` (``forkserver``
-  start method on POSIX, so it is safe beside threads); worker processes ignore Ctrl-C (the parent
-  handles it), import the model once, and cache the loaded base scenario
-  (:func:`sim.experiments.sweep.model.base_scenario`).
+* :class:`ProcessEvaluator` uses a pool of :func:`sim.experiments.pools.process_pool`
+  (``forkserver`` start method on POSIX, so it is safe beside threads); worker processes ignore
+  Ctrl-C (the parent handles it), import the model once, and cache the loaded base scenario
+  (:func:`sim.experiments.sweep.model.base_scenario`) and each scenario's theatre.
 * :class:`DaskEvaluator` submits chunks to a ``dask.distributed`` scheduler; it connects with a
   short timeout and raises :class:`~sim.experiments.sweep.errors.SchedulerError` instead of hanging.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import re
 import sys
 from collections import deque
@@ -28,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import Any
 
+from sim.experiments.pools import available_cores, default_start_method, process_pool
 from sim.experiments.sweep.errors import SchedulerError, SweepError
 from sim.experiments.sweep.model import worker_init
 
@@ -47,14 +46,6 @@ def unguarded_main_script() -> str | None:
     except OSError:
         return None
     return None if _GUARD.search(text) else str(path)
-
-
-def available_cores() -> int:
-    """Number of cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 class Evaluator:
@@ -132,25 +123,17 @@ class ProcessEvaluator(Evaluator):
         preload: tuple[str, ...] = (),
     ) -> None:
         self.n_workers = max(1, int(workers or available_cores()))
-        if start_method is None:
-            methods = multiprocessing.get_all_start_methods()
-            start_method = "forkserver" if "forkserver" in methods and sys.platform != "darwin" else "spawn"
-        self.start_method = start_method
+        self.start_method = start_method or default_start_method()
         self.window = window or 2 * self.n_workers + 2
         self.preload = tuple(preload)
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            mp_ctx = multiprocessing.get_context(self.start_method)
-            if self.start_method == "forkserver":
-                mp_ctx.set_forkserver_preload(["sim.experiments.sweep.model", *self.preload])
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.n_workers,
-                mp_context=mp_ctx,
-                initializer=worker_init,
-                initargs=(self.preload,),
-            )
+            self._executor = process_pool(
+                self.n_workers, start_method=self.start_method,
+                preload=("sim.experiments.sweep.model", *self.preload),
+                initializer=worker_init, initargs=(self.preload,))
         return self._executor
 
     def imap(self, fn, ctx, chunks):

@@ -121,6 +121,31 @@ def resolve_model(ref: str | ModelAdapter | None) -> ModelAdapter:
     return obj
 
 
+def scenario_seed(x: Any, adapter: ModelAdapter) -> int:
+    """The ``seed`` of a scenario (a file, with the scenarios it starts from, or an object) as
+    the adapter reads it, or 0 if it has none: the seed of every verb that is given none.
+
+    Raises:
+        SimInputError: the scenario file is bad (the model's own input error).
+    """
+    import os
+
+    if adapter.get is None:
+        return 0
+    try:
+        scn = adapter.load(str(x)) if isinstance(x, (str, os.PathLike)) else x
+        value = adapter.get(scn, "seed")
+    except (KeyError, AttributeError, TypeError):
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the model's own input errors
+        from sim.config.errors import SimInputError
+
+        if isinstance(exc, SimInputError):
+            raise
+        return 0
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 @dataclass(frozen=True)
 class RunContext:
     """What every run of one sweep shares; sent to workers with each chunk.

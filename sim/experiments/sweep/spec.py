@@ -271,6 +271,13 @@ class SweepSpec(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> SweepSpec:
+        if self.name is not None:  # names the default results folder, results/NAME
+            n = self.name
+            if (any(c in '/\\:*?"<>|' or ord(c) < 32 for c in n) or n.strip() in ("", ".", "..")
+                    or n.startswith(".") or len(n.encode("utf-8")) > 150):
+                raise ValueError(f"name {n!r} cannot name a results folder (results/NAME): use "
+                                 "letters, digits, '-', '_' and '.' (at most 150 bytes), not "
+                                 "starting with a dot")
         seen: set[str] = set()
         for group, factors in (("levers", self.levers), ("uncertainties", self.uncertainties)):
             for i, f in enumerate(factors):
@@ -324,6 +331,13 @@ def resolve_base(base: str, base_dir: Path, where: str) -> tuple[Path, str | Non
     tried = [first]
     if first.is_file():
         return first, None
+    if first.exists():  # a folder, a FIFO, a device: refused, never opened
+        from sim.config.files import check_regular_file
+
+        try:
+            check_regular_file(first, 1_000_000, "YAML file", SweepSpecError)
+        except SweepSpecError as exc:
+            raise SweepSpecError(f"{where}: base: {exc}") from None
     if not given.is_absolute():
         from sim.config.data import packaged_path
 
@@ -451,10 +465,15 @@ def spec_from_data(
     except ValidationError as err:
         raise SweepSpecError(_format_validation_error(err, where)) from None
     base_path, note = resolve_base(spec.base, base_dir, where)
-    if spec.seed is None:  # the base scenario's seed (0 if it sets none)
-        base_data = read_yaml_file(base_path, error=SweepSpecError)
-        seed = base_data.get("seed", 0) if isinstance(base_data, dict) else 0
-        spec = spec.model_copy(update={"seed": int(seed) if isinstance(seed, int) else 0})
+    if spec.seed is None:  # the base scenario's seed, through the scenarios it starts from
+        from sim.config.errors import SimInputError
+        from sim.experiments.sweep.model import resolve_model, scenario_seed
+
+        try:
+            seed = scenario_seed(base_path, resolve_model(spec.model))
+        except SimInputError as exc:
+            raise SweepSpecError(f"{where}: base {spec.base}: {exc}") from None
+        spec = spec.model_copy(update={"seed": seed})
     fixed = dict(spec.fixed)
     factor_keys = {f.key for f in spec.factors}
     for k, v in (overrides or {}).items():
@@ -464,8 +483,12 @@ def spec_from_data(
     csv_path = csv_sha = None
     if spec.design.kind == "csv":
         csv_path = (base_dir / (spec.design.path or "")).resolve()
-        if not csv_path.is_file():
-            raise SweepSpecError(f"{where}: design.path: CSV file not found: {csv_path}")
+        from sim.config.files import check_regular_file
+
+        try:
+            check_regular_file(csv_path, 200_000_000, "CSV design", SweepSpecError)
+        except SweepSpecError as exc:
+            raise SweepSpecError(f"{where}: design.path: {exc}") from None
         csv_sha = sha256_file(csv_path)
     return LoadedSweep(
         spec=spec,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.config.files import MB, read_bounded_bytes
 from sim.config.io import atomic_path, atomic_write_parquet
 from sim.experiments.sweep.errors import ResultsFolderError
 
@@ -165,12 +167,21 @@ class SweepStore:
     # -- manifest -----------------------------------------------------------------------------
     def read_manifest(self) -> dict | None:
         """The manifest, or ``None`` if the folder has none."""
-        try:
-            return json.loads(self.manifest_path.read_text())
-        except FileNotFoundError:
+        if not self.manifest_path.exists() and not self.manifest_path.is_symlink():
             return None
+        try:
+            raw = read_bounded_bytes(self.manifest_path, 50 * MB, "manifest", ResultsFolderError)
+            manifest = json.loads(raw.decode("utf-8"))
         except (OSError, ValueError) as exc:
-            raise ResultsFolderError(f"{self.manifest_path}: unreadable manifest: {exc}") from None
+            raise ResultsFolderError(
+                f"{self.manifest_path}: damaged manifest ({exc}); the folder's results cannot "
+                "be trusted: move the folder away and run the sweep again, or choose another "
+                "--out") from None
+        if not isinstance(manifest, dict) or "sweep_id" not in manifest:
+            raise ResultsFolderError(
+                f"{self.manifest_path}: damaged manifest (not a sweep manifest); move the "
+                "folder away and run the sweep again, or choose another --out")
+        return manifest
 
     def write_manifest(self, manifest: dict) -> None:
         write_json_atomic(self.manifest_path, manifest)
@@ -251,15 +262,52 @@ class SweepStore:
         return sorted(self.parts.glob("*.nights.parquet")) if self.parts.is_dir() else []
 
     def finished_ids(self) -> set[int]:
-        """Run ids already on disk (in complete parts or in ``runs.parquet``)."""
+        """Run ids already on disk (in complete parts or in ``runs.parquet``).
+
+        A damaged part (unreadable Parquet, no ``run_id``) is repaired: it and its nights part
+        are removed, with a note naming it, and its runs are run again. A damaged
+        ``runs.parquet`` is refused, naming it (its runs cannot be told apart).
+        """
         self._clean_parts()
         done: set[int] = set()
-        sources = self.run_parts()
+        for part in self.run_parts():
+            try:
+                ids = pq.read_table(part, columns=["run_id"]).column("run_id").to_pylist()
+            except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+                night = part.with_name(part.name.replace(".runs.parquet", ".nights.parquet"))
+                part.unlink(missing_ok=True)
+                night.unlink(missing_ok=True)
+                print(f"note: {part}: damaged ({str(exc).splitlines()[0][:120]}); removed, its "
+                      "runs will be run again", file=sys.stderr)
+                continue
+            done.update(ids)
         if self.runs_path.exists():
-            sources.append(self.runs_path)
-        for s in sources:
-            done.update(pq.read_table(s, columns=["run_id"]).column("run_id").to_pylist())
+            try:
+                done.update(pq.read_table(self.runs_path, columns=["run_id"])
+                            .column("run_id").to_pylist())
+            except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+                raise ResultsFolderError(
+                    f"{self.runs_path}: damaged ({str(exc).splitlines()[0][:120]}); its runs "
+                    "cannot be recovered: delete it (the sweep then runs them again), or choose "
+                    "another --out") from None
         return done
+
+    def repair_records(self, spec_json: dict, design_table: pa.Table) -> list[str]:
+        """Rewrite ``spec.json`` and ``design.parquet`` when damaged (on resume; both follow
+        from the sweep file). Returns the names repaired."""
+        fixed = []
+        try:
+            json.loads(read_bounded_bytes(self.spec_path, 50 * MB, "sweep record",
+                                          ResultsFolderError).decode("utf-8"))
+        except (ResultsFolderError, ValueError, OSError):
+            write_json_atomic(self.spec_path, spec_json)
+            fixed.append(self.spec_path.name)
+        try:
+            pq.read_schema(self.design_path)
+        except (OSError, ValueError, pa.ArrowException):
+            write_table_atomic(design_table, self.design_path)
+            fixed.append(self.design_path.name)
+        return fixed
 
     def write_part(self, runs: pa.Table, nights: pa.Table | None = None) -> Path:
         """Write one chunk of results atomically (nights first, then the runs commit record)."""

@@ -295,7 +295,11 @@ class GridLP:
         self._row_hi = rhi
         self._lam = 0.0
         self._critical = np.zeros(nd)
+        self._w_sum = 0.0
+        self._d = self.peak_mw * 0.0  # ordinary demand per load node at the current scale
+        self._d_sum = self._d.sum()
         self._lt_mw = np.full(nd, np.inf)
+        self._no_crit = np.setdiff1d(np.arange(nd), self.crit_k)  # load nodes without one
         self.solves = 0
 
     # ------------------------------------------------------------------ network state
@@ -319,22 +323,22 @@ class GridLP:
             lt_mw: load-transformer MW in service per node of ``load_nodes`` (``inf``: none).
             critical_mw: critical demand (water utilities) per load node (MW).
         """
-        ng, ni = len(self.gen_nodes), len(self.import_nodes)
+        ng, ni, ne = len(self.gen_nodes), len(self.import_nodes), self.n_elem
         hi = self._col_hi.copy()
         lo = self._col_lo.copy()
         hi[self.c_gen : self.c_gen + ng] = np.maximum(gen_mw, 0.0)
         hi[self.c_imp : self.c_imp + ni] = max(import_mw, 0.0)
         up = np.concatenate([line_circuits_up, at_groups_up])
         on = self.elem_rank < up[self.elem_branch]
-        ne = self.n_elem
-        hi[self.c_flow : self.c_flow + ne] = np.where(on, self.elem_cap, 0.0)
-        lo[self.c_flow : self.c_flow + ne] = -hi[self.c_flow : self.c_flow + ne]
+        cap = np.where(on, self.elem_cap, 0.0)
+        hi[self.c_flow : self.c_flow + ne] = cap
+        lo[self.c_flow : self.c_flow + ne] = -cap
         if self.mode == "dc":
             inf = highspy.kHighsInf
             hi[self.c_slack : self.c_slack + ne] = np.where(on, 0.0, inf)
             lo[self.c_slack : self.c_slack + ne] = np.where(on, 0.0, -inf)
         w = np.maximum(np.asarray(critical_mw, float), 0.0)
-        if np.any(np.delete(w, self.crit_k) > 0):
+        if self._no_crit.size and np.any(w[self._no_crit] > 0):
             raise ValueError("critical demand at a load node without a critical column")
         hi[self.c_crit : self.c_crit + len(self.crit_k)] = w[self.crit_k]
         self._push_cols(lo, hi)
@@ -343,12 +347,12 @@ class GridLP:
         rhi[self.r_imp] = max(import_mw, 0.0)
         lt = np.asarray(lt_mw, float)
         rhi[self.r_lt : self.r_imp] = np.where(np.isfinite(lt), lt - w, highspy.kHighsInf)
-        bal = np.zeros(self.n_bus)
-        np.add.at(bal, self.load_bus, w)
+        bal = np.bincount(self.load_bus, weights=w, minlength=self.n_bus)
         rlo[self.r_bal : self.r_bal + self.n_bus] = bal
         rhi[self.r_bal : self.r_bal + self.n_bus] = bal
         self._push_rows(rlo, rhi)
         self._critical = w
+        self._w_sum = w.sum()
         self._lt_mw = lt
 
     def set_scale(self, lam: float) -> None:
@@ -358,6 +362,8 @@ class GridLP:
             self._h.changeColBounds(self.c_lam, lam, lam)
             self._col_lo[self.c_lam] = self._col_hi[self.c_lam] = lam
             self._lam = lam
+            self._d = self.peak_mw * lam
+            self._d_sum = self._d.sum()
 
     def _push_cols(self, lo: np.ndarray, hi: np.ndarray) -> None:
         ch = np.flatnonzero((lo != self._col_lo) | (hi != self._col_hi))
@@ -387,18 +393,18 @@ class GridLP:
                 raise RuntimeError(f"load-shedding LP not solved: {h.modelStatusToString(status)}")
         self.solves += 1
         sol = h.getSolution()
-        x = np.asarray(sol.col_value)
+        x = np.array(sol.col_value)
         self._x = x
         self._lam_dual = float(sol.col_dual[self.c_lam])
         nd = len(self.load_nodes)
         u = x[self.c_u : self.c_u + nd]
-        crit = np.zeros(nd)
-        crit[self.crit_k] = x[self.c_crit : self.c_crit + len(self.crit_k)]
-        d = self.peak_mw * self._lam
         w = self._critical
-        crit_served = np.clip(w - crit, 0.0, w)
-        node_served = np.clip(u, 0.0, d) + crit_served
-        total = float(d.sum() + w.sum())
+        crit_served = w.copy()  # critical demand less the critical shed, within [0, w]
+        crit_served[self.crit_k] = np.minimum(
+            np.maximum(w[self.crit_k] - x[self.c_crit : self.c_crit + len(self.crit_k)], 0.0),
+            w[self.crit_k])
+        node_served = np.minimum(np.maximum(u, 0.0), self._d) + crit_served
+        total = float(self._d_sum + self._w_sum)
         return ShedResult(total, min(float(node_served.sum()), total), node_served, crit_served)
 
     def demand_slope(self) -> float:

@@ -18,15 +18,15 @@ from hypothesis import strategies as st
 from sim.config.errors import ScenarioError
 from sim.config.io import load_scenario, scenario_from_dict, with_overrides
 from sim.config.schema import Scenario
-from sim.model.budget import (
+from sim.model.forces import (
     DAYS_PER_MONTH,
     LABELS,
     ForceLedger,
     binding_after_run,
     force_schedule,
-    limited_by_text,
     production_rate,
 )
+from sim.model.forces.report import limited_by_text
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = Scenario(name="t")
@@ -303,7 +303,7 @@ def test_national_pipeline_closed_form():
 
 
 def test_ramp_as_known_on_1_october_2025():
-    from sim.model.budget import national_production_per_day
+    from sim.model.forces.national import national_production_per_day
 
     pr = scenario().defense.national_force.production
     days = [dt.date(2025, 8, 1), dt.date(2025, 9, 1), dt.date(2025, 11, 1), dt.date(2026, 1, 1),

@@ -1,6 +1,6 @@
 """The defence layers that exist without the programme: electronic warfare, mobile fire groups
 and a residual of missile defence. (Ukraine's existing interceptor-drone units fly in the same
-battle as the programme's, see :mod:`sim.engagement`.)
+battle as the programme's, see :mod:`sim.model.engagement`.)
 
 * Electronic warfare: each drone is lost to jamming en route with its type's ``p_lost_ew``
   (the Air Force's "locationally lost", 37.6% of Shahed-type launches in winter 2024-25;
@@ -65,7 +65,7 @@ def fire_groups(raid, alive, tracked, cfg, rng: np.random.Generator):
     return _capped_layer(reachable, raid.t_impact, cfg.p_engage, pk, cfg.engagements_per_night, u)
 
 
-def missile_defense(raid, alive, cfg, rng: np.random.Generator):
+def sams_at_drones(raid, alive, cfg, rng: np.random.Generator):
     """Surface-to-air missiles engage drones still flying near their targets.
 
     Returns:
@@ -88,12 +88,12 @@ def tracks_tonight(raid, t_track: np.ndarray, t_lost: np.ndarray, interceptable:
 
 #: a drone's fate tonight: its code, the index into :data:`FATES`
 FATES = ("leaked", "ew", "interceptor", "fire_group", "missile")
-FATE_LEAKED, FATE_LOST_EW, FATE_INTERCEPTOR, FATE_FIRE_GROUP, FATE_MISSILE_DEFENCE = range(5)
+FATE_LEAKED, FATE_LOST_EW, FATE_INTERCEPTOR, FATE_FIRE_GROUP, FATE_MISSILE_DEFENSE = range(5)
 
 
 def after_interceptors(raid, lost: np.ndarray, killed: np.ndarray, tracked: np.ndarray,
-                       fire_group_cfg, missile_defence_cfg, rng_fire_groups: np.random.Generator,
-                       rng_missile_defence: np.random.Generator) -> dict[str, np.ndarray]:
+                       fire_group_cfg, sam_cfg, rng_fire_groups: np.random.Generator,
+                       rng_sams: np.random.Generator) -> dict[str, np.ndarray]:
     """The layers after the interceptor drones, in order: mobile fire groups, then missile
     defence, each against what is still flying. A drone an interceptor shot down before
     jamming took it off course counts as killed, not lost. Returns the masks over tonight's
@@ -103,13 +103,13 @@ def after_interceptors(raid, lost: np.ndarray, killed: np.ndarray, tracked: np.n
     alive = ~lost & ~killed
     mfg_eng, mfg_kill = fire_groups(raid, alive, tracked, fire_group_cfg, rng_fire_groups)
     alive &= ~mfg_kill
-    sam_eng, sam_kill = missile_defense(raid, alive, missile_defence_cfg, rng_missile_defence)
+    sam_eng, sam_kill = sams_at_drones(raid, alive, sam_cfg, rng_sams)
     alive &= ~sam_kill
     fate = np.full(raid.n, FATE_LEAKED, dtype=np.int8)
     fate[lost] = FATE_LOST_EW
     fate[killed] = FATE_INTERCEPTOR
     fate[mfg_kill] = FATE_FIRE_GROUP
-    fate[sam_kill] = FATE_MISSILE_DEFENCE
+    fate[sam_kill] = FATE_MISSILE_DEFENSE
     return {"lost": lost, "leaked": alive, "fate": fate, "fire_group_engaged": mfg_eng,
             "fire_group_killed": mfg_kill, "missile_engaged": sam_eng,
             "missile_killed": sam_kill}

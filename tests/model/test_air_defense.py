@@ -1,4 +1,4 @@
-"""Unit tests of sim/model/air_defence.py: electronic warfare, mobile fire groups, missile
+"""Unit tests of sim/model/air_defense.py: electronic warfare, mobile fire groups, missile
 defence (the layers that exist without the programme).
 
 Oracles: binomial shares (EW loss per type, engagement and kill shares; 4 standard errors),
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.config.schema import MissileDefense, MobileFireGroups, Threat
-from sim.model.air_defence import electronic_warfare, fire_groups, missile_defense
+from sim.config.schema import MissileDefenseLayer, MobileFireGroups, Threat
+from sim.model.air_defense import electronic_warfare, fire_groups, sams_at_drones
 from sim.model.threat import DECOY, JET, SHAHED, TYPE_NAMES
 from tests.helpers import straight_raid
 
@@ -150,16 +150,16 @@ def test_fire_groups_kill_shares_with_the_jet_factor():
 
 
 # --------------------------------------------------------------------------- missile defence
-def test_missile_defence_engages_any_alive_drone_up_to_its_cap():
+def test_sams_at_drones_engage_any_alive_drone_up_to_their_cap():
     n = 4000
     r = mixed_raid(n, seed=16)  # altitudes up to 5 km, no tracking needed
     alive = np.random.default_rng(17).random(n) < 0.5
-    cfg = MissileDefense(p_engage=1.0, pk=1.0, missiles_per_night=100_000)
-    eng, kill = missile_defense(r, alive, cfg, np.random.default_rng(18))
+    cfg = MissileDefenseLayer(p_engage=1.0, pk=1.0, missiles_per_night=100_000)
+    eng, kill = sams_at_drones(r, alive, cfg, np.random.default_rng(18))
     np.testing.assert_array_equal(eng, alive)
     np.testing.assert_array_equal(kill, alive)  # no jet factor
     cap = 30
-    eng, _ = missile_defense(r, alive, cfg.model_copy(update={"missiles_per_night": cap}),
+    eng, _ = sams_at_drones(r, alive, cfg.model_copy(update={"missiles_per_night": cap}),
                              np.random.default_rng(18))
     assert eng.sum() == cap and not (eng & ~alive).any()
     idx = np.nonzero(alive)[0]
@@ -167,11 +167,11 @@ def test_missile_defence_engages_any_alive_drone_up_to_its_cap():
     assert set(np.nonzero(eng)[0]) == set(first)
 
 
-def test_missile_defence_kill_share_is_p_engage_times_pk():
+def test_sams_at_drones_kill_share_is_p_engage_times_pk():
     n = 60_000
     r = mixed_raid(n, seed=19)
-    cfg = MissileDefense(p_engage=0.15, pk=0.8, missiles_per_night=10**6)
-    eng, kill = missile_defense(r, np.ones(n, bool), cfg, np.random.default_rng(20))
+    cfg = MissileDefenseLayer(p_engage=0.15, pk=0.8, missiles_per_night=10**6)
+    eng, kill = sams_at_drones(r, np.ones(n, bool), cfg, np.random.default_rng(20))
     p = 0.15 * 0.8
     se = math.sqrt(p * (1 - p) / n)
     assert within(kill.mean(), p, se)
@@ -197,8 +197,8 @@ def test_a_drones_fate_depends_on_its_own_draws_only(seed, p_a, p_b, p_engage, p
     both = alive_a & alive_b
     for layer in (
         lambda alive, rng: fire_groups(r, alive, tracked, fg(p_engage=p_engage, pk=pk), rng),
-        lambda alive, rng: missile_defense(
-            r, alive, MissileDefense(p_engage=p_engage, pk=pk, missiles_per_night=n), rng),
+        lambda alive, rng: sams_at_drones(
+            r, alive, MissileDefenseLayer(p_engage=p_engage, pk=pk, missiles_per_night=n), rng),
     ):
         rng_a, rng_b = np.random.default_rng(seed), np.random.default_rng(seed)
         ea, ka = layer(alive_a, rng_a)
@@ -215,7 +215,7 @@ def test_empty_raid():
     assert lost.shape == t_lost.shape == (0,)
     e, k = fire_groups(r, np.zeros(0, bool), np.zeros(0, bool), fg(), np.random.default_rng(0))
     assert e.shape == k.shape == (0,)
-    e, k = missile_defense(r, np.zeros(0, bool), MissileDefense(), np.random.default_rng(0))
+    e, k = sams_at_drones(r, np.zeros(0, bool), MissileDefenseLayer(), np.random.default_rng(0))
     assert e.shape == k.shape == (0,)
 
 
@@ -226,6 +226,6 @@ def test_zero_probabilities_kill_nothing(p_engage, pk):
     ones = np.ones(n, bool)
     _, k = fire_groups(r, ones, ones, fg(p_engage=p_engage, pk=pk), np.random.default_rng(0))
     assert not k.any()
-    _, k = missile_defense(r, ones, MissileDefense(p_engage=p_engage, pk=pk),
+    _, k = sams_at_drones(r, ones, MissileDefenseLayer(p_engage=p_engage, pk=pk),
                            np.random.default_rng(0))
     assert not k.any()

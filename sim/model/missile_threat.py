@@ -1,6 +1,7 @@
-"""Missiles: a second threat stream, the missile-defence layer that engages it, and strikes.
+"""Missiles, the second threat stream: nightly counts by class, one night's raid, and strikes.
 
-Pure vectorised kernels (no Mesa). Classes, in the order of every per-class array:
+Pure vectorised kernels (no Mesa); the systems that engage missiles are
+:mod:`sim.model.missile_defense`. Classes, in the order of every per-class array:
 ``cruise`` (Kh-101/555, Kalibr, Iskander-K), ``ballistic`` (Iskander-M/KN-23, Kinzhal,
 S-300/400 in ground attack), ``kh22`` (Kh-22/32), ``kh59`` (Kh-59/69); see
 :mod:`sim.config.missiles`.
@@ -21,52 +22,18 @@ Nightly counts (the model fitted by :mod:`sim.calibration.missile_fit`), night i
 A "combined-strike night" is a night with at least ``combined_min_missiles`` (10) missiles of
 the four classes: the big raids in which cruise, ballistic, Kh-22 and Kh-59 missiles fly with
 the drones. ``intensity_multiplier`` g scales every expected count exactly: for g > 1 the mean
-of a present count becomes g * mean; for g < 1 the counts are thinned binomially with g.
-
-Missile defence (:func:`missile_defence`), each night: missiles arrive in a random order (one
-uniform per missile). Systems act in order of preference, cheapest interceptor first. Each
-engages the still unengaged missiles that it covers (class in ``classes_engaged`` and the
-missile's coverage uniform below the system's ``coverage_share`` of that class, so coverage is
-nested), in arrival order, firing ``interceptors_per_engagement`` interceptors at each, while its
-stock pays for the next whole salvo (it stops at the first missile it cannot pay for). A missile
-engaged with n interceptors is destroyed if any of its first n kill uniforms is below the
-system's ``pk`` for its class. A missile is engaged by at most one system. Every missile draws
-``2 + MAX_INTERCEPTORS_PER_ENGAGEMENT`` uniforms whatever the defence, so that two defence
-variants see the same luck (common random numbers).
-
-Order of a night: resupply (:func:`resupply`), missiles (:func:`missile_defence`), then the
-drone layer's allowance out of what is left (:func:`drone_allowance`, :func:`spend_on_drones`).
+One night's raid (:func:`generate_missile_raid`): each missile aims at an energy site (with the
+night's ``energy_share``, by the sites' targeting weights) or at a city.
 
 Strikes (:func:`missile_hits`): a missile not destroyed that was aimed at an energy site hits it
 with its class's ``p_hit``. Damage per hit scales with the warhead
 (:func:`damage_weight_by_weapon`).
 
-How the model calls these (``DefenseModel``), with ``ms = scenario.threat.missiles`` and
-``md = scenario.defense.missile_defense``::
-
-    # __init__
-    counts, salvo = nightly_launch_counts(sc.threat, dates, stream(root, "threat"),
-                                          return_salvo=True)        # same drone draws as before
-    nights = nightly_missile_counts(ms, dates, salvo, stream(root, "missiles"))
-    table = defence_table(md); stocks = initial_stocks(table)
-    # step(k), after deliveries and before the drone layers
-    rng = stream(root, "missiles", k + 1)        # one stream a night: raid, defence, hits
-    stocks = resupply(stocks, table, k)
-    share = ms.energy_share_combined if nights.combined[k] else ms.energy_share_regular
-    raid = generate_missile_raid(nights.counts[k], site_xy, site_p, rng, share, unit_costs,
-                                 nights.combined[k])
-    res = missile_defence(raid, stocks, table, rng); stocks = res.stocks_after
-    hits = missile_hits(raid, res.destroyed, p_hit_by_class, rng, n_sites)
-    rec.update(night_record(raid, res, hits, table))
-    # drone SAM layer: allowance out of what is left, then pay for the shots
-    cap = drone_allowance(stocks, table, d.layers.missile_defense.missiles_per_night)
-    ... layers.missile_defense(raid, alive, cfg.model_copy(update={"missiles_per_night": cap}),
-                               ...)
-    stocks, _ = spend_on_drones(stocks, table, shots_at_drones)
-    rec.update(stock_record(stocks, table))
-    # energy: drone hits weigh 1, missile hits damage_weight_by_weapon(sc.threat)[class]
-
-With ``ms.enabled`` false nothing is drawn and the drone model is unchanged.
+How the model uses these (:mod:`sim.model.agents`; one night's walk in
+:mod:`sim.model.night`): at set-up, :func:`nightly_missile_counts` (the winter's counts, from
+the drones' salvo flags); each night the :class:`~sim.model.agents.MissileStrikePlanner` draws
+the raid and the model's strike draws the hits. With ``threat.missiles.enabled`` false nothing
+is drawn and the drone model is unchanged.
 """
 
 from __future__ import annotations
@@ -85,7 +52,7 @@ import pandas as pd
 
 from sim.config.data import city_targets, packaged_path
 from sim.config.errors import DataFileError
-from sim.config.missiles import MAX_INTERCEPTORS_PER_ENGAGEMENT, MISSILE_CLASSES
+from sim.config.missiles import MISSILE_CLASSES
 from sim.model.threat import _as_datetime_index
 
 CLASSES = MISSILE_CLASSES
@@ -95,8 +62,6 @@ TARGET_SITE, TARGET_CITY = 0, 1
 PROFILE_NAME = "missile_profile.json"
 COMBINED_MIN_MISSILES = 10
 DAYS_PER_MONTH = 30.44
-UNIFORMS_PER_MISSILE = 2 + MAX_INTERCEPTORS_PER_ENGAGEMENT
-
 
 # --------------------------------------------------------------------------------------------
 # Profile
@@ -523,203 +488,7 @@ def generate_missile_raid(
 
 
 # --------------------------------------------------------------------------------------------
-# Missile defence
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DefenceTable:
-    """``defense.missile_defense`` as arrays, systems in order of preference (cheapest
-    interceptor first, ties by name); disabled systems are left out."""
-
-    names: tuple[str, ...]
-    cost_eur: np.ndarray  # (S,)
-    start: np.ndarray  # (S,) int
-    resupply_per_month: np.ndarray  # (S,)
-    pk: np.ndarray  # (S, 4)
-    shots: np.ndarray  # (S, 4) int, interceptors per engagement
-    cover: np.ndarray  # (S, 4) coverage share; 0 where the class is not engaged
-    drones: np.ndarray  # (S,) bool, engages drones
-
-    @property
-    def n(self) -> int:
-        return len(self.names)
-
-
-def defence_table(cfg) -> DefenceTable:
-    """Arrays of a ``defense.missile_defense`` section (see :class:`DefenceTable`)."""
-    items = [(name, s) for name, s in cfg.systems.items() if s.enabled]
-    items.sort(key=lambda kv: (kv[1].interceptor_cost_eur, kv[0]))
-    names = tuple(k for k, _ in items)
-    systems = [s for _, s in items]
-    return DefenceTable(
-        names=names,
-        cost_eur=np.array([s.interceptor_cost_eur for s in systems], float),
-        start=np.array([s.interceptors_start for s in systems], np.int64),
-        resupply_per_month=np.array([s.resupply_per_month for s in systems], float),
-        pk=np.array([[s.pk.get(c, 0.0) if c in s.classes_engaged else 0.0 for c in CLASSES]
-                     for s in systems], float).reshape(len(systems), N_CLASSES),
-        shots=np.array([[s.shots(c) for c in CLASSES] for s in systems],
-                       np.int64).reshape(len(systems), N_CLASSES),
-        cover=np.array([[s.coverage(c) for c in CLASSES] for s in systems],
-                       float).reshape(len(systems), N_CLASSES),
-        drones=np.array([s.engages_drones for s in systems], bool),
-    )
-
-
-def _table(cfg_or_table) -> DefenceTable:
-    return cfg_or_table if isinstance(cfg_or_table, DefenceTable) else defence_table(cfg_or_table)
-
-
-def initial_stocks(table) -> np.ndarray:
-    """Interceptor stocks on the first night, by system (int64)."""
-    return _table(table).start.copy()
-
-
-def deliveries(table, night_index: int) -> np.ndarray:
-    """Interceptors delivered at the start of night ``night_index`` (0-based), by system.
-
-    Cumulative deliveries by night k are ``floor(resupply_per_month * k / 30.44)``, so night 0
-    gets none and every 30.44 nights bring the monthly figure.
-    """
-    t = _table(table)
-    k = int(night_index)
-    if k <= 0:
-        return np.zeros(t.n, np.int64)
-    rate = t.resupply_per_month / DAYS_PER_MONTH
-    return (np.floor(rate * k + 1e-9) - np.floor(rate * (k - 1) + 1e-9)).astype(np.int64)
-
-
-def resupply(stocks: np.ndarray, table, night_index: int) -> np.ndarray:
-    """Stocks after tonight's deliveries (a new array)."""
-    return np.asarray(stocks, np.int64) + deliveries(table, night_index)
-
-
-class DefenceResult(NamedTuple):
-    """Outcome of one night's missile defence."""
-
-    engaged: np.ndarray  # (M,) bool
-    destroyed: np.ndarray  # (M,) bool
-    interceptors_used_by_system: np.ndarray  # (S,) int64, table order
-    stocks_after: np.ndarray  # (S,) int64
-    system: np.ndarray  # (M,) int, engaging system (table index) or -1
-
-
-def missile_defence(raid: MissileRaid, stocks: np.ndarray, cfg, rng: np.random.Generator
-                    ) -> DefenceResult:
-    """Engage tonight's missiles with the missile-defence systems (allocation in the module
-    docstring).
-
-    Args:
-        raid: tonight's missiles.
-        stocks: interceptors left by system, in :func:`defence_table` order (after resupply).
-        cfg: ``defense.missile_defense`` or its :class:`DefenceTable` (faster; build it once).
-        rng: tonight's missile-defence stream; exactly ``UNIFORMS_PER_MISSILE`` uniforms per
-            missile are drawn.
-
-    Returns:
-        :class:`DefenceResult`.
-    """
-    t = _table(cfg)
-    stock = np.array(stocks, dtype=np.int64, copy=True)
-    if stock.shape != (t.n,):
-        raise ValueError(f"stocks has shape {stock.shape}; expected ({t.n},)")
-    if np.any(stock < 0):
-        raise ValueError("stocks must be >= 0")
-    n = raid.n
-    used = np.zeros(t.n, np.int64)
-    if n == 0:
-        e = np.zeros(0, dtype=bool)
-        return DefenceResult(e, e, used, stock, np.zeros(0, dtype=np.int64))
-    u = rng.random((n, UNIFORMS_PER_MISSILE))
-    system = np.full(n, -1, dtype=np.int64)
-    nshots = np.zeros(n, dtype=np.int64)
-    if n and t.n:
-        arrival = np.argsort(u[:, 0], kind="stable")
-        cls_a = raid.cls[arrival]
-        cover_a = u[arrival, 1]
-        free = np.ones(n, dtype=bool)  # in arrival order
-        for s in range(t.n):
-            if stock[s] <= 0:
-                continue
-            can = free & (cover_a < t.cover[s, cls_a])
-            idx = np.flatnonzero(can)
-            if not idx.size:
-                continue
-            need = t.shots[s, cls_a[idx]]
-            cum = np.cumsum(need)
-            take = cum <= stock[s]
-            k = int(take.sum())  # cum is increasing: `take` is a prefix
-            if k == 0:
-                continue
-            chosen = idx[:k]
-            free[chosen] = False
-            spent = int(cum[k - 1])
-            stock[s] -= spent
-            used[s] += spent
-            system[arrival[chosen]] = s
-            nshots[arrival[chosen]] = need[:k]
-    engaged = system >= 0
-    pk = t.pk[np.maximum(system, 0), raid.cls] if (n and t.n) else np.zeros(n)
-    pk = np.where(engaged, pk, 0.0)
-    shot = np.arange(MAX_INTERCEPTORS_PER_ENGAGEMENT)[None, :] < nshots[:, None]
-    destroyed = engaged & ((u[:, 2:] < pk[:, None]) & shot).any(axis=1)
-    return DefenceResult(engaged, destroyed, used, stock, system)
-
-
-def expected_kill_share(table) -> np.ndarray:
-    """Expected share of each class destroyed when no stock runs out (by class, CLASSES order).
-
-    With nested coverage and the preference order of :func:`missile_defence`, a missile whose
-    coverage uniform is ``u`` is engaged by the first system (cheapest first) with
-    ``u < coverage``; that system covers the band ``[max coverage of cheaper systems, its
-    coverage)`` and kills with ``1 - (1 - pk) ** shots``.
-    """
-    t = _table(table)
-    out = np.zeros(N_CLASSES)
-    for c in range(N_CLASSES):
-        reach = 0.0
-        for s in range(t.n):
-            band = max(0.0, float(t.cover[s, c]) - reach)
-            out[c] += band * (1.0 - (1.0 - t.pk[s, c]) ** t.shots[s, c])
-            reach = max(reach, float(t.cover[s, c]))
-    return out
-
-
-def drone_allowance(stocks: np.ndarray, table, nightly_cap: int) -> int:
-    """SAM shots available for drones tonight: ``nightly_cap`` (the scenario's
-    ``defense.layers.missile_defense.missiles_per_night``), at most the stock left, after the
-    missiles, in systems that engage drones."""
-    t = _table(table)
-    return int(min(int(nightly_cap), int(np.asarray(stocks)[t.drones].sum())))
-
-
-def spend_on_drones(stocks: np.ndarray, table, shots: int) -> tuple[np.ndarray, np.ndarray]:
-    """Take ``shots`` SAM shots fired at drones out of the drone-capable systems' stocks,
-    cheapest interceptor first.
-
-    Returns:
-        ``(stocks_after, used_by_system)``.
-
-    Raises:
-        ValueError: more shots than those systems hold.
-    """
-    t = _table(table)
-    stock = np.array(stocks, dtype=np.int64, copy=True)
-    used = np.zeros(t.n, np.int64)
-    left = int(shots)
-    for s in np.flatnonzero(t.drones):
-        take = min(left, int(stock[s]))
-        stock[s] -= take
-        used[s] += take
-        left -= take
-    if left > 0:
-        raise ValueError(f"{shots} SAM shots at drones exceed the drone-capable stock")
-    return stock, used
-
-
-# --------------------------------------------------------------------------------------------
-# Strikes, damage weights and the nightly record
+# Strikes and damage weights
 # --------------------------------------------------------------------------------------------
 
 
@@ -784,88 +553,3 @@ def weighted_hits(drone_hits: np.ndarray, missile_hits_by_class: np.ndarray,
     w = np.array([weights[c] for c in CLASSES], float)
     return np.asarray(drone_hits, float) * float(weights.get("shahed", 1.0)), (
         np.asarray(missile_hits_by_class, float) @ w)
-
-
-def night_keys(table=None) -> list[str]:
-    """Keys of :func:`night_record`, in order (per-system stock keys when a table is given)."""
-    keys = ["missiles_launched", "missiles_destroyed", "missiles_leaked", "missiles_engaged",
-            "missile_hits_on_sites", "missiles_aimed_at_energy", "missile_combined_strike"]
-    for c in CLASSES:
-        keys += [f"missiles_launched_{c}", f"missiles_destroyed_{c}", f"missiles_leaked_{c}",
-                 f"missile_hits_on_sites_{c}"]
-    keys += ["missile_interceptors_used", "missile_interceptor_stock",
-             "missile_interceptor_cost_eur", "missile_attacker_cost_eur"]
-    if table is not None:
-        keys += [f"missile_interceptor_stock_{name}" for name in _table(table).names]
-    return keys
-
-
-def night_record(raid: MissileRaid, res: DefenceResult, hits: np.ndarray, table) -> dict:
-    """The missile keys of one night's record (merge into the model's nightly dict).
-
-    ``missiles_launched = missiles_destroyed + missiles_leaked`` per class and in total. Counts
-    are ints, costs floats. ``missile_interceptor_stock`` is the stock left after tonight's
-    missiles (before any shots at drones).
-    """
-    t = _table(table)
-    launched = np.bincount(raid.cls, minlength=N_CLASSES)
-    destroyed = np.bincount(raid.cls[res.destroyed], minlength=N_CLASSES)
-    hits_c = np.asarray(hits).sum(axis=0) if np.asarray(hits).size else np.zeros(N_CLASSES, int)
-    rec: dict[str, Any] = {
-        "missiles_launched": int(launched.sum()),
-        "missiles_destroyed": int(destroyed.sum()),
-        "missiles_leaked": int(launched.sum() - destroyed.sum()),
-        "missiles_engaged": int(res.engaged.sum()),
-        "missile_hits_on_sites": int(hits_c.sum()),
-        "missiles_aimed_at_energy": int((raid.target_kind == TARGET_SITE).sum()),
-        "missile_combined_strike": int(raid.combined),
-    }
-    for i, c in enumerate(CLASSES):
-        rec[f"missiles_launched_{c}"] = int(launched[i])
-        rec[f"missiles_destroyed_{c}"] = int(destroyed[i])
-        rec[f"missiles_leaked_{c}"] = int(launched[i] - destroyed[i])
-        rec[f"missile_hits_on_sites_{c}"] = int(hits_c[i])
-    rec["missile_interceptors_used"] = int(res.interceptors_used_by_system.sum())
-    rec["missile_interceptor_stock"] = int(res.stocks_after.sum())
-    rec["missile_interceptor_cost_eur"] = float(res.interceptors_used_by_system @ t.cost_eur)
-    rec["missile_attacker_cost_eur"] = float(raid.cost_eur.sum())
-    for name, s in zip(t.names, res.stocks_after, strict=True):
-        rec[f"missile_interceptor_stock_{name}"] = int(s)
-    return rec
-
-
-def stock_record(stocks: np.ndarray, table) -> dict[str, int]:
-    """``missile_interceptor_stock`` (total) and ``missile_interceptor_stock_<system>`` for a
-    stock vector, e.g. at the end of the night after :func:`spend_on_drones`."""
-    t = _table(table)
-    rec = {"missile_interceptor_stock": int(np.sum(stocks))}
-    for name, s in zip(t.names, np.asarray(stocks), strict=True):
-        rec[f"missile_interceptor_stock_{name}"] = int(s)
-    return rec
-
-
-def winter_outcomes(rows: Sequence[Mapping[str, Any]], energy_lost_missiles: float | None = None,
-                    energy_lost_total: float | None = None) -> dict[str, float]:
-    """Winter totals of the missile keys and the share of energy loss due to missiles.
-
-    Args:
-        rows: the nightly records (with the :func:`night_record` keys).
-        energy_lost_missiles, energy_lost_total: the energy model's loss attributed to missile
-            hits and in total (e.g. unserved MWh); the share is NaN if not given or 0 total.
-
-    Returns:
-        Sums of the count keys (``missiles_launched``, ``missiles_destroyed``, ..., by class),
-        ``missiles_kill_share`` and by class (NaN with no launches) and
-        ``missile_energy_loss_share``.
-    """
-    keys = [k for k in night_keys() if k not in ("missile_interceptor_stock",)]
-    out: dict[str, float] = {k: float(sum(r.get(k, 0) for r in rows)) for k in keys}
-    for suffix in ("", *(f"_{c}" for c in CLASSES)):
-        lau = out[f"missiles_launched{suffix}"]
-        out[f"missiles_kill_share{suffix}"] = (
-            out[f"missiles_destroyed{suffix}"] / lau if lau > 0 else math.nan)
-    share = math.nan
-    if energy_lost_missiles is not None and energy_lost_total:
-        share = float(energy_lost_missiles) / float(energy_lost_total)
-    out["missile_energy_loss_share"] = share
-    return out

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiments import discovery as disc
+from sim.analysis import discovery as disc
+from sim.analysis import sweep_data
 from tests.fixtures.planted import (
     KEYS,
     LEVER,
@@ -238,7 +239,7 @@ def test_export_round_trips_through_ema(folders, tmp_path):
 
 
 def test_export_without_ema_writes_csv_and_npz(folders, tmp_path, monkeypatch):
-    monkeypatch.setattr(disc, "ema_available", lambda: False)
+    monkeypatch.setattr(sweep_data, "ema_available", lambda: False)
     paths = disc.export_ema(folders["corner"], tmp_path / "plain")
     assert [p.name for p in paths] == ["experiments.csv", "outcomes.npz"]
     exp = pd.read_csv(paths[0])
