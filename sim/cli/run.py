@@ -51,6 +51,10 @@ def summary_table(summary: dict) -> str:
     if limits:
         lines.append("")
         lines += _wrap(limits.get("text", ""))
+    portfolio = summary.get("portfolio")
+    if portfolio:  # defense.portfolio: what each option bought and what limited it
+        lines.append("")
+        lines += _wrap(portfolio.get("text", ""))
     months = summary.get("by_month") or {}
     if len(months) > 1:
         lines.append("")
@@ -103,7 +107,6 @@ def check_model_inputs(scenario, source: str) -> None:
 
     files = referenced_files(scenario)
     from sim.config.data import MAX_DATA_BYTES
-    from sim.config.errors import SimInputError
     from sim.config.files import check_regular_file
 
     for key, value in files.items():  # never open a FIFO, a device or a huge file
@@ -226,10 +229,10 @@ def _validate_sweep(path, overrides) -> int:
     every factor's values on the base, and the size of the design."""
     import sys
 
+    from sim.config.io import read_yaml_file
     from sim.experiments.sweep.designs import generate_design
     from sim.experiments.sweep.engine import check_inputs, factor_warnings, make_context, run_count
     from sim.experiments.sweep.model import SIM_MODEL, base_scenario, resolve_model
-    from sim.config.io import read_yaml_file
     from sim.experiments.sweep.spec import load_sweep
 
     loaded = load_sweep(path, overrides)

@@ -91,6 +91,11 @@ DATA_FILE = "portfolio_options.csv"
 SHARE_TOLERANCE = 1e-6
 """Shares must sum to 1 within this."""
 
+WIRED: frozenset[str] = frozenset(OPTIONS)
+"""Options whose effect the model applies (``docs/portfolio.md``: the mechanism of each). Money
+on any other option is refused (:func:`check_scenario`): spent on nothing, it would be a silent
+no-op."""
+
 _STATUSES = ("SOURCED", "DERIVED", "EST")
 
 
@@ -514,6 +519,26 @@ class Portfolio(Strict):
         return ", ".join(parts) or "nothing"
 
 
+def programme_budget_eur(defense) -> float:
+    """The interceptor-drone programme's money: ``defense.budget_eur`` without a portfolio,
+    else the portfolio's money on ``interceptor_drones``."""
+    p = getattr(defense, "portfolio", None)
+    if p is None:
+        return float(defense.budget_eur)
+    return p.money_eur(float(defense.budget_eur))["interceptor_drones"]
+
+
+def programme_defense(defense):
+    """The ``defense`` section as the programme sees it: the budget is the programme's money
+    (:func:`programme_budget_eur`) and no portfolio (the schedules of the interceptor forces
+    are built from it, :func:`sim.model.forces.force_schedule`). Without a portfolio it is
+    ``defense`` itself."""
+    if getattr(defense, "portfolio", None) is None:
+        return defense
+    return defense.model_copy(update={"budget_eur": programme_budget_eur(defense),
+                                      "portfolio": None})
+
+
 # --------------------------------------------------------------------------- cross-section checks
 def _error_at(loc: tuple, message: str, value: Any) -> ValidationError:
     """A validation error at a key path below the model being validated."""
@@ -523,12 +548,28 @@ def _error_at(loc: tuple, message: str, value: Any) -> ValidationError:
     )
 
 
+def _mechanism_off(scenario, given: dict[str, float]) -> tuple[str, str] | None:
+    """``(option, reason)`` for an option with money whose mechanism the scenario switches off
+    (its money would buy nothing), else ``None``."""
+    if given["missile_interceptors"] > 0 and not scenario.threat.missiles.enabled:
+        return ("missile_interceptors", "missile-defence interceptors, but missiles are not "
+                "simulated (threat.missiles.enabled is false): they would never fire")
+    fg = scenario.defense.layers.mobile_fire_groups
+    if given["mobile_fire_groups"] > 0 and (fg.p_engage <= 0 or fg.engagements_per_night <= 0):
+        return ("mobile_fire_groups", "mobile fire groups, but the fire-group layer engages "
+                "nothing (defense.layers.mobile_fire_groups.p_engage or engagements_per_night "
+                "is 0): more groups would change nothing")
+    return None
+
+
 def check_scenario(scenario) -> None:
     """Checks of ``defense.portfolio`` against the rest of the scenario (called by the schema
     after the sections are valid): amounts within ``defense.budget_eur``; missile items naming
     systems of ``defense.missile_defense``, and those the portfolio pays for enabled and with a
     cost per missile > 0; the energy model on (the options are compared by what they do to the
-    power system).
+    power system); no money on an option the model does not apply (:data:`WIRED`) or whose
+    mechanism the scenario switches off (missiles not simulated, a fire-group layer that
+    engages nothing).
 
     Raises:
         ValidationError: at the key path of the first problem (the loader turns it into a
@@ -550,8 +591,19 @@ def check_scenario(scenario) -> None:
             raise _error_at(root + ("amounts_eur",),
                             f"amounts sum to EUR {total:,.0f}, above the budget "
                             f"(defense.budget_eur = EUR {budget:,.0f})", None)
+    given = p.money_eur(max(budget, 1.0))
+    form = "shares" if p.shares is not None else "amounts_eur"
+    for option in OPTIONS:
+        if given[option] > 0 and option not in WIRED:
+            raise _error_at(root + (form, option),
+                            f"{OPTION_NAMES[option]}: the model does not apply this option yet "
+                            f"(options it applies: {', '.join(o for o in OPTIONS if o in WIRED)}); "
+                            "money on it would buy nothing in the simulation", None)
+    off = _mechanism_off(scenario, given)
+    if off is not None:
+        raise _error_at(root + (form, off[0]), off[1], None)
     systems = d.missile_defense.systems
-    funded = p.money_eur(max(budget, 1.0))["missile_interceptors"] > 0
+    funded = given["missile_interceptors"] > 0
     for name, item in p.options.missile_interceptors.items.items():
         loc = root + ("options", "missile_interceptors", "items", name)
         if name not in systems:

@@ -598,7 +598,8 @@ class Layers(Strict):
 
 class Defense(Strict):
     budget_eur: float = Field(
-        0.0, ge=0, le=1e12, description="Programme funding (EUR); 0 = no programme."
+        0.0, ge=0, le=1e12, description="Programme funding (EUR); 0 = no programme. With "
+        "defense.portfolio: the money it spreads over the options."
     )
     split: Split | Literal["auto"] = Field(
         "auto",
@@ -632,9 +633,9 @@ class Defense(Strict):
         description="Spread defense.budget_eur over ways of keeping the lights on (interceptor "
         "drones, missile interceptors, fire groups, EW, passive protection, spares and repair, "
         "distributed generation), each with its cost model (sim/config/portfolio.py); null: the "
-        "whole budget is the interceptor-drone programme. Validated and turned into deliveries "
-        "by sim.model.portfolio.portfolio_schedule; the simulation does not apply it yet (a run "
-        "still spends the whole budget on the programme).",
+        "whole budget is the interceptor-drone programme. Turned into deliveries night by "
+        "night by sim.model.portfolio, each acting through its mechanism of the model "
+        "(docs/portfolio.md).",
     )
 
     @field_validator("split", mode="before")

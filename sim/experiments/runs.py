@@ -19,7 +19,7 @@ from sim.model.defense_model import DefenseModel
 from sim.model.forces import binding_after_run
 from sim.model.forces.report import limited_by_text
 from sim.model.outcomes import OUTCOMES
-from sim.model.theatre import schedules_for
+from sim.model.theatre import schedules_for, theatre_for
 
 
 @dataclass
@@ -103,6 +103,15 @@ def summarize_limits(scenario, runs: list) -> dict:
         lines.append(text)
     out["text"] = "\n".join(lines)
     return out
+
+
+def portfolio_summary(scenario) -> dict:
+    """``defense.portfolio`` in the summary: per option its money, what it bought and
+    delivered, the money spent and unused, each item's limit by month
+    (:meth:`sim.model.portfolio.PortfolioSchedule.summary`) and the report in words
+    (``text``). The schedule is the one the model applied (the theatre's)."""
+    sched = theatre_for(scenario).portfolio.schedule
+    return {**sched.summary(), "text": sched.text()}
 
 
 def run_one(scenario, seed: int | None = None, replicate: int = 0, on_night=None) -> RunOutput:
@@ -189,6 +198,8 @@ def summarize(scenario, seed: int, runs: list[RunOutput], scenario_file: str | N
             for k, v in numeric.items()
         }
     summary["limits"] = summarize_limits(scenario, runs)
+    if scenario.defense.portfolio is not None:  # each option: money, deliveries, limits
+        summary["portfolio"] = portfolio_summary(scenario)
     summary["by_month"] = by_month(pd.concat([r.nights for r in runs], ignore_index=True))
     if len(runs) > 1:
         summary["outcomes"] = stats_by

@@ -27,7 +27,11 @@ from tests.helpers import DATA, ROOT, SCENARIOS
 BUDGET = 2e8
 
 
+MISSILES_ON = {"missiles": {"enabled": True}}
+
+
 def scenario(portfolio, budget=BUDGET, **sections):
+    sections.setdefault("threat", MISSILES_ON)  # missile interceptors need missiles to fire at
     data = {"name": "t", "defense": {"budget_eur": budget, "portfolio": portfolio}, **sections}
     return scenario_from_dict(data, "p.yaml")
 
@@ -127,7 +131,7 @@ def test_a_complete_new_missile_system_can_be_bought():
                       "pk": {"ballistic": 0.9}}}
     items = {"thaad": {"share": 0.5, "lead_time_days": 30}, "patriot": {"share": 0.5},
              "samp_t": {"share": 0}, "nasams_iris_t": {"share": 0}}
-    sc = scenario_from_dict({"name": "t", "defense": {
+    sc = scenario_from_dict({"name": "t", "threat": MISSILES_ON, "defense": {
         "budget_eur": BUDGET, "missile_defense": {"systems": sys_},
         "portfolio": {"shares": {"missile_interceptors": 1.0},
                       "options": {"missile_interceptors": {"items": items}}}}}, "p.yaml")
@@ -205,7 +209,7 @@ def test_bad_portfolio_names_key_path_and_reason(portfolio, where, reason):
 
 
 def test_missile_interceptors_for_a_system_without_a_price():
-    data = {"name": "t", "defense": {
+    data = {"name": "t", "threat": MISSILES_ON, "defense": {
         "budget_eur": BUDGET,
         "missile_defense": {"systems": {"patriot": {"interceptor_cost_eur": 0}}},
         "portfolio": {"shares": {"missile_interceptors": 1.0}}}}
@@ -217,7 +221,7 @@ def test_missile_interceptors_for_a_system_without_a_price():
 
 
 def test_missile_interceptors_for_a_disabled_system():
-    data = {"name": "t", "defense": {
+    data = {"name": "t", "threat": MISSILES_ON, "defense": {
         "budget_eur": BUDGET, "missile_defense": {"systems": {"samp_t": {"enabled": False}}},
         "portfolio": {"shares": {"missile_interceptors": 1.0}}}}
     with pytest.raises(ScenarioError, match="samp_t: share 0.2 for a disabled system"):

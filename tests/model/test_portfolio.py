@@ -252,13 +252,14 @@ def test_portfolio_spend_never_exceeds_the_budget(pf, budget, start, n):
     if "amounts_eur" in form:  # amounts: fractions of the budget, summing to at most 1
         k = max(scale, 1.0)
         form = {"amounts_eur": {o: budget * w / k for o, w in form["amounts_eur"].items()}}
-    sc = scenario(**{"defense.budget_eur": budget, "defense.portfolio": form,
+    sc = scenario(**{"defense.budget_eur": budget,
                      "period.start_date": (dt.date(2025, 10, 15)
                                            + dt.timedelta(days=start)).isoformat(),
                      "period.nights": n})
-    ps = portfolio_schedule(sc.defense, sc.period.dates)
+    portfolio = Portfolio.model_validate(form)  # the schedule alone (no missiles simulated)
+    ps = portfolio_schedule(sc.defense, sc.period.dates, portfolio)
     assert ps.spend_eur[-1] <= budget * (1 + 1e-9) + 1e-3
-    money = sc.defense.portfolio.money_eur(budget)
+    money = portfolio.money_eur(budget)
     for name, o in ps.options.items():
         assert o.money_eur == pytest.approx(money[name])
         assert o.spend_eur[-1] <= o.money_eur * (1 + 1e-9) + 1e-3, name
@@ -270,9 +271,9 @@ def test_portfolio_spend_never_exceeds_the_budget(pf, budget, start, n):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(option=st.sampled_from(OPTIONS), b1=st.floats(0.0, 4e8), extra=st.floats(0.0, 4e8))
 def test_more_budget_never_delivers_less(option, b1, extra):
-    sc = scenario(**{"defense.portfolio": {"shares": {option: 1.0}}})
-    a = portfolio_schedule(sc.defense, sc.period.dates, budget_eur=b1).options[option]
-    b = portfolio_schedule(sc.defense, sc.period.dates, budget_eur=b1 + extra).options[option]
+    sc, p = BASE, Portfolio.single(option)
+    a = portfolio_schedule(sc.defense, sc.period.dates, p, budget_eur=b1).options[option]
+    b = portfolio_schedule(sc.defense, sc.period.dates, p, budget_eur=b1 + extra).options[option]
     for name, ia in a.items.items():
         ib = b.items[name]
         assert np.all(ib.delivered >= ia.delivered), (option, name)

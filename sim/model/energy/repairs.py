@@ -13,6 +13,12 @@ and their unit is back in service. Jobs on one group are worked first-in first-o
 more jobs, so it stays out longer; a repaired unit can be hit again. Crews nationwide are
 limited (``repair_crews``) and go by type priority, then size.
 
+**Passive protection** (``defense.portfolio``): a hit on a protected row puts out the first
+``floor(f x + 1 - u)`` of the ``floor(x + 1 - u)`` units it would put out unprotected (``f``:
+the share of damage that gets through for the weapon, same uniform ``u`` and the same draws), so
+its expected damage is exactly ``f`` times the unprotected one; repair teams the portfolio buys
+add to ``repair_crews`` (``extra_crews``).
+
 Random numbers: one child seed per site row, and each night's hits on a row draw from that row's
 stream for that night, so the damage and repair times drawn for a hit depend neither on hits
 elsewhere nor on the row's earlier hits (common random numbers across defenses).
@@ -43,6 +49,11 @@ class RepairBook:
         self.job_rem = np.zeros(0, np.int64)
         self.job_mw = np.zeros(0, float)
         self.job_missile = np.zeros(0, bool)
+        # set each night by defense.portfolio (sim.model.portfolio.PortfolioLevels): repair
+        # jobs its teams work at once, and per site row the share of a hit's damage that gets
+        # through passive protection (drone, missile; None: every site unprotected)
+        self.extra_crews = 0.0
+        self.damage_factor: tuple[np.ndarray, np.ndarray] | None = None
 
     def units_down(self) -> np.ndarray:
         """Units out of service in each component group."""
@@ -64,7 +75,7 @@ class RepairBook:
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size) - first
         eligible = np.flatnonzero(rank < self.config.max_parallel_repairs_per_site)
-        crews = self.config.repair_crews
+        crews = self.config.repair_crews + int(self.extra_crews + 1e-9)
         if eligible.size > crews:
             key = np.lexsort((eligible, -self.job_mw[eligible],
                               self.network.g_prio[grp[eligible]]))
@@ -110,6 +121,7 @@ class RepairBook:
             return False
         groups, rems, mws, mis = [], [], [], []
         bay = self.config.line_bay_damage_per_hit
+        pf = self.damage_factor
         for i in idx:
             i = int(i)
             seq = self.site_seq[i]
@@ -129,23 +141,34 @@ class RepairBook:
                 w = float(w_by[cls])
                 x = net.damage_frac[i] * w * total
                 missile = cls != "drone"
+                # passive protection lets a share f of the damage through: of the k units a hit
+                # would put out, the first floor(f x + 1 - u) (same uniform u, same draws)
+                f = 1.0 if pf is None else float(pf[int(missile)][i])
                 for _ in range(int(arr[i])):
-                    k = int(x) + int(rng.random() < x - int(x))
+                    u = rng.random()
+                    k = int(x) + int(u < x - int(x))
+                    keep = k if f == 1.0 else int(f * x) + int(u < f * x - int(f * x))
                     for _u in range(k):
                         g = gs[int(np.searchsorted(cum, rng.integers(total), side="right"))]
-                        groups.append(g)
-                        rems.append(self.job_days(g, float(rng.standard_normal())))
-                        mws.append(net.g_unit_mw[g])
-                        mis.append(missile)
-                    if bays and bay > 0:
-                        y = bay * w
-                        kb = int(y) + int(rng.random() < y - int(y))
-                        for _b in range(kb):
-                            g = bays[int(rng.integers(len(bays)))]
+                        z = float(rng.standard_normal())
+                        if _u < keep:
                             groups.append(g)
-                            rems.append(self.job_days(g, float(rng.standard_normal())))
+                            rems.append(self.job_days(g, z))
                             mws.append(net.g_unit_mw[g])
                             mis.append(missile)
+                    if bays and bay > 0:
+                        y = bay * w
+                        ub = rng.random()
+                        kb = int(y) + int(ub < y - int(y))
+                        keep = kb if f == 1.0 else int(f * y) + int(ub < f * y - int(f * y))
+                        for _b in range(kb):
+                            g = bays[int(rng.integers(len(bays)))]
+                            z = float(rng.standard_normal())
+                            if _b < keep:
+                                groups.append(g)
+                                rems.append(self.job_days(g, z))
+                                mws.append(net.g_unit_mw[g])
+                                mis.append(missile)
         if not groups:
             return False
         self.job_group = np.concatenate([self.job_group, np.array(groups, np.int64)])
