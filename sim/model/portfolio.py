@@ -663,11 +663,15 @@ class PortfolioLevels:
         return (self.generation_mw[k] * self.node_shares, self.battery_mw[k] * self.node_shares)
 
 
-def buys_generation(defense) -> bool:
-    """Whether ``defense.portfolio`` puts money on distributed generation (the energy network
-    then gives every load node a column for it)."""
+def buys_generation(defense, dates) -> bool:
+    """Whether ``defense.portfolio`` buys distributed generation that arrives by the last of
+    ``dates`` (the energy network then gives every load node a column for it; money that buys
+    nothing leaves the network as it is)."""
     p = getattr(defense, "portfolio", None)
-    return p is not None and p.money_eur(float(defense.budget_eur))["distributed_generation"] > 0
+    if p is None or p.money_eur(float(defense.budget_eur))["distributed_generation"] <= 0:
+        return False
+    items = portfolio_schedule(defense, dates).options["distributed_generation"].items
+    return any(i.bought > 0 for i in items.values())
 
 
 def _node_shares(weights: dict | None, network) -> np.ndarray:
@@ -767,8 +771,11 @@ def portfolio_levels(scenario, sites, site_value: np.ndarray, missile_table=None
     gen = (dgi["gas_piston"].active * dg.gas_piston_availability if "gas_piston" in dgi
            else np.zeros(n))
     bat = dgi["batteries"].active.astype(float) if "batteries" in dgi else np.zeros(n)
-    shares = (_node_shares(dg.node_weights, network)
-              if network is not None and buys_generation(d) else np.zeros(0))
+    shares = (_node_shares(dg.node_weights, network)  # (checks the node names given)
+              if network is not None and (network.local_generation or dg.node_weights)
+              else np.zeros(0))
+    if network is None or not network.local_generation:
+        shares = np.zeros(0)
 
     return PortfolioLevels(
         schedule=sched, n_sites=len(sites), missiles_new=missiles,

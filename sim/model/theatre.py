@@ -177,7 +177,7 @@ def build_theatre(scenario, sites: pd.DataFrame | None = None) -> Theatre:
         p_hit = tuple(threat.missiles.classes[c].p_hit for c in missile_threat.CLASSES)
     site_value = read_only(damage_values(sites, threat.targeting, scenario.energy))
     network = (EnergyNetwork(sites, scenario.energy, dates[0], len(dates),
-                             local_generation=buys_generation(d))
+                             local_generation=buys_generation(d, dates))
                if scenario.energy.enabled and dates else None)
     return Theatre(
         scenario=scenario,

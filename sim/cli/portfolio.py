@@ -1,0 +1,154 @@
+"""Command-line verb ``portfolio``: what else the money could buy (:mod:`sim.experiments.
+portfolio`), and the handler of ``optimise --portfolio`` (:mod:`sim.experiments.
+portfolio_search`).
+
+Bad input (an unknown option, shares negative or not summing to 1, amounts above the budget, a
+unit cost of zero or less, a scenario without the energy model) exits 2 with one message
+naming the file or option, the key path and the reason, before anything runs or is written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sim.cli.common import WIDTH, pos_float, pos_int, replicates_at_least, seed_int
+from sim.config.errors import SimInputError
+
+
+def _csv(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def register(subparsers) -> None:
+    """Add ``portfolio`` to the main parser."""
+    p = subparsers.add_parser(
+        "portfolio",
+        help="what else the money could buy: each spending option alone (and mixes) against "
+        "no spending, on the same winters",
+        description="Run each spending option of defense.portfolio alone at the full budget, "
+        "and every mix given, against no spending, on common random numbers, against the "
+        "static and the learning attacker; print the paired gains with 95%% intervals (BCa "
+        "bootstrap) in demand served, hours without power a day (when the model reports it), "
+        "drone and missile hits on energy, money spent and unused and cost per point of "
+        "demand served; write DIR/table.txt, runs.parquet, gains.csv, schedules.json, "
+        "figure.png and manifest.json. docs/portfolio.md describes the method.")
+    p.add_argument("scenario", help="scenario YAML file (the energy model must be on)")
+    p.add_argument("--budget", type=pos_float, default=None, metavar="EUR",
+                   help="money to spend, e.g. 2e8 (default: the scenario's defense.budget_eur)")
+    p.add_argument("--mix", action="append", default=[], metavar="OPTION=SHARE,...",
+                   help="a mix to compare too, as shares of the budget summing to 1 "
+                   "(repeatable), e.g. passive_protection=0.5,interceptor_drones=0.5")
+    p.add_argument("--mix-eur", action="append", default=[], metavar="OPTION=EUR,...",
+                   help="a mix as amounts in EUR summing to at most the budget (repeatable)")
+    p.add_argument("--options", default=None, metavar="A,B,...",
+                   help="options to run alone (default: all seven)")
+    p.add_argument("--attackers", default="static,learning", metavar="A,B",
+                   help="attacker strategies (default static,learning; also best_response)")
+    p.add_argument("--replicates", type=replicates_at_least(2), default=10,
+                   help="paired winters per candidate and attacker (default 10)")
+    p.add_argument("--seed", type=seed_int, default=None, help="root seed (default: file's)")
+    p.add_argument("--workers", type=pos_int, default=None,
+                   help="worker processes (default: all cores; 1 runs serially)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="results folder (default results/NAME-portfolio)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing results folder")
+    p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override a scenario value first, e.g. period.nights=30")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_portfolio)
+
+
+def _mixes(args) -> tuple[dict[str, dict], dict[str, str]]:
+    """Every --mix and --mix-eur as a ``defense.portfolio`` mapping labelled by its text, and
+    each label's option as given (for messages)."""
+    from sim.experiments.portfolio import parse_mix
+
+    out: dict[str, dict] = {}
+    given: dict[str, str] = {}
+    for flag, form, values in (("--mix", "shares", args.mix),
+                               ("--mix-eur", "amounts_eur", args.mix_eur)):
+        for text in values:
+            label = text.replace(",", " + ")
+            out[label] = {form: parse_mix(text, flag)}
+            given[label] = f"{flag} {text}"
+    return out, given
+
+
+def cmd_portfolio(args) -> int:
+    """Handler of ``sim portfolio``."""
+    from sim.cli.run import check_model_inputs
+    from sim.config.errors import ScenarioError
+    from sim.config.io import FolderLock, check_out_dir, load_scenario, parse_set_args, with_overrides
+    from sim.config.portfolio import OPTIONS
+    from sim.experiments import portfolio as P
+
+    scenario = load_scenario(args.scenario)
+    overrides = parse_set_args(args.set)
+    if overrides:
+        scenario = with_overrides(scenario, overrides)
+    if not scenario.energy.enabled:
+        raise SimInputError(f"{args.scenario}: energy.enabled: false: a portfolio needs the "
+                            "energy model (its options act on the power system and are "
+                            "compared by demand served)")
+    budget = float(args.budget if args.budget is not None else scenario.defense.budget_eur)
+    if budget <= 0:
+        raise SimInputError(f"{args.scenario}: defense.budget_eur is 0: give the money to spend "
+                            "with --budget (e.g. --budget 2e8)")
+    options = _csv(args.options) or list(OPTIONS)
+    attackers = _csv(args.attackers) or []
+    for o in options:
+        if o not in OPTIONS:
+            from sim.config.io import did_you_mean
+
+            raise SimInputError(f"--options: unknown option {o!r}{did_you_mean(o, OPTIONS)}; "
+                                f"options: {', '.join(OPTIONS)}")
+    bad = [a for a in attackers if a not in P.ATTACKERS]
+    if bad or not attackers:
+        raise SimInputError(f"--attackers {args.attackers!r}: expected some of "
+                            f"{', '.join(P.ATTACKERS)}")
+    mixes, given = _mixes(args)
+    cands = P.candidates(scenario, budget, mixes, options)
+    for c in cands:  # every candidate checked before anything runs or is written
+        source = given[c.key] if c.kind == "mix" else f"{args.scenario} (option {c.key})"
+        try:
+            with_overrides(scenario, c.overrides(), source=source)
+        except ScenarioError as exc:
+            raise ScenarioError(str(exc)) from None
+    check_model_inputs(scenario, str(args.scenario))
+    out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-portfolio"
+    check_out_dir(out, args.overwrite)
+    n = len(cands) * len(attackers) * args.replicates
+    print(f"{len(cands)} candidates x {len(attackers)} attacker(s) x {args.replicates} "
+          f"replicates = {n} winters of {scenario.period.nights} nights", file=sys.stderr)
+    with FolderLock(out):
+        check_out_dir(out, args.overwrite)
+        comp = P.compare_portfolio(
+            scenario, budget_eur=budget, mixes=mixes, options=options, attackers=attackers,
+            replicates=args.replicates, seed=args.seed, workers=args.workers,
+            progress=not args.no_progress, scenario_file=str(args.scenario))
+
+        def figure(stage: Path) -> None:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+
+            from sim.viz.portfolio import plot_portfolio
+            from sim.viz.style import save_figure
+
+            fig, _ = plot_portfolio(comp.table, comp.settings)
+            save_figure(fig, stage / "figure")
+            plt.close(fig)
+
+        P.write_results(comp, out, extra=figure)
+    print(P.format_report(comp))
+    print()
+    for line in P.verdict(comp):
+        print(line[:WIDTH])
+    st = comp.settings
+    print(f"\n{st['winters']} winters in {st['wall_seconds']:.0f} s; wrote {out}/table.txt, "
+          "runs.parquet, gains.csv, schedules.json, figure.png", file=sys.stderr)
+    return 0
