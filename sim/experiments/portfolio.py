@@ -17,7 +17,8 @@ t-test) of: winter demand served, hours without power a day (when the outcome re
 night and unused come from the candidate's schedule (:func:`sim.model.portfolio.
 portfolio_schedule`); cost per point is ``spent / (100 x gain in demand served)`` (EUR per
 percentage point) with the interval from the gain's, given only when the gain's interval is
-above zero. Candidates are ranked per attacker by their gain in demand served.
+above zero. Candidates are ranked per attacker by their gain in demand served (then by hits on energy
+avoided, then by less money spent).
 
 The report (:func:`format_report`) fits 100 columns; :func:`write_results` writes a results
 folder (``runs.parquet``, ``gains.csv``, ``schedules.json``, ``table.txt``, ``manifest.json``)
@@ -271,11 +272,16 @@ def summarise(runs: pd.DataFrame, cands: Sequence[Candidate], schedules: dict,
             rows.append(row)
     table = pd.DataFrame(rows)
     if not table.empty:
-        # rank: largest gain in demand served first; ties: less money spent first
+        # rank: largest gain in demand served first (to 1e-9: rounding noise is no gain);
+        # ties: more hits on energy avoided first, then less money spent
         table["rank"] = 0
-        for att, idx in table.groupby("attacker").groups.items():
-            sub = table.loc[idx].sort_values([f"{DEMAND}_gain", "spent_eur"],
-                                             ascending=[False, True], kind="stable")
+        key = pd.DataFrame({"gain": table[f"{DEMAND}_gain"].round(9),
+                            "hits": sum(table.get(f"{o}_gain", 0.0)
+                                        for o in (DRONE_HITS, MISSILE_HITS)),
+                            "spent": table["spent_eur"]})
+        for _, idx in table.groupby("attacker").groups.items():
+            sub = key.loc[idx].sort_values(["gain", "hits", "spent"],
+                                           ascending=[False, True, True], kind="stable")
             table.loc[sub.index, "rank"] = np.arange(1, len(sub) + 1)
         order = {a: i for i, a in enumerate(attackers)}
         table = table.sort_values(["attacker", "rank"], key=lambda s: s.map(order)
