@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass
 
 import highspy
@@ -38,27 +39,44 @@ import pandas as pd
 BASE_MVA = 100.0
 
 
+_BANNER_LOCK = threading.Lock()
+_banner_shown = False
+
+
 def _new_highs() -> highspy.Highs:
-    """A silent HiGHS instance (the library prints a banner on stdout for its first instance,
-    from C++; it is sent to /dev/null so that command-line output stays clean)."""
-    try:
-        sys.stdout.flush()
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured)
-        fd = None
-    saved = os.dup(fd) if fd is not None else None
-    try:
-        if fd is not None:
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, fd)
-            os.close(null)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-    finally:
-        if saved is not None:
-            os.dup2(saved, fd)
-            os.close(saved)
-    return h
+    """A silent HiGHS instance.
+
+    The library prints a banner on stdout, from C++, when its first instance is made; that one
+    instance is made with stdout sent to /dev/null so that command-line output stays clean. The
+    redirection swaps file descriptor 1 for the whole process, so it is done once, under a lock:
+    runs in threads (a Dask cluster in one process) must not swap and close descriptors at the
+    same time.
+    """
+    global _banner_shown
+    with _BANNER_LOCK:
+        if _banner_shown:
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            return h
+        try:
+            sys.stdout.flush()
+            fd = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured)
+            fd = None
+        saved = os.dup(fd) if fd is not None else None
+        try:
+            if fd is not None:
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, fd)
+                os.close(null)
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            _banner_shown = True
+        finally:
+            if saved is not None:
+                os.dup2(saved, fd)
+                os.close(saved)
+        return h
 
 
 @dataclass(frozen=True)
