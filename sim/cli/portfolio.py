@@ -152,3 +152,92 @@ def cmd_portfolio(args) -> int:
     print(f"\n{st['winters']} winters in {st['wall_seconds']:.0f} s; wrote {out}/table.txt, "
           "runs.parquet, gains.csv, schedules.json, figure.png", file=sys.stderr)
     return 0
+
+
+def cmd_optimise_portfolio(args) -> int:
+    """Handler of ``optimise --portfolio``: the best mix of spending options, and its gain
+    over the best single option on fresh replicates."""
+    import time
+
+    import yaml
+
+    from sim.config.io import (
+        FolderLock,
+        StagedDir,
+        atomic_write_json,
+        check_out_dir,
+        load_scenario,
+        parse_set_args,
+        with_overrides,
+    )
+    from sim.config.portfolio import OPTIONS
+    from sim.experiments.portfolio_search import optimise_portfolio, report
+
+    plan_only = [f for f, v in (("--basing", args.basing != "mix"), ("--split", args.split !=
+                                "search"), ("--strategies", args.strategies),
+                                ("--sites-from", args.sites_from),
+                                ("--candidates", args.candidates)) if v]
+    if plan_only:
+        raise SimInputError(f"{plan_only[0]}: a programme plan option; --portfolio searches "
+                            "the shares of the spending options (--options, --min-share, "
+                            "--max-share)")
+    scenario = load_scenario(args.scenario)
+    overrides = parse_set_args(args.set)
+    if args.nights is not None:
+        overrides["period.nights"] = args.nights
+    if overrides:
+        scenario = with_overrides(scenario, overrides)
+    if args.budget is not None:
+        scenario = with_overrides(scenario, {"defense.budget_eur": args.budget},
+                                  source="--budget")
+    if not scenario.defense.budget_eur > 0:
+        raise SimInputError(f"{args.scenario}: defense.budget_eur is 0: give the money to spend "
+                            "with --budget (e.g. --budget 2e8)")
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        check_out_dir(out, args.overwrite)
+    options = _csv(args.options) or list(OPTIONS)
+    quiet = args.quiet
+    t0 = time.perf_counter()
+
+    def on_stage(text: str) -> None:
+        if not quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    def on_trial(rec, best, n) -> None:
+        if not quiet:
+            line = (f"trial {rec.number + 1:>3}/{n}  {100 * rec.objective:8.3f}  best "
+                    f"{100 * best.objective:8.3f}  {rec.seconds:5.1f} s  {rec.plan.text()}")
+            print(line[:WIDTH], file=sys.stderr, flush=True)
+
+    res = optimise_portfolio(
+        scenario, options=options, min_share=args.min_share, max_share=args.max_share,
+        attacker=args.attacker or "robust", trials=args.trials, replicates=args.replicates,
+        eval_replicates=args.eval_replicates, seed=args.seed, outcome=args.outcome,
+        workers=args.workers, on_trial=on_trial, on_stage=on_stage)
+    print(report(res))
+    elapsed = time.perf_counter() - t0
+    plan = res.best.overrides()["defense.portfolio"]
+    if out is not None:
+        with FolderLock(out):
+            check_out_dir(out, args.overwrite)
+            with StagedDir(out) as stage:
+                (stage / "plan.yaml").write_text(
+                    f"# Best mix found by `python -m sim optimise {args.scenario} --portfolio`"
+                    "\n" + yaml.safe_dump({"defense": {"budget_eur": float(
+                        scenario.defense.budget_eur), "portfolio": {"shares": plan["shares"]}}},
+                        sort_keys=False), encoding="utf-8")
+                trials = [{"trial": t.number, "objective": t.objective, "means": t.means,
+                           "seconds": t.seconds, "shares": t.plan.share_map}
+                          for t in res.search.trials]
+                atomic_write_json(stage / "trials.json", {"settings": res.settings,
+                                                          "trials": trials})
+                atomic_write_json(stage / "result.json", {
+                    "settings": res.settings, "overrides": overrides, "shares": plan["shares"],
+                    "objective": res.search.objective, "best_single": res.best_single,
+                    "singles": res.singles, "evaluation": res.evaluation,
+                    "verdict": res.verdict, "beats_single": res.beats_single,
+                    "elapsed_s": elapsed})
+        print(f"\nWrote plan.yaml, trials.json and result.json in {out}")
+    print(f"({elapsed:.0f} s)", file=sys.stderr)
+    return 0
