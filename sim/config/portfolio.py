@@ -455,8 +455,9 @@ def _check_names(v: dict[str, float], what: str) -> dict[str, float]:
 class Portfolio(Strict):
     """``defense.portfolio``: the budget (``defense.budget_eur``) spread over the options.
 
-    Give ``shares`` (summing to 1) or ``amounts_eur`` (summing to at most the budget; the rest
-    is not spent); options not listed get nothing.
+    Give ``shares`` (summing to 1), ``amounts_eur`` (summing to at most the budget; the rest
+    is not spent) or ``option`` (the whole budget on one option); options not listed get
+    nothing.
     """
 
     shares: dict[str, float] | None = Field(
@@ -467,10 +468,21 @@ class Portfolio(Strict):
         None,
         description="Option -> EUR (each >= 0, summing to at most defense.budget_eur); the rest "
         "of the budget is not spent.")
+    option: str | None = Field(
+        None,
+        description="The whole budget on this one option: a shorthand for shares {OPTION: 1} "
+        "(a sweep can vary it as a lever, e.g. sweeps/portfolio-ranking.yaml).")
     options: Options = Field(
         default_factory=Options,
         description="Cost model of each option (sources in sim/data/portfolio_options.csv); "
         "figures not given keep their defaults.")
+
+    @field_validator("option")
+    @classmethod
+    def _option(cls, v):
+        if v is not None and v not in OPTIONS:
+            raise ValueError(_unknown("option", str(v), OPTIONS))
+        return v
 
     @field_validator("shares")
     @classmethod
@@ -491,9 +503,16 @@ class Portfolio(Strict):
 
     @model_validator(mode="after")
     def _one_form(self):
+        if self.option is not None:
+            if self.amounts_eur is not None or (self.shares is not None
+                                                and self.shares != {self.option: 1.0}):
+                raise ValueError("give one of option (the whole budget on one option), "
+                                 "shares or amounts_eur")
+            self.shares = {self.option: 1.0}
         if (self.shares is None) == (self.amounts_eur is None):
-            raise ValueError("give either shares (of defense.budget_eur, summing to 1) or "
-                             "amounts_eur (EUR per option), not both and not neither")
+            raise ValueError("give either shares (of defense.budget_eur, summing to 1), "
+                             "amounts_eur (EUR per option) or option (the whole budget on one), "
+                             "not both and not neither")
         return self
 
     @classmethod
@@ -593,15 +612,19 @@ def check_scenario(scenario) -> None:
                             f"(defense.budget_eur = EUR {budget:,.0f})", None)
     given = p.money_eur(max(budget, 1.0))
     form = "shares" if p.shares is not None else "amounts_eur"
+
+    def at(option: str) -> tuple:
+        return root + (("option",) if p.option is not None else (form, option))
+
     for option in OPTIONS:
         if given[option] > 0 and option not in WIRED:
-            raise _error_at(root + (form, option),
+            raise _error_at(at(option),
                             f"{OPTION_NAMES[option]}: the model does not apply this option yet "
                             f"(options it applies: {', '.join(o for o in OPTIONS if o in WIRED)}); "
                             "money on it would buy nothing in the simulation", None)
     off = _mechanism_off(scenario, given)
     if off is not None:
-        raise _error_at(root + (form, off[0]), off[1], None)
+        raise _error_at(at(off[0]), off[1], None)
     systems = d.missile_defense.systems
     funded = given["missile_interceptors"] > 0
     for name, item in p.options.missile_interceptors.items.items():

@@ -7,6 +7,9 @@ integer part surely, the rest with that probability); a hit on a substation also
 whose length is drawn for the group's type; a transformer uses a spare while any is left (days
 to weeks), otherwise waits for a new one (months).
 
+``energy.damage_scale`` multiplies every hit's expected damage and ``energy.repair_time_scale``
+every repair time drawn (sensitivity analysis; 1 leaves both as given).
+
 **Repair**: each day every open job that has a crew loses one day; jobs that reach zero are done
 and their unit is back in service. Jobs on one group are worked first-in first-out, at most
 ``max_parallel_repairs_per_site`` at a time; a hit on a group whose units are all out queues
@@ -25,6 +28,8 @@ elsewhere nor on the row's earlier hits (common random numbers across defenses).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -98,14 +103,16 @@ class RepairBook:
         transformer takes a spare if one is left."""
         net = self.network
         spare = net.g_spare[g]
+        dist = net.g_repair[g]
         if spare:
             if self.spares_left >= 1.0 - 1e-9:
                 self.spares_left -= 1.0
             else:
                 dist = (self.config.substation_repair_without_spare_750 if spare == 2
                         else self.config.substation_repair_without_spare)
-                return dist.days(z)
-        return net.g_repair[g].days(z)
+        days = dist.days(z)
+        scale = self.config.repair_time_scale
+        return days if scale == 1.0 else max(1, math.ceil(days * scale - 1e-9))
 
     def add_hits(self, hits: dict[str, np.ndarray], night: int) -> bool:
         """Tonight's hits (weapon class -> hits per site row) as new repair jobs; True if any
@@ -122,6 +129,7 @@ class RepairBook:
         groups, rems, mws, mis = [], [], [], []
         bay = self.config.line_bay_damage_per_hit
         pf = self.damage_factor
+        scale = self.config.damage_scale
         for i in idx:
             i = int(i)
             seq = self.site_seq[i]
@@ -138,7 +146,7 @@ class RepairBook:
                 arr = hits.get(cls)
                 if arr is None or arr[i] <= 0:
                     continue
-                w = float(w_by[cls])
+                w = float(w_by[cls]) * scale
                 x = net.damage_frac[i] * w * total
                 missile = cls != "drone"
                 # passive protection lets a share f of the damage through: of the k units a hit
