@@ -23,6 +23,8 @@ import pandas as pd
 from sim.analysis.sweep_data import DiscoveryError, SweepData, load_sweep_folder
 
 LEVER = "defense.portfolio.option"
+TIE = 1e-9
+"""Outcome means closer than this are a tie (the reference then stays best)."""
 FLIP = "ranking_flips"
 
 
@@ -55,18 +57,27 @@ def ranking_by_future(folder: str | Path | SweepData, *, lever: str = LEVER,
     if mean.isna().any().any():
         raise DiscoveryError(f"{data.folder}: not every option ran at every sampled future")
     sign = 1.0 if higher_is_better else -1.0
-    order = np.argsort(-sign * mean.to_numpy(), axis=1, kind="stable")
-    names = np.asarray(mean.columns)
-    best, second = names[order[:, 0]], names[order[:, 1]] if mean.shape[1] > 1 else names[order[:, 0]]
     vals = mean.to_numpy()
-    rows = np.arange(len(mean))
-    margin = sign * (vals[rows, order[:, 0]] - vals[rows, order[:, min(1, mean.shape[1] - 1)]])
-    if reference is None:
-        reference = pd.Series(best).value_counts().index[0]
+    names = np.asarray(mean.columns)
+    if reference is None:  # the option best in most futures (ties: the first in the lever's order)
+        winners = pd.Series(names[np.argmax(sign * vals, axis=1)])
+        reference = winners.value_counts().index[0]
     if reference not in mean.columns:
         raise DiscoveryError(f"reference {reference!r} is not a value of {lever} "
                              f"({', '.join(map(str, mean.columns))})")
-    ref_rank = (np.argsort(order, axis=1)[:, list(mean.columns).index(reference)] + 1)
+    # options within TIE of each other count as equal, and among equals the reference comes
+    # first: a future flips only when another option is better, not when all do the same
+    ref = list(mean.columns).index(reference)
+    key = np.round(sign * vals / TIE) * TIE
+    first = np.zeros(vals.shape)
+    first[:, ref] = -1.0
+    order = np.array([np.lexsort((first[i], -key[i])) for i in range(len(vals))],
+                     dtype=np.int64).reshape(vals.shape)
+    best = names[order[:, 0]]
+    second = names[order[:, min(1, vals.shape[1] - 1)]]
+    rows = np.arange(len(vals))
+    margin = sign * (vals[rows, order[:, 0]] - vals[rows, order[:, min(1, vals.shape[1] - 1)]])
+    ref_rank = np.argsort(order, axis=1)[:, ref] + 1
     out = mean.reset_index()[unc].copy()
     out["best"] = best
     out["second"] = second

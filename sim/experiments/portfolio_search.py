@@ -326,9 +326,10 @@ def report(result: PortfolioSearchResult, width: int = 100) -> str:
         means = ", ".join(f"{a} {v(m)}" for a, m in s["means"].items())
         lines.append(f"  {name:<24}{v(s['objective']):>10}   ({means})"[:width])
     best = result.search
-    lines += ["", f"Best plan (trial {best.best_trial + 1} of {len(best.trials)}): "
-              f"{result.best.text()}"[:width],
-              f"  objective on the search replicates: {v(best.objective)} (best single option, "
+    lines += [""] + textwrap.wrap(f"Best plan (trial {best.best_trial + 1} of "
+                                  f"{len(best.trials)}): {result.best.text()}", width,
+                                  subsequent_indent="  ")
+    lines += [f"  objective on the search replicates: {v(best.objective)} (best single option, "
               f"{result.best_single}: {v(result.singles[result.best_single]['objective'])})"]
     ev = result.evaluation
     if ev:

@@ -74,3 +74,12 @@ def test_bad_lever_or_reference():
         ranking_by_future(planted(), lever="x1")
     with pytest.raises(DiscoveryError, match="reference 'ew' is not a value"):
         ranking_by_future(planted(), reference="ew")
+
+
+def test_a_tie_is_no_flip():
+    data = planted()
+    runs = data.runs.copy()
+    runs["demand_served_fraction"] = 1.0  # every option does the same everywhere
+    t = ranking_by_future(SweepData(data.folder, runs, data.spec, data.factors),
+                          reference="spares")
+    assert not t["flips"].any() and (t["best"] == "spares").all() and (t["margin"] == 0).all()
