@@ -65,8 +65,7 @@ SHORT = {
 """The options' names in the 100-column table."""
 
 DEMAND = "demand_served_fraction"
-HOURS_OUTCOMES = ("hours_without_power_per_day", "household_outage_hours_per_day",
-                  "outage_hours_per_day")
+HOURS_OUTCOMES = ("outage_hours_per_day", "hours_without_power_per_day")
 """Names under which the outcome registry may hold hours without power a day (the power
 system's start state adds it); the first present is reported."""
 DRONE_HITS = "hits_on_sites"

@@ -15,6 +15,7 @@ from sim.viz.style import CYCLE, _finish_axes, _styled
 DEMAND = "demand_served_fraction"
 PANELS = (
     (DEMAND, "Demand served: gain over no spending (pp)", 100.0),
+    ("outage_hours_per_day", "Hours without power a day: change", 1.0),
     ("hits_on_sites", "Drone hits on energy sites: change", 1.0),
     ("missile_hits_on_sites", "Missile hits on energy sites: change", 1.0),
 )

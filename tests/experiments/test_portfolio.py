@@ -185,3 +185,22 @@ def test_command_writes_the_results_folder(tmp_path, capsys):
     assert max(len(line) for line in captured.out.splitlines()) <= 100
     # a second run into the folder needs --overwrite
     assert main(["portfolio", str(SCENARIOS / "nl-200m.yaml"), "--out", str(out)]) == 2
+
+
+def test_a_run_with_a_portfolio_reports_what_each_option_bought(tmp_path, capsys):
+    sc = tmp_path / "mix.yaml"
+    sc.write_text(f"base: {SCENARIOS / 'nl-200m.yaml'}\nname: mix\nperiod: {{nights: 5}}\n"
+                  "defense:\n  portfolio:\n    shares: {interceptor_drones: 0.5, "
+                  "spares_and_repair: 0.5}\n", encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["run", str(sc), "--replicates", "1", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    p = summary["portfolio"]
+    assert p["options"]["spares_and_repair"]["money_eur"] == pytest.approx(1e8)
+    items = p["options"]["spares_and_repair"]["items"]
+    assert set(items) == {"spare_autotransformers", "repair_crews"}
+    assert set(items["repair_crews"]["limited_by"].values()) <= {"time", "money", "production",
+                                                                  "crews", "sites"}
+    assert "spare autotransformers and repair teams (EUR 100.0M)" in printed
+    assert summary["limits"]["programme"]["unused_budget_eur"] <= 1e8 + 1
