@@ -135,11 +135,32 @@ def parse_mix(text: str, where: str = "--mix") -> dict[str, float]:
     return out
 
 
+ABBREV = {
+    "interceptor_drones": "drones",
+    "missile_interceptors": "SAMs",
+    "mobile_fire_groups": "fire groups",
+    "ew_stations": "EW",
+    "passive_protection": "protection",
+    "spares_and_repair": "spares",
+    "distributed_generation": "DG",
+}
+"""The options in a mix's label."""
+
+
 def _mix_label(p: dict) -> str:
-    if "shares" in p and p["shares"] is not None:
-        return " + ".join(f"{k} {100 * v:.0f}%" for k, v in p["shares"].items() if v)
-    return " + ".join(f"{k} EUR {v / 1e6:,.0f}M" for k, v in (p.get("amounts_eur") or {}).items()
-                      if v)
+    """A mix in a few words, largest share first: ``60% drones + 40% spares`` (amounts: ``EUR
+    50M EW + ...``)."""
+    def name(k: str) -> str:
+        return ABBREV.get(k, k)
+
+    if p.get("shares") is not None:
+        items = sorted(((k, v) for k, v in p["shares"].items() if v), key=lambda kv: -kv[1])
+        return " + ".join(f"{100 * v:.0f}% {name(k)}" for k, v in items)
+    if p.get("option") is not None:
+        return f"100% {name(p['option'])}"
+    items = sorted(((k, v) for k, v in (p.get("amounts_eur") or {}).items() if v),
+                   key=lambda kv: -kv[1])
+    return " + ".join(f"EUR {v / 1e6:,.0f}M {name(k)}" for k, v in items)
 
 
 def candidates(scenario, budget_eur: float, mixes: Sequence[dict] | dict = (),
@@ -169,7 +190,7 @@ def candidates(scenario, budget_eur: float, mixes: Sequence[dict] | dict = (),
         if cost and "options" not in p:
             p["options"] = cost
         key = label or f"mix {i}"
-        out.append(Candidate(key, label or _mix_label(p), p, float(budget_eur), "mix"))
+        out.append(Candidate(key, _mix_label(p), p, float(budget_eur), "mix"))
     keys = [c.key for c in out]
     dup = {k for k in keys if keys.count(k) > 1}
     if dup:

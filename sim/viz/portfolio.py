@@ -3,6 +3,8 @@ spending, against each attacker, with intervals (:mod:`sim.experiments.portfolio
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
@@ -37,11 +39,15 @@ def plot_portfolio(table: pd.DataFrame, settings: dict, *, figsize=None):
     panels = [p for p in PANELS if f"{p[0]}_gain" in table.columns]
     first = table[table["attacker"] == attackers[0]].sort_values("rank")
     order = first["candidate"].tolist()
-    labels = {c: SHORT.get(c, lab if kind == "mix" else c) for c, lab, kind in
-              zip(table["candidate"], table["label"], table["kind"], strict=True)}
+    labels = {c: "\n".join(textwrap.wrap(SHORT.get(c, lab if kind == "mix" else c), 26))
+              for c, lab, kind in zip(table["candidate"], table["label"], table["kind"],
+                                      strict=True)}
     n = len(order)
     fig, axes = plt.subplots(1, len(panels), sharey=True,
-                             figsize=figsize or (4.0 * len(panels) + 1.6, 0.42 * n + 1.9))
+                             figsize=figsize or (4.0 * len(panels) + 1.8,
+                                                      0.42 * n + 0.16 * sum(
+                                                          v.count("\n") for v in labels.values())
+                                                      + 1.9))
     axes = np.atleast_1d(axes)
     y = {c: n - 1 - i for i, c in enumerate(order)}
     dy = np.linspace(-0.18, 0.18, len(attackers)) if len(attackers) > 1 else [0.0]
@@ -66,7 +72,7 @@ def plot_portfolio(table: pd.DataFrame, settings: dict, *, figsize=None):
                for j, a in enumerate(attackers)]
     axes[-1].legend(handles=handles, loc="lower right", fontsize=8)
     level = settings.get("level", 0.95)
-    fig.suptitle(f"What EUR {settings['budget_eur'] / 1e6:,.0f}M could buy: each option alone "
+    fig.suptitle(f"What EUR {settings['budget_eur'] / 1e6:,.0f}M could buy: each option alone (and each mix) "
                  f"against no spending ({settings.get('scenario', '')})\n"
                  f"Mean paired difference over {settings['replicates']} winters (common random "
                  f"numbers); bars: {100 * level:g}% interval ({INTERVAL_METHOD}); filled: the "
