@@ -64,15 +64,18 @@ def register(subparsers) -> None:
 def _mixes(args) -> tuple[dict[str, dict], dict[str, str]]:
     """Every --mix and --mix-eur as a ``defense.portfolio`` mapping labelled by its text, and
     each label's option as given (for messages)."""
-    from sim.experiments.portfolio import parse_mix
+    from sim.experiments.portfolio import mix_label, parse_mix
 
     out: dict[str, dict] = {}
     given: dict[str, str] = {}
     for flag, form, values in (("--mix", "shares", args.mix),
                                ("--mix-eur", "amounts_eur", args.mix_eur)):
         for text in values:
-            label = text.replace(",", " + ")
-            out[label] = {form: parse_mix(text, flag)}
+            mix = {form: parse_mix(text, flag)}
+            label = mix_label(mix) or text
+            while label in out:  # the same mix twice: keep both, told apart
+                label += "'"
+            out[label] = mix
             given[label] = f"{flag} {text}"
     return out, given
 

@@ -147,7 +147,7 @@ ABBREV = {
 """The options in a mix's label."""
 
 
-def _mix_label(p: dict) -> str:
+def mix_label(p: dict) -> str:
     """A mix in a few words, largest share first: ``60% drones + 40% spares`` (amounts: ``EUR
     50M EW + ...``)."""
     def name(k: str) -> str:
@@ -190,7 +190,7 @@ def candidates(scenario, budget_eur: float, mixes: Sequence[dict] | dict = (),
         if cost and "options" not in p:
             p["options"] = cost
         key = label or f"mix {i}"
-        out.append(Candidate(key, _mix_label(p), p, float(budget_eur), "mix"))
+        out.append(Candidate(key, label or mix_label(p), p, float(budget_eur), "mix"))
     keys = [c.key for c in out]
     dup = {k for k in keys if keys.count(k) > 1}
     if dup:

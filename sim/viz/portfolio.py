@@ -72,8 +72,8 @@ def plot_portfolio(table: pd.DataFrame, settings: dict, *, figsize=None):
                for j, a in enumerate(attackers)]
     axes[-1].legend(handles=handles, loc="lower right", fontsize=8)
     level = settings.get("level", 0.95)
-    fig.suptitle(f"What EUR {settings['budget_eur'] / 1e6:,.0f}M could buy: each option alone (and each mix) "
-                 f"against no spending ({settings.get('scenario', '')})\n"
+    fig.suptitle(f"What EUR {settings['budget_eur'] / 1e6:,.0f}M could buy: each option alone "
+                 f"(and each mix) against no spending ({settings.get('scenario', '')})\n"
                  f"Mean paired difference over {settings['replicates']} winters (common random "
                  f"numbers); bars: {100 * level:g}% interval ({INTERVAL_METHOD}); filled: the "
                  "interval excludes 0; sorted by the gain in demand served against the "

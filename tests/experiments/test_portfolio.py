@@ -114,7 +114,7 @@ def test_candidates_are_no_spending_each_option_and_the_mixes(nl200m):
     assert [c.key for c in cands] == [NONE, *OPTIONS, "mix 1"]
     assert cands[0].overrides() == {"defense.budget_eur": 0.0, "defense.portfolio": None}
     assert cands[1].portfolio == {"shares": {"interceptor_drones": 1.0}}
-    assert cands[-1].label == "50% EW + 50% drones"
+    assert cands[-1].key == "mix 1" and cands[-1].label == "50% EW + 50% drones"
 
 
 def test_parse_mix():
