@@ -5,8 +5,11 @@ of the winter-2025-26 forecast at EUR 0 to 1,000M, against a static and a learni
 common random numbers), and the baseline and nl-200m scenarios month by month, and writes
 ``docs/img/headline.png`` and the numbers the README quotes (``docs/img/headline.json``)::
 
-    python scripts/headline_chart.py                     # the sweep (220 winters) and 20 more
+    python scripts/headline_chart.py                     # the sweep (220 winters) and 40 more
     python scripts/headline_chart.py --results results/funding   # reuse a finished sweep
+    python scripts/headline_chart.py --out /tmp/h/headline.png --results /tmp/h/funding \
+        --set period.start_date=2025-12-01 --set period.nights=10 --replicates 2 \
+        --sweep-replicates 2                            # a tiny check that the script works
 
 Panels: (a) the gain in winter demand served over EUR 0 against the budget, both attackers
 (paired on the same winters: mean difference with its 95% interval); (b) hits on energy sites
@@ -16,6 +19,13 @@ missiles caused. The title of (a) says where the curve flattens and what binds t
 (:func:`sim.model.forces.force_schedule`). ``headline.json`` also holds EUR 400M with training
 scaled (``scenarios/nl-400m.yaml``) against nl-200m on the same winters; the README's headline
 paragraph is then rewritten from it (``scripts/readme_headline.py``).
+
+``headline.json`` holds the programme's **net** effect for nl-200m and nl-400m (``net``: each
+run paired with the same winters with no programme, ``sim.experiments.runs.run``; the baseline
+is nl-200m's counterfactual, the same scenario at EUR 0) and the **one account of what limits
+each force** (``limits``: :mod:`sim.model.forces.limits`, the words ``sim run`` and ``sim
+forces`` print; ``limits.at_flat`` is the programme's account at the budget where drone hits
+stop falling, from its schedule). Only the lead regenerates the shipped chart and JSON.
 """
 
 from __future__ import annotations
@@ -34,6 +44,19 @@ def _flat_point(s, tol: float) -> float:
     return float(s.loc[s["mean"] >= best - tol, "defense.budget_eur"].min())
 
 
+def _finite(x):
+    """The numbers with NaN and infinities as null (JSON has neither)."""
+    import math
+
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sweep", default=str(ROOT / "sweeps" / "funding.yaml"))
@@ -43,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--replicates", type=int, default=10,
                    help="replicates of the month-by-month runs (default 10)")
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--sweep-replicates", type=int, default=None,
+                   help="replicates of the sweep (default: the sweep file's)")
+    p.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[],
+                   help="override a scenario value in the sweep and the runs (a small check: "
+                        "period.nights=10)")
     args = p.parse_args(argv)
 
     import matplotlib
@@ -53,21 +81,32 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     import sim
-    from sim.config.io import load_scenario
+    from sim.config.io import load_scenario, parse_set_args, with_overrides
     from sim.experiments.stats import paired_stats
-    from sim.model.forces import force_schedule
+    from sim.experiments.sweep.spec import load_sweep
+    from sim.model.forces.limits import GEOMETRY, limits_account
+    from sim.model.theatre import schedules_for
     from sim.viz import OKABE_ITO, save_figure, summarize_by
 
+    overrides = parse_set_args(args.set) or None
     results = Path(args.results)
     if (results / "runs.parquet").is_file() and (results / "manifest.json").is_file():
         runs = pd.read_parquet(results / "runs.parquet")
         print(f"using the finished sweep in {results}", file=sys.stderr)
     else:
-        runs = sim.sweep(args.sweep, out=results, workers=args.workers)
+        loaded = load_sweep(args.sweep, overrides)
+        if args.sweep_replicates:
+            loaded.spec = loaded.spec.model_copy(update={"replicates": args.sweep_replicates})
+        runs = sim.sweep(loaded, out=results, workers=args.workers)
     reps = int(runs.groupby(["defense.budget_eur", "threat.attacker.strategy"]).size().min())
 
-    month_runs = {name: sim.run(ROOT / "scenarios" / f"{name}.yaml", replicates=args.replicates)
-                  for name in ("baseline", "nl-200m", "nl-400m")}
+    # nl-200m and nl-400m, each with its counterfactual (the same winters with no programme:
+    # the net effects); nl-200m's counterfactual is the baseline (scenarios/baseline.yaml is
+    # the same scenario but for its name)
+    month_runs = {name: sim.run(ROOT / "scenarios" / f"{name}.yaml", replicates=args.replicates,
+                                overrides=overrides)
+                  for name in ("nl-200m", "nl-400m")}
+    month_runs = {"baseline": month_runs["nl-200m"].counterfactual, **month_runs}
 
     fig, axes = plt.subplots(1, 3, figsize=(15.5, 4.9), layout="constrained")
     colours = {"static": OKABE_ITO["blue"], "learning": OKABE_ITO["vermillion"]}
@@ -98,9 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         }
     flat = max(v["flat_from_eur"] for v in numbers["by_attacker"].values())
     sc = load_scenario(ROOT / "scenarios" / "nl-200m.yaml")
-    d = sc.defense.model_copy(update={"budget_eur": max(flat, 1.0)})
-    prog = force_schedule(d, sc.period.dates).programme
-    labels = [lab for lab in prog.binding if lab != "time"]
+    if overrides:
+        sc = with_overrides(sc, overrides)
+    # what caps what the programme can fly where more money stops adding: the one account
+    at_flat = limits_account(schedules_for(
+        with_overrides(sc, {"defense.budget_eur": max(flat, 1.0)})))["programme"]
+    labels = [lab for lab in at_flat.capacity if lab != "time"]
     binds = max(set(labels), key=labels.count) if labels else "time"
     numbers["flat_from_eur"] = flat
     numbers["binds_there"] = binds
@@ -159,6 +201,23 @@ def main(argv: list[str] | None = None) -> int:
             "demand_served_fraction", "energy_not_served_mwh", "energy_loss_share_missiles",
             "hits_on_sites", "missile_hits_on_sites", "interception_rate")}
         numbers[name]["limits"] = month_runs[name].summary.get("limits", {}).get("text")
+    # the programme's net effect (each replicate paired with the same winter with no
+    # programme) and the one account of what limits each force, as `sim run` prints them
+    numbers["net"] = {}
+    for name in ("nl-200m", "nl-400m"):
+        s = month_runs[name].summary
+        block = {k: [v["mean"], v["ci_low"], v["ci_high"]]
+                 for k, v in s["net"]["outcomes"].items()}
+        block.update({k: s.get(k) for k in ("interceptor_kills", "programme_cost_eur",
+                                            "unused_stock_eur", "programme_stock_end")})
+        numbers["net"][name] = block
+    numbers["limits"] = {
+        "nl-200m": month_runs["nl-200m"].summary["limits"],
+        "at_flat": {"budget_eur": flat, "binds": binds,
+                    "can_fly_text": "what it can fly is limited by " + at_flat.capacity_text(),
+                    "text": at_flat.text()},
+        "geometry": GEOMETRY,
+    }
     ax.set_xticks(xm, [pd.Timestamp(m + "-01").strftime("%b %Y") for m in months])
     ax.set_ylabel("Energy not served (GWh)")
     ax.set_title("(c) Month by month: without the programme (left) and with\n"
@@ -182,8 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         numbers["nl-400m"][f"{k}_over_nl_200m"] = [st["diff"], st["ci_low"], st["ci_high"]]
     out = Path(args.out)
     save_figure(fig, out.with_suffix(""), formats=("png",), dpi=130)
-    out.with_suffix(".json").write_text(json.dumps(numbers, indent=2) + "\n")
-    print(json.dumps(numbers, indent=2))
+    text = json.dumps(_finite(numbers), indent=2)
+    out.with_suffix(".json").write_text(text + "\n")
+    print(text)
     print(f"wrote {out} and {out.with_suffix('.json')}", file=sys.stderr)
     if out.with_suffix(".json") == ROOT / "docs" / "img" / "headline.json":
         import runpy

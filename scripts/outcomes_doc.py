@@ -25,6 +25,8 @@ GROUPS = {
     "layers": "The other defence layers",
     "energy": "Energy consequences (when `energy.enabled`)",
     "missiles": "Missiles (when `threat.missiles.enabled`)",
+    "net": "Net effects of the programme (`summary.json` `net`: against the same winters with "
+           "no programme)",
 }
 
 INTRO = """\
@@ -74,18 +76,60 @@ SUMMARY_SECTIONS = """\
   means over replicates; shares are computed from those counts. `sim run` prints them as its
   "By month" table: they show *when* in the winter the drones get through (for instance,
   before the programme's first deliveries).
-* `limits.<force>` (`national`: Ukraine's own force; `programme`: the funded programme): what
-  limited each interceptor force, month by month (`by_month`: the most common label over
-  replicates, one of {labels}; see `sim/model/forces`), the budget it could not turn into
-  anything (`unused_budget_eur`), orders arriving after the last night (`on_order_eur`), the
-  airframes left in stock (`stock_end`, mean over replicates) and the sentence `sim run`
-  prints (`text`); `limits.text` joins the forces' sentences.
+* `limits.<force>` (`national`: Ukraine's own force; `programme`: the funded programme): the one
+  account of what limited each interceptor force (`sim/model/forces/limits.py`; `sim run` and
+  `sim forces --simulate N` print the same `text`). Month by month, `capacity_by_month` says
+  what capped what it could fly (the schedule, before any simulation: one of {labels}, or a
+  label a schedule adds), with the numbers behind it (`capacity_detail_by_month`);
+  `use_by_month` says what limited what it stopped: `capacity` (on the nights drones got
+  through it flew all it could) or `geometry` (it had crews and airframes left over on those
+  nights: `geometry_nights_by_month` of `leak_nights_by_month`, means over replicates).
+  `by_month` is the one label (geometry where the run says so, else the capacity; the most
+  common over replicates). Also the budget it could not turn into anything
+  (`unused_budget_eur`), orders arriving after the last night (`on_order_eur`), the airframes
+  left in stock (`stock_end`, mean over replicates) and the sentence (`text`); `limits.text`
+  joins the forces' sentences and defines geometry, and `limits.meanings` gives the meaning of
+  every label used.
+* `net` (`sim run` of a scenario with a programme): the programme's effect net of what it
+  displaces. `sim run` also runs the **counterfactual**, the same scenario, seed and replicates
+  with `defense.budget_eur = 0` (so the same launches, night by night), and pairs each replicate
+  with its own. `net.outcomes.<name>` holds each net outcome of the table above: `mean`,
+  `ci_low`, `ci_high` and `n`; the differences also `p_value` (paired t-test) and the two means,
+  `with_programme` and `without_programme` (`sim/experiments/stats.py`, `paired_stats`); the
+  costs per drone stopped and per hit avoided are ratios of means over the replicates with a
+  paired BCa bootstrap interval (`ratio_of_means`; `ci_high` is null when the net effect may be
+  nothing). The identity `net_drones_stopped = interceptor_kills - displacement` holds exactly
+  in every replicate (`net.identity`). The gross figures (`interceptor_kills`,
+  `cost_exchange_ratio`, `cost_per_kill_eur`) count drones the other layers would have stopped
+  without the programme; `cost_per_kill_eur` also leaves out the airframes left in stock, which
+  `unused_stock_eur` prices. `net.computed` is false, with `net.reason`, when the scenario has
+  no programme or the run skipped the counterfactual (`sim run --gross-only`: half the work).
+  The counterfactual's nights are in `counterfactual_nights.parquet`.
 * `details.capacity_days_lost_by_type.<type>`: MW-days of capacity out of service by site type
   (means over replicates; the same numbers as the `capacity_days_lost_by_type.<type>` outcomes).
 * `hits_by_site.<site id>`: warhead hits on each energy site over the winter (mean over
   replicates), the most-hit site first; site ids are those of `sim/data/energy_sites.csv` (or
   the scenario's `sites_file`).
-"""
+
+## Energy not served that does not move
+
+A sweep over the budget can show energy not served identical to the last digit from one budget
+to the next while drone hits on energy sites fall (nl-200m, EUR 25M to EUR 400M, in the model of
+this version). Nothing is stuck: `python scripts/energy_plateau.py` shows why, for one winter.
+The runs face the same raids (common random numbers), and the load shed each night is set by
+the damage the grid cannot route around: the hits on 750 kV substations and the missiles'
+damage. The hits that the larger budgets avert fall on 330 kV substations, whose load the grid
+carries over other lines and transformers, and on power plants, while the generation still in
+service exceeds the evening-peak demand every night (the script prints the smallest margin). So
+generation and substation capacity out of service differ on many nights, the load shed on none,
+and the 750 kV hits are the same drones on the same nights at every budget above EUR 25M (out
+of reach of the programme's launch sites or of its kill probability). What moves is the split of
+energy not served between the weapons (`energy_not_served_mwh_drones`,
+`energy_not_served_mwh_missiles`: by the MW of open repair jobs each caused), which follows the
+hits. A power system with less reserve or less redundancy (a winter that starts with the damage
+of earlier winters) sheds load for hits that this one absorbs; the net effect of a programme on
+energy not served is then no longer flat (`net_energy_not_served_avoided_mwh` in a run's `net`
+block; in a sweep, the paired differences from the EUR 0 level that `sim plot` draws)."""
 
 
 def _aggregation(o) -> str:
@@ -96,6 +140,10 @@ def _aggregation(o) -> str:
         return "fixed for the run"
     if o.over_nights == "none":
         return "nightly label"
+    if o.over_nights == "net":
+        return {"gain": "with the programme minus without, of ",
+                "avoided": "without the programme minus with, of ",
+                "ratio": "ratio of "}[o.net] + ", ".join(f"`{n}`" for n in o.needs)
     words = {"sum": "sum", "mean": "mean", "min": "lowest night", "max": "highest night",
              "last": "last night"}[o.over_nights]
     return f"{words} of nightly {col}"
@@ -146,7 +194,8 @@ def render() -> str:
         parts.append("")
     monthly = ", ".join(f"`{o.name}`" for o in OUTCOMES if o.monthly)
     parts.append(SUMMARY_SECTIONS.format(monthly=monthly,
-                                         labels=", ".join(f"`{x}`" for x in LABELS)))
+                                         labels=", ".join(f"`{x}`" for x in LABELS
+                                                    if x != "geometry")))
     return "\n".join(parts).rstrip() + "\n"
 
 

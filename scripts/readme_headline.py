@@ -7,6 +7,13 @@ hand::
 
     python scripts/readme_headline.py            # rewrite the paragraph from headline.json
     python scripts/readme_headline.py --check    # exit 1 if README.md differs from it
+    python scripts/readme_headline.py --headline /tmp/h/headline.json --print   # show only
+
+When ``headline.json`` holds the net effects (``net``) and the one account of what limits each
+force (``limits``), both written by ``scripts/headline_chart.py``, the paragraph says what the
+programme adds net of what it displaces and quotes the account's own words (what each force can
+fly, what limits what it stops, and what geometry means); a JSON without them (written before
+they existed) gives the earlier paragraph.
 
 ``tests/cli/test_readme_numbers.py`` checks that the README holds exactly what :func:`render`
 makes of the shipped ``headline.json``.
@@ -77,6 +84,62 @@ BINDS = {
 }
 
 
+def _eur(x: float) -> str:
+    """EUR amounts as the README writes them: EUR 1.2M, EUR 230k."""
+    if abs(x) >= 1e6:
+        return f"EUR {x / 1e6:,.1f}M"
+    return f"EUR {x / 1e3:,.0f}k"
+
+
+def net_sentence(h: dict) -> str:
+    """What EUR 200M adds net of what it displaces (``headline.json`` ``net``)."""
+    n = h["net"]["nl-200m"]
+    stopped, disp, hits = n["net_drones_stopped"], n["displacement"], n["net_hits_avoided"]
+    cost, per_hit = n["net_cost_per_drone_stopped_eur"], n["net_cost_per_hit_avoided_eur"]
+
+    def ci(v, fmt) -> str:
+        if v[1] is None or v[2] is None or fmt(v[1]) == fmt(v[2]):
+            return ""
+        return f" (95% interval {fmt(v[1])} to {fmt(v[2])})"
+
+    def count(x):
+        return f"{x:,.0f}"
+
+    text = (f"Net of what it displaces (the same winters run without it), EUR 200M stops "
+            f"{count(stopped[0])} more drones over the winter{ci(stopped, count)}: its "
+            f"interceptors destroy {count(n['interceptor_kills'])}, but "
+            f"{count(disp[0])} of those the other layers would have stopped without it. It "
+            f"avoids {count(hits[0])} drone hits on energy sites{ci(hits, count)}")
+    if cost[0] is not None:
+        text += (f", at {_eur(cost[0])} per drone stopped and "
+                 + (f"{_eur(per_hit[0])} per hit avoided" if per_hit[0] is not None
+                    else "no hit avoided for sure"))
+    return text + (f", counting its whole spend of {_eur(n['programme_cost_eur'])}, "
+                   f"{_eur(n['unused_stock_eur'])} of it on "
+                   f"{n['programme_stock_end']:,.0f} airframes left unused in stock at the end.")
+
+
+def limits_sentence(h: dict, crews_per_month: float) -> str:
+    """What limits each force, in the words of the one account (``headline.json``
+    ``limits``), with geometry defined when it is used."""
+    lim = h["limits"]
+    flat, run = lim["at_flat"], lim["nl-200m"]
+    why = BINDS.get(flat["binds"], "").format(crews=f"{crews_per_month:g}")
+    prog, nat = run["programme"], run["national"]
+    can_fly = flat["can_fly_text"].replace("what it can fly", "what the programme can fly")
+    text = (f"At {_eur_m(flat['budget_eur'] / 1e6)}, {can_fly}" + (f": {why}" if why else "")
+            + ". With EUR 200M, "
+            + prog["stops_text"].replace("what it stops", "what the programme stops") + ", and "
+            + nat["stops_text"].replace("what it stops", "what Ukraine's own force stops") + ".")
+    if "geometry" in run.get("meanings", {}):
+        g = run["meanings"]["geometry"]
+        text += " Geometry means that " + g[len("geometry: "):] + "."
+    return text + (f" The programme ends the winter with {prog['stock_end']:,.0f} airframes "
+                   f"unused in stock and Ukraine's own force with {nat['stock_end']:,.0f} "
+                   "(`python -m sim forces scenarios/nl-200m.yaml 2e8 --simulate 10` prints the "
+                   "account month by month).")
+
+
 def render(h: dict, crews_per_month: float) -> str:
     """The headline paragraph from the numbers of ``headline.json``."""
     base, prog, big = h["baseline"], h["nl-200m"], h["nl-400m"]
@@ -96,6 +159,14 @@ def render(h: dict, crews_per_month: float) -> str:
     why = BINDS.get(binds, "").format(crews=f"{crews_per_month:g}")
     g4 = big["demand_served_fraction_over_nl_200m"]
     g4 = [100 * x for x in g4]
+    if "net" in h and "limits" in h:
+        limits = limits_sentence(h, crews_per_month)
+        net = " " + net_sentence(h)
+    else:  # a headline.json written before the net effects and the one account
+        limits = (f"The programme is then limited by {binds}" + (f" ({why})" if why else "")
+                  + ", and Ukraine's own force and the programme both end the winter with most "
+                  "of their airframes unused (geometry: drones leak where no crew is in reach).")
+        net = ""
     return (
         "In the winter-2025-26 forecast (what could be known on 1 Oct 2025, "
         "`scenarios/winter-2025-26.yaml`), EUR 200M on top of Ukraine's own interceptor force "
@@ -109,11 +180,9 @@ def render(h: dict, crews_per_month: float) -> str:
         f"{100 * prog['demand_served_fraction']:.1f}%; paired 95% interval {static[1]:.1f} to "
         f"{static[2]:.1f} points) against today's attacker, and by {learning[0]:.1f} points "
         f"({learning[1]:.1f} to {learning[2]:.1f}) against an attacker that learns where the "
-        f"defence is weak. More money stops adding: drone hits stop falling {where(hits)}, and "
-        f"the gain in demand served {where(served)} (`docs/img/headline.json`). The programme "
-        f"is then limited by {binds}" + (f" ({why})" if why else "") + ", and Ukraine's own "
-        "force and the programme both end the winter with most of their airframes unused "
-        "(geometry: drones leak where no crew is in reach). EUR 400M or 800M buys more "
+        f"defence is weak.{net} More money stops adding: drone hits stop falling {where(hits)}, "
+        f"and the gain in demand served {where(served)} (`docs/img/headline.json`). {limits} "
+        "EUR 400M or 800M buys more "
         "airframes but no more protection unless training and site building grow with the "
         "money (`python -m sim forces scenarios/nl-200m.yaml 0 2e8 4e8 8e8` prints what each "
         "budget buys and what binds, month by month). When they do "
@@ -153,9 +222,16 @@ def current_block(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="exit 1 if README.md is out of date")
+    p.add_argument("--headline", default=str(HEADLINE),
+                   help="the numbers (default docs/img/headline.json)")
+    p.add_argument("--print", action="store_true",
+                   help="print the paragraph for --headline and write nothing")
     args = p.parse_args(argv)
+    if args.print:
+        print(expected_block(Path(args.headline)))
+        return 0
     text = README.read_text(encoding="utf-8")
-    old, new = current_block(text), expected_block()
+    old, new = current_block(text), expected_block(Path(args.headline))
     if args.check:
         if old != new:
             print(f"{README}: the headline paragraph differs from {HEADLINE}; run "

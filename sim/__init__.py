@@ -35,15 +35,18 @@ __all__ = ["run", "sweep", "compare", "sensitivity", *_LAZY]
 
 
 def run(scenario, *, seed: int | None = None, replicates: int = 10, overrides: dict | None = None,
-        progress: bool = False):
-    """Run a scenario (a path or a :class:`~sim.config.schema.Scenario`) for several replicates.
+        progress: bool = False, net: bool = True):
+    """Run a scenario (a path or a :class:`~sim.config.schema.Scenario`) for several replicates;
+    with a programme, also the same replicates without it (``net=False`` skips them), for the
+    net effects in ``summary["net"]``.
 
-    Returns a :class:`~sim.experiments.runs.RunSet` (``.summary``, ``.nights``, ``.runs``).
-    See :func:`sim.experiments.runs.run`.
+    Returns a :class:`~sim.experiments.runs.RunSet` (``.summary``, ``.nights``, ``.runs``,
+    ``.counterfactual``). See :func:`sim.experiments.runs.run`.
     """
     from sim.experiments.runs import run as _run
 
-    return _run(scenario, seed=seed, replicates=replicates, overrides=overrides, progress=progress)
+    return _run(scenario, seed=seed, replicates=replicates, overrides=overrides, progress=progress,
+                net=net)
 
 
 def sweep(sweep, out=None, **options):

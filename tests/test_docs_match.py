@@ -74,3 +74,48 @@ def test_the_headline_renderer_follows_the_numbers():
     assert mod["share_words"](0.347) == "about a third" and mod["share_words"](0.5) == "half"
     gains = {"0": [0, 0, 0], "100": [0.76, 0, 0], "150": [0.76, 0, 0], "50": [0.6, 0, 0]}
     assert mod["flat_from"](gains) == 100.0
+
+
+def test_the_headline_quotes_the_net_effect_and_the_one_limits_account():
+    """With the net effects and the limits account in headline.json (as
+    scripts/headline_chart.py writes them), the paragraph quotes them: the net drones stopped,
+    the displacement, the whole spend with the unused stock, and the account's own words for
+    what each force can fly and what limits what it stops, with geometry defined."""
+    mod = runpy.run_path(str(ROOT / "scripts" / "readme_headline.py"))
+    h = json.loads((ROOT / "docs" / "img" / "headline.json").read_text(encoding="utf-8"))
+    from sim.model.forces.limits import GEOMETRY
+
+    stops = {"programme": "what it stops is limited by what it can fly (Nov 2025), geometry "
+                          "(Dec 2025 - Mar 2026: crews and airframes left over on 118 of 121 "
+                          "nights with leakers)",
+             "national": "what it stops is limited by geometry (Nov 2025 - Mar 2026: crews and "
+                         "airframes left over on 150 of 151 nights with leakers)"}
+    h["net"] = {"nl-200m": {
+        "net_drones_stopped": [654.0, 600.0, 700.0], "displacement": [4801.0, 4700.0, 4900.0],
+        "net_hits_avoided": [104.0, 90.0, 118.0],
+        "net_cost_per_drone_stopped_eur": [305000.0, 280000.0, 330000.0],
+        "net_cost_per_hit_avoided_eur": [1.9e6, 1.6e6, None],
+        "interceptor_kills": 5455.0, "programme_cost_eur": 199.6e6,
+        "unused_stock_eur": 133.0e6, "programme_stock_end": 33250.0}}
+    h["limits"] = {
+        "at_flat": {"budget_eur": 150e6, "binds": "crews",
+                    "can_fly_text": "what it can fly is limited by time (Nov 2025), crews (Dec "
+                                    "2025 - Mar 2026)"},
+        "nl-200m": {"programme": {"stops_text": stops["programme"], "stock_end": 33250.0},
+                    "national": {"stops_text": stops["national"], "stock_end": 20962.0},
+                    "meanings": {"geometry": GEOMETRY}},
+        "geometry": GEOMETRY}
+    text = " ".join(mod["render"](h, 40).split())
+    for quote in ("EUR 200M stops 654 more drones over the winter (95% interval 600 to 700)",
+                  "its interceptors destroy 5,455, but 4,801 of those the other layers",
+                  "avoids 104 drone hits", "at EUR 305k per drone stopped",
+                  "whole spend of EUR 199.6M, EUR 133.0M of it on 33,250 airframes left unused",
+                  "At EUR 150M, what the programme can fly is limited by time (Nov 2025), crews "
+                  "(Dec 2025 - Mar 2026): training qualifies at most 40 crews a month",
+                  stops["programme"].replace("what it stops", "what the programme stops"),
+                  stops["national"].replace("what it stops", "what Ukraine's own force stops"),
+                  "Geometry means that " + GEOMETRY[len("geometry: "):],
+                  "ends the winter with 33,250 airframes unused in stock and Ukraine's own "
+                  "force with 20,962"):
+        assert quote in text, quote
+    assert "drones leak where no crew is in reach" not in text  # the earlier, looser words

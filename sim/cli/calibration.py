@@ -26,7 +26,10 @@ MECHANISM_NAMES = ("missiles", "national_force", "tactics", "launch_trend")  # s
 def cmd_calibrate(args) -> int:
     """Handler of ``calibrate threat``."""
     from sim.calibration.threat_fit import DEFAULT_PROFILE_PATH, calibrate_threat
+    from sim.config.io import check_output_path
 
+    if args.out:  # before the fit, not after (the tables are written beside it)
+        check_output_path(args.out, "--out")
     prof = calibrate_threat(args.path, args.out)
     print(f"Fitted threat profile from {args.path}: reference date {prof['reference_date']}, "
           f"max night {prof['max_night']}, decoy share {prof['decoy_share']:.2f}")
@@ -38,7 +41,10 @@ def cmd_calibrate(args) -> int:
 def cmd_calibrate_missiles(args) -> int:
     """Handler of ``calibrate missiles``."""
     from sim.calibration.missile_fit import DEFAULT_PROFILE_PATH, calibrate_missiles
+    from sim.config.io import check_output_path
 
+    if args.out:  # before the fit, not after
+        check_output_path(args.out, "--out")
     prof = calibrate_missiles(args.path, args.out, fit_to=args.fit_to,
                               catalogue_csv=args.catalogue, threat_profile=args.threat_profile)
     launched = ", ".join(f"{c} {n}" for c, n in prof["observed_launched"].items())
@@ -346,7 +352,10 @@ def cmd_validate_model(args) -> int:
     from sim.calibration.report import check_report_dir
     from sim.calibration.rolling_origin import DEFAULT_RESULT_PATH, load_result, write_result
 
-    check_report_dir(args.out, args.overwrite)  # before minutes of fitting, not after
+    from sim.config.io import check_output_path
+
+    check_output_path(args.out, "--out", folder=True)  # before minutes of fitting, not after
+    check_report_dir(args.out, args.overwrite)
     _check_args(args)
     progress = _progress(args.quiet)
     scenario = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO_PATH

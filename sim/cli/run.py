@@ -26,6 +26,8 @@ def summary_table(summary: dict) -> str:
     else:
         lines.append("1 replicate: ONE DRAW of a random winter, no interval. Use --replicates "
                      "10 or more for a mean.")
+    lines.append("")
+    lines += net_lines(summary)
     rows = []
     for o in OUTCOMES.headline():
         if o.name not in summary or summary[o.name] is None:
@@ -35,18 +37,11 @@ def summary_table(summary: dict) -> str:
         interval = (f"[{_bare(o, ci['ci_low'])}, {_bare(o, ci['ci_high'])}]"
                     if ci and ci.get("n", 0) > 1 else "")
         rows.append((o.label, cell, interval))
-    lines.append("")
     if rows:
-        import textwrap
-
-        w1 = max(len(r[1]) for r in rows)
-        w2 = max(len(r[2]) for r in rows)
-        # labels wrap (never cut) so that label, value and interval fit the width
-        w0 = max(20, min(max(len(r[0]) for r in rows), WIDTH - 4 - w1 - w2))
-        for a, b, c in rows:
-            parts = textwrap.wrap(a, w0, break_on_hyphens=False) or [""]
-            lines.append(f"{parts[0]:<{w0}}  {b:>{w1}}  {c}".rstrip())
-            lines += parts[1:]
+        lines.append("")
+        lines += _wrap("The winter with the programme (levels; the programme's own figures are "
+                       "gross)")
+        lines += _rows(rows)
     limits = summary.get("limits")
     if limits:
         lines.append("")
@@ -78,9 +73,85 @@ def summary_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _rows(rows: list[tuple[str, str, str]]) -> list[str]:
+    """Label, value and interval columns; labels wrap (never cut) so that the three fit the
+    width."""
+    import textwrap
+
+    w1 = max(len(r[1]) for r in rows)
+    w2 = max(len(r[2]) for r in rows)
+    w0 = max(20, min(max(len(r[0]) for r in rows), WIDTH - 4 - w1 - w2))
+    out = []
+    for a, b, c in rows:
+        parts = textwrap.wrap(a, w0, break_on_hyphens=False) or [""]
+        out.append(f"{parts[0]:<{w0}}  {b:>{w1}}  {c}".rstrip())
+        out += parts[1:]
+    return out
+
+
+def _interval(o, st: dict) -> str:
+    """``[low, high]`` of a summary entry (``above low`` when it has no upper end)."""
+    import math
+
+    lo, hi = st.get("ci_low"), st.get("ci_high")
+    if st.get("n", 0) <= 1 or lo is None or (isinstance(lo, float) and math.isnan(lo)):
+        return ""
+    if hi is None or (isinstance(hi, float) and math.isinf(hi)):
+        return f"[{_bare(o, lo)}, no upper end]"
+    return f"[{_bare(o, lo)}, {_bare(o, hi)}]"
+
+
+def net_lines(summary: dict) -> list[str]:
+    """The programme's net effect (``summary["net"]``): against the same winters with no
+    programme, what it adds once the drones the other layers would have stopped anyway are
+    taken out, and what it costs per drone that makes a difference, unused stock included."""
+    from sim.model.outcomes import OUTCOMES
+
+    net = summary.get("net")
+    if not net:
+        return []
+    if not net.get("computed"):
+        if summary.get("budget_eur", 0) > 0:
+            return _wrap("Net effect not computed (--gross-only): the programme's figures below "
+                         "are gross. They count drones the other layers would have stopped "
+                         "without it; run without --gross-only for the net effect.")
+        return []
+    reps = int(summary["replicates"])
+    outs = net.get("outcomes", {})
+    lines = _wrap(f"Net effect of the programme: against the same {reps} winter"
+                  f"{'s' * (reps != 1)} with no programme (budget 0, same launches)")
+    rows = []
+
+    def row(name, label=None, value=None):
+        o, st = OUTCOMES[name], outs.get(name)
+        if st is None and value is None:
+            return
+        v = st["mean"] if value is None else value
+        rows.append((label or o.label, o.format(v),
+                     _interval(o, st) if st and value is None and reps > 1 else ""))
+
+    row("net_drones_stopped")
+    if "net_drones_stopped" in outs and "interceptor_kills" in summary:
+        row("interceptor_kills", "  = programme interceptor kills (gross)",
+            summary["interceptor_kills"])
+        row("displacement", "  - displacement: drones the other layers no longer stop")
+    for name in ("net_hits_avoided", "net_aimed_at_energy_stopped",
+                 "net_energy_not_served_avoided_mwh", "net_demand_served_gain",
+                 "net_cost_per_drone_stopped_eur", "net_cost_per_hit_avoided_eur"):
+        row(name)
+    lines += _rows(rows)
+    spend, unused = summary.get("programme_cost_eur"), summary.get("unused_stock_eur")
+    if spend is not None and unused is not None:
+        lines += _wrap(f"Costs are the whole spend ({OUTCOMES['programme_cost_eur'].format(spend)})"
+                       f", of which {OUTCOMES['unused_stock_eur'].format(unused)} bought "
+                       f"{summary.get('programme_stock_end', 0):,.0f} airframes left unused in "
+                       "stock at the end.")
+    return lines
+
+
 def _bare(o, v) -> str:
     """A value without a trailing unit word (the value column names it)."""
-    text = o.format(v)
+    text = o.format(v).removesuffix(" points")
     return text.removesuffix(f" {o.unit}") if o.unit else text
 
 
@@ -182,14 +253,20 @@ def cmd_run(args) -> int:
         # Nothing is written until every replicate has run: a run that fails leaves an
         # earlier results folder as it was, even with --overwrite (StagedDir swaps it in).
         rs = run(scenario, seed=args.seed, replicates=args.replicates,
-                 progress=not args.quiet, scenario_file=str(args.scenario))
+                 progress=not args.quiet, scenario_file=str(args.scenario),
+                 net=not args.gross_only)
         rs.summary["overrides"] = overrides
         with StagedDir(out) as stage:
             atomic_write_json(stage / "summary.json", rs.summary)
             atomic_write_parquet(stage / "nights.parquet", rs.nights)
+            if rs.counterfactual is not None:
+                atomic_write_parquet(stage / "counterfactual_nights.parquet",
+                                     rs.counterfactual.nights)
             (stage / "scenario.yaml").write_text(_scenario_yaml(scenario), encoding="utf-8")
     print(summary_table(rs.summary))
-    print(f"\nWrote {out / 'summary.json'} and {out / 'nights.parquet'}")
+    extra = (f" (and the counterfactual's, {out / 'counterfactual_nights.parquet'})"
+             if rs.counterfactual is not None else "")
+    print(f"\nWrote {out / 'summary.json'} and {out / 'nights.parquet'}{extra}")
     return 0
 
 
@@ -277,6 +354,10 @@ def register(subparsers) -> None:
                    help="override a scenario value, e.g. defense.budget_eur=400000000")
     r.add_argument("--overwrite", action="store_true", help="replace an existing results folder")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--gross-only", action="store_true",
+                   help="skip the counterfactual (the same winters with no programme) that the "
+                        "net effects need: half the work, and the programme's figures are then "
+                        "gross (they count drones the other layers would have stopped)")
     r.set_defaults(func=cmd_run)
 
     v = subparsers.add_parser(

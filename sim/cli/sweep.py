@@ -296,6 +296,11 @@ def _check_outcome_names(names: list[str] | None, model: str | None) -> None:
             close = difflib.get_close_matches(n, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else " (docs/outcomes.md lists them)"
             raise SimInputError(f"--outcomes: {n!r} is not an outcome{hint}")
+        if OUTCOMES[n].over_nights == "net":
+            raise SimInputError(
+                f"--outcomes: {n!r} is a net outcome of `sim run` (a run paired with its "
+                f"counterfactual); in a sweep the EUR 0 budget is the counterfactual: give "
+                f"{', '.join(OUTCOMES[n].needs)} and `sim plot` draws the paired differences")
 
 
 def cmd_compare(args) -> int:

@@ -21,8 +21,9 @@ How two keys that set one thing compose (the rules the model follows, so that ne
   ``mean_per_night`` x ``intensity_multiplier``).
 * A month of ``threat.tactics.timeline`` keeps the scenario's constant for every field it
   leaves out (``threat.decoy_share``, ``threat.jet_share``, the launch profile's salvos); an
-  altitude band that leaves out ``low_m`` or ``high_m`` takes the Shahed type's limit
-  (``threat.types.shahed.altitude_min_m`` / ``altitude_max_m``).
+  altitude band that leaves out ``low_m`` or ``high_m`` takes each drone type's own limit
+  (``threat.types.shahed.altitude_min_m`` / ``altitude_max_m`` for Shaheds,
+  ``threat.types.decoy.*`` for decoys).
 
 This module imports neither numpy nor pandas (``validate`` starts fast).
 """
@@ -89,16 +90,13 @@ def dead_key_rules(sc) -> dict[str, str]:
                 out[key] = (f"no effect: {tl} sets its own {field}, which replaces it; leave "
                             f"{field} out of the months that should take this value")
         if all(m.altitude_bands_m for m in months):
-            for lim in ("altitude_min_m", "altitude_max_m"):
-                out[f"threat.types.decoy.{lim}"] = (
-                    f"no effect: {tl} gives altitude bands, which set the decoys' altitudes "
-                    "(a band without low_m or high_m takes threat.types.shahed's)")
             bands = [b for m in months for b in m.altitude_bands_m]
-            for lim, own in (("altitude_min_m", "low_m"), ("altitude_max_m", "high_m")):
-                if all(getattr(b, own) is not None for b in bands):
-                    out[f"threat.types.shahed.{lim}"] = (
-                        f"no effect: {tl} gives altitude bands and every band sets its own "
-                        f"{own}; leave {own} out of a band for it to take this value")
+            for kind in ("shahed", "decoy"):
+                for lim, own in (("altitude_min_m", "low_m"), ("altitude_max_m", "high_m")):
+                    if all(getattr(b, own) is not None for b in bands):
+                        out[f"threat.types.{kind}.{lim}"] = (
+                            f"no effect: {tl} gives altitude bands and every band sets its own "
+                            f"{own}; leave {own} out of a band for it to take this value")
     if not any(m.evading_share for m in months):
         out["defense.interceptor.pk_evading_factor"] = (
             "no effect: no drone evades (no month of threat.tactics.timeline sets "

@@ -329,3 +329,15 @@ class Programme(Strict):
     training: ProgrammeTraining = Field(default_factory=ProgrammeTraining)
     package: Package = Field(default_factory=Package)
     caps: Caps = Field(default_factory=Caps)
+    # -- the programme's own interceptors (net effects: a programme that cannot kill)
+    interceptor_pk: float | None = Field(
+        None, ge=0, le=1,
+        description="Kill probability of one attack by a programme interceptor; null (the "
+        "default): defense.interceptor.pk, which Ukraine's own units fly at. The jet, "
+        "altitude, speed and evasion factors of defense.interceptor apply to it as to "
+        "defense.interceptor.pk. Command and control sends no interceptor at a drone it "
+        "cannot kill (pk 0), so at 0 the programme's crews fly nothing: with no radars "
+        "(caps.max_radars: 0) and launch sites the attacker does not route around "
+        "(threat.routing.avoid_defended_zones: false) such a programme changes nothing, "
+        "which tests the net effects.",
+    )

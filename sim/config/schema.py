@@ -270,19 +270,22 @@ class Threat(Strict):
         missing = {"shahed", "jet", "decoy"} - set(self.types)
         if missing:
             raise ValueError(f"types must define {sorted(missing)}")
-        sh = self.types["shahed"]
-        for month, t in self.tactics.timeline.items():
-            for i, b in enumerate(t.altitude_bands_m or []):
-                low, high = b.limits(sh.altitude_min_m, sh.altitude_max_m)
-                if high < low:
-                    own, inherited = (("low_m", "threat.types.shahed.altitude_max_m")
-                                      if b.high_m is None else
-                                      ("high_m", "threat.types.shahed.altitude_min_m"))
-                    raise ValueError(
-                        f"tactics.timeline.{month}.altitude_bands_m[{i}]: {own} "
-                        f"{getattr(b, own):g} and {inherited} {high if b.high_m is None else low:g}"
-                        f" (which the band takes as its {'high_m' if b.high_m is None else 'low_m'})"
-                        " leave the band empty; give the band both limits or change the type's")
+        for kind in ("shahed", "decoy"):  # a band's missing limit: each drone type's own
+            ty = self.types[kind]
+            for month, t in self.tactics.timeline.items():
+                for i, b in enumerate(t.altitude_bands_m or []):
+                    low, high = b.limits(ty.altitude_min_m, ty.altitude_max_m)
+                    if high < low:
+                        own, inherited = (("low_m", f"threat.types.{kind}.altitude_max_m")
+                                          if b.high_m is None else
+                                          ("high_m", f"threat.types.{kind}.altitude_min_m"))
+                        raise ValueError(
+                            f"tactics.timeline.{month}.altitude_bands_m[{i}]: {own} "
+                            f"{getattr(b, own):g} and {inherited} "
+                            f"{high if b.high_m is None else low:g} (which the band takes as its "
+                            f"{'high_m' if b.high_m is None else 'low_m'} for {kind} drones) "
+                            "leave the band empty; give the band both limits or change the "
+                            "type's")
         return self
 
 

@@ -2,7 +2,8 @@
 
 ``threat.tactics.timeline`` gives, month by month (``"YYYY-MM"``), how the attacker flies:
 the altitude distribution of Shahed-type drones and decoys (bands of uniform altitude; a band
-that leaves out ``low_m`` or ``high_m`` takes the Shahed type's limit), the shares of decoys and
+that leaves out ``low_m`` or ``high_m`` takes each drone type's own limit: the Shahed type's for
+Shaheds, the decoy type's for decoys), the shares of decoys and
 jets, the share of drones that evade interceptors (rear-view cameras,
 manoeuvres), and the big-salvo probability and size. A field left out of a month keeps the
 scenario's constant value (``threat.decoy_share``, the type's altitude range, the fitted launch
@@ -60,16 +61,17 @@ class KillTable(Strict):
 
 class AltitudeBand(Strict):
     """Drones fly at a uniform altitude between ``low_m`` and ``high_m`` with weight ``share``.
-    A limit left out is the Shahed type's (``threat.types.shahed.altitude_min_m`` for
-    ``low_m``, ``altitude_max_m`` for ``high_m``), so a band ``{share: 0.8}`` follows the type's
-    range wherever that is set (a sweep of ``threat.types.shahed.altitude_max_m`` moves it)."""
+    A limit left out is each drone type's own (``threat.types.<type>.altitude_min_m`` for
+    ``low_m``, ``altitude_max_m`` for ``high_m``: the Shahed type's for Shaheds, the decoy type's
+    for decoys), so a band ``{share: 0.8}`` follows the types' ranges wherever they are set (a
+    sweep of ``threat.types.shahed.altitude_max_m`` moves the Shaheds' band, not the decoys')."""
 
     low_m: float | None = Field(
-        None, ge=0, le=20000, description="Lowest altitude of the band (m); default: "
-        "threat.types.shahed.altitude_min_m.")
+        None, ge=0, le=20000, description="Lowest altitude of the band (m); default: each "
+        "drone type's altitude_min_m (threat.types.shahed, threat.types.decoy).")
     high_m: float | None = Field(
-        None, ge=0, le=20000, description="Highest altitude of the band (m); default: "
-        "threat.types.shahed.altitude_max_m.")
+        None, ge=0, le=20000, description="Highest altitude of the band (m); default: each "
+        "drone type's altitude_max_m (threat.types.shahed, threat.types.decoy).")
     share: float = Field(ge=0, le=1, description="Share of drones flying in this band.")
 
     @model_validator(mode="after")

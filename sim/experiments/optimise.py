@@ -153,6 +153,11 @@ def outcome_sense(outcome: str) -> int:
     if outcome not in OUTCOMES:
         known = ", ".join(o.name for o in OUTCOMES.headline() if o.direction != "info")
         raise SimInputError(f"--outcome {outcome!r}: unknown outcome (e.g. {known})")
+    if OUTCOMES[outcome].over_nights == "net":
+        raise SimInputError(f"--outcome {outcome}: a net outcome needs each plan's run paired "
+                            f"with a run without the programme; optimise the outcome it is "
+                            f"made of ({', '.join(OUTCOMES[outcome].needs)}): on the same "
+                            "winters the counterfactual is the same for every plan")
     d = OUTCOMES[outcome].direction
     if d not in (MAXIMIZE, MINIMIZE):
         raise SimInputError(f"--outcome {outcome}: neither more nor less of it is better for the "

@@ -2,22 +2,32 @@
 
 This is the model as a function (EMA Workbench style): a scenario and a seed in, named
 outcomes out. Sweeps, comparisons and notebooks all call :func:`run_one`.
+
+Net effects: :func:`run` of a scenario with a programme (``defense.budget_eur > 0``) also runs
+its counterfactual, the same scenario with ``defense.budget_eur = 0``, on the same seed and
+replicates (so the same launches), and summarises the registry's net outcomes
+(:meth:`sim.model.registry.Registry.net_values`) with the paired statistics of
+:mod:`sim.experiments.stats` in ``summary["net"]``. ``run(..., net=False)`` (``sim run
+--gross-only``) skips it, at half the cost, and says so in the summary.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.experiments.stats import mean_ci_many
+from sim.experiments.stats import mean_ci_many, paired_stats, ratio_of_means
 from sim.model.defense_model import DefenseModel
-from sim.model.forces import binding_after_run
-from sim.model.forces.report import limited_by_text
+from sim.model.forces.limits import (
+    LimitsAccount,
+    evidence_of_run,
+    limits_account,
+    pool_evidence,
+)
 from sim.model.outcomes import OUTCOMES
 from sim.model.theatre import schedules_for, theatre_for
 
@@ -31,12 +41,15 @@ class RunOutput:
         nights: one row per night.
         hits_by_site: site id -> warhead hits over the winter.
         details: non-scalar outcomes (e.g. capacity-days lost by site type).
+        net: the net outcomes of this replicate against its counterfactual (empty when none
+            was run; :func:`run`).
     """
 
     outcomes: dict[str, float]
     nights: pd.DataFrame
     hits_by_site: dict[str, int] = field(default_factory=dict)
     details: dict = field(default_factory=dict)
+    net: dict[str, float] = field(default_factory=dict)
 
 
 def outcomes_of(model: DefenseModel, nights: pd.DataFrame | None = None
@@ -64,45 +77,35 @@ LAUNCHED = {"national": "existing_interceptors_launched", "programme": "intercep
 
 
 def limits_of(model: DefenseModel, nights: pd.DataFrame) -> dict:
-    """What limited each interceptor force, month by month (:func:`sim.model.forces.
-    binding_after_run`: the schedule's constraint, or ``geometry`` when drones leaked while
-    crews and airframes were left over)."""
+    """What one run says about what limited each interceptor force, month by month
+    (:func:`sim.model.forces.limits.evidence_of_run`: the schedule's constraint, or
+    ``geometry`` when drones leaked while crews and airframes were left over), and the
+    airframes it had left at the end."""
     out = {}
     for force in model.forces:
-        labels, detail = binding_after_run(
-            force.schedule, nights[LAUNCHED[force.name]].to_numpy(),
-            nights[f"{force.name}_available"].to_numpy(), nights["leaked"].to_numpy())
-        out[force.name] = {"months": list(force.schedule.months), "labels": list(labels),
-                           "details": list(detail), "stock_end": int(force.stock)}
+        ev = evidence_of_run(force.schedule, nights[LAUNCHED[force.name]].to_numpy(),
+                             nights[f"{force.name}_available"].to_numpy(),
+                             nights["leaked"].to_numpy())
+        out[force.name] = {**ev, "stock_end": int(force.stock)}
     return out
+
+
+def limits_account_of(scenario, runs: list) -> LimitsAccount:
+    """The one account of what limited each force (:mod:`sim.model.forces.limits`) over the
+    replicates: the forces' schedules with what the runs showed."""
+    schedules = schedules_for(scenario)
+    evidence = {}
+    for force in schedules.forces:
+        per_run = [r.details["limits"][force.name] for r in runs if "limits" in r.details]
+        if per_run:
+            evidence[force.name] = pool_evidence(per_run, [p["stock_end"] for p in per_run])
+    return limits_account(schedules, evidence)
 
 
 def summarize_limits(scenario, runs: list) -> dict:
-    """The limits of the replicates together: each month's most common label over replicates
-    and the words for the summary ("limited by ...")."""
-    schedules = schedules_for(scenario)
-    out: dict = {}
-    lines = []
-    for force in schedules.forces:
-        per_run = [r.details["limits"][force.name] for r in runs if "limits" in r.details]
-        if not per_run:
-            continue
-        months = per_run[0]["months"]
-        labels = []
-        for j in range(len(months)):
-            votes = Counter(p["labels"][j] for p in per_run)
-            labels.append(max(votes, key=lambda x: (votes[x], x == per_run[0]["labels"][j])))
-        stock_end = float(np.mean([p["stock_end"] for p in per_run]))
-        text = limited_by_text(force, tuple(labels), stock_end=round(stock_end))
-        name = "Ukraine's own force" if force.name == "national" else "The programme"
-        text = name + text[len(force.name):]
-        out[force.name] = {"by_month": dict(zip(months, labels, strict=True)),
-                           "unused_budget_eur": float(force.unused_eur),
-                           "on_order_eur": float(force.on_order_eur),
-                           "stock_end": stock_end, "text": text}
-        lines.append(text)
-    out["text"] = "\n".join(lines)
-    return out
+    """``summary.json`` ``limits``: :meth:`sim.model.forces.limits.LimitsAccount.as_dict` of
+    the replicates' account."""
+    return limits_account_of(scenario, runs).as_dict()
 
 
 def portfolio_summary(scenario) -> dict:
@@ -148,6 +151,8 @@ class RunSet:
         runs: one :class:`RunOutput` per replicate.
         summary: the content of ``summary.json``.
         nights: all replicates' nightly rows.
+        counterfactual: the same replicates with no programme (``defense.budget_eur = 0``),
+            ``None`` when not run (no programme, or ``net=False``).
     """
 
     scenario: object
@@ -155,6 +160,7 @@ class RunSet:
     runs: list[RunOutput]
     summary: dict
     nights: pd.DataFrame
+    counterfactual: RunSet | None = None
 
 
 def summarize(scenario, seed: int, runs: list[RunOutput], scenario_file: str | None = None
@@ -222,8 +228,61 @@ def by_month(nights: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
+COUNTERFACTUAL = {"defense.budget_eur": 0.0}
+"""What the counterfactual changes: no programme; everything else, the seed and the replicates
+stay, so replicate r of both faces the same launches."""
+
+
+def counterfactual_of(scenario):
+    """The scenario without its programme (:data:`COUNTERFACTUAL`)."""
+    from sim.config.io import with_overrides
+
+    return with_overrides(scenario, COUNTERFACTUAL)
+
+
+def net_summary(runs: list[RunOutput], counterfactual: list[RunOutput]) -> dict:
+    """``summary["net"]``: each net outcome of the registry over the replicates, paired with
+    the counterfactual's (same seed and replicate), and each replicate's net values stored in
+    its ``RunOutput.net``.
+
+    Differences (``gain``, ``avoided``) get :func:`sim.experiments.stats.paired_stats`: the
+    mean difference, its BCa interval, the p-value of the paired t-test and both means
+    (``with_programme``, ``without_programme``); ratios get
+    :func:`sim.experiments.stats.ratio_of_means`. With one replicate there is no interval.
+    """
+    nan = math.nan
+    if len(runs) != len(counterfactual):
+        raise ValueError("a net effect needs the counterfactual of every replicate")
+    for b, a in zip(runs, counterfactual, strict=True):
+        b.net = OUTCOMES.net_values(b.outcomes, a.outcomes)
+    out: dict = {}
+    for o in OUTCOMES.net_outcomes():
+        if not any(o.name in r.net for r in runs):
+            continue
+        if o.net == "ratio":
+            num, den = o.needs
+            st = ratio_of_means([r.outcomes.get(num, nan) for r in runs],
+                                [r.net.get(den, nan) for r in runs])
+            entry = {"mean": st["mean"], "ci_low": st["ci_low"], "ci_high": st["ci_high"],
+                     "n": st["n"]}
+        else:
+            (x,) = o.needs
+            with_p = [r.outcomes.get(x, nan) for r in runs]
+            without = [r.outcomes.get(x, nan) for r in counterfactual]
+            st = (paired_stats(without, with_p) if o.net == "gain"
+                  else paired_stats(with_p, without))
+            entry = {"mean": st["diff"], "ci_low": st["ci_low"], "ci_high": st["ci_high"],
+                     "n": st["n"], "p_value": st["p_value"],
+                     "with_programme": st["mean_b"] if o.net == "gain" else st["mean_a"],
+                     "without_programme": st["mean_a"] if o.net == "gain" else st["mean_b"]}
+        if len(runs) == 1:
+            entry.update(ci_low=nan, ci_high=nan)
+        out[o.name] = entry
+    return out
+
+
 def run(scenario, seed: int | None = None, replicates: int = 1, overrides: dict | None = None,
-        progress: bool = False, scenario_file: str | None = None) -> RunSet:
+        progress: bool = False, scenario_file: str | None = None, net: bool = True) -> RunSet:
     """Run a scenario for several replicates and summarise (the ``sim run`` command).
 
     Args:
@@ -232,6 +291,9 @@ def run(scenario, seed: int | None = None, replicates: int = 1, overrides: dict 
         replicates: number of replicates (replicate r uses ``SeedSequence([seed, r])``).
         overrides: ``{"defense.budget_eur": 4e8}``-style what-ifs.
         progress: show a progress bar on stderr.
+        net: with a programme, also run the counterfactual (the same replicates with
+            ``defense.budget_eur = 0``) and summarise the net effects in ``summary["net"]``;
+            False skips it (half the work) and the summary says the figures are gross.
     """
     from tqdm.auto import tqdm
 
@@ -245,12 +307,39 @@ def run(scenario, seed: int | None = None, replicates: int = 1, overrides: dict 
     if replicates < 1:
         raise ValueError("replicates must be >= 1")
     seed = int(scenario.seed if seed is None else seed)
-    runs = []
-    with tqdm(total=replicates * scenario.period.nights, desc=scenario.name, unit="night",
+    has_programme = float(scenario.defense.budget_eur) > 0
+    cf_scenario = counterfactual_of(scenario) if net and has_programme else None
+    runs, cf_runs = [], []
+    passes = 2 if cf_scenario is not None else 1
+    desc = scenario.name + (" and without the programme" if cf_scenario is not None else "")
+    with tqdm(total=passes * replicates * scenario.period.nights, desc=desc, unit="night",
               disable=not progress, delay=0.5, leave=False) as bar:
         for r in range(replicates):
             runs.append(run_one(scenario, seed=seed, replicate=r, on_night=bar.update))
+            if cf_scenario is not None:
+                cf_runs.append(run_one(cf_scenario, seed=seed, replicate=r, on_night=bar.update))
     summary = summarize(scenario, seed, runs, scenario_file)
     nights = pd.concat([r.nights for r in runs], ignore_index=True)
-    return RunSet(scenario=scenario, seed=seed, runs=runs, summary=summary, nights=nights)
+    counterfactual = None
+    if cf_scenario is not None:
+        counterfactual = RunSet(
+            scenario=cf_scenario, seed=seed, runs=cf_runs,
+            summary=summarize(cf_scenario, seed, cf_runs, scenario_file),
+            nights=pd.concat([r.nights for r in cf_runs], ignore_index=True))
+        summary["net"] = {
+            "computed": True,
+            "counterfactual": ("the same scenario, seed and replicates with defense.budget_eur "
+                               "= 0 (no programme): the same launches"),
+            "identity": "net_drones_stopped = interceptor_kills - displacement",
+            "outcomes": net_summary(runs, cf_runs),
+        }
+    elif has_programme:
+        summary["net"] = {"computed": False,
+                          "reason": "skipped (--gross-only, or net=False): the programme's "
+                          "figures are gross, before what it displaces"}
+    else:
+        summary["net"] = {"computed": False,
+                          "reason": "no programme (defense.budget_eur is 0): nothing to net"}
+    return RunSet(scenario=scenario, seed=seed, runs=runs, summary=summary, nights=nights,
+                  counterfactual=counterfactual)
 

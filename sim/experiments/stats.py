@@ -135,3 +135,51 @@ def paired_stats(a, b, level: float = LEVEL) -> dict:
         "significant": significant,
         "rel_diff": rel,
     }
+
+
+def ratio_of_means(num, den, level: float = LEVEL) -> dict:
+    """A ratio of two outcomes' means over the same replicates, ``mean(num) / mean(den)`` (a
+    cost per net drone stopped: the spend over the net effect), with its BCa bootstrap interval
+    resampling the replicates in pairs (:func:`scipy.stats.bootstrap`, ``paired=True``, the
+    same resamples and seed as :func:`mean_ci`).
+
+    The ratio is undefined (NaN) when ``mean(den)`` is not above 0. When the resampled
+    denominator can reach 0 or below, the interval has no upper end (``ci_high`` is ``inf``):
+    the data do not rule out an effect of nothing, so no cost is too high.
+
+    Returns:
+        ``{"mean", "ci_low", "ci_high", "n"}`` (``mean`` is the ratio).
+    """
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    ok = np.isfinite(num) & np.isfinite(den)
+    num, den = num[ok], den[ok]
+    n = len(num)
+    nan = {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": n}
+    if n == 0 or not den.mean() > 0:
+        return nan
+    r = float(num.mean() / den.mean())
+    if n == 1 or (np.all(num == num[0]) and np.all(den == den[0])):
+        return {"mean": r, "ci_low": r, "ci_high": r, "n": n}
+
+    def stat(x, y, axis=-1):
+        my = np.mean(y, axis=axis)
+        return np.where(my > 0, np.mean(x, axis=axis) / np.where(my > 0, my, 1.0), np.inf)
+
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        # resamples whose denominator is not above 0 are infinite: BCa then warns, and the
+        # percentiles below take over
+        warnings.simplefilter("ignore")
+        res = stats.bootstrap((num, den), stat, paired=True, vectorized=True,
+                              confidence_level=level, n_resamples=2000, method="BCa",
+                              random_state=np.random.default_rng(20251101))
+    lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    dist = np.asarray(res.bootstrap_distribution, dtype=float)
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # degenerate or unbounded: percentiles
+        with np.errstate(invalid="ignore"):
+            lo, hi = (float(q) for q in np.quantile(dist, [(1 - level) / 2, (1 + level) / 2]))
+    if np.mean(~np.isfinite(dist)) > (1 - level) / 2:
+        hi = math.inf
+    return {"mean": r, "ci_low": min(lo, r), "ci_high": max(hi, r), "n": n}

@@ -370,6 +370,7 @@ class AirDefenseCommand(SimAgent):
         res = run_interceptors(
             raid, night.t_track, t_gone, engageable, teams, pool, d.interceptor,
             d.crews, d.allocator, d.c2_cycle_s, night.stream("engagement"),
+            programme_pk=d.programme.interceptor_pk,
         )
         sam_cfg = d.layers.missile_defense
         if sam_allowance is not None:

@@ -17,7 +17,9 @@ the actual launch time (:func:`sim.model.geometry.intercept`) and must still mee
 ``R`` of the site, before the drone reaches its target or is lost.
 
 Kill: with probability ``pk`` (times ``pk_jet_factor`` against jets, and the factors by the
-target's altitude, speed and evasion: :func:`interceptor_pk`). After a miss the same
+target's altitude, speed and evasion: :func:`interceptor_pk`); the programme's interceptors may
+have their own ``pk`` (``defense.programme.interceptor_pk``). C2 sends no interceptor at a drone
+it cannot kill (``pk`` 0 for that force and drone). After a miss the same
 interceptor turns and attacks again (shoot-look-shoot) while ``reengage`` is set, fuel lasts
 and ``max_attacks_per_sortie`` is not reached; otherwise it is recovered with probability
 ``p_recover_on_miss`` and the drone becomes ready again ``look_s`` later for another crew.
@@ -101,10 +103,12 @@ def table_factor(table, x: np.ndarray) -> np.ndarray | float:
     return np.interp(x, table.x, table.factor)
 
 
-def interceptor_pk(raid, icfg) -> np.ndarray:
-    """Kill probability of one interceptor attack on each drone of the raid: ``pk`` times the
-    jet factor (jets), the altitude and speed tables and the evasion factor (evading drones)."""
-    pk = np.where(raid.kind == 1, icfg.pk * icfg.pk_jet_factor, icfg.pk)
+def interceptor_pk(raid, icfg, pk: float | None = None) -> np.ndarray:
+    """Kill probability of one interceptor attack on each drone of the raid: ``pk`` (default
+    ``icfg.pk``) times the jet factor (jets), the altitude and speed tables and the evasion
+    factor (evading drones)."""
+    base = icfg.pk if pk is None else float(pk)
+    pk = np.where(raid.kind == 1, base * icfg.pk_jet_factor, base)
     if icfg.pk_by_altitude_m is not None:
         pk = pk * table_factor(icfg.pk_by_altitude_m, raid.altitude_m)
     if icfg.pk_by_speed_kmh is not None:
@@ -126,8 +130,18 @@ def _kernels():
     return kernels
 
 
+def pk_by_force(raid, icfg, programme_pk: float | None = None) -> np.ndarray:
+    """(N, 2) kill probability of one attack on each drone by Ukraine's own units (column 0,
+    ``icfg.pk``) and by the programme (column 1, ``programme_pk``, default ``icfg.pk``)."""
+    n = raid.n
+    own = np.broadcast_to(interceptor_pk(raid, icfg), (n,))
+    prog = own if programme_pk is None else np.broadcast_to(
+        interceptor_pk(raid, icfg, programme_pk), (n,))
+    return np.ascontiguousarray(np.stack([own, prog], axis=1), dtype=float)
+
+
 def _state(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg, crews_cfg, allocator,
-           c2_cycle_s, u_shot, u_rec):
+           c2_cycle_s, u_shot, u_rec, programme_pk=None):
     """The battle's state as the tuple of arrays the kernels take (layout: ``S_*`` in
     :mod:`sim.model.kernels`), and the initial sortie log."""
     K = _kernels()
@@ -168,7 +182,7 @@ def _state(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg, crews_cf
     counts[K.C_POOL] = [int(pool[0]), int(pool[1])]
     S = (
         pts, times, gone,
-        np.ascontiguousarray(np.broadcast_to(interceptor_pk(raid, icfg), (n,)), dtype=float),
+        pk_by_force(raid, icfg, programme_pk),
         u_shot, u_rec, span_s, span_e, site, lead, out, xy,
         np.asarray(teams.programme, np.int64).reshape(-1), crew_off,
         np.zeros(n_crews), np.full(n_crews, int(teams.sorties_per_crew), np.int64),
@@ -240,7 +254,8 @@ def _optimal_batch(S, lg, ready: list[int], t_now: float):
 
 
 def run_interceptors(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg, crews_cfg,
-                     allocator: str, c2_cycle_s: float, rng: np.random.Generator) -> InterceptResult:
+                     allocator: str, c2_cycle_s: float, rng: np.random.Generator,
+                     programme_pk: float | None = None) -> InterceptResult:
     """Fight one night's interceptor battle (the event loop is compiled:
     :func:`sim.model.kernels.engage`).
 
@@ -255,13 +270,15 @@ def run_interceptors(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg
         allocator: ``"greedy"`` or ``"optimal"``.
         c2_cycle_s: batch window of the optimal allocator.
         rng: engagement stream.
+        programme_pk: the programme's interceptors' ``pk`` (``defense.programme.
+            interceptor_pk``; default ``icfg.pk``, as Ukraine's own units).
     """
     K = _kernels()
     n = raid.n
     u_shot = rng.random((n, MAX_SHOTS))
     u_rec = rng.random((n, MAX_SHOTS))
     S, lg = _state(raid, t_track, t_gone, engageable, teams, pool, icfg, crews_cfg, allocator,
-                   c2_cycle_s, u_shot, u_rec)
+                   c2_cycle_s, u_shot, u_rec, programme_pk)
     while True:
         status, lg = K.engage(S, lg)
         if status == K.DONE:

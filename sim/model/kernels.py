@@ -413,6 +413,8 @@ def routes(start, end, offsets, centers, radii, avoid, passes, t_launch, speed, 
 # The battle's state ``S`` is one tuple of arrays (positions below); the sortie log ``lg`` is a
 # separate tuple because it grows: ``(ints (L, 4): drone, team, programme, attacks; floats
 # (L, 2): t_launch, t_end; flags (L, 2): killed, recovered)`` with ``ctl[_LOG_N]`` rows used.
+# ``S[S_PK]`` is (N, 2): each drone's kill probability by Ukraine's own units (0) and by the
+# programme (1); a site is never an option for a drone its force cannot kill (pk 0).
 (S_PTS, S_TIMES, S_GONE, S_PK, S_USHOT, S_UREC, S_SPAN_S, S_SPAN_E, S_SITE, S_LEAD, S_OUT,
  S_TEAM_XY, S_TEAM_PROG, S_CREW_OFF, S_CREW_FREE, S_CREW_LEFT, S_BEST_CREW, S_KILLED,
  S_T_KILL, S_KILL_PROG, S_SHOTS, S_IPAR, S_FPAR, S_COUNTS, S_HEAP_T, S_HEAP_I, S_CTL,
@@ -570,7 +572,7 @@ def options(S, i, t_now, earliest_only):
     c_site, c_lead, c_out = S[S_SITE], S[S_LEAD], S[S_OUT]
     teams_xy, team_prog = S[S_TEAM_XY], S[S_TEAM_PROG]
     crew_off, crew_free = S[S_CREW_OFF], S[S_CREW_FREE]
-    fpar, counts = S[S_FPAR], S[S_COUNTS]
+    fpar, counts, pk = S[S_FPAR], S[S_COUNTS], S[S_PK]
     out_f, out_i = S[S_OPT_F], S[S_OPT_I]
     n_out = 0
     s = span_s[i]
@@ -588,7 +590,7 @@ def options(S, i, t_now, earliest_only):
             break  # just in time: this site, and the later ones, are decided when the drone
             # nears them (leads only grow along the list)
         j = c_site[p]
-        if counts[C_POOL, team_prog[j]] <= 0:
+        if counts[C_POOL, team_prog[j]] <= 0 or pk[i, team_prog[j]] <= 0.0:
             continue
         c = free_crew(S, j)
         if c < 0:
@@ -621,11 +623,11 @@ def next_chance(S, i, t_now):
     c_site, c_lead, c_out = S[S_SITE], S[S_LEAD], S[S_OUT]
     team_prog, crew_off, crew_free = S[S_TEAM_PROG], S[S_CREW_OFF], S[S_CREW_FREE]
     delay = S[S_FPAR][P_DELAY]
-    counts = S[S_COUNTS]
+    counts, pk = S[S_COUNTS], S[S_PK]
     best = np.inf
     for p in range(span_s[i], span_e[i]):
         j = c_site[p]
-        if counts[C_POOL, team_prog[j]] <= 0 or c_out[p] <= t_now:
+        if counts[C_POOL, team_prog[j]] <= 0 or c_out[p] <= t_now or pk[i, team_prog[j]] <= 0.0:
             continue
         c = free_crew(S, j)
         if c < 0:
@@ -668,7 +670,7 @@ def commit(S, lg, i, t_int, j, t_launch, c):
         k = min(shots[i], u_shot.shape[1] - 1)
         shots[i] += 1
         attacks += 1
-        if u_shot[i, k] < pk[i]:
+        if u_shot[i, k] < pk[i, prog]:
             killed = True
             break
         if ipar[P_REENGAGE] == 0 or attacks >= ipar[P_MAX_ATTACKS]:

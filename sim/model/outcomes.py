@@ -37,7 +37,7 @@ from sim.model.registry import (
 )
 
 __all__ = ["ENERGY_NIGHTLY", "INDEX_COLUMNS", "INFO", "MAXIMIZE", "MINIMIZE", "MISSILE_NIGHTLY",
-           "OUTCOMES", "Outcome", "Registry", "format_value", "night_reporters",
+           "NET_IDENTITY", "OUTCOMES", "Outcome", "Registry", "format_value", "night_reporters",
            "nightly_columns", "ratio"]
 
 
@@ -132,9 +132,11 @@ OUTCOMES.add(
             description="Programme interceptor sorties flown (a recovered interceptor flown "
             "again counts again).",
             read=lambda n: n.interceptors("programme", "launched")),
-    Outcome("interceptor_kills", "Programme interceptor kills", "drones", group=_P,
+    Outcome("interceptor_kills", "Programme interceptor kills (gross)", "drones", group=_P,
             direction=MAXIMIZE, monthly=True, headline=120,
-            description="Drones destroyed by programme interceptors (= destroyed_programme).",
+            description="Drones destroyed by programme interceptors (= destroyed_programme). "
+            "Gross: some of them the other layers would have stopped without the programme "
+            "(displacement); net_drones_stopped is the programme's effect.",
             read=lambda n: n.interceptors("programme", "kills")),
     Outcome("interceptors_expended", "Programme interceptors expended", "interceptors",
             group=_P, description="Expended: a kill, or lost after a miss.",
@@ -180,8 +182,9 @@ OUTCOMES.add(
             read=_force("programme", "available")),
     Outcome("programme_limit", "What limits the programme tonight", "label", kind="label",
             group=_P, over_nights="none", winter=False, lower=None,
-            description="time, money, airframes, crews, stations or sites "
-            "(sim.model.forces); geometry is decided after the run.",
+            description="What caps what it can fly tonight: time, money, airframes, crews, "
+            "stations or sites (sim.model.forces); what limits what it stops (geometry) is "
+            "decided after the run (sim.model.forces.limits).",
             read=_force("programme", "limit")),
     Outcome("national_stock", "National interceptors in stock", "interceptors", group="national",
             over_nights="last",
@@ -202,7 +205,7 @@ OUTCOMES.add(
             group="national", over_nights="none", winter=False, lower=None,
             read=_force("national", "limit")),
     Outcome("attacker_value_killed_programme_eur", "Attacker's cost of drones the programme "
-            "destroyed", "EUR", kind="money", group=_P, direction=MAXIMIZE,
+            "destroyed (gross)", "EUR", kind="money", group=_P, direction=MAXIMIZE,
             description="The attacker's unit cost summed over drones programme interceptors "
             "destroyed.",
             read=lambda n: n.value_killed_by_programme_eur),
@@ -264,12 +267,13 @@ OUTCOMES.add(
              ("programme_delivered",), lambda v: v["programme_delivered"], group=_P),
     _derived("programme_stock_end", "Programme interceptors in stock on the last night",
              "interceptors", ("programme_stock",), lambda v: v["programme_stock"], group=_P),
-    _derived("cost_exchange_ratio", "Cost-exchange ratio (attacker EUR / programme EUR)",
+    _derived("cost_exchange_ratio", "Gross cost-exchange ratio (attacker / programme EUR)",
              "ratio", ("attacker_value_killed_programme_eur", "programme_cost_eur"),
              lambda v: ratio(v["attacker_value_killed_programme_eur"], v["programme_cost_eur"]),
              kind="ratio", group=_P, direction=MAXIMIZE, headline=140,
              description="Attacker's cost of the drones the programme destroyed / programme "
-             "spend; above 1 the attacker loses more money than the programme costs."),
+             "spend; above 1 the attacker loses more money than the programme costs. Gross: it "
+             "counts kills the other layers would have made without the programme."),
     Outcome("programme_unused_eur", "Budget the programme could not turn into anything", "EUR",
             kind="money", group=_P, nightly=False, over_nights="constant",
             description="Money left once the training capacity, the caps and the time to the "
@@ -287,12 +291,15 @@ OUTCOMES.add(
              description="Interceptors expended (kills and losses, not the unused stock) at their "
              "unit cost, plus the spend on crews, ground stations, radars and sites to the last "
              "night."),
-    _derived("cost_per_kill_eur", "Programme cost per interceptor kill (of what was used)", "EUR",
+    _derived("cost_per_kill_eur", "Programme cost per interceptor kill (gross, of what was used)",
+             "EUR",
              ("programme_used_cost_eur", "interceptor_kills"),
              lambda v: ratio(v["programme_used_cost_eur"], v["interceptor_kills"]), kind="money",
              group=_P, direction=MINIMIZE,
              description="programme_used_cost_eur / interceptor_kills: airframes left in stock "
-             "are not charged to the kills."),
+             "are not charged to the kills (unused_stock_eur is what they cost), and kills the "
+             "other layers would have made are counted; net_cost_per_drone_stopped_eur charges "
+             "the whole spend to the net effect."),
     _derived("interceptors_per_kill", "Programme interceptors expended per kill", "ratio",
              ("interceptors_expended", "interceptor_kills"),
              lambda v: ratio(v["interceptors_expended"], v["interceptor_kills"]), kind="ratio",
@@ -481,6 +488,71 @@ OUTCOMES.add(
              lambda v, c=c: ratio(v[f"missiles_destroyed_{c}"], v[f"missiles_launched_{c}"]),
              group=_M, direction=MAXIMIZE) for c in MISSILE_CLASSES),
 )
+
+# --------------------------------------------------------------------------- net effects
+# What the programme changes: each net outcome compares a run with the programme (B) and its
+# counterfactual (A: the same scenario, seed and replicate with defense.budget_eur = 0, so the
+# same launches; sim.experiments.runs.run). The gross outcomes they are made of come first.
+_NET = "net"
+OUTCOMES.add(
+    _derived("stopped", "Drones stopped (destroyed or lost to EW)", "drones",
+             ("destroyed", "lost_ew"), lambda v: v["destroyed"] + v["lost_ew"],
+             direction=MAXIMIZE,
+             description="destroyed + lost_ew: every drone that did not reach its target area."),
+    _derived("stopped_by_other_layers", "Drones stopped by all but the programme", "drones",
+             ("stopped", "destroyed_programme"),
+             lambda v: v["stopped"] - v["destroyed_programme"],
+             description="stopped - destroyed_programme: by Ukraine's own interceptor units, "
+             "mobile fire groups, surface-to-air missiles and electronic warfare."),
+    _derived("unused_stock_eur", "Programme airframes unused in stock at the end, at cost", "EUR",
+             ("programme_stock_end", "interceptor_unit_cost_eur"),
+             lambda v: v["programme_stock_end"] * v["interceptor_unit_cost_eur"], kind="money",
+             group=_P, headline=135, description="programme_stock_end x interceptor_unit_cost_eur: the part of "
+             "programme_cost_eur that bought airframes no night needed."),
+    Outcome("net_drones_stopped", "Net drones stopped", "drones", lower=None, nightly=False,
+            over_nights="net", net="gain", needs=("stopped",), group=_NET, direction=MAXIMIZE,
+            description="stopped with the programme - stopped without it, on the same winters: "
+            "= interceptor_kills - displacement."),
+    Outcome("displacement", "Displacement: drones the other layers no longer stop", "drones",
+            lower=None, nightly=False, over_nights="net", net="avoided",
+            needs=("stopped_by_other_layers",), group=_NET, direction=MINIMIZE,
+            description="stopped_by_other_layers without the programme - with it: drones that "
+            "Ukraine's own units, fire groups, missiles or EW would have stopped and that the "
+            "programme's interceptors took instead (or that now leak)."),
+    Outcome("net_hits_avoided", "Net drone hits on energy sites avoided", "hits", lower=None,
+            nightly=False, over_nights="net", net="avoided", needs=("hits_on_sites",),
+            group=_NET, direction=MAXIMIZE,
+            description="hits_on_sites without the programme - with it."),
+    Outcome("net_aimed_at_energy_stopped", "Net drones aimed at energy sites stopped", "drones",
+            lower=None, nightly=False, over_nights="net", net="gain",
+            needs=("aimed_at_energy_stopped",), group=_NET, direction=MAXIMIZE,
+            description="aimed_at_energy_stopped with the programme - without it."),
+    Outcome("net_energy_not_served_avoided_mwh", "Net energy not served avoided", "MWh",
+            kind="energy", lower=None, nightly=False, over_nights="net", net="avoided",
+            needs=("energy_not_served_mwh",), group=_NET, direction=MAXIMIZE,
+            description="energy_not_served_mwh without the programme - with it (when the "
+            "energy model runs)."),
+    Outcome("net_demand_served_gain", "Net gain in winter demand served", "share",
+            kind="points", lower=None, upper=None, nightly=False, over_nights="net", net="gain",
+            needs=("demand_served_fraction",), group=_NET, direction=MAXIMIZE,
+            description="demand_served_fraction with the programme - without it (shown in "
+            "percentage points)."),
+    Outcome("net_cost_per_drone_stopped_eur", "Net cost per drone stopped", "EUR", kind="money",
+            nightly=False, over_nights="net", net="ratio",
+            needs=("programme_cost_eur", "net_drones_stopped"), group=_NET, direction=MINIMIZE,
+            description="programme_cost_eur (the whole spend, airframes left unused in stock "
+            "included) / net_drones_stopped; undefined when the net is not above 0. Over "
+            "replicates: the ratio of the means, with a paired bootstrap interval."),
+    Outcome("net_cost_per_hit_avoided_eur", "Net cost per drone hit avoided", "EUR",
+            kind="money", nightly=False, over_nights="net", net="ratio",
+            needs=("programme_cost_eur", "net_hits_avoided"), group=_NET, direction=MINIMIZE,
+            description="programme_cost_eur / net_hits_avoided; undefined when the net is not "
+            "above 0."),
+)
+
+NET_IDENTITY = ("net_drones_stopped", "interceptor_kills", "displacement")
+"""``net_drones_stopped = interceptor_kills - displacement`` holds exactly in every replicate
+(the counterfactual has no programme kills)."""
 
 ENERGY_NIGHTLY = tuple(o.name for o in OUTCOMES if o.group == _E and o.nightly)
 """Nightly columns of the energy model (present when ``energy.enabled``)."""

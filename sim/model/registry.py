@@ -17,6 +17,12 @@ from typing import Any
 
 MAXIMIZE, MINIMIZE, INFO = "maximize", "minimize", "info"
 
+NET_RULES = ("gain", "avoided", "ratio")
+"""How a net outcome is made from a run with the programme (B) and its counterfactual (A: the
+same scenario, seed and replicate with no programme): ``gain`` is ``B - A`` of its one input,
+``avoided`` is ``A - B`` (what the programme prevented), ``ratio`` is its first input in B over
+the second, a net outcome, when that is above 0."""
+
 
 def ratio(a: float, b: float) -> float:
     """``a / b``, ``nan`` when ``b`` is 0."""
@@ -32,15 +38,17 @@ class Outcome:
         label: what a reader sees in tables and on axes (no unit).
         unit: unit of the stored value: ``share`` (0-1), ``drones``, ``hits``, ``EUR``, ``MWh``...
         kind: how it is shown: ``share``, ``count``, ``money``, ``energy``, ``power``, ``ratio``,
-            ``level``.
+            ``level``, ``points`` (a difference of two shares, in percentage points).
         lower, upper: bounds of the value (``None``: unbounded); intervals are kept inside.
         nightly: the model records it every night (a column of ``nights.parquet``).
         over_nights: ``sum``, ``mean``, ``min``, ``max``, ``last`` (of ``source``), ``derive``
-            (``derive(values)`` from other outcomes), ``constant`` (read from the model) or
-            ``none`` (a nightly label, not aggregated).
+            (``derive(values)`` from other outcomes), ``constant`` (read from the model),
+            ``none`` (a nightly label, not aggregated) or ``net`` (made from a run and its
+            counterfactual by the rule ``net``, :meth:`Registry.net_values`).
         source: the nightly column aggregated (default ``name``).
         derive: for ``derive``: a function of the aggregated values of ``needs``.
-        needs: outcomes ``derive`` reads.
+        needs: outcomes ``derive`` reads (for ``net``: the outcomes of :data:`NET_RULES`).
+        net: for ``net`` outcomes: ``gain``, ``avoided`` or ``ratio`` (:data:`NET_RULES`).
         direction: ``maximize``, ``minimize`` or ``info`` (which way is better for the defence).
         group: section of the docs and tables it belongs to.
         winter: reported for a winter (``summary.json``, ``runs.parquet``); nightly columns that
@@ -70,6 +78,7 @@ class Outcome:
     headline: int | None = None
     description: str = ""
     read: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
+    net: str | None = None
 
     @property
     def column(self) -> str:
@@ -87,7 +96,15 @@ class Outcome:
 
 
 def format_value(v, kind: str = "count", unit: str = "") -> str:
-    """Format a value by the kind and unit of its outcome (see :meth:`Outcome.format`)."""
+    """Format a value by the kind and unit of its outcome (see :meth:`Outcome.format`); a value
+    that rounds to zero is shown without a minus sign."""
+    text = _format_value(v, kind, unit)
+    if "-" in text and not any(c in "123456789" for c in text):
+        return text.replace("-", "", 1)
+    return text
+
+
+def _format_value(v, kind: str, unit: str) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "n/a"
     v = float(v)
@@ -108,6 +125,8 @@ def format_value(v, kind: str = "count", unit: str = "") -> str:
         return f"{v / 1e3:,.2f} GW" if abs(v) >= 1e4 else f"{v:,.0f} MW"
     if kind == "ratio":
         return f"{v:,.2f}"
+    if kind == "points":  # a difference of two shares
+        return f"{100 * v:,.2f} points"
     text = f"{v:,.0f}" if abs(v) >= 100 or v == int(v) else f"{v:,.1f}"
     return f"{text} {unit}" if unit and unit not in ("share", "ratio") else text
 
@@ -124,6 +143,11 @@ class Registry:
                 raise ValueError(f"outcome {o.name!r} defined twice")
             if o.over_nights == "derive" and (o.derive is None or not o.needs):
                 raise ValueError(f"outcome {o.name!r}: derive needs a function and its inputs")
+            if (o.over_nights == "net") != (o.net is not None) or (
+                    o.net is not None and (o.net not in NET_RULES
+                                           or len(o.needs) != (2 if o.net == "ratio" else 1))):
+                raise ValueError(f"outcome {o.name!r}: a net outcome has over_nights='net', a "
+                                 f"rule of {NET_RULES} and its inputs (two for a ratio)")
             self.outcomes[o.name] = o
 
     def __getitem__(self, name: str) -> Outcome:
@@ -179,7 +203,7 @@ class Registry:
                 if constants and o.name in constants:
                     values[o.name] = float(constants[o.name])
                 continue
-            if o.over_nights == "none":  # a label, not a number
+            if o.over_nights in ("none", "net"):  # a label; or made from two runs
                 continue
             col = columns.get(o.column)
             if col is None:
@@ -197,6 +221,30 @@ class Registry:
         else:
             keep = [o for o in self if everything or o.winter]
         return {o.name: values[o.name] for o in keep if o.name in values}
+
+    def net_outcomes(self) -> list[Outcome]:
+        """The net outcomes, in registry order (a ratio after the outcome it divides by)."""
+        return [o for o in self if o.over_nights == "net"]
+
+    def net_values(self, with_programme: Mapping[str, float],
+                   counterfactual: Mapping[str, float]) -> dict[str, float]:
+        """One replicate's net outcomes from its winter outcomes with the programme (B) and
+        those of its counterfactual (A, :data:`NET_RULES`); an outcome whose inputs are
+        missing (energy outcomes with the energy model off) is left out."""
+        out: dict[str, float] = {}
+        for o in self.net_outcomes():
+            if o.net == "ratio":
+                num, den = o.needs
+                if num in with_programme and den in out:
+                    d = out[den]
+                    out[o.name] = float(with_programme[num]) / d if d > 0 else math.nan
+                continue
+            (x,) = o.needs
+            if x not in with_programme or x not in counterfactual:
+                continue
+            b, a = float(with_programme[x]), float(counterfactual[x])
+            out[o.name] = b - a if o.net == "gain" else a - b
+        return out
 
     def _monthly_closure(self) -> set[str]:
         names: set[str] = set()

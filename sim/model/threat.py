@@ -148,29 +148,36 @@ class NightTactics:
 
     decoy_share: float
     jet_share: float
-    altitude_bands: np.ndarray | None  # (B, 3): low_m, high_m, cumulative share
+    altitude_bands: np.ndarray | None  # (B, 3): low_m, high_m, cumulative share (Shaheds)
     evading_share: float | None
+    decoy_altitude_bands: np.ndarray | None = None  # the same bands with the decoys' limits
 
 
 def tactics_for(threat, month: str) -> NightTactics:
     """Tonight's tactics: the timeline's month where it gives a value, else the constants.
 
-    An altitude band that leaves out ``low_m`` or ``high_m`` takes it from the Shahed type
-    (``threat.types.shahed.altitude_min_m`` / ``altitude_max_m``): the bands describe the
-    Shahed-type drones and the decoys flying with them."""
+    The bands describe the Shahed-type drones and the decoys flying with them. A band that
+    leaves out ``low_m`` or ``high_m`` takes each drone's own type's limit: a Shahed the Shahed
+    type's (``threat.types.shahed.altitude_min_m`` / ``altitude_max_m``), a decoy the decoy
+    type's (``threat.types.decoy``)."""
     t = threat.tactics.timeline.get(month)
     decoy = threat.decoy_share if t is None or t.decoy_share is None else t.decoy_share
     jet = threat.jet_share if t is None or t.jet_share is None else t.jet_share
-    bands = None
+    bands = decoy_bands = None
     if t is not None and t.altitude_bands_m:
-        shahed = threat.types["shahed"]
-        lim = (shahed.altitude_min_m, shahed.altitude_max_m)
-        bands = np.array([[*b.limits(*lim), b.share] for b in t.altitude_bands_m], float)
-        bands[:, 2] = np.cumsum(bands[:, 2])
-        bands[-1, 2] = 1.0
+
+        def table(kind: str) -> np.ndarray:
+            ty = threat.types[kind]
+            lim = (ty.altitude_min_m, ty.altitude_max_m)
+            out = np.array([[*b.limits(*lim), b.share] for b in t.altitude_bands_m], float)
+            out[:, 2] = np.cumsum(out[:, 2])
+            out[-1, 2] = 1.0
+            return out
+
+        bands, decoy_bands = table("shahed"), table("decoy")
     evading = None if t is None else t.evading_share
     return NightTactics(decoy_share=float(decoy), jet_share=float(jet), altitude_bands=bands,
-                        evading_share=evading)
+                        evading_share=evading, decoy_altitude_bands=decoy_bands)
 
 
 @dataclass
@@ -286,7 +293,8 @@ def generate_raid(
         area_w: launch-area probabilities (default: :func:`area_weights`).
         tactics: tonight's tactics (default: the scenario's constant shares and altitude
             ranges). Altitudes of Shahed-type drones and decoys follow its bands (the same
-            uniform per drone, so common random numbers hold); evading drones are drawn last.
+            uniform per drone, so common random numbers hold; a band's missing limit is each
+            type's own); evading drones are drawn last.
     """
     if area_w is None:
         area_w = area_weights(threat)
@@ -330,7 +338,11 @@ def generate_raid(
     alt_hi = np.array([t.altitude_max_m for t in types])[kind]
     altitude = alt_lo + u[:, 4] * (alt_hi - alt_lo)
     if tactics is not None and tactics.altitude_bands is not None:
-        altitude = np.where(kind == JET, altitude, _band_altitude(tactics.altitude_bands, u[:, 4]))
+        banded = _band_altitude(tactics.altitude_bands, u[:, 4])
+        decoys = tactics.decoy_altitude_bands
+        if decoys is not None and not np.array_equal(decoys, tactics.altitude_bands):
+            banded = np.where(kind == DECOY, _band_altitude(decoys, u[:, 4]), banded)
+        altitude = np.where(kind == JET, altitude, banded)
     cost = np.array([t.unit_cost_eur for t in types])[kind]
 
     # Launch times: waves spread over the launch window.

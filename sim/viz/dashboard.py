@@ -8,6 +8,13 @@ current night (energy sites by state, both forces' launch sites, envelopes and r
 drone routes and sorties) and the running totals: the drones, and each force's interceptors
 side by side. The base scenario is the shipped ``scenarios/nl-200m.yaml``.
 
+With *Net effects* ticked (the default) the page also steps the same nights with no programme
+(the counterfactual: budget 0, the same seed, so the same launches) in lockstep, and shows the
+programme's net effect so far: drones stopped net of what the other layers would have stopped
+(displacement), hits and energy not served avoided, and the cost per drone stopped with the
+airframes left unused in stock. Unticked, each night takes half the time and the programme's
+figures are gross (the page says so).
+
 The run starts by default on the programme's first delivery date (1 Dec 2025 in ``nl-200m``,
 ``sim.model.forces.first_delivery_date``), whatever the budget, so that a budget change shows
 from the first night; *First night* starts it on the first night of the winter or later.
@@ -96,13 +103,19 @@ class DashboardModel(DefenseModel):
             default: the programme's first delivery date. The run ends on the winter's last
             night.
         seed: root seed (same seed, same raids: compare settings on the same winter).
+        net: also step the same nights with no programme (:attr:`counterfactual`) for the net
+            effects.
         nights: nights simulated (default: from ``start`` to the end of the winter).
         scenario_file: base scenario (default ``scenarios/nl-200m.yaml``).
+
+    Attributes:
+        counterfactual: the same scenario and seed with ``defense.budget_eur = 0``, stepped
+            with this model night by night (``None`` without a programme or with ``net`` off).
     """
 
     def __init__(self, budget_m_eur: float = 200.0, intensity: float = 1.0, pk: float = 0.68,
                  basing: str = "energy_sites", start: str = START_DEFAULT,
-                 seed: int | str = DEFAULT_SEED, nights: int | None = None,
+                 seed: int | str = DEFAULT_SEED, net: bool = True, nights: int | None = None,
                  scenario_file: str | None = None):
         from sim.config.errors import SimInputError
         from sim.config.io import with_overrides
@@ -130,9 +143,20 @@ class DashboardModel(DefenseModel):
         }
         scenario = with_overrides(base, overrides)
         super().__init__(scenario, seed=seed)
+        self.counterfactual = None
+        if net and scenario.defense.budget_eur > 0:
+            self.counterfactual = DefenseModel(
+                with_overrides(scenario, {"defense.budget_eur": 0.0}), seed=seed)
         self.dashboard_params = {"budget_m_eur": float(budget_m_eur),
                                  "intensity": float(intensity), "pk": float(pk),
-                                 "basing": str(basing), "start": day.isoformat(), "seed": seed}
+                                 "basing": str(basing), "start": day.isoformat(), "seed": seed,
+                                 "net": bool(net)}
+
+    def step(self) -> None:
+        """One night, and the same night with no programme when net effects are on."""
+        super().step()
+        if self.counterfactual is not None and self.counterfactual.running:
+            self.counterfactual.step()
 
 
 model_params = {
@@ -144,6 +168,8 @@ model_params = {
     "start": {"type": "Select", "value": START_DEFAULT, "values": START_VALUES,
               "label": "First night"},
     "seed": {"type": "InputText", "value": DEFAULT_SEED, "label": "Random seed"},
+    "net": {"type": "Checkbox", "value": True,
+            "label": "Net effects (also run the same nights with no programme)"},
 }
 
 
@@ -178,6 +204,52 @@ FORCE_ROWS = (
     ("Crews", "national_crews", "programme_crews"),
 )
 NATIONAL, PROGRAMME = "Ukraine's own units", "Programme"
+#: The net effect so far (net outcomes of the registry, against the counterfactual).
+NET_ROWS = ("net_drones_stopped", "displacement", "net_hits_avoided",
+            "net_energy_not_served_avoided_mwh", "net_cost_per_drone_stopped_eur")
+
+
+def _winter_so_far(model: DefenseModel) -> dict[str, float]:
+    df = model.datacollector.get_model_vars_dataframe()
+    if not len(df):
+        return {}
+    return OUTCOMES.aggregate({c: df[c].to_numpy() for c in df.columns}, model.constants(),
+                              everything=True)
+
+
+def net_totals(model: DefenseModel) -> dict[str, float] | None:
+    """The programme's net effect over the nights so far (the registry's net outcomes of this
+    model against its :attr:`DashboardModel.counterfactual`), with the gross programme kills
+    and the unused stock at cost; ``None`` without a counterfactual."""
+    cf = getattr(model, "counterfactual", None)
+    if cf is None:
+        return None
+    b = _winter_so_far(model)
+    out = OUTCOMES.net_values(b, _winter_so_far(cf)) if b else {}
+    for name in ("interceptor_kills", "unused_stock_eur", "programme_cost_eur"):
+        out[name] = float(b.get(name, 0.0))
+    return out
+
+
+def net_rows(model: DefenseModel) -> list[tuple[str, str]]:
+    """The net effect so far as ``(label, value)`` rows (labels and formats from the
+    registry), or one row saying why there is none."""
+    t = net_totals(model)
+    if t is None:
+        why = ("no programme" if vmap.model_scenario(model).defense.budget_eur <= 0
+               else "off: the programme's figures are gross")
+        return [("Net effect", why)]
+    rows = []
+    for name in NET_ROWS:
+        if name == "displacement":
+            rows.append(("  = programme kills (gross)", _fmt("interceptor_kills",
+                                                             t["interceptor_kills"])))
+        rows.append((("  - " if name == "displacement" else "") + OUTCOMES[name].label,
+                     _fmt(name, t.get(name, float("nan")))))
+    rows.append(("Programme airframes in stock, at cost",
+                 f"{_fmt('unused_stock_eur', t['unused_stock_eur'])} of "
+                 f"{_fmt('programme_cost_eur', t['programme_cost_eur'])} spent"))
+    return rows
 
 
 def totals(model: DefenseModel) -> dict[str, float]:
@@ -230,18 +302,23 @@ def totals_rows(model: DefenseModel) -> tuple[list[tuple[str, str]], list[tuple[
     frows = [(lab, _fmt(a, t[a]), _fmt(b, t[b])) for lab, a, b in FORCE_ROWS]
     frows.append((OUTCOMES["programme_cost_eur"].label + " so far", "-",
                   _fmt("programme_cost_eur", t["programme_cost_eur"])))
-    frows.append(("What limits it tonight", t["national_limit"] or "-",
+    frows.append(("What caps what it can fly tonight", t["national_limit"] or "-",
                   t["programme_limit"] or "-"))
     return rows, frows
 
 
+NET_TITLE = "Net effect so far (against the same nights with no programme)"
+
+
 def totals_markdown(model: DefenseModel) -> str:
-    """The running totals as markdown: the drones, then each force side by side."""
+    """The running totals as markdown: the drones, each force side by side, the net effect."""
     rows, frows = totals_rows(model)
     drones = "| Running totals | |\n|---|---:|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
     forces = (f"| Interceptor forces | {NATIONAL} | {PROGRAMME} |\n|---|---:|---:|\n"
               + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in frows))
-    return drones + "\n\n" + forces
+    net = (f"| {NET_TITLE} | |\n|---|---:|\n"
+           + "\n".join(f"| {a} | {b} |" for a, b in net_rows(model)))
+    return drones + "\n\n" + forces + "\n\n" + net
 
 
 def _html_table(head: tuple[str, ...], rows) -> str:
@@ -262,7 +339,8 @@ def totals_html(model: DefenseModel) -> str:
     scripts from a CDN, so the page works offline)."""
     rows, frows = totals_rows(model)
     return (_html_table(("Running totals", ""), rows)
-            + _html_table(("Interceptor forces", NATIONAL, PROGRAMME), frows))
+            + _html_table(("Interceptor forces", NATIONAL, PROGRAMME), frows)
+            + _html_table((NET_TITLE, ""), net_rows(model)))
 
 
 def headline(model: DefenseModel) -> tuple[str, str]:
@@ -274,7 +352,8 @@ def headline(model: DefenseModel) -> tuple[str, str]:
     head = (f"{sc.name}: Ukraine's own interceptor units plus a EUR {budget:,.0f}M programme, "
             f"{first} to {last}")
     settings = (f"threat x{p['intensity']:g}, pk {p['pk']:.2f}, programme basing "
-                f"{p['basing']}, seed {p['seed']}") if p else ""
+                f"{p['basing']}, seed {p['seed']}"
+                + ("" if p.get("net", True) else "; net effects off (gross figures)")) if p else ""
     return head, settings
 
 

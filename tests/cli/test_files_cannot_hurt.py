@@ -305,6 +305,32 @@ def test_output_paths_are_checked_before_the_simulation(work, capsys, monkeypatc
     refused(work, capsys, argv, *needles)
 
 
+@pytest.mark.parametrize("argv,needles,work_fn", [
+    (["calibrate", "threat", "record.csv", "--out", "results/" + "x" * 300 + ".json"],
+     ["--out", "bytes"], ("sim.calibration.threat_fit", "calibrate_threat")),
+    (["calibrate", "missiles", "record.csv", "--out", "results/old/summary.json/p.json"],
+     ["--out", "is a file, not a folder"], ("sim.calibration.missile_fit", "calibrate_missiles")),
+    (["validate-model", "--out", "results/old/summary.json/report"],
+     ["--out", "is a file, not a folder"], ("sim.calibration.defense_fit", "calibrate_defense")),
+    (["optimise", NL, "--trials", "1", "--out", "results/" + "w" * 300],
+     ["--out", "bytes"], ("sim.experiments.optimise", "optimise")),
+])
+def test_calibrate_and_optimise_check_out_before_the_work(work, capsys, monkeypatch, argv,
+                                                          needles, work_fn):
+    """``calibrate``, ``validate-model`` and ``optimise`` check ``--out`` as ``run`` does,
+    before they fit or search."""
+    import importlib
+
+    if work_fn[1] == "optimise":
+        pytest.importorskip("optuna")
+
+    def no_work(*a, **k):
+        raise AssertionError("the work started before --out was checked")
+
+    monkeypatch.setattr(importlib.import_module(work_fn[0]), work_fn[1], no_work)
+    refused(work, capsys, argv, *needles)
+
+
 # ------------------------------------------------------------------------------ one writer at a time
 def test_a_second_run_into_a_locked_folder_exits_2(work, capsys):
     from sim.config.files import FolderLock

@@ -60,7 +60,8 @@ def test_run_summary_table_fits_in_every_case(run_summary):
         assert widest(text) <= WIDTH, text
         assert not RAW_FLOAT.search(text)
         assert "EUR 98.77bn" in text
-    assert "ONE DRAW" in text and "[" not in text.split("\n\n")[1]  # no interval for one draw
+    # no interval for one draw: neither for the net effects nor for the levels
+    assert "ONE DRAW" in text and "[" not in text.split("\n\n", 1)[1]
 
 
 def test_one_label_per_outcome_in_run_and_compare(run_summary, tmp_path, capsys):

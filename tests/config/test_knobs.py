@@ -38,6 +38,7 @@ KNOBS: dict[str, tuple] = {
     "threat.decoy_share": (0.2, 0.6, "launched_decoy"),
     "threat.jet_share": (0.0, 0.1, "launched_jet"),
     "defense.interceptor.pk": (0.4, 0.85, "interceptor_kills"),
+    "defense.programme.interceptor_pk": (0.0, 0.68, "interceptor_kills"),
     "threat.types.shahed.altitude_max_m": (1500, 5000, "destroyed_fire_groups"),
     "threat.targeting.p_hit": (0.4, 0.9, "hits_on_sites"),
     "threat.types.shahed.p_lost_ew": (0.1, 0.5, "lost_ew"),
@@ -144,7 +145,9 @@ DEAD = [  # (overrides that make the rule fire, the dead key, two values)
     ({f"threat.tactics.timeline.{m}.altitude_bands_m":
       [{"low_m": 100, "high_m": 1000, "share": 0.8}, {"low_m": 2000, "high_m": 5000, "share": 0.2}]
       for m in MONTHS}, "threat.types.shahed.altitude_max_m", 1500, 5000),
-    ({}, "threat.types.decoy.altitude_max_m", 1500, 5000),
+    ({f"threat.tactics.timeline.{m}.altitude_bands_m":
+      [{"low_m": 100, "high_m": 1000, "share": 0.8}, {"low_m": 2000, "high_m": 5000, "share": 0.2}]
+      for m in MONTHS}, "threat.types.decoy.altitude_max_m", 1500, 5000),
     ({}, "threat.launches.salvo_probability", 0.0, 0.5),
     ({}, "defense.interceptor.pk_evading_factor", 0.2, 1.0),
     ({}, "defense.interceptor.reattack_turn_s", 5, 60),
@@ -280,7 +283,7 @@ def test_a_partly_given_drone_type_keeps_its_defaults_and_a_misspelt_one_is_name
     from sim.cli import main
 
     sc = load_scenario(SCENARIOS / "winter-2025-26.yaml")
-    assert sc.threat.types["decoy"].altitude_max_m == 3000  # the default; the bands rule
+    assert sc.threat.types["decoy"].interceptable is True  # not in the file: the default
     code = main(["validate", str(SCENARIOS / "nl-200m.yaml"), "--set",
                  "threat.types.shahad={speed_kmh: 200}"])
     err = capsys.readouterr().err

@@ -20,7 +20,7 @@ from sim.model.engagement import (
     InterceptResult,
     Teams,
     envelope_radius_km,
-    interceptor_pk,
+    pk_by_force,
 )
 from tests.model.reference_geometry import circle_entry_exit, intercept, position_at
 
@@ -36,7 +36,7 @@ class _Night:
     """State of one night's interceptor battle (crews, stock, drone status)."""
 
     def __init__(self, raid, t_track, t_gone, engageable, teams: Teams, pool, icfg, crews_cfg,
-                 u_shot, u_rec):
+                 u_shot, u_rec, programme_pk=None):
         self.raid = raid
         self.icfg = icfg
         self.v = icfg.speed_kmh / 3600.0
@@ -64,7 +64,7 @@ class _Night:
         self.crew_free = [[0.0] * int(c) for c in teams.crews]
         self.crew_left = [[teams.sorties_per_crew] * int(c) for c in teams.crews]
         self._best_crew: dict[int, int] = {}
-        self.pk = np.broadcast_to(interceptor_pk(raid, icfg), (n,)).tolist()
+        self.pk = pk_by_force(raid, icfg, programme_pk).tolist()  # [drone][force]
         # Candidate sites per drone: envelope entry/exit times, sorted by entry, stored flat
         # (pairs of drone i are _site[s:e], _lead[s:e], _out[s:e] with (s, e) = _span[i]).
         idx = np.nonzero(engageable)[0]
@@ -140,8 +140,8 @@ class _Night:
             if t_lead > t_now + delay + 1e-9:
                 continue  # just in time: this site is decided when the drone nears it
             j = sites[p]
-            if pool[prog_of[j]] <= 0:
-                continue
+            if pool[prog_of[j]] <= 0 or self.pk[i][prog_of[j]] <= 0.0:
+                continue  # no stock, or C2 sends nothing that cannot kill it
             c = self._free_crew(j)
             if c < 0:
                 continue
@@ -171,7 +171,8 @@ class _Night:
             return best
         for p in range(*span):
             j, t_lead, t_out = self._site[p], self._lead[p], self._out[p]
-            if self.pool[self.team_prog[j]] <= 0 or t_out <= t_now:
+            if (self.pool[self.team_prog[j]] <= 0 or t_out <= t_now
+                    or self.pk[i][self.team_prog[j]] <= 0.0):
                 continue
             c = self._free_crew(j)
             if c < 0:
@@ -197,7 +198,7 @@ class _Night:
             k = min(self.shots[i], MAX_SHOTS - 1)
             self.shots[i] += 1
             attacks += 1
-            if self.u_shot[i, k] < self.pk[i]:
+            if self.u_shot[i, k] < self.pk[i][prog]:
                 killed = True
                 break
             if not icfg.reengage or attacks >= icfg.max_attacks_per_sortie:
@@ -303,7 +304,8 @@ def optimal_allocate(night: _Night, ready: list[int], t_now: float, heap) -> Non
 
 
 def run_interceptors(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg, crews_cfg,
-                     allocator: str, c2_cycle_s: float, rng: np.random.Generator) -> InterceptResult:
+                     allocator: str, c2_cycle_s: float, rng: np.random.Generator,
+                     programme_pk: float | None = None) -> InterceptResult:
     """Fight one night's interceptor battle.
 
     Args:
@@ -321,7 +323,8 @@ def run_interceptors(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg
     n = raid.n
     u_shot = rng.random((n, MAX_SHOTS))
     u_rec = rng.random((n, MAX_SHOTS))
-    night = _Night(raid, t_track, t_gone, engageable, teams, pool, icfg, crews_cfg, u_shot, u_rec)
+    night = _Night(raid, t_track, t_gone, engageable, teams, pool, icfg, crews_cfg, u_shot, u_rec,
+                   programme_pk)
     gone, is_killed = night.t_gone, night.is_killed
     heap = [(t, i) for i, t in night.ready0.items() if t < gone[i]]
     heapq.heapify(heap)

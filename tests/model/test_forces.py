@@ -378,7 +378,8 @@ def test_geometry_after_the_run():
     lab3, _ = binding_after_run(f, np.zeros(n), stock, np.zeros(n))
     assert lab3 == f.binding
     text = limited_by_text(f, lab, stock_end=123)
-    assert text.startswith("national: limited by geometry") and "123 airframes unused" in text
+    assert text.startswith("Ukraine's own force: what it can fly is limited by ground stations")
+    assert "what it stops is limited by geometry" in text and "123 airframes unused" in text
 
 
 # --------------------------------------------------------------------------- earlier behaviour

@@ -155,10 +155,11 @@ def _night(rng, n, legs, n_sites):
        allocator=st.sampled_from(["greedy", "optimal"]), reengage=st.booleans(),
        attacks=st.integers(1, 3), pk=st.floats(0, 1), p_recover=st.floats(0, 1),
        look_s=st.floats(0, 300), delay_s=st.floats(0, 300), range_km=st.floats(5, 40),
-       speed_kmh=st.floats(150, 600), reset_s=st.floats(0, 600), cycle_s=st.floats(1, 120))
+       speed_kmh=st.floats(150, 600), reset_s=st.floats(0, 600), cycle_s=st.floats(1, 120),
+       programme_pk=st.one_of(st.none(), st.just(0.0), st.floats(0, 1)))
 def test_battle_matches_the_reference(seed, n, legs, n_sites, pool, allocator, reengage,
                                       attacks, pk, p_recover, look_s, delay_s, range_km,
-                                      speed_kmh, reset_s, cycle_s):
+                                      speed_kmh, reset_s, cycle_s, programme_pk):
     rng = np.random.default_rng(seed)
     raid, t_track, t_gone, engageable, teams = _night(rng, n, legs, n_sites)
     icfg = Interceptor(pk=pk, reengage=reengage, max_attacks_per_sortie=attacks,
@@ -167,8 +168,11 @@ def test_battle_matches_the_reference(seed, n, legs, n_sites, pool, allocator, r
                        pk_evading_factor=0.5)
     crews = Crews(reset_s=reset_s)
     args = (raid, t_track, t_gone, engageable, teams, pool, icfg, crews, allocator, cycle_s)
-    got = run_interceptors(*args, np.random.default_rng(seed + 1))
-    want = ref_eng.run_interceptors(*args, np.random.default_rng(seed + 1))
+    got = run_interceptors(*args, np.random.default_rng(seed + 1), programme_pk=programme_pk)
+    want = ref_eng.run_interceptors(*args, np.random.default_rng(seed + 1),
+                                    programme_pk=programme_pk)
+    if programme_pk == 0.0:  # C2 sends no programme interceptor that cannot kill
+        assert not got.log.programme.any()
     for key in ("attacker", "team", "programme", "attacks", "killed", "recovered"):
         np.testing.assert_array_equal(getattr(got.log, key), getattr(want.log, key), err_msg=key)
     for key in ("t_launch", "t_end"):

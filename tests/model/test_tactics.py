@@ -127,6 +127,34 @@ def test_altitude_bands_and_shares_of_the_month():
     assert ja.min() >= jt.altitude_min_m and ja.max() <= jt.altitude_max_m
 
 
+def test_a_band_without_limits_takes_each_drone_types_own_range():
+    """``{share: 0.6}`` with the Shahed type at 100-1,000 m and the decoy type at 1,500-2,500 m:
+    Shaheds fly in the first, decoys in the second; moving the decoys' range moves only the
+    decoys (the same uniform per drone: the Shaheds' altitudes stay bit for bit)."""
+    bands = [{"share": 0.6}, {"low_m": 4000, "high_m": 5000, "share": 0.4}]
+    over = {"threat.types.shahed.altitude_min_m": 100, "threat.types.shahed.altitude_max_m": 1000,
+            "threat.types.decoy.altitude_min_m": 1500, "threat.types.decoy.altitude_max_m": 2500}
+    sc = _scenario(_timeline(altitude_bands_m=bands, decoy_share=0.5), **over)
+    r = _raid(sc)
+    low = r.altitude_m < 4000
+    sh, de = (r.kind != DECOY) & (r.kind != JET), r.kind == DECOY
+    assert r.altitude_m[sh & low].min() >= 100 and r.altitude_m[sh & low].max() <= 1000
+    assert r.altitude_m[de & low].min() >= 1500 and r.altitude_m[de & low].max() <= 2500
+    assert abs((r.altitude_m[de] >= 4000).mean() - 0.4) < 0.02  # the high band for both
+    moved = _raid(with_overrides(sc, {"threat.types.decoy.altitude_max_m": 3500}))
+    np.testing.assert_array_equal(moved.altitude_m[sh], r.altitude_m[sh])
+    assert moved.altitude_m[de & low].max() > 2500
+    t = tactics_for(sc.threat, "2025-12")
+    assert t.altitude_bands[0, :2].tolist() == [100, 1000]
+    assert t.decoy_altitude_bands[0, :2].tolist() == [1500, 2500]
+
+
+def test_a_band_the_decoys_range_leaves_empty_is_refused():
+    ok = _scenario(_timeline(altitude_bands_m=[{"low_m": 900, "share": 1.0}]))
+    with pytest.raises(ScenarioError, match=r"threat\.types\.decoy\.altitude_max_m 800.*decoy"):
+        with_overrides(ok, {"threat.types.decoy.altitude_max_m": 800})
+
+
 def test_constant_tactics_give_the_same_raid_as_no_timeline():
     plain = Scenario(name="t")
     same = _scenario(_timeline())  # months with no values: the constants

@@ -235,3 +235,29 @@ def test_dashboard_in_headless_chromium_slider_reaches_totals_and_map(tmp_path):
             print(log.read_text()[-4000:])
         raise
     print(f"browser session: {time.time() - t0:.1f} s")
+
+
+def test_net_effect_steps_the_counterfactual_in_lockstep():
+    """With net effects on, the page steps the same nights with no programme alongside and
+    shows the net effect so far (the registry's identity holds); off, it says the figures are
+    gross and runs one model."""
+    m = app.DashboardModel(**{**_defaults(), "nights": 5})
+    for _ in range(5):
+        m.step()
+    cf = m.counterfactual
+    assert cf is not None and cf.night == m.night == 5
+    assert cf.spec.defense.budget_eur == 0
+    a = cf.datacollector.get_model_vars_dataframe()
+    b = m.datacollector.get_model_vars_dataframe()
+    np.testing.assert_array_equal(a["launched"], b["launched"])  # the same raids
+    t = app.net_totals(m)
+    assert t["net_drones_stopped"] == t["interceptor_kills"] - t["displacement"]
+    assert t["interceptor_kills"] > 0
+    text = app.totals_html(m)
+    assert app.NET_TITLE in text and "Displacement" in text
+    off = app.DashboardModel(**{**_defaults(), "nights": 2, "net": False})
+    off.step()
+    assert off.counterfactual is None and app.net_totals(off) is None
+    assert "gross" in app.totals_markdown(off) and "net effects off" in app.headline(off)[1]
+    for model in (m, cf, off):
+        model.remove_all_agents()

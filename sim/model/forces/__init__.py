@@ -9,8 +9,9 @@ programme's spending and, month by month, the constraint that binds each force. 
 Modules: :mod:`~sim.model.forces.schedule` (a force night by night, the training pipeline and
 the binding constraints both forces share), :mod:`~sim.model.forces.national` (Ukraine's own
 force), :mod:`~sim.model.forces.programme` (what the budget buys and when),
-:mod:`~sim.model.forces.ledger` (the stock through a run) and :mod:`~sim.model.forces.report`
-(what limits each force, in words).
+:mod:`~sim.model.forces.ledger` (the stock through a run), :mod:`~sim.model.forces.limits`
+(the one account of what limits each force, which every report prints) and
+:mod:`~sim.model.forces.report` (the ``forces`` command's report).
 
 National force (``defense.national_force``, model ``pipeline``):
 
@@ -68,7 +69,9 @@ Binding constraint, each night (then the most common label of each month):
 * programme only: ``money`` if the same resource would be larger tonight with unlimited money
   (the same caps, rates and training capacity), so that more money would have bought more.
 * ``geometry`` is decided after the run (:func:`binding_after_run`): crews with stock to spare
-  on nights when drones leaked through.
+  on nights when drones leaked through. These labels answer "what caps what it can fly"; the
+  run adds "what limits what it stops" (:mod:`sim.model.forces.limits`, which defines
+  geometry where it prints it).
 """
 
 from __future__ import annotations
