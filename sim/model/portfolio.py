@@ -52,7 +52,7 @@ import numpy as np
 
 from sim.config.portfolio import OPTION_NAMES, OPTIONS, Portfolio
 from sim.model.forces import ForceSchedule, force_schedule
-from sim.model.forces.report import _month_name
+from sim.model.forces.limits import _month_name
 from sim.model.forces.report import limited_by_text as force_text
 from sim.model.forces.schedule import DAYS_PER_MONTH, _month_labels
 from sim.model.forces.schedule import training_pipeline as _pipeline
