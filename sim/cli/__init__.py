@@ -9,7 +9,8 @@ Commands, one module per group, registered explicitly in :func:`build_parser`:
 * :mod:`sim.cli.plot`: ``plot``;
 * :mod:`sim.cli.bench`: ``bench``;
 * :mod:`sim.cli.discover`: ``discover``, ``export-ema``;
-* :mod:`sim.cli.optimise`: ``optimise``.
+* :mod:`sim.cli.optimise`: ``optimise``;
+* :mod:`sim.cli.portfolio`: ``portfolio`` (and ``optimise --portfolio``).
 
 Building the parser imports only the standard library and the argument definitions; each
 handler imports what it needs when it runs, so ``--help`` and ``validate`` start fast.
@@ -22,11 +23,11 @@ from __future__ import annotations
 
 import sys
 
-from sim.cli import bench, calibration, discover, forces, optimise, plot, run, sweep
+from sim.cli import bench, calibration, discover, forces, optimise, plot, portfolio, run, sweep
 from sim.cli.common import EXIT_INPUT, Parser
 from sim.config.errors import SimInputError
 
-GROUPS = (run, sweep, forces, calibration, plot, bench, discover, optimise)
+GROUPS = (run, sweep, forces, calibration, plot, bench, discover, optimise, portfolio)
 
 
 def build_parser() -> Parser:

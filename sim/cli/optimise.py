@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.cli.common import nonneg_int, pos_int
+from sim.cli.common import nonneg_int, pos_float, pos_int
 
 WIDTH = 100
 
@@ -227,6 +227,14 @@ def cmd_optimise(args) -> int:
     """Handler of ``optimise``."""
     from sim.config.errors import SimInputError
 
+    if args.portfolio:  # the best mix of spending options
+        from sim.cli.portfolio import cmd_optimise_portfolio
+
+        return cmd_optimise_portfolio(args)
+    if args.budget is not None or args.options is not None:
+        raise SimInputError("--budget and --options go with --portfolio")
+    args.attacker = args.attacker or "static"
+
     try:
         import optuna  # noqa: F401
     except ImportError:
@@ -373,10 +381,10 @@ def register(subparsers) -> None:
         "optimise", help="choose the programme's launch sites and split of money (optuna TPE on "
         "common-random-number replicates) and compare with the shipped plan")
     o.add_argument("scenario", help="scenario YAML file")
-    o.add_argument("--attacker", default="static",
+    o.add_argument("--attacker", default=None,
                    choices=["static", "best_response", "learning", "robust"],
                    help="attacker strategy to optimise against; robust: the worst of the three "
-                        "(default static)")
+                        "(default static; with --portfolio robust)")
     o.add_argument("--trials", type=_at_least_one("trial"), default=30, help="optuna trials (default 30)")
     o.add_argument("--replicates", type=nonneg_int, default=4,
                    help="first replicates of every trial, the same for every trial (default 4); "
@@ -427,4 +435,13 @@ def register(subparsers) -> None:
                    help="folder for plan.yaml, plan.txt, scenario.yaml, trials.json, result.json")
     o.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     o.add_argument("--quiet", action="store_true", help="no progress lines")
+    # the best mix of spending options (sim.experiments.portfolio_search, sim.cli.portfolio)
+    o.add_argument("--portfolio", action="store_true",
+                   help="search the shares of the budget over the spending options of "
+                        "defense.portfolio instead (docs/portfolio.md); --min-share and "
+                        "--max-share bound each option's share")
+    o.add_argument("--budget", type=pos_float, default=None, metavar="EUR",
+                   help="with --portfolio: the money to spend (default defense.budget_eur)")
+    o.add_argument("--options", default=None, metavar="A,B,...",
+                   help="with --portfolio: the options to mix (default all seven)")
     o.set_defaults(func=cmd_optimise)

@@ -46,6 +46,10 @@ def summary_table(summary: dict) -> str:
     if limits:
         lines.append("")
         lines += _wrap(limits.get("text", ""))
+    portfolio = summary.get("portfolio")
+    if portfolio:  # defense.portfolio: what each option bought and what limited it
+        lines.append("")
+        lines += _wrap(portfolio.get("text", ""))
     months = summary.get("by_month") or {}
     if len(months) > 1:
         lines.append("")

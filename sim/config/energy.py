@@ -429,6 +429,16 @@ class EnergyConfig(Strict):
     demand_scale_factor: float = Field(
         1.0, gt=0, description="Multiplies every oblast's winter peak demand (dimensionless)."
     )
+    # scales for sensitivity analysis (the portfolio's ranking, sweeps/portfolio-ranking.yaml)
+    damage_scale: float = Field(
+        1.0, gt=0, le=20, allow_inf_nan=False,
+        description="Multiplies the expected damage of every hit (damage_fraction_per_hit x "
+        "damage_weight_by_weapon, and the line bays a substation hit takes out); for "
+        "sensitivity analysis (dimensionless; 1: as given).")
+    repair_time_scale: float = Field(
+        1.0, gt=0, le=20, allow_inf_nan=False,
+        description="Multiplies every repair time drawn (days, rounded up; with and without a "
+        "spare transformer); for sensitivity analysis (dimensionless; 1: as given).")
     hdd_base_c: float = Field(
         18.0,
         description="Heating-degree-day base temperature (deg C); 18 C is the usual "

@@ -594,6 +594,8 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = 
             if k is None:
                 node[part] = {}
                 k = part
+            if node[k] is None:  # an optional section not set (defense.portfolio: null)
+                node[k] = {}
             if not isinstance(node[k], dict):
                 raise ScenarioError(f"{source} {key_path}: {part!r} is a plain value, it has no keys")
             node = node[k]
@@ -682,7 +684,8 @@ def _check_path_simple(data: dict, parts: list[str], key_path: str) -> None:
             node = node.get(part) if isinstance(node, dict) else None
         elif isinstance(cls, _DictOf):
             k = _dict_key(node, part) if isinstance(node, dict) else None
-            if k is None and i < len(parts) - 1:
+            # (a section not set yet has no keys to check: the schema checks the new ones)
+            if k is None and i < len(parts) - 1 and node is not None:
                 raise ScenarioError(f"--set {key_path}: unknown key {part!r}")
             node = node.get(k) if (isinstance(node, dict) and k is not None) else None
             cls = _inner_model(cls.value_type) if isinstance(cls.value_type, type) else None

@@ -22,6 +22,7 @@ from sim.config.base import Strict
 from sim.config.energy import EnergyConfig
 from sim.config.forces import NationalForce, Programme
 from sim.config.missiles import MissileDefenseSystems, Missiles
+from sim.config.portfolio import Portfolio, check_scenario
 from sim.config.tactics import KillTable, Tactics
 
 
@@ -600,7 +601,8 @@ class Layers(Strict):
 
 class Defense(Strict):
     budget_eur: float = Field(
-        0.0, ge=0, le=1e12, description="Programme funding (EUR); 0 = no programme."
+        0.0, ge=0, le=1e12, description="Programme funding (EUR); 0 = no programme. With "
+        "defense.portfolio: the money it spreads over the options."
     )
     split: Split | Literal["auto"] = Field(
         "auto",
@@ -628,6 +630,15 @@ class Defense(Strict):
     )
     c2_cycle_s: float = Field(
         30.0, gt=0, le=3600, description="Length of a C2 assignment cycle for the optimal allocator (s)."
+    )
+    portfolio: Portfolio | None = Field(
+        None,
+        description="Spread defense.budget_eur over ways of keeping the lights on (interceptor "
+        "drones, missile interceptors, fire groups, EW, passive protection, spares and repair, "
+        "distributed generation), each with its cost model (sim/config/portfolio.py); null: the "
+        "whole budget is the interceptor-drone programme. Turned into deliveries night by "
+        "night by sim.model.portfolio, each acting through its mechanism of the model "
+        "(docs/portfolio.md).",
     )
 
     @field_validator("split", mode="before")
@@ -700,4 +711,9 @@ class Scenario(Strict):
             self.threat.tactics.check_period(self.period.months)
         except ValueError as exc:
             raise ValueError(f"threat.tactics.timeline: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _portfolio_fits(self) -> Scenario:
+        check_scenario(self)
         return self

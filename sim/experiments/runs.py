@@ -29,7 +29,7 @@ from sim.model.forces.limits import (
     pool_evidence,
 )
 from sim.model.outcomes import OUTCOMES
-from sim.model.theatre import schedules_for
+from sim.model.theatre import schedules_for, theatre_for
 
 
 @dataclass
@@ -106,6 +106,15 @@ def summarize_limits(scenario, runs: list) -> dict:
     """``summary.json`` ``limits``: :meth:`sim.model.forces.limits.LimitsAccount.as_dict` of
     the replicates' account."""
     return limits_account_of(scenario, runs).as_dict()
+
+
+def portfolio_summary(scenario) -> dict:
+    """``defense.portfolio`` in the summary: per option its money, what it bought and
+    delivered, the money spent and unused, each item's limit by month
+    (:meth:`sim.model.portfolio.PortfolioSchedule.summary`) and the report in words
+    (``text``). The schedule is the one the model applied (the theatre's)."""
+    sched = theatre_for(scenario).portfolio.schedule
+    return {**sched.summary(), "text": sched.text()}
 
 
 def run_one(scenario, seed: int | None = None, replicate: int = 0, on_night=None) -> RunOutput:
@@ -195,6 +204,8 @@ def summarize(scenario, seed: int, runs: list[RunOutput], scenario_file: str | N
             for k, v in numeric.items()
         }
     summary["limits"] = summarize_limits(scenario, runs)
+    if scenario.defense.portfolio is not None:  # each option: money, deliveries, limits
+        summary["portfolio"] = portfolio_summary(scenario)
     summary["by_month"] = by_month(pd.concat([r.nights for r in runs], ignore_index=True))
     if len(runs) > 1:
         summary["outcomes"] = stats_by

@@ -38,7 +38,7 @@ import weakref
 import mesa
 import numpy as np
 
-from sim.model import air_defense, missile_defense, missile_threat
+from sim.model import air_defense, missile_defense, missile_threat, portfolio
 from sim.model.engagement import run_interceptors
 from sim.model.forces import ForceLedger
 from sim.model.geometry import position_at
@@ -326,12 +326,14 @@ class AirDefenseCommand(SimAgent):
 
     FATES = air_defense.FATES
 
-    def __init__(self, model, scenario, interceptable: np.ndarray, missile_table=None):
+    def __init__(self, model, scenario, interceptable: np.ndarray, missile_table=None,
+                 portfolio=None):
         super().__init__(model)
         self.defense = scenario.defense
         self.threat = scenario.threat
         self.interceptable = interceptable
         self.missile_table = missile_table
+        self.portfolio = portfolio  # defense.portfolio's levels (sim.model.portfolio)
         self.missile_stock = (missile_defense.initial_stocks(missile_table)
                               if missile_table is not None else None)
 
@@ -342,6 +344,8 @@ class AirDefenseCommand(SimAgent):
             return None
         t, d = self.missile_table, self.defense
         self.missile_stock = missile_defense.resupply(self.missile_stock, t, night.index)
+        if self.portfolio is not None:  # interceptors the portfolio bought, arriving tonight
+            self.missile_stock = self.missile_stock + self.portfolio.missile_deliveries(night.index)
         raid = night.missile_raid
         res = missile_defense.engage_missiles(raid, self.missile_stock, t, night.stream("missiles", 1))
         self.missile_stock = res.stocks_after
@@ -358,6 +362,14 @@ class AirDefenseCommand(SimAgent):
         sam_allowance = self._missiles(night)
         lost, t_lost = air_defense.electronic_warfare(
             raid, self.threat, d.layers.electronic_warfare.enabled, night.stream("ew"))
+        fire_groups = d.layers.mobile_fire_groups
+        if self.portfolio is not None:  # the portfolio's EW stations and fire groups tonight
+            guarded = self.portfolio.guarded(night.index)
+            if guarded is not None:
+                lost, t_lost = portfolio.ew_station_losses(
+                    raid, guarded, self.portfolio.ew_p_extra, lost, t_lost,
+                    night.stream("ew_stations"))
+            fire_groups = self.portfolio.fire_group_config(fire_groups, night.index)
         t_gone, tracked, engageable = air_defense.tracks_tonight(
             raid, night.t_track, t_lost, self.interceptable, d.interceptor.max_altitude_m)
         teams = night.teams
@@ -371,7 +383,7 @@ class AirDefenseCommand(SimAgent):
         if sam_allowance is not None:
             sam_cfg = sam_cfg.model_copy(update={"missiles_per_night": sam_allowance})
         out = air_defense.after_interceptors(
-            raid, lost, res.killed, tracked, d.layers.mobile_fire_groups, sam_cfg,
+            raid, lost, res.killed, tracked, fire_groups, sam_cfg,
             night.stream("layers", 0), night.stream("layers", 1))
         if sam_allowance is not None and d.missile_defense.share_stocks_with_drone_layer:
             self.missile_stock, _ = missile_defense.spend_on_drones(
@@ -397,14 +409,23 @@ class GridOperator(SimAgent):
             simulated; else every hit is a drone hit.
     """
 
-    def __init__(self, model, system, by_weapon: bool = False):
+    def __init__(self, model, system, by_weapon: bool = False, portfolio=None):
         super().__init__(model)
         self.system = system
         self.by_weapon = bool(by_weapon)
+        self.portfolio = portfolio  # defense.portfolio's levels (sim.model.portfolio)
 
     def step(self, night) -> None:
         """Tonight's repairs, damage and load shedding (``night.energy``,
         ``night.availability``)."""
+        if self.portfolio is not None:  # protection, spares and repair teams tonight
+            k, book = night.index, self.system.repairs
+            book.damage_factor = self.portfolio.damage_factors(k)
+            book.spares_left += float(self.portfolio.spares_new[k])
+            book.extra_crews = float(self.portfolio.crews_extra[k])
+            local = self.portfolio.local_supply(k)
+            if local is not None:
+                self.system.set_local(local[0], local[1], self.portfolio.battery_hours)
         hits = night.drone_hits
         if self.by_weapon:
             hits = {"drone": night.drone_hits,

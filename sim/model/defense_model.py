@@ -132,7 +132,8 @@ class DefenseModel(mesa.Model):
             self.energy = EnergySystem(th.sites, scenario.energy, self.dates[0], len(self.dates),
                                        stream(self.root, "energy"), network=th.energy_network)
             self.grid_operator = GridOperator(self, self.energy,
-                                              by_weapon=threat.missiles.enabled)
+                                              by_weapon=threat.missiles.enabled,
+                                              portfolio=th.portfolio)
 
         # The attacker: the night's launches (fitted to the record), its planner, and the
         # missile strikes (more likely on the big drone nights).
@@ -154,7 +155,8 @@ class DefenseModel(mesa.Model):
                        InterceptorForce(self, th.schedules.programme,
                                         th.positions["programme"]))
         self.sensor_network = SensorNetwork(self, d.sensors, th.surveillance_xy, th.positions)
-        self.command = AirDefenseCommand(self, scenario, th.interceptable, th.missile_table)
+        self.command = AirDefenseCommand(self, scenario, th.interceptable, th.missile_table,
+                                         portfolio=th.portfolio)
 
         self.tonight: Night | None = None
         self._night_views: dict[str, tuple[Night | None, list]] = {}
@@ -269,6 +271,9 @@ class DefenseModel(mesa.Model):
                               self.spec.defense.crews.sorties_per_crew_per_night)
         night.defended, night.coverage = self.theatre.coverage(
             night.teams, (national.sites, programme.sites))
+        if self.theatre.portfolio is not None and self.targeting.name != "static":
+            # an adaptive attacker sees which sites are protected: a hit there is worth less
+            self.targeting.value = self.theatre.portfolio.site_value(self.theatre.site_value, k)
         self.planner.step(night)  # 2. the attacker's plan and raid
         if self.missile_planner is not None:
             self.missile_planner.step(night)

@@ -34,6 +34,7 @@ from sim.model.energy.network import EnergyNetwork
 from sim.model.engagement import Teams, envelope_radius_km
 from sim.model.forces import ForceSchedules, force_schedule
 from sim.model.geometry import within_reach
+from sim.model.portfolio import PortfolioLevels, buys_generation, portfolio_levels
 from sim.model.threat import TYPE_NAMES, area_weights, target_weights
 
 CACHE_SIZE = 16
@@ -72,6 +73,8 @@ class Theatre:
             ``missile_p_hit``: by class, the chance a missile that gets through hits.
         energy_network: the energy system before the winter (sites on the grid, component
             groups, the winter's demand; ``None`` when the energy model is off).
+        portfolio: what each option of ``defense.portfolio`` puts into the model each night
+            (:func:`sim.model.portfolio.portfolio_levels`; ``None`` without a portfolio).
     """
 
     scenario: object
@@ -92,6 +95,7 @@ class Theatre:
     missile_table: missile_defense.DefenseTable | None
     missile_p_hit: tuple | None
     energy_network: EnergyNetwork | None
+    portfolio: PortfolioLevels | None = None
     _reach: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -171,13 +175,17 @@ def build_theatre(scenario, sites: pd.DataFrame | None = None) -> Theatre:
                                               for k in dataclasses.fields(table)
                                               if isinstance(getattr(table, k.name), np.ndarray)})
         p_hit = tuple(threat.missiles.classes[c].p_hit for c in missile_threat.CLASSES)
+    site_value = read_only(damage_values(sites, threat.targeting, scenario.energy))
+    network = (EnergyNetwork(sites, scenario.energy, dates[0], len(dates),
+                             local_generation=buys_generation(d, dates))
+               if scenario.energy.enabled and dates else None)
     return Theatre(
         scenario=scenario,
         dates=dates,
         sites=sites,
         site_xy=read_only(sites[["x_km", "y_km"]].to_numpy(float)),
         site_p=read_only(site_p),
-        site_value=read_only(damage_values(sites, threat.targeting, scenario.energy)),
+        site_value=site_value,
         site_operational=read_only(sites["status"].to_numpy() == "operational"),
         site_capacity_mw=read_only(np.maximum(sites["capacity_mw"].to_numpy(float), 0.0)),
         launch_areas=launch_areas(),
@@ -189,8 +197,8 @@ def build_theatre(scenario, sites: pd.DataFrame | None = None) -> Theatre:
         surveillance_xy=read_only(cities[["x_km", "y_km"]].to_numpy(float)[top]),
         missile_table=table,
         missile_p_hit=p_hit,
-        energy_network=(EnergyNetwork(sites, scenario.energy, dates[0], len(dates))
-                        if scenario.energy.enabled and dates else None),
+        energy_network=network,
+        portfolio=portfolio_levels(scenario, sites, site_value, table, network),
     )
 
 

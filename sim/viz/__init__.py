@@ -19,6 +19,7 @@ from sim.viz.figures import (
     plot_winter_timeline,
 )
 from sim.viz.map import animate_night, pick_night, plot_map, site_states, ukraine_outline_km
+from sim.viz.portfolio import plot_portfolio
 from sim.viz.style import (
     OKABE_ITO,
     factor_label,
@@ -53,6 +54,7 @@ __all__ = [
     "plot_outcome_vs_factor",
     "plot_outcomes_by_group",
     "plot_outcomes_grid",
+    "plot_portfolio",
     "plot_rolling_origin",
     "plot_sensitivity",
     "plot_tornado",

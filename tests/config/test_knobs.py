@@ -47,6 +47,12 @@ KNOBS: dict[str, tuple] = {
     "defense.basing.policy": ("energy_sites", "corridors", "geometric_coverage_sites_fraction"),
     "period.start_date": ("2025-12-01", "2026-01-15", "launched"),
     "period.nights": (7, 14, "energy_demand_mwh"),
+    # sweeps/portfolio-ranking.yaml
+    "threat.missiles.intensity_multiplier": (0.5, 2.0, "missiles_launched"),
+    "energy.damage_scale": (0.5, 2.0, "energy_not_served_mwh"),
+    "energy.repair_time_scale": (0.5, 2.0, "energy_not_served_mwh"),
+    "defense.portfolio.option": ("interceptor_drones", "mobile_fire_groups",
+                                 "destroyed_fire_groups"),
 }
 
 ECHO = {"budget_eur", "interceptor_unit_cost_eur"}

@@ -119,6 +119,10 @@ class GridLP:
         critical_load_weight: cost of 1 MW of critical shed relative to ordinary shed.
         critical_nodes: load nodes that can carry critical demand (default: all); the others
             get no critical-shed column (a smaller LP).
+        local_nodes: load nodes with distributed generation on the load side of their
+            transformers (``defense.portfolio``; default none): one column each, up to the MW
+            set by :meth:`set_network`, that serves the node's load without its transformers
+            and exports at most their MW.
 
     Attributes:
         n_bus, n_branch: size of the network (buses incl. 750 kV buses; lines + transformer
@@ -140,6 +144,7 @@ class GridLP:
         mode: str = "dc",
         critical_load_weight: float = 10.0,
         critical_nodes: list[str] | None = None,
+        local_nodes: list[str] | None = None,
     ) -> None:
         if mode not in ("dc", "transport"):
             raise ValueError(f"mode={mode!r}; expected 'dc' or 'transport'")
@@ -223,6 +228,11 @@ class GridLP:
         self.c_slack = self.c_lam + 1
         self.c_theta = self.c_slack + (ne if mode == "dc" else 0)
         n_col = self.c_theta + (self.n_bus if mode == "dc" else 0)
+        # distributed generation on the load side (last columns: the others keep their place)
+        k_of = {n: k for k, n in enumerate(self.load_nodes)}
+        self.local_k = np.array([k_of[n] for n in (local_nodes or ())], dtype=np.int64)
+        self.c_loc = n_col
+        n_col += len(self.local_k)
         # row layout
         self.r_bal = 0
         self.r_dem = self.n_bus
@@ -252,6 +262,9 @@ class GridLP:
         for j, k in enumerate(self.crit_k):
             put(self.r_bal + load_bus[k], self.c_crit + j, 1.0)
             put(self.r_lt + k, self.c_crit + j, -1.0)
+        for j, k in enumerate(self.local_k):
+            put(self.r_bal + load_bus[k], self.c_loc + j, 1.0)
+            put(self.r_lt + k, self.c_loc + j, -1.0)
         fbe = self.from_bus[self.elem_branch]
         tbe = self.to_bus[self.elem_branch]
         for e in range(ne):
@@ -275,8 +288,8 @@ class GridLP:
         lo[self.c_flow : self.c_flow + ne] = -self.elem_cap
         hi[self.c_flow : self.c_flow + ne] = self.elem_cap
         if mode == "dc":
-            lo[self.c_theta :] = -inf
-            hi[self.c_theta :] = inf
+            lo[self.c_theta : self.c_loc] = -inf
+            hi[self.c_theta : self.c_loc] = inf
         rlo = np.zeros(n_row)
         rhi = np.zeros(n_row)
         rlo[self.r_dem : self.r_lt] = -inf
@@ -329,6 +342,7 @@ class GridLP:
         at_groups_up: np.ndarray,
         lt_mw: np.ndarray,
         critical_mw: np.ndarray,
+        local_mw: np.ndarray | None = None,
     ) -> None:
         """Set what the network can carry and the critical loads (only changed entries reach
         HiGHS).
@@ -340,6 +354,7 @@ class GridLP:
             at_groups_up: 750/330 kV groups in service per node of ``at_nodes``.
             lt_mw: load-transformer MW in service per node of ``load_nodes`` (``inf``: none).
             critical_mw: critical demand (water utilities) per load node (MW).
+            local_mw: distributed generation per node of ``local_nodes`` (MW; default 0).
         """
         ng, ni, ne = len(self.gen_nodes), len(self.import_nodes), self.n_elem
         hi = self._col_hi.copy()
@@ -359,12 +374,18 @@ class GridLP:
         if self._no_crit.size and np.any(w[self._no_crit] > 0):
             raise ValueError("critical demand at a load node without a critical column")
         hi[self.c_crit : self.c_crit + len(self.crit_k)] = w[self.crit_k]
+        if self.local_k.size:
+            hi[self.c_loc :] = (0.0 if local_mw is None
+                                else np.maximum(np.asarray(local_mw, float), 0.0))
         self._push_cols(lo, hi)
         rlo = self._row_lo.copy()
         rhi = self._row_hi.copy()
         rhi[self.r_imp] = max(import_mw, 0.0)
         lt = np.asarray(lt_mw, float)
         rhi[self.r_lt : self.r_imp] = np.where(np.isfinite(lt), lt - w, highspy.kHighsInf)
+        if self.local_k.size:  # what local generation exports goes up through the transformers
+            k = self.local_k
+            rlo[self.r_lt + k] = np.where(np.isfinite(lt[k]), -lt[k] - w[k], -highspy.kHighsInf)
         bal = np.bincount(self.load_bus, weights=w, minlength=self.n_bus)
         rlo[self.r_bal : self.r_bal + self.n_bus] = bal
         rhi[self.r_bal : self.r_bal + self.n_bus] = bal

@@ -58,6 +58,8 @@ class EnergyNetwork:
         regions: optional oblast table (default: ``config.regions_file`` or the packaged one).
         grid: optional ``(nodes, lines, loads)`` frames (default: the config's grid files or
             the packaged grid, :func:`sim.config.data.load_grid`).
+        local_generation: give every load node a column for distributed generation on the
+            load side of its transformers (``defense.portfolio``'s distributed generation).
 
     Attributes:
         grid_nodes, grid_links: operational nodes and lines of the grid model (ints).
@@ -80,8 +82,12 @@ class EnergyNetwork:
         *,
         regions: pd.DataFrame | None = None,
         grid: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+        local_generation: bool = False,
     ) -> None:
         self.config = config
+        # distributed generation bought by defense.portfolio: a column at every load node of
+        # the LP (sim.model.energy.grid.GridLP, local_nodes)
+        self.local_generation = bool(local_generation)
         self.sites = sites
         self.nights = int(nights)
         self.start_date = start_date
@@ -244,7 +250,8 @@ class EnergyNetwork:
         self._build_water(sites, node_ids, ln_idx, nl)
         self._lp_args = ((nodes, lines, load_node_ids, self.node_peak_ord, gen_node_ids, imp_nodes),
                          {"mode": cfg.solver, "critical_load_weight": cfg.critical_load_weight,
-                          "critical_nodes": [load_node_ids[k] for k in set(self.water_k.tolist())]})
+                          "critical_nodes": [load_node_ids[k] for k in set(self.water_k.tolist())],
+                          "local_nodes": load_node_ids if self.local_generation else None})
         lp = self.new_lp()
         self.grid_links = lp.n_line
         gidx = {nid: k for k, nid in enumerate(lp.gen_nodes)}

@@ -7,11 +7,20 @@ integer part surely, the rest with that probability); a hit on a substation also
 whose length is drawn for the group's type; a transformer uses a spare while any is left (days
 to weeks), otherwise waits for a new one (months).
 
+``energy.damage_scale`` multiplies every hit's expected damage and ``energy.repair_time_scale``
+every repair time drawn (sensitivity analysis; 1 leaves both as given).
+
 **Repair**: each day every open job that has a crew loses one day; jobs that reach zero are done
 and their unit is back in service. Jobs on one group are worked first-in first-out, at most
 ``max_parallel_repairs_per_site`` at a time; a hit on a group whose units are all out queues
 more jobs, so it stays out longer; a repaired unit can be hit again. Crews nationwide are
 limited (``repair_crews``) and go by type priority, then size.
+
+**Passive protection** (``defense.portfolio``): a hit on a protected row puts out the first
+``floor(f x + 1 - u)`` of the ``floor(x + 1 - u)`` units it would put out unprotected (``f``:
+the share of damage that gets through for the weapon, same uniform ``u`` and the same draws), so
+its expected damage is exactly ``f`` times the unprotected one; repair teams the portfolio buys
+add to ``repair_crews`` (``extra_crews``).
 
 Random numbers: one child seed per site row, and each night's hits on a row draw from that row's
 stream for that night, so the damage and repair times drawn for a hit depend neither on hits
@@ -19,6 +28,8 @@ elsewhere nor on the row's earlier hits (common random numbers across defenses).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -43,6 +54,11 @@ class RepairBook:
         self.job_rem = np.zeros(0, np.int64)
         self.job_mw = np.zeros(0, float)
         self.job_missile = np.zeros(0, bool)
+        # set each night by defense.portfolio (sim.model.portfolio.PortfolioLevels): repair
+        # jobs its teams work at once, and per site row the share of a hit's damage that gets
+        # through passive protection (drone, missile; None: every site unprotected)
+        self.extra_crews = 0.0
+        self.damage_factor: tuple[np.ndarray, np.ndarray] | None = None
 
     def units_down(self) -> np.ndarray:
         """Units out of service in each component group."""
@@ -64,7 +80,7 @@ class RepairBook:
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size) - first
         eligible = np.flatnonzero(rank < self.config.max_parallel_repairs_per_site)
-        crews = self.config.repair_crews
+        crews = self.config.repair_crews + int(self.extra_crews + 1e-9)
         if eligible.size > crews:
             key = np.lexsort((eligible, -self.job_mw[eligible],
                               self.network.g_prio[grp[eligible]]))
@@ -87,14 +103,16 @@ class RepairBook:
         transformer takes a spare if one is left."""
         net = self.network
         spare = net.g_spare[g]
+        dist = net.g_repair[g]
         if spare:
             if self.spares_left >= 1.0 - 1e-9:
                 self.spares_left -= 1.0
             else:
                 dist = (self.config.substation_repair_without_spare_750 if spare == 2
                         else self.config.substation_repair_without_spare)
-                return dist.days(z)
-        return net.g_repair[g].days(z)
+        days = dist.days(z)
+        scale = self.config.repair_time_scale
+        return days if scale == 1.0 else max(1, math.ceil(days * scale - 1e-9))
 
     def add_hits(self, hits: dict[str, np.ndarray], night: int) -> bool:
         """Tonight's hits (weapon class -> hits per site row) as new repair jobs; True if any
@@ -110,6 +128,8 @@ class RepairBook:
             return False
         groups, rems, mws, mis = [], [], [], []
         bay = self.config.line_bay_damage_per_hit
+        pf = self.damage_factor
+        scale = self.config.damage_scale
         for i in idx:
             i = int(i)
             seq = self.site_seq[i]
@@ -126,26 +146,37 @@ class RepairBook:
                 arr = hits.get(cls)
                 if arr is None or arr[i] <= 0:
                     continue
-                w = float(w_by[cls])
+                w = float(w_by[cls]) * scale
                 x = net.damage_frac[i] * w * total
                 missile = cls != "drone"
+                # passive protection lets a share f of the damage through: of the k units a hit
+                # would put out, the first floor(f x + 1 - u) (same uniform u, same draws)
+                f = 1.0 if pf is None else float(pf[int(missile)][i])
                 for _ in range(int(arr[i])):
-                    k = int(x) + int(rng.random() < x - int(x))
+                    u = rng.random()
+                    k = int(x) + int(u < x - int(x))
+                    keep = k if f == 1.0 else int(f * x) + int(u < f * x - int(f * x))
                     for _u in range(k):
                         g = gs[int(np.searchsorted(cum, rng.integers(total), side="right"))]
-                        groups.append(g)
-                        rems.append(self.job_days(g, float(rng.standard_normal())))
-                        mws.append(net.g_unit_mw[g])
-                        mis.append(missile)
-                    if bays and bay > 0:
-                        y = bay * w
-                        kb = int(y) + int(rng.random() < y - int(y))
-                        for _b in range(kb):
-                            g = bays[int(rng.integers(len(bays)))]
+                        z = float(rng.standard_normal())
+                        if _u < keep:
                             groups.append(g)
-                            rems.append(self.job_days(g, float(rng.standard_normal())))
+                            rems.append(self.job_days(g, z))
                             mws.append(net.g_unit_mw[g])
                             mis.append(missile)
+                    if bays and bay > 0:
+                        y = bay * w
+                        ub = rng.random()
+                        kb = int(y) + int(ub < y - int(y))
+                        keep = kb if f == 1.0 else int(f * y) + int(ub < f * y - int(f * y))
+                        for _b in range(kb):
+                            g = bays[int(rng.integers(len(bays)))]
+                            z = float(rng.standard_normal())
+                            if _b < keep:
+                                groups.append(g)
+                                rems.append(self.job_days(g, z))
+                                mws.append(net.g_unit_mw[g])
+                                mis.append(missile)
         if not groups:
             return False
         self.job_group = np.concatenate([self.job_group, np.array(groups, np.int64)])

@@ -37,14 +37,19 @@ class LoadShedding:
         self._lam_nb = -math.inf
 
     def set_state(self, gen_mw: np.ndarray, line_up: np.ndarray, at_up: np.ndarray,
-                  lt_mw: np.ndarray, water_node: np.ndarray) -> None:
+                  lt_mw: np.ndarray, water_node: np.ndarray,
+                  local_mw: np.ndarray | None = None) -> None:
         """A new state of damage: generation, line circuits, autotransformer groups and load
-        transformers in service, and the water utilities' load; forgets what it knew."""
+        transformers in service, and the water utilities' load (and distributed generation
+        per load node, ``defense.portfolio``); forgets what it knew."""
         lp = self.lp
         self.gen_mw = gen_mw
         self.lt_mw = lt_mw
         self.water_node = water_node
-        lp.set_network(gen_mw, self.config.import_capacity_mw, line_up, at_up, lt_mw, water_node)
+        # the closed form knows nothing of local generation: every block is solved
+        self._local = local_mw is not None and bool(np.any(np.asarray(local_mw) > 0))
+        lp.set_network(gen_mw, self.config.import_capacity_mw, line_up, at_up, lt_mw, water_node,
+                       local_mw)
         self.branch_cap = np.concatenate([lp.line_rating_per_circuit * line_up,
                                           lp.at_mva_per_group * at_up])
         self._islands_known = False  # computed when the closed form first needs them
@@ -124,7 +129,7 @@ class LoadShedding:
         solve and the closed form reproduces it."""
         if not self._islands_known:
             self.islands()
-        if not self._closed_form_ok:
+        if not self._closed_form_ok or self._local:
             return False
         f = self.lp.flows()
         cap = self.branch_cap

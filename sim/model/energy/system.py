@@ -101,6 +101,11 @@ class EnergySystem:
         self.lost_by_type = np.zeros(len(SITE_TYPES))
         self.ens_missiles = 0.0
         self.ens_total = 0.0
+        # distributed generation and batteries per load node (defense.portfolio; set_local)
+        self.local_mw: np.ndarray | None = None
+        self.battery_mw: np.ndarray | None = None
+        self.battery_hours = 0.0
+        self._local_changed = False
         self._update_state()
 
     @property
@@ -129,10 +134,45 @@ class EnergySystem:
         water_mw = net.water_nominal * frac[net.water_group] if len(
             net.water_rows) else np.zeros(0)
         water_node = np.bincount(net.water_k, weights=water_mw, minlength=len(net.load_nodes))
-        self.shedding.set_state(gen_mw, self.line_up, self.at_up, lt, water_node)
+        self.shedding.set_state(gen_mw, self.line_up, self.at_up, lt, water_node, self.local_mw)
         # availability per site row (capacity-weighted over its groups)
         self.availability = net.row_av_base + net.row_av_mat @ frac
         self._missile_share = self.repairs.missile_share()
+
+    def set_local(self, generation_mw: np.ndarray | None, battery_mw: np.ndarray | None,
+                  battery_hours: float) -> None:
+        """Distributed generation (MW available, every block) and batteries (MW, ``hours`` at
+        full power) per load node from tonight on (``defense.portfolio``; needs a network
+        built with ``local_generation``)."""
+        if generation_mw is not None and not self.network.local_generation:
+            raise ValueError("distributed generation needs a network built with local_generation")
+        gen = None if generation_mw is None else np.asarray(generation_mw, float)
+        old = self.local_mw
+        if (gen is None) != (old is None) or (gen is not None and not np.array_equal(gen, old)):
+            self.local_mw = gen
+            self._local_changed = True
+        self.battery_mw = None if battery_mw is None else np.asarray(battery_mw, float)
+        self.battery_hours = float(battery_hours)
+
+    def _batteries(self, served: np.ndarray, demand: np.ndarray, pnode: np.ndarray,
+                   lams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Batteries at the evening peak: at each load node they cover what is shed there, up
+        to ``MW x min(1, hours / peak-block hours)`` (their energy spread over the block), when
+        the night's lowest block was served in full (its surplus recharged them)."""
+        net = self.network
+        b_lo = int(np.argmin(lams))
+        if not served[b_lo] >= demand[b_lo] * (1 - 1e-9):
+            return served, pnode
+        p = net.peak_block
+        d, w = self.shedding.node_demand(float(lams[p]))
+        shed = np.maximum(d + w - pnode, 0.0)
+        usable = self.battery_mw * min(1.0, self.battery_hours / float(net.blocks_h[p]))
+        add = np.minimum(shed, usable)
+        if not add.any():
+            return served, pnode
+        served = served.copy()
+        served[p] = min(served[p] + float(add.sum()), demand[p])
+        return served, pnode + add
 
     # ------------------------------------------------------------------ public API
     def night(self, night_index: int, hits) -> dict[str, float]:
@@ -165,12 +205,15 @@ class EnergySystem:
         self.repairs.spares_left += self.config.spare_transformer_deliveries_per_30_days / 30.0
         repaired = self.repairs.advance()
         damaged = self.config.enabled and self.repairs.add_hits(hits, night_index)
-        if repaired or damaged:
+        if repaired or damaged or self._local_changed:
+            self._local_changed = False
             self._update_state()
 
         f = float(net.demand_scale[night_index])
         lams = f * net.blocks_f
         served, demand, (pnode, pcrit) = self.shedding.served_blocks(lams)
+        if self.battery_mw is not None and self.battery_mw.any():
+            served, pnode = self._batteries(served, demand, pnode, lams)
         solves = self.shedding.solves_tonight
         energy_d = float(net.blocks_h @ demand)
         energy_s = float(net.blocks_h @ np.minimum(served, demand))

@@ -78,6 +78,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sim.config.portfolio import programme_defense
 from sim.model.forces.ledger import ForceLedger
 from sim.model.forces.national import national_schedule
 from sim.model.forces.programme import first_delivery_date, production_rate, programme_schedule
@@ -107,5 +108,7 @@ def force_schedule(defense, dates: list[dt.date]) -> ForceSchedules:
     dates = list(dates)
     if any(b <= a for a, b in zip(dates, dates[1:], strict=False)):
         raise ValueError("dates must be strictly increasing")
+    # with defense.portfolio the programme gets the portfolio's money on interceptor drones
+    defense = programme_defense(defense)
     return ForceSchedules(national=national_schedule(defense, dates),
                           programme=programme_schedule(defense, dates))
