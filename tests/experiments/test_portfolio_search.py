@@ -35,10 +35,12 @@ class Toy:
         self.calls: list = []
 
     def __call__(self, plan, attacker, replicates):
-        s = plan.share_map
+        # plan None is the scenario as shipped (the optimiser scores it on the search
+        # replicates): nl-200m spends its whole budget on interceptor drones
+        s = plan.share_map if plan is not None else {"interceptor_drones": 1.0}
         f = sum(VALUE[o] * (np.sqrt(s.get(o, 0.0)) if self.concave else s.get(o, 0.0))
                 for o in OPTS)
-        self.calls.append((plan.text(), attacker, tuple(replicates)))
+        self.calls.append((plan.text() if plan is not None else "shipped", attacker, tuple(replicates)))
         noise = np.array([0.9 + 0.01 * np.sin(r) for r in replicates])
         return noise + f - (0.001 if attacker == "learning" else 0.0)
 
