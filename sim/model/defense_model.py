@@ -268,7 +268,8 @@ class DefenseModel(mesa.Model):
             force.step(night)
         national, programme = (night.forces[f.name] for f in self.forces)
         night.teams = on_duty(national, programme,
-                              self.spec.defense.crews.sorties_per_crew_per_night)
+                              self.spec.defense.crews.sorties_per_crew_per_night,
+                              self.spec.defense.national_force.sorties.sorties_per_crew_per_night)
         night.defended, night.coverage = self.theatre.coverage(
             night.teams, (national.sites, programme.sites))
         if self.theatre.portfolio is not None and self.targeting.name != "static":
