@@ -56,6 +56,7 @@ TALLIES_PATH = packaged_path("interceptor_tallies.csv")
 POSTURE = packaged_path("scenarios/ukraine-posture-2024.yaml")
 FIRST_NIGHT = dt.date(2024, 10, 1)
 HIGH_FROM = "2025-04"
+FRONT_FROM = "2025-04"
 HALF_LIFE_MONTHS = 4.0
 EW_LAST_MONTH = "2025-07"
 SALVO_BINS = (0, 50, 100, 200, 400, 10**9)
@@ -85,7 +86,9 @@ PARAMETERS = (
     Param("ew", "P(Shahed lost to EW); decoys 1.5x", 0.10, 0.60, 0.31),
     Param("fire_groups", "fire groups' kill probability per tracked drone still flying", 0.30,
           0.95, 0.80),
-    Param("p_cued", "P(C2 cues an interceptor crew in time)", 0.05, 1.0, 0.5),
+    Param("p_cued", "P(C2 cues an interceptor crew in time)", 0.05, 1.0, 0.6),
+    Param("crews_per_month", "national crews entering training a month (stations and sites "
+          "follow)", 1.0, 60.0, 8.0),
     Param("front_c", "front stream: drones a night whatever the salvo", 0.0, 40.0, 10.0),
     Param("front_s", "front stream: share of the other drones", 0.0, 0.15, 0.03),
     Param("high", f"share of Shahed-type drones flying 2-5 km from {HIGH_FROM}", 0.0, 0.8, 0.15),
@@ -206,6 +209,10 @@ def parameter_overrides(theta: Sequence[float], months: Sequence[str] | None = N
         "defense.national_force.sorties.p_cued": t["p_cued"],
         "threat.front_stream.per_night": t["front_c"],
         "threat.front_stream.share_of_launched": t["front_s"],
+        "threat.front_stream.from_month": FRONT_FROM,
+        "defense.national_force.crews.trainee_crews_per_month": t["crews_per_month"],
+        "defense.national_force.ground_stations.per_month": t["crews_per_month"],
+        "defense.national_force.launch_sites.per_month": t["crews_per_month"] / 2.0,
     }
     if months is not None:
         ov["threat.tactics.timeline"] = high_timeline(months, t["high"], shahed)
@@ -369,10 +376,11 @@ Progress = Callable[[str], None] | None
 def fit_defence(origin: str, record: Record | None = None, *, replicates: int = 2,
                 max_nfev: int = 12, seed: int = 20241001, tallies: pd.DataFrame | None = None,
                 scenario=None, noise: bool = True, fixed: dict[str, float] | None = None,
-                progress: Progress = None) -> dict[str, Any]:
+                extra: dict[str, Any] | None = None, progress: Progress = None
+                ) -> dict[str, Any]:
     """Fit the defence on the record up to ``origin`` (``YYYY-MM``). Returns the fit as a
-    dict (:func:`write_fit` writes it). ``fixed``: parameters held at a value (an ablation
-    switches a mechanism off so)."""
+    dict (:func:`write_fit` writes it). ``fixed``: parameters held at a value; ``extra``:
+    scenario overrides (an ablation switches a mechanism off with these)."""
     from scipy import optimize
 
     from sim.config.io import with_overrides
@@ -382,6 +390,8 @@ def fit_defence(origin: str, record: Record | None = None, *, replicates: int = 
     if tallies is None:
         tallies = load_tallies(record=None)
     sc = fit_scenario(origin, scenario)
+    if extra:
+        sc = with_overrides(sc, extra, source="defence fit")
     dates = sc.period.dates
     launches = record_launches(rec.require_nights("the defence fit"), dates)
     months = month_list(f"{FIRST_NIGHT:%Y-%m}", origin)

@@ -238,6 +238,11 @@ class FrontStream(Strict):
         description="Further share of the night's other drones on such routes (share of "
         "launched; fitted).",
     )
+    from_month: str | None = Field(
+        None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        description="First month (YYYY-MM) the stream flies; null: every month. The record's "
+        "constant nightly leak appears from Apr 2025 (issue 19).",
+    )
 
 
 class EffectivenessNoise(Strict):

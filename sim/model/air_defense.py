@@ -93,7 +93,8 @@ def conditions(root, date, defense, threat, n: int) -> Conditions:
         cued = stream(root, "cueing", day).random(n) < s.p_cued
     fs = threat.front_stream
     front = np.zeros(n, bool)
-    if n and (fs.per_night > 0 or fs.share_of_launched > 0):
+    started = fs.from_month is None or f"{date:%Y-%m}" >= fs.from_month
+    if n and started and (fs.per_night > 0 or fs.share_of_launched > 0):
         rng = stream(root, "front", day)
         u0 = rng.random()
         perm = rng.permutation(n)
