@@ -20,10 +20,10 @@ luck is shared across policies (common random numbers).
 
 from __future__ import annotations
 
-import numpy as np
-
 import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from sim.model.rng import stream
 from sim.model.threat import JET, TYPE_NAMES
