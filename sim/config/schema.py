@@ -238,6 +238,13 @@ class FrontStream(Strict):
         description="Further share of the night's other drones on such routes (share of "
         "launched; fitted).",
     )
+    energy_reach_km: float = Field(
+        200.0, ge=0, le=5000,
+        description="A front-stream drone strikes an energy site only if the site lies within "
+        "this distance of its launch point (km); the others strike near-front targets that "
+        "are not in the model's energy sites (EST: the short-warning routes reach Sumy, "
+        "Kharkiv, Chernihiv, Odesa and Dnipro oblasts).",
+    )
     from_month: str | None = Field(
         None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
         description="First month (YYYY-MM) the stream flies; null: every month. The record's "

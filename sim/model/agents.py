@@ -413,7 +413,8 @@ class AirDefenseCommand(SimAgent):
                      * layers.mobile_fire_groups.cost_per_engagement_eur
                      + out["missile_engaged"].sum() * layers.missile_defense.missile_cost_eur)
         night.engagement = Engagement(tracked=tracked, interceptors=res, teams=teams,
-                                      layer_cost_eur=cost, **out)
+                                      layer_cost_eur=cost,
+                                      front=cond.front if cond.front.any() else None, **out)
 
 
 # --------------------------------------------------------------------------- energy

@@ -300,6 +300,11 @@ class DefenseModel(mesa.Model):
         night.hit = (night.engagement.leaked & (raid.kind != DECOY)
                      & (raid.target_kind == TARGET_SITE)
                      & (u_hit < self.spec.threat.targeting.p_hit))
+        front = night.engagement.front
+        if front is not None:  # the front stream strikes energy sites near the front only
+            reach = self.spec.threat.front_stream.energy_reach_km
+            far = np.hypot(*(raid.pts[:, -1] - raid.pts[:, 0]).T) > reach
+            night.hit &= ~(front & far)
         night.drone_hits = np.bincount(raid.target[night.hit], minlength=len(self.sites))
         self.hits_by_site += night.drone_hits
         if night.missiles is not None:

@@ -118,6 +118,7 @@ class Engagement:
     missile_killed: np.ndarray
     teams: Teams
     layer_cost_eur: float = 0.0
+    front: np.ndarray | None = None  # drones on short-warning front routes (threat.front_stream)
 
 
 @dataclass(eq=False)

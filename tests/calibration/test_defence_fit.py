@@ -192,3 +192,23 @@ def test_recovers_night_noise_from_synthetic_nights():
     fit = F.fit_defence("2024-12", rec, replicates=2, max_nfev=1, seed=22, fixed=truth,
                         tallies=F.load_tallies().iloc[0:0])
     assert 0.5 < fit["noise"]["sigma_night"] < 1.1
+
+
+def test_winter_scenario_carries_the_shipped_fit():
+    """scenarios/winter-2025-26.yaml holds the values of sim/data/defence_fit.json (origin
+    2025-09: nothing after it), to the 4 digits written."""
+    from sim.config.io import get_path
+
+    fit = F.load_fit()
+    assert fit["origin"] == "2025-09"
+    sc = load_scenario("scenarios/winter-2025-26.yaml")
+    for key, v in fit["overrides"].items():
+        got = get_path(sc, key)
+        if isinstance(v, str) or v is None:
+            assert got == v, key
+        else:
+            assert float(got) == pytest.approx(float(v), rel=2e-3), key
+    for m in sc.threat.tactics.timeline.values():
+        assert m.altitude_bands_m[1].share == pytest.approx(fit["high_share"], rel=2e-3)
+    nf = sc.defense.national_force
+    assert nf.reference_date == F.FIRST_NIGHT
