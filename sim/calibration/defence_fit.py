@@ -408,8 +408,11 @@ def fit_defence(origin: str, record: Record | None = None, *, replicates: int = 
         it = iter(x)
         return [fixed[p.name] if p.name in fixed else float(next(it)) for p in PARAMETERS]
 
+    base = {"sc": sc}
+
     def scen(theta):
-        return with_overrides(sc, parameter_overrides(theta, months, shahed), source="fit")
+        return with_overrides(base["sc"], parameter_overrides(theta, months, shahed),
+                              source="fit")
 
     def fun(x):
         calls["n"] += 1
@@ -419,12 +422,27 @@ def fit_defence(origin: str, record: Record | None = None, *, replicates: int = 
             progress(f"  {calls['n']} evaluations, loss {float(r @ r):.1f}")
         return r
 
-    if free:
-        res = optimize.least_squares(fun, x0, bounds=(lo, hi), diff_step=0.05,
-                                     max_nfev=max_nfev, x_scale=hi - lo)
-        x, jac, r = res.x, res.jac, res.fun
-    else:
-        x, jac, r = x0, np.zeros((0, 0)), fun(x0)
+    # Pass 1 without noise; then the noise matched to the record's dispersion; pass 2 refits
+    # with that noise in the model (the noise lowers the mean effectiveness of layers near
+    # certainty, so the parameters must be fitted with it).
+    noise_fit = {"sigma_month": 0.0, "sigma_night": 0.0}
+    x = x0
+    for k in range(2 if noise else 1):
+        if free:
+            res = optimize.least_squares(fun, x, bounds=(lo, hi), diff_step=0.05,
+                                         max_nfev=max_nfev if k == 0 else max(max_nfev // 2, 2),
+                                         x_scale=hi - lo)
+            x, jac, r = res.x, res.jac, res.fun
+        else:
+            jac, r = np.zeros((0, 0)), fun(x)
+        if noise and k == 0:
+            fitted = scen(full(x))
+            sim = simulate(fitted, seed, replicates, launches)
+            noise_fit = estimate_noise(fitted, sim, rec, origin, seed, replicates, launches)
+            base["sc"] = with_overrides(sc, {
+                "defense.effectiveness_noise.sigma_month": noise_fit["sigma_month"],
+                "defense.effectiveness_noise.sigma_night": noise_fit["sigma_night"]},
+                source="defence fit noise")
     theta = full(x)
     dof = max(len(r) - len(free), 1)
     s2 = float(r @ r) / dof
@@ -436,10 +454,7 @@ def fit_defence(origin: str, record: Record | None = None, *, replicates: int = 
         except np.linalg.LinAlgError:
             pass
     sd_by = dict(zip([p.name for p in free], sd, strict=True))
-    fitted = scen(theta)
-    sim = simulate(fitted, seed, replicates, launches)
-    noise_fit = estimate_noise(fitted, sim, rec, origin, seed, replicates, launches) if noise \
-        else {"sigma_month": 0.0, "sigma_night": 0.0}
+    sim = simulate(scen(theta), seed, replicates, launches)
     out = {
         "format": FIT_FORMAT, "origin": origin,
         "data_range": f"{FIRST_NIGHT:%Y-%m-%d}..{pd.Period(origin, freq='M').end_time.date()}",
