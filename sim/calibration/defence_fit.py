@@ -13,9 +13,11 @@ nothing restarts at a month boundary. Each night has the launches the record has
 as likely), the fire groups' kill probability per tracked drone still flying (``p_engage =
 pk = sqrt(k)``), the probability that C2 cues an interceptor crew in time (the national
 force's binding constraint besides crews on shift, sorties a crew flies and weather, which
-are EST), the short-warning front stream (``c`` drones a night plus a share ``s`` of the
-rest, no layer reaches them), and the share of drones flying high since Apr 2025. Then the
-effectiveness noise (month and night) by matching the record's dispersion.
+are EST), the national force's training rate (its crews, stations and sites), the
+short-warning front stream (``c`` drones a night plus a share ``s`` of the rest from Apr 2025,
+no layer reaches them), and the share of drones flying high since Apr 2025. Then the
+effectiveness noise (month and night) by matching the record's dispersion, and a second pass
+refits the parameters with that noise in the model.
 
 **Against what.** Residuals in percentage points: (1) each month's neutralised share
 ((destroyed + not_reach_goal) / launched), weighted by recency (half-life
