@@ -4,6 +4,7 @@ look-ahead, state carried, recovery of known parameters, and the persistence bas
 from __future__ import annotations
 
 import datetime as dt
+import math
 import subprocess
 import sys
 
@@ -212,3 +213,17 @@ def test_winter_scenario_carries_the_shipped_fit():
         assert m.altitude_bands_m[1].share == pytest.approx(fit["high_share"], rel=2e-3)
     nf = sc.defense.national_force
     assert nf.reference_date == F.FIRST_NIGHT
+
+
+def test_mechanisms_off_by_default_draw_nothing():
+    """With the schema defaults no mechanism acts: no shift, flying weather, every drone cued,
+    none on a front route (so scenarios without them are unchanged)."""
+    from sim.model.air_defense import conditions, shift_p
+    from sim.model.rng import root_sequence
+
+    sc = load_scenario("scenarios/ukraine-posture-2024.yaml")
+    c = conditions(root_sequence(1, 0), dt.date(2025, 1, 5), sc.defense, sc.threat, 50)
+    assert c.shift == 0.0 and c.fly and c.cued.all() and not c.front.any()
+    assert shift_p(0.9, 0.0) == 0.9
+    assert shift_p(0.5, math.log(3.0)) == pytest.approx(0.75)
+    assert shift_p(1.0, -2.0) == 1.0
