@@ -29,7 +29,8 @@ def winter_forecast(scenario, replicates: int = 20, seed: int | None = None,
     Returns:
         One row per month: ``month``, ``drones_launched`` (+ ``_p05``, ``_p95``),
         ``neutralised_share`` (+ ``_p05``, ``_p95``), ``missiles_launched`` (+ range),
-        ``missiles_destroyed`` (+ range), ``replicates``.
+        ``missiles_destroyed`` (+ range), ``national_share`` (drones destroyed by Ukraine's
+        own interceptor force / launched, + range), ``replicates``.
     """
     sc = with_overrides(scenario, {"energy.enabled": False}, source="forecast")
     seed = int(sc.seed if seed is None else seed)
@@ -40,6 +41,7 @@ def winter_forecast(scenario, replicates: int = 20, seed: int | None = None,
         interception_rate=interception_rate(sim["destroyed"], sim["lost_ew"], sim["launched"]),
         m_launched=sim[ml].sum(axis=1) if ml else 0.0,
         m_destroyed=sim[md].sum(axis=1) if md else 0.0,
+        national_share=sim["destroyed_existing_interceptors"] / sim["launched"].clip(lower=1),
     )
     rows = []
     for month, g in sim.groupby("month", sort=True):
@@ -47,7 +49,8 @@ def winter_forecast(scenario, replicates: int = 20, seed: int | None = None,
         for col, name in (("launched", "drones_launched"),
                           ("interception_rate", "neutralised_share"),
                           ("m_launched", "missiles_launched"),
-                          ("m_destroyed", "missiles_destroyed")):
+                          ("m_destroyed", "missiles_destroyed"),
+                          ("national_share", "national_share")):
             v = g[col].to_numpy(float)
             row[name] = float(np.nanmean(v))
             row[f"{name}_p05"], row[f"{name}_p95"] = (float(q) for q in
@@ -61,13 +64,15 @@ def forecast_markdown(table: pd.DataFrame, scenario_name: str) -> str:
     n = int(table["replicates"].min()) if len(table) else 0
     lines = [f"Forecast of `{scenario_name}` ({n} replicates; mean [5th-95th percentile]), to put "
              "next to the Air Force record of the same months:", "",
-             "| month | drones launched | neutralised share | missiles launched | "
-             "missiles destroyed |", "|---|---|---|---|---|"]
+             "| month | drones launched | neutralised share | national force's share of "
+             "launched | missiles launched | missiles destroyed |", "|---|---|---|---|---|---|"]
     for r in table.itertuples(index=False):
         lines.append(
             f"| {r.month} | {r.drones_launched:,.0f} [{r.drones_launched_p05:,.0f}, "
             f"{r.drones_launched_p95:,.0f}] | {100 * r.neutralised_share:.1f}% "
             f"[{100 * r.neutralised_share_p05:.1f}, {100 * r.neutralised_share_p95:.1f}] | "
+            f"{100 * r.national_share:.1f}% [{100 * r.national_share_p05:.1f}, "
+            f"{100 * r.national_share_p95:.1f}] | "
             f"{r.missiles_launched:,.0f} [{r.missiles_launched_p05:,.0f}, "
             f"{r.missiles_launched_p95:,.0f}] | {r.missiles_destroyed:,.0f} "
             f"[{r.missiles_destroyed_p05:,.0f}, {r.missiles_destroyed_p95:,.0f}] |")

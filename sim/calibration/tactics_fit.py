@@ -29,7 +29,7 @@ import pandas as pd
 
 from sim.calibration.fitters import FitResult, Fitter
 from sim.calibration.record import interception_rate
-from sim.calibration.simulate import months_between, simulate_months, window
+from sim.calibration.simulate import cut_period, months_between, simulate_months
 from sim.config.io import with_overrides
 
 HIGH_BAND_M = (2000.0, 5000.0)
@@ -83,7 +83,10 @@ def _interception_rate(scenario, month: str, h: float, decoy: float | None, seed
                 for m in months}
     sc = with_overrides(scenario, {"threat.tactics.timeline": timeline,
                                    "energy.enabled": False}, source="tactics fit")
-    sim = simulate_months(window(sc, month, month), seed, replicates)
+    # From the scenario's first night to the month: the national force's crews, sites and
+    # stock carried (a one-month window restarted the force at its starting size).
+    sim = simulate_months(cut_period(sc, month), seed, replicates)
+    sim = sim[sim["month"] == month]
     return float(interception_rate(sim["destroyed"].sum(), sim["lost_ew"].sum(),
                                    sim["launched"].sum())[0])
 

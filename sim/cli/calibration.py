@@ -105,6 +105,37 @@ def cmd_calibrate_tactics(args) -> int:
     return 0
 
 
+def cmd_calibrate_defence(args) -> int:
+    """Handler of ``calibrate defence``: the whole drone defence fitted to the record up to
+    ``--origin`` (sim/data/defence_fit.json); ``--rolling`` runs the rolling origin instead."""
+    from sim.calibration import defence_fit as F
+    from sim.calibration.record import load_record
+
+    record = load_record(args.record)
+    tallies = F.load_tallies(args.tallies, record)
+    if args.rolling:
+        from sim.calibration import defence_rolling as R
+
+        out = Path(args.out or R.DEFAULT_PATH)
+        res = R.rolling_origin(record, tallies=tallies, replicates=args.forecast_replicates,
+                               fit_replicates=args.replicates, max_nfev=args.max_nfev,
+                               progress=None if args.quiet else print)
+        R.write(res, out)
+        print(R.markdown(res))
+        print(f"wrote {out}")
+        return 0
+    origin = F.parse_origin(args.origin, record)
+    out = Path(args.out) if args.out else F.DEFAULT_FIT_PATH
+    fit = F.fit_defence(origin, record, replicates=args.replicates, max_nfev=args.max_nfev,
+                        tallies=tallies, progress=None if args.quiet else print)
+    F.write_fit(fit, out)
+    for k, v in fit["parameters"].items():
+        print(f"{k:12s} {v['value']:.4f} +/- {v['sd']:.4f}  ({v['label']})")
+    print("noise:", fit["noise"])
+    print(f"wrote {out} ({fit['settings']['seconds']} s)")
+    return 0
+
+
 def register(subparsers) -> None:
     """Add ``calibrate threat``, ``calibrate missiles`` and ``validate-model`` to the main
     parser."""
@@ -128,6 +159,26 @@ def register(subparsers) -> None:
     ctt.add_argument("--replicates", type=pos_int, default=2,
                      help="replicates per trial (default 2)")
     ctt.set_defaults(func=cmd_calibrate_tactics)
+    cd = csub.add_parser("defence", help="fit the whole drone defence (EW, fire groups, the "
+                         "national force's cueing, the front stream, the high share, noise) to "
+                         "the record up to an origin (sim/data/defence_fit.json)")
+    cd.add_argument("--origin", default="2025-09-30", metavar="YYYY-MM-DD",
+                    help="last night of the fit: the end of a month in the record, with at "
+                         "least 3 months before it (default 2025-09-30)")
+    cd.add_argument("--record", default=None, metavar="CSV",
+                    help="Air Force record (default: the shipped nightly table)")
+    cd.add_argument("--tallies", default=None, metavar="CSV",
+                    help="interceptor kill tallies (default sim/data/interceptor_tallies.csv)")
+    cd.add_argument("--replicates", type=pos_int, default=2, help="replicates per trial (2)")
+    cd.add_argument("--max-nfev", type=pos_int, default=12,
+                    help="least-squares iterations at most (default 12)")
+    cd.add_argument("--out", default=None, metavar="JSON", help="where to write the fit")
+    cd.add_argument("--rolling", action="store_true",
+                    help="run the rolling origin (origins Mar - Aug 2025) instead")
+    cd.add_argument("--forecast-replicates", type=pos_int, default=10,
+                    help="forecast replicates in the rolling origin (default 10)")
+    cd.add_argument("--quiet", action="store_true")
+    cd.set_defaults(func=cmd_calibrate_defence)
     cm = csub.add_parser("missiles", help="fit the nightly missile model from the AF record CSV")
     cm.add_argument("path", help="missile_attacks_daily CSV (Ivaniuk dataset)")
     cm.add_argument("--out", default=None,

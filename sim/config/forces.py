@@ -206,8 +206,55 @@ class NationalSites(NationalEquipment):
     )
 
 
+class NationalSorties(Strict):
+    """What binds the national force's sorties on a night, besides airframes, crews on the
+    books, ground stations and sites: the crews actually on shift, the sorties a crew flies,
+    whether C2 cues a crew to a drone in time, and the weather. Airframes in stock turn into
+    kills only through these. Defaults are 1 (no extra limit) so older scenarios keep their
+    behaviour; ``scenarios/winter-2025-26.yaml`` and the 2024-25 posture set the fitted and
+    estimated values (sim/data/defence_fit.json)."""
+
+    crews_on_shift_share: float = Field(
+        1.0, ge=0, le=1,
+        description="Share of the active crews on duty on a given night (crews work in shifts "
+        "and rotate; EST: 0.5, two shifts).",
+    )
+    sorties_per_crew_per_night: int | None = Field(
+        None, ge=0, le=200,
+        description="Interceptors one national crew can fly in a night (sorties; null: "
+        "defense.crews.sorties_per_crew_per_night). EST: 2-4 (launch, climb, a 20-minute "
+        "flight and recovery per sortie; 2-3 interceptors per Shahed, Zelensky, 12 Oct 2025).",
+    )
+    p_cued: float = Field(
+        1.0, ge=0, le=1,
+        description="Probability that C2 cues an interceptor crew to a tracked drone early "
+        "enough to launch and climb to it (sensor network, communications; share of drones, "
+        "applies to both forces' interceptors, which share the network). Fitted to the "
+        "public interceptor tallies (sim/data/interceptor_tallies.csv).",
+    )
+    p_fly_night: float = Field(
+        1.0, ge=0, le=1,
+        description="Probability that the weather lets interceptor drones fly on a night "
+        "(fog, icing, wind; both forces; share of nights). EST 0.85.",
+    )
+
+
 class NationalForce(Strict):
     """Ukraine's own interceptor-drone force defending the rear: the baseline."""
+
+    reference_date: dt.date | None = Field(
+        None,
+        description="Date the force's starting values (crews, stations, radars, sites, "
+        "stock_at_start) refer to; null: the first night of the period. A run that starts "
+        "later (a fit window) then finds the force grown as it would have by then, instead "
+        "of restarting it.",
+    )
+    expended_before_start: int = Field(
+        0, ge=0, le=10**10,
+        description="Airframes this force expended between reference_date and the first "
+        "night (a run carrying the stock of an earlier run; airframes).",
+    )
+    sorties: NationalSorties = Field(default_factory=NationalSorties)
 
     model: Literal["pipeline", "fixed"] = Field(
         "pipeline",

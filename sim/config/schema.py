@@ -218,8 +218,62 @@ class Targeting(Strict):
         return v
 
 
+class FrontStream(Strict):
+    """Drones on short-warning routes to targets near the front (Sumy, Kharkiv, Chernihiv,
+    Odesa, Dnipro oblasts): they cross into Ukrainian-held airspace a few minutes from their
+    targets, so no layer (EW, interceptors, fire groups, SAMs) can reach them in time. Each
+    night ``Poisson(per_night) + Binomial(rest, share_of_launched)`` of the night's drones
+    fly so (at most all of them); they keep the raid's targets. The Air Force record since
+    Apr 2025 shows leakers ~ c + s x launched with c = 11-17 drones and s = 3-8 %
+    (issue 19; sim/data/air_force_nights.csv); the values are fitted
+    (sim/data/defence_fit.json). Off by default (both 0)."""
+
+    per_night: float = Field(
+        0.0, ge=0, le=10_000,
+        description="Mean drones a night on short-warning front routes, whatever the salvo "
+        "(drones a night; fitted).",
+    )
+    share_of_launched: float = Field(
+        0.0, ge=0, le=1,
+        description="Further share of the night's other drones on such routes (share of "
+        "launched; fitted).",
+    )
+    energy_reach_km: float = Field(
+        200.0, ge=0, le=5000,
+        description="A front-stream drone strikes an energy site only if the site lies within "
+        "this distance of its launch point (km); the others strike near-front targets that "
+        "are not in the model's energy sites (EST: the short-warning routes reach Sumy, "
+        "Kharkiv, Chernihiv, Odesa and Dnipro oblasts).",
+    )
+    from_month: str | None = Field(
+        None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        description="First month (YYYY-MM) the stream flies; null: every month. The record's "
+        "constant nightly leak appears from Apr 2025 (issue 19).",
+    )
+
+
+class EffectivenessNoise(Strict):
+    """Night-to-night and month-to-month variation of the defence's effectiveness: every
+    layer's kill or loss probability p (EW loss, interceptor and fire-group kill, SAM kill)
+    becomes ``expit(logit(p) + e)`` with ``e = sigma_month * z_month + sigma_night *
+    z_night``, standard normal draws per calendar month and per night (keyed by the date, so
+    a run that starts later sees the same draws). Fitted to the record's dispersion
+    (sim/data/defence_fit.json). Off by default (both 0)."""
+
+    sigma_month: float = Field(
+        0.0, ge=0, le=5, description="Month-to-month standard deviation (logit units; fitted)."
+    )
+    sigma_night: float = Field(
+        0.0, ge=0, le=5, description="Night-to-night standard deviation (logit units; fitted)."
+    )
+
+
 class Threat(Strict):
     launches: Launches = Field(default_factory=Launches)
+    front_stream: FrontStream = Field(
+        default_factory=FrontStream,
+        description="Drones on short-warning routes to near-front targets that no layer can "
+        "reach in time (the nightly leak the record shows).")
     decoy_share: float = Field(
         0.38, ge=0, le=1,
         description="Share of launches that are decoys (Gerbera kind). 38% from the Air Force's "
@@ -621,6 +675,10 @@ class Defense(Strict):
     sensors: Sensors = Field(default_factory=Sensors)
     basing: Basing = Field(default_factory=Basing)
     layers: Layers = Field(default_factory=Layers)
+    effectiveness_noise: EffectivenessNoise = Field(
+        default_factory=EffectivenessNoise,
+        description="Night-to-night and month-to-month variation of every layer's "
+        "effectiveness (logit units).")
     missile_defense: MissileDefenseSystems = Field(
         default_factory=MissileDefenseSystems, description="Systems that engage missiles.")
     allocator: Literal["greedy", "optimal"] = Field(

@@ -360,8 +360,15 @@ class AirDefenseCommand(SimAgent):
         """Tonight's battle (``night.missiles``, ``night.engagement``)."""
         d, raid = self.defense, night.raid
         sam_allowance = self._missiles(night)
+        cond = air_defense.conditions(night.root, night.date, d, self.threat, raid.n)
         lost, t_lost = air_defense.electronic_warfare(
-            raid, self.threat, d.layers.electronic_warfare.enabled, night.stream("ew"))
+            raid, self.threat, d.layers.electronic_warfare.enabled, night.stream("ew"),
+            shift=cond.shift)
+        t_track = night.t_track
+        if cond.front.any():  # short-warning front routes: no layer reaches them in time
+            lost = lost & ~cond.front
+            t_lost = np.where(cond.front, np.inf, t_lost)
+            t_track = np.where(cond.front, np.inf, t_track)
         fire_groups = d.layers.mobile_fire_groups
         if self.portfolio is not None:  # the portfolio's EW stations and fire groups tonight
             guarded = self.portfolio.guarded(night.index)
@@ -371,20 +378,32 @@ class AirDefenseCommand(SimAgent):
                     night.stream("ew_stations"))
             fire_groups = self.portfolio.fire_group_config(fire_groups, night.index)
         t_gone, tracked, engageable = air_defense.tracks_tonight(
-            raid, night.t_track, t_lost, self.interceptable, d.interceptor.max_altitude_m)
+            raid, t_track, t_lost, self.interceptable, d.interceptor.max_altitude_m)
+        engageable = engageable & cond.cued  # C2 cues a crew in time (both forces' network)
         teams = night.teams
         pool = (night.forces["national"].available, night.forces["programme"].available)
-        res = run_interceptors(
-            raid, night.t_track, t_gone, engageable, teams, pool, d.interceptor,
-            d.crews, d.allocator, d.c2_cycle_s, night.stream("engagement"),
-            programme_pk=d.programme.interceptor_pk,
-        )
+        if not cond.fly:  # weather: no interceptor drone flies tonight
+            pool = (0, 0)
+        icfg, prog_pk = d.interceptor, d.programme.interceptor_pk
         sam_cfg = d.layers.missile_defense
+        if cond.shift != 0.0:  # tonight's effectiveness (defense.effectiveness_noise)
+            e = cond.shift
+            icfg = icfg.model_copy(update={"pk": air_defense.shift_p(icfg.pk, e)})
+            prog_pk = None if prog_pk is None else air_defense.shift_p(prog_pk, e)
+            fire_groups = fire_groups.model_copy(
+                update={"pk": air_defense.shift_p(fire_groups.pk, e)})
+            sam_cfg = sam_cfg.model_copy(update={"pk": air_defense.shift_p(sam_cfg.pk, e)})
+        res = run_interceptors(
+            raid, t_track, t_gone, engageable, teams, pool, icfg,
+            d.crews, d.allocator, d.c2_cycle_s, night.stream("engagement"),
+            programme_pk=prog_pk,
+        )
         if sam_allowance is not None:
             sam_cfg = sam_cfg.model_copy(update={"missiles_per_night": sam_allowance})
         out = air_defense.after_interceptors(
             raid, lost, res.killed, tracked, fire_groups, sam_cfg,
-            night.stream("layers", 0), night.stream("layers", 1))
+            night.stream("layers", 0), night.stream("layers", 1),
+            exempt=cond.front if cond.front.any() else None)
         if sam_allowance is not None and d.missile_defense.share_stocks_with_drone_layer:
             self.missile_stock, _ = missile_defense.spend_on_drones(
                 self.missile_stock, self.missile_table, int(out["missile_engaged"].sum()))
@@ -394,7 +413,8 @@ class AirDefenseCommand(SimAgent):
                      * layers.mobile_fire_groups.cost_per_engagement_eur
                      + out["missile_engaged"].sum() * layers.missile_defense.missile_cost_eur)
         night.engagement = Engagement(tracked=tracked, interceptors=res, teams=teams,
-                                      layer_cost_eur=cost, **out)
+                                      layer_cost_eur=cost,
+                                      front=cond.front if cond.front.any() else None, **out)
 
 
 # --------------------------------------------------------------------------- energy

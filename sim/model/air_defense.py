@@ -20,19 +20,101 @@ luck is shared across policies (common random numbers).
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.model.rng import stream
 from sim.model.threat import JET, TYPE_NAMES
 
 
-def electronic_warfare(raid, threat, enabled: bool, rng: np.random.Generator):
-    """Which drones are lost to EW, and when.
+def shift_p(p, e: float):
+    """``expit(logit(p) + e)``: a probability moved by ``e`` logit units (0 and 1 stay)."""
+    if e == 0.0:
+        return p
+    a = np.clip(np.asarray(p, float), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        lo = np.log(a) - np.log1p(-a)
+    out = 1.0 / (1.0 + np.exp(-(lo + e)))
+    out = np.where((a <= 0.0) | (a >= 1.0), a, out)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def _poisson_ppf(u: float, mean: float) -> int:
+    """Inverse CDF of a Poisson law (one uniform per night: smooth in ``mean`` under common
+    random numbers)."""
+    if mean <= 0:
+        return 0
+    k, pmf = 0, math.exp(-mean)
+    cdf = pmf
+    while cdf < u and k < 100_000:
+        k += 1
+        pmf *= mean / k
+        cdf += pmf
+    return k
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """Tonight's conditions of the defence (:func:`conditions`).
+
+    Attributes:
+        shift: logit shift of every layer's kill / loss probability (effectiveness noise).
+        fly: whether the weather lets interceptor drones fly.
+        front: (N,) drones on short-warning front routes (no layer reaches them).
+        cued: (N,) drones C2 can cue an interceptor crew to in time.
+    """
+
+    shift: float
+    fly: bool
+    front: np.ndarray
+    cued: np.ndarray
+
+
+def conditions(root, date, defense, threat, n: int) -> Conditions:
+    """Tonight's effectiveness shift, weather, front stream and cueing. Each draw comes from
+    its own stream keyed by the calendar date (or month), so a run that starts later sees the
+    same draws on the same dates; nothing is drawn for a mechanism that is off."""
+    day = int(date.toordinal())
+    noise = defense.effectiveness_noise
+    shift = 0.0
+    if noise.sigma_month > 0:
+        shift += noise.sigma_month * float(
+            stream(root, "noise_month", date.year * 12 + date.month).standard_normal())
+    if noise.sigma_night > 0:
+        shift += noise.sigma_night * float(stream(root, "noise_night", day).standard_normal())
+    s = defense.national_force.sorties
+    fly = True
+    if s.p_fly_night < 1.0:
+        fly = bool(stream(root, "weather", day).random() < s.p_fly_night)
+    cued = np.ones(n, bool)
+    if s.p_cued < 1.0:
+        cued = stream(root, "cueing", day).random(n) < s.p_cued
+    fs = threat.front_stream
+    front = np.zeros(n, bool)
+    started = fs.from_month is None or f"{date:%Y-%m}" >= fs.from_month
+    if n and started and (fs.per_night > 0 or fs.share_of_launched > 0):
+        rng = stream(root, "front", day)
+        u0 = rng.random()
+        perm = rng.permutation(n)
+        u = rng.random(n)
+        k = min(_poisson_ppf(u0, fs.per_night), n)
+        front[perm[:k]] = True
+        front |= u < fs.share_of_launched
+    return Conditions(shift=shift, fly=fly, front=front, cued=cued)
+
+
+def electronic_warfare(raid, threat, enabled: bool, rng: np.random.Generator,
+                       shift: float = 0.0):
+    """Which drones are lost to EW, and when (``shift``: tonight's logit shift of the loss
+    probability, the effectiveness noise).
 
     Returns:
         ``(lost, t_lost)``: (N,) bool and (N,) time in s (``inf`` if not lost).
     """
     u = rng.random((raid.n, 2))
-    p = np.array([threat.types[t].p_lost_ew for t in TYPE_NAMES])[raid.kind]
+    p = shift_p(np.array([threat.types[t].p_lost_ew for t in TYPE_NAMES]), shift)[raid.kind]
     lost = (u[:, 0] < p) & enabled
     span = np.maximum(raid.t_impact - raid.t_border, 0.0)
     t_lost = np.where(lost, raid.t_border + u[:, 1] * 0.6 * span, np.inf)
@@ -93,17 +175,20 @@ FATE_LEAKED, FATE_LOST_EW, FATE_INTERCEPTOR, FATE_FIRE_GROUP, FATE_MISSILE_DEFEN
 
 def after_interceptors(raid, lost: np.ndarray, killed: np.ndarray, tracked: np.ndarray,
                        fire_group_cfg, sam_cfg, rng_fire_groups: np.random.Generator,
-                       rng_sams: np.random.Generator) -> dict[str, np.ndarray]:
+                       rng_sams: np.random.Generator, exempt: np.ndarray | None = None
+                       ) -> dict[str, np.ndarray]:
     """The layers after the interceptor drones, in order: mobile fire groups, then missile
     defence, each against what is still flying. A drone an interceptor shot down before
     jamming took it off course counts as killed, not lost. Returns the masks over tonight's
     drones (``lost``, ``leaked``, ``fire_group_engaged``/``killed``, ``missile_engaged``/
-    ``killed``) and ``fate`` (one of the ``FATE_*`` codes)."""
+    ``killed``) and ``fate`` (one of the ``FATE_*`` codes). ``exempt``: drones no layer can
+    reach (the front stream; untracked, so the fire groups skip them too)."""
     lost = lost & ~killed
     alive = ~lost & ~killed
     mfg_eng, mfg_kill = fire_groups(raid, alive, tracked, fire_group_cfg, rng_fire_groups)
     alive &= ~mfg_kill
-    sam_eng, sam_kill = sams_at_drones(raid, alive, sam_cfg, rng_sams)
+    sam_eng, sam_kill = sams_at_drones(raid, alive if exempt is None else alive & ~exempt,
+                                       sam_cfg, rng_sams)
     alive &= ~sam_kill
     fate = np.full(raid.n, FATE_LEAKED, dtype=np.int8)
     fate[lost] = FATE_LOST_EW

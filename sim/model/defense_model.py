@@ -268,7 +268,8 @@ class DefenseModel(mesa.Model):
             force.step(night)
         national, programme = (night.forces[f.name] for f in self.forces)
         night.teams = on_duty(national, programme,
-                              self.spec.defense.crews.sorties_per_crew_per_night)
+                              self.spec.defense.crews.sorties_per_crew_per_night,
+                              self.spec.defense.national_force.sorties.sorties_per_crew_per_night)
         night.defended, night.coverage = self.theatre.coverage(
             night.teams, (national.sites, programme.sites))
         if self.theatre.portfolio is not None and self.targeting.name != "static":
@@ -299,6 +300,11 @@ class DefenseModel(mesa.Model):
         night.hit = (night.engagement.leaked & (raid.kind != DECOY)
                      & (raid.target_kind == TARGET_SITE)
                      & (u_hit < self.spec.threat.targeting.p_hit))
+        front = night.engagement.front
+        if front is not None:  # the front stream strikes energy sites near the front only
+            reach = self.spec.threat.front_stream.energy_reach_km
+            far = np.hypot(*(raid.pts[:, -1] - raid.pts[:, 0]).T) > reach
+            night.hit &= ~(front & far)
         night.drone_hits = np.bincount(raid.target[night.hit], minlength=len(self.sites))
         self.hits_by_site += night.drone_hits
         if night.missiles is not None:

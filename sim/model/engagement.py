@@ -48,6 +48,15 @@ class Teams:
     programme: np.ndarray  # (T,) int 0/1
     crews: np.ndarray  # (T,) int
     sorties_per_crew: int
+    team_sorties: np.ndarray | None = None  # (T,) sorties a crew of each site flies (default all
+    # ``sorties_per_crew``; the national force may fly fewer: defense.national_force.sorties)
+
+    def crew_sorties(self) -> np.ndarray:
+        """(crews,) sorties each crew can fly tonight, in the kernels' crew order."""
+        crews = np.asarray(self.crews, np.int64).reshape(-1)
+        if self.team_sorties is None:
+            return np.full(int(crews.sum()), int(self.sorties_per_crew), np.int64)
+        return np.repeat(np.asarray(self.team_sorties, np.int64).reshape(-1), crews)
 
     @property
     def n(self) -> int:
@@ -184,14 +193,14 @@ def _state(raid, t_track, t_gone, engageable, teams: Teams, pool, icfg, crews_cf
         pk_by_force(raid, icfg, programme_pk),
         u_shot, u_rec, span_s, span_e, site, lead, out, xy,
         np.asarray(teams.programme, np.int64).reshape(-1), crew_off,
-        np.zeros(n_crews), np.full(n_crews, int(teams.sorties_per_crew), np.int64),
+        np.zeros(n_crews), teams.crew_sorties(),
         np.full(len(crews), -2, np.int64),
         np.zeros(n, bool), np.full(n, np.inf), np.full(n, -1, np.int64), np.zeros(n, np.int64),
         ipar, fpar, counts, heap_t, heap_i, ctl, np.zeros(n + 1, np.int64),
         np.zeros((max_opts, 2)), np.zeros((max_opts, 2), np.int64),
     )
     K.init_heap(S, drones, np.ascontiguousarray(ready, dtype=float))
-    size = min(int(n_crews) * int(teams.sorties_per_crew), 4 * n + 16)
+    size = min(int(teams.crew_sorties().sum()), 4 * n + 16)
     lg = (np.zeros((size, 4), np.int64), np.zeros((size, 2)), np.zeros((size, 2), bool))
     return S, lg
 

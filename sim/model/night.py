@@ -118,6 +118,7 @@ class Engagement:
     missile_killed: np.ndarray
     teams: Teams
     layer_cost_eur: float = 0.0
+    front: np.ndarray | None = None  # drones on short-warning front routes (threat.front_stream)
 
 
 @dataclass(eq=False)
@@ -282,10 +283,17 @@ class Night:
         return aimed_n, self.drone_hits, stopped, avail
 
 
-def on_duty(national: ForceTonight, programme: ForceTonight, sorties_per_crew: int) -> Teams:
+def on_duty(national: ForceTonight, programme: ForceTonight, sorties_per_crew: int,
+            national_sorties: int | None = None) -> Teams:
     """Tonight's active launch sites of both forces as the engagement kernel's arrays (national
-    units first, then the programme)."""
+    units first, then the programme). ``national_sorties``: sorties a national crew flies a
+    night when it differs from ``sorties_per_crew`` (defense.national_force.sorties)."""
     xy = np.concatenate([national.site_xy, programme.site_xy]).reshape(-1, 2)
     prog = np.r_[np.zeros(national.sites, int), np.ones(programme.sites, int)]
     crews = np.concatenate([national.crews, programme.crews]).astype(int)
-    return Teams(xy=xy, programme=prog, crews=crews, sorties_per_crew=sorties_per_crew)
+    team_sorties = None
+    if national_sorties is not None and int(national_sorties) != int(sorties_per_crew):
+        team_sorties = np.r_[np.full(national.sites, int(national_sorties)),
+                             np.full(programme.sites, int(sorties_per_crew))].astype(np.int64)
+    return Teams(xy=xy, programme=prog, crews=crews, sorties_per_crew=sorties_per_crew,
+                 team_sorties=team_sorties)

@@ -19,6 +19,7 @@ class ForceLedger:
         self.stock = 0
         self.expended = 0
         self._delivered = 0
+        self._owed = int(getattr(force, "expended_before", 0))  # spent before the first night
 
     def open_night(self, k: int) -> int:
         f = self.force
@@ -26,6 +27,10 @@ class ForceLedger:
             d = int(f.delivered[k])
             self.stock += d - self._delivered
             self._delivered = d
+            if self._owed:  # a carried stock: what was expended before the run started
+                paid = min(self._owed, self.stock)
+                self.stock -= paid
+                self._owed -= paid
         else:
             self.stock = int(f.max_per_night[k])  # tonight's allowance; the rest lapses
         return int(min(self.stock, f.sortie_capacity[k]))

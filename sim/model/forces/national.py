@@ -54,6 +54,9 @@ def national_schedule(defense, dates: list[dt.date]) -> ForceSchedule:
     nf = defense.national_force
     cr = defense.crews
     sorties_per_crew = cr.sorties_per_crew_per_night
+    if nf.sorties.sorties_per_crew_per_night is not None:
+        sorties_per_crew = nf.sorties.sorties_per_crew_per_night
+    on_shift = float(nf.sorties.crews_on_shift_share)
     crews_per_site = cr.crews_per_site
     use_per_crew = cr.expected_airframes_per_crew_per_night
     n = len(dates)
@@ -83,6 +86,8 @@ def national_schedule(defense, dates: list[dt.date]) -> ForceSchedule:
     if n == 0:
         return empty_schedule("national", defense)
     g0 = dates[0]
+    if nf.reference_date is not None and nf.reference_date < g0:
+        g0 = nf.reference_date  # the force grows from its reference date, not the first night
     ng = (dates[-1] - g0).days + 1
     grid = [g0 + dt.timedelta(days=i) for i in range(ng)]
     ix = np.array([(d - g0).days for d in dates])
@@ -104,6 +109,9 @@ def national_schedule(defense, dates: list[dt.date]) -> ForceSchedule:
     crews_q, stations_i, sites_i, active, sites_active = active_crews(
         crews_f[ix], stations[ix], sites[ix], crews_per_station, crews_per_site
     )
+    if on_shift < 1.0:  # only the crews on shift fly tonight (defense.national_force.sorties)
+        active = floor_int(active * on_shift + 0.5)
+        sites_active = -(-active // crews_per_site)
     # Most crews training could have qualified: those at start, the pipeline at start, and
     # every place offered q days or more before the night.
     offered = np.cumsum(np.full(ng, rate))
@@ -123,6 +131,7 @@ def national_schedule(defense, dates: list[dt.date]) -> ForceSchedule:
             "crews_per_station": crews_per_station, "use_per_crew": use_per_crew,
             "train_rate": c.trainee_crews_per_month, "weeks": c.weeks_to_qualify,
             "station_rate": gs.per_month, "site_rate": si.per_month,
+            "expended_before": int(nf.expended_before_start),
             "bought": {"airframes": int(floor_int(delivered[-1] - pr.stock_at_start)),
                        "crews": int(crews_q[-1]), "ground_stations": int(stations_i[-1]),
                        "radars": int(radars[ix][-1]), "sites": int(sites_i[-1])}}

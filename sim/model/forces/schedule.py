@@ -84,6 +84,7 @@ class ForceSchedule:
     on_order_eur: float = 0.0
     first_delivery: dt.date | None = None
     first_qualified: dt.date | None = None
+    expended_before: int = 0  # airframes expended before the first night (a carried stock)
 
     @property
     def sortie_capacity(self) -> np.ndarray:
@@ -314,6 +315,7 @@ def finish_schedule(name, dates, arr: dict, labels: np.ndarray, info: dict) -> F
         unused_eur=float(info.get("unused", 0.0)),
         on_order_eur=float(info.get("on_order", 0.0)),
         first_delivery=info.get("first_delivery"), first_qualified=info.get("first_qualified"),
+        expended_before=int(info.get("expended_before", 0)),
     )
 
 
