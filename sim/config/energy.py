@@ -6,6 +6,7 @@ per-type keys against them (:mod:`sim.config.data` reads the files).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Literal
 
@@ -48,6 +49,12 @@ GAS_TYPES: tuple[str, ...] = ("gas_production", "gas_storage")
 
 SITE_STATUSES: tuple[str, ...] = ("operational", "occupied", "destroyed")
 """Allowed values of the ``status`` column."""
+
+
+LEDGER_RECORD_START = dt.date(2022, 2, 24)
+"""First date of the damage ledger's record (the full-scale invasion)."""
+LEDGER_RECORD_END = dt.date(2025, 10, 1)
+"""Last date of the damage ledger's record: what could be known on 1 Oct 2025."""
 
 
 HOURS_PER_NIGHT = 24.0
@@ -407,6 +414,34 @@ class EnergyConfig(Strict):
         description="Order in which crews take site types (first = first); larger MW first "
         "within a type. Types not listed come last.",
     )
+    state_as_of: dt.date | None = Field(
+        None,
+        description="Knowledge date of the start state (YYYY-MM-DD): every entry of the damage "
+        "ledger (damage_ledger_file) dated on or before it puts its share of a component's "
+        "units out of service at night 0, less what was repaired by then; entries and repairs "
+        "dated later are not seen. None: no ledger (availability_fraction alone). With a "
+        "ledger, availability_fraction should hold only the technical availability (fuel, "
+        "maintenance, water), not the war damage (sim/data/README_energy.md).",
+    )
+    damage_ledger_file: str | None = Field(
+        None,
+        description="Damage ledger (CSV) read when state_as_of is set; default the packaged "
+        "sim/data/energy_damage_ledger.csv (dated, sourced rows 24 Feb 2022 - 1 Oct 2025).",
+    )
+    nuclear_evacuation: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "rivne_npp": ["zakhidnoukrainska_750", "kyivska_750"],
+            "khmelnytskyi_npp": ["zakhidnoukrainska_750", "kyivska_750"],
+            "south_ukraine_npp": ["vinnytska_750", "dniprovska_750"],
+        },
+        description="Substations that carry each nuclear plant's output (site ids): a plant "
+        "gives at most the mean availability of its substations times its own (a plant whose "
+        "750 kV substations are half out delivers half). Sources: the 750 kV lines of "
+        "docs/sources.md §D (Zakhidnoukrainska to Rivne and Khmelnytskyi NPPs, Kyivska to "
+        "Rivne and Khmelnytskyi, Vinnytsia and Dniprovska to South Ukraine NPP); NPP output cut "
+        "after substation strikes on 17 Nov 2024 (IAEA) and in Feb 2026. Ids not in the site "
+        "table are ignored; {} turns the rule off.",
+    )
     availability_fraction: dict[str, float] = Field(
         default_factory=_default_availability,
         description="Share of nameplate capacity (0-1) available at the start of the winter, "
@@ -493,6 +528,14 @@ class EnergyConfig(Strict):
             else (_default_availability())
         )
         return {**default, **v}
+
+    @field_validator("state_as_of")
+    @classmethod
+    def _as_of(cls, v):
+        if v is not None and not LEDGER_RECORD_START <= v <= LEDGER_RECORD_END:
+            raise ValueError(f"{v} is outside the damage ledger's record ({LEDGER_RECORD_START} "
+                             f"to {LEDGER_RECORD_END})")
+        return v
 
     @field_validator("grid_links_file")
     @classmethod

@@ -17,7 +17,14 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from sim.config.data import load_grid, load_monthly_normals, load_regions, row_no
+from sim.config.data import (
+    check_ledger_components,
+    load_damage_ledger,
+    load_grid,
+    load_monthly_normals,
+    load_regions,
+    row_no,
+)
 from sim.config.energy import (
     GAS_TYPES,
     GENERATION_TYPES,
@@ -28,6 +35,7 @@ from sim.config.energy import (
 from sim.config.errors import DataFileError
 from sim.model.energy.demand import daily_temperature_c, demand_scale
 from sim.model.energy.grid import GridLP
+from sim.model.energy.ledger import out_share_as_of, units_out
 
 UNIT_MW: dict[str, float] = {"thermal": 250.0, "chp": 150.0, "hydro": 60.0, "pumped_storage": 150.0,
                              "nuclear": 1000.0, "solar": 1e9}
@@ -106,10 +114,47 @@ class EnergyNetwork:
 
         lp = self._build_network(sites, nodes, lines, loads, regions)
         self._build_groups(sites, nodes, lp)
+        self._build_start_state(sites)
         self._build_demand(config, start_date)
         for value in vars(self).values():  # read only from here on
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
+
+    def _build_start_state(self, sites) -> None:
+        """Units out of service at night 0 by the damage ledger (``energy.state_as_of``;
+        :mod:`sim.model.energy.ledger`), and the substations that carry each nuclear plant."""
+        cfg = self.config
+        self.ledger_down = np.zeros(self.n_groups, np.int64)
+        self.ledger_out_share = np.zeros(self.n_sites)
+        if cfg.state_as_of is not None:
+            ledger = load_damage_ledger(cfg.damage_ledger_file)
+            check_ledger_components(ledger, sites["id"].tolist())
+            share = out_share_as_of(ledger, sites["id"].tolist(), cfg.state_as_of)
+            self.ledger_out_share = share
+            k_row = units_out(share, self.row_units)
+            down = self.ledger_down
+            for i in np.flatnonzero(k_row):
+                k = int(k_row[i])
+                for g in self.row_groups[int(i)]:
+                    take = min(k, int(self.g_units[g] - down[g]))
+                    down[g] += take
+                    k -= take
+                    if k <= 0:
+                        break
+        # nuclear output limited by the availability of the substations that carry it
+        ids = {sid: i for i, sid in enumerate(sites["id"].tolist())}
+        gen_pos = {int(r): k for k, r in enumerate(self.gen_rows)}
+        nuc_k, mats = [], []
+        for plant, subs in cfg.nuclear_evacuation.items():
+            i = ids.get(plant)
+            rows = [ids[s] for s in subs if s in ids and self.operational[ids[s]]
+                    and self.row_groups[ids[s]]]
+            if i is None or int(i) not in gen_pos or not rows:
+                continue
+            nuc_k.append(gen_pos[int(i)])
+            mats.append(self.row_av_mat[rows].mean(axis=0))
+        self.nuc_gen_k = np.array(nuc_k, np.int64)
+        self.nuc_evac_mat = np.array(mats).reshape(len(nuc_k), self.n_groups)
 
     def new_lp(self) -> GridLP:
         """A fresh load-shedding LP on this network (each run solves its own)."""

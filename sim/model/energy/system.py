@@ -117,13 +117,16 @@ class EnergySystem:
     def _update_state(self) -> None:
         """Units in service -> network capacities (for load shedding), availability per row."""
         net = self.network
-        down = self.repairs.units_down()
+        down = self.repairs.units_down() + net.ledger_down
         up = np.maximum(net.g_units - down, 0)
         self.group_up = up
         frac = np.where(net.g_units > 0, up / np.maximum(net.g_units, 1), 1.0)
         self.group_fraction = frac
-        gen_mw = np.bincount(net.gen_row_k, weights=net.base_mw[net.gen_rows]
-                             * frac[net.gen_group_of_row], minlength=len(self.lp.gen_nodes))
+        w = net.base_mw[net.gen_rows] * frac[net.gen_group_of_row]
+        if net.nuc_gen_k.size:
+            # nuclear output limited by the substations that carry it
+            w[net.nuc_gen_k] *= np.minimum(1.0, net.nuc_evac_mat @ frac)
+        gen_mw = np.bincount(net.gen_row_k, weights=w, minlength=len(self.lp.gen_nodes))
         self.gen_mw = gen_mw
         self.line_up = up[net.line_group_of].astype(float)
         self.at_up = up[net.at_group_of].astype(float) if net.at_group_of.size else np.zeros(0)
