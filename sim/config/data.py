@@ -729,3 +729,49 @@ def check_ledger_components(ledger: pd.DataFrame, site_ids) -> None:
         if c not in ids:
             raise DataFileError(f"{path}: row {row_no(i)}, field component: unknown component "
                                 f"{c!r} (not a site id of the component table)")
+
+
+@_file_cached("load_shape.csv")
+def load_load_shape(path: str | Path | None = None) -> np.ndarray:
+    """Load the hourly load shape by month (``sim/data/load_shape.csv``).
+
+    Args:
+        path: CSV with columns ``month`` (1-12), ``hour`` (0-23) and ``factor`` (demand in that
+            hour relative to the month's highest hour, in (0, 1]); each month must give all 24
+            hours once, with a highest factor of exactly 1. ``None``: the packaged file.
+
+    Returns:
+        A 12 x 24 array (January first, hour 0 first).
+
+    Raises:
+        DataFileError: naming the file, row and field: a missing column, a month or hour out
+            of range or repeated, a factor outside (0, 1], a month whose hours do not make the
+            day (24 hours) or whose highest hour is not 1.
+    """
+    path = packaged_path("load_shape.csv") if path is None else Path(path)
+    df = read_csv_checked(path, ("month", "hour", "factor"))
+    months = to_float(df, "month", path)
+    hours = to_float(df, "hour", path)
+    fac = to_float(df, "factor", path)
+    out = np.full((12, 24), np.nan)
+    for i in range(len(df)):
+        m, h, f = months[i], hours[i], fac[i]
+        if m != int(m) or not 1 <= m <= 12:
+            raise DataFileError(f"{path}: row {row_no(i)}, field month: {m:g} is not 1..12")
+        if h != int(h) or not 0 <= h <= 23:
+            raise DataFileError(f"{path}: row {row_no(i)}, field hour: {h:g} is not 0..23")
+        if not 0.0 < f <= 1.0:
+            raise DataFileError(f"{path}: row {row_no(i)}, field factor: {f:g} is not in (0, 1]")
+        if not np.isnan(out[int(m) - 1, int(h)]):
+            raise DataFileError(f"{path}: row {row_no(i)}, field hour: month {int(m)} hour "
+                                f"{int(h)} repeated")
+        out[int(m) - 1, int(h)] = f
+    for m in range(12):
+        n = int(np.sum(~np.isnan(out[m])))
+        if n != 24:
+            raise DataFileError(f"{path}: field hour: month {m + 1} gives {n} hours; the hours "
+                                "of a month must make the day (0..23, 24 hours)")
+        if abs(out[m].max() - 1.0) > 1e-9:
+            raise DataFileError(f"{path}: field factor: month {m + 1} has a highest hour of "
+                                f"{out[m].max():g}; it must be exactly 1 (the month's peak)")
+    return out

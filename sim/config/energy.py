@@ -461,6 +461,67 @@ class EnergyConfig(Strict):
         "interconnector nodes of grid_nodes.csv in these oblasts (Mukacheve, Zakhidnoukrainska, "
         "Dobrotvir, Usatove). An oblast without an interconnector node is an error.",
     )
+    import_capacity_mw_by_month: dict[str, float] = Field(
+        default_factory=dict,
+        description="Import capacity by calendar month 'YYYY-MM' (MW); months not listed use "
+        "import_capacity_mw. ENTSO-E raised the limit on imports to Ukraine and Moldova from "
+        "1.7 GW to 2.1 GW from 1 Dec 2024 (ENTSO-E press release, Nov 2024, docs/sources.md "
+        "§E); what can be bought in a month is lower (EST).",
+    )
+    distributed_generation_mw: float = Field(
+        0.0,
+        ge=0,
+        description="Distributed generation installed across the country (gas-piston and "
+        "gas-turbine units, cogeneration; MW available in a deficit), at every load node in "
+        "proportion to its demand; dispatched after the grid's generation and imports, before "
+        "shedding. EST (docs/energy.md).",
+    )
+    distributed_generation_mw_by_month: dict[str, float] = Field(
+        default_factory=dict,
+        description="distributed_generation_mw by calendar month 'YYYY-MM' (MW); months not "
+        "listed use distributed_generation_mw.",
+    )
+    storage_mw: float = Field(
+        0.0,
+        ge=0,
+        description="Grid batteries installed (MW), discharged into the hours with the most "
+        "load shed, up to storage_hours at full power a day, when some hour of the day had "
+        "nothing shed (recharge). EST (docs/energy.md).",
+    )
+    storage_hours: float = Field(
+        2.0, gt=0, le=24, description="Energy of the grid batteries at full power (h). EST."
+    )
+    household_share: float = Field(
+        0.35,
+        gt=0,
+        le=1,
+        description="Households' share of ordinary (non-critical) demand (dimensionless). "
+        "Households are shed first, by scheduled-outage queues, industry after them and "
+        "critical loads last, as the operator does; hours without power a day are the "
+        "households' (outage_hours_per_day). EST: households ~ a third of Ukraine's "
+        "electricity use, more in winter.",
+    )
+    load_profile: Literal["blocks", "hourly"] = Field(
+        "blocks",
+        description="Daily load curve: 'blocks' = load_block_hours / load_block_factors (the "
+        "same every day); 'hourly' = 24 hours shaped by month (load_shape_file) with "
+        "month_level (the seasonal fall in spring), shedding in the hours it happens.",
+    )
+    load_shape_file: str | None = Field(
+        None,
+        description="Hourly load shape by month (CSV: month, hour, factor); default the "
+        "packaged sim/data/load_shape.csv (EST shapes, sim/data/README_energy.md).",
+    )
+    month_level: list[float] = Field(
+        default_factory=lambda: [1.0, 0.98, 0.93, 0.9, 1.0, 1.12, 1.15, 1.15, 1.0, 0.92, 0.97,
+                                 1.0],
+        min_length=12,
+        max_length=12,
+        description="Demand level of each month January..December beyond heating (lighting, "
+        "daylight, cooling; multiplies the temperature-driven scale) with load_profile "
+        "'hourly' (dimensionless). EST: consumption falls from January to March faster than "
+        "heating alone (longer days); summer evening peaks ~70% of winter's (cooling).",
+    )
     demand_scale_factor: float = Field(
         1.0, gt=0, description="Multiplies every oblast's winter peak demand (dimensionless)."
     )
@@ -528,6 +589,25 @@ class EnergyConfig(Strict):
             else (_default_availability())
         )
         return {**default, **v}
+
+    @field_validator("import_capacity_mw_by_month", "distributed_generation_mw_by_month")
+    @classmethod
+    def _by_month(cls, v: dict[str, float], info) -> dict[str, float]:
+        for k, x in v.items():
+            try:
+                dt.date.fromisoformat(f"{k}-01")
+            except ValueError:
+                raise ValueError(f"{info.field_name}: {k!r} is not a month (YYYY-MM)") from None
+            if not (math.isfinite(x) and x >= 0):
+                raise ValueError(f"{info.field_name}.{k}={x} must be a finite number >= 0")
+        return v
+
+    @field_validator("month_level")
+    @classmethod
+    def _levels(cls, v: list[float]) -> list[float]:
+        if any(not (math.isfinite(x) and x > 0) for x in v):
+            raise ValueError("month_level: every level must be a positive number")
+        return v
 
     @field_validator("state_as_of")
     @classmethod

@@ -21,6 +21,7 @@ from sim.config.data import (
     check_ledger_components,
     load_damage_ledger,
     load_grid,
+    load_load_shape,
     load_monthly_normals,
     load_regions,
     row_no,
@@ -162,7 +163,9 @@ class EnergyNetwork:
         return GridLP(*args, **kwargs)
 
     def _build_demand(self, config, start_date) -> None:
-        """The winter's temperatures, demand levels, heat demand and load blocks."""
+        """The winter's temperatures, demand levels, heat demand, the daily load curve of each
+        night (load blocks, or 24 hours shaped by month), and imports, distributed generation
+        by night."""
         normals = load_monthly_normals(config.weather_file)
         self.temperature_c = daily_temperature_c(
             start_date,
@@ -173,19 +176,37 @@ class EnergyNetwork:
             cold_snap_nights=config.cold_snap_nights,
             cold_snap_delta_c=config.cold_snap_delta_c,
         )
-        self.demand_scale = demand_scale(
+        scale = demand_scale(
             self.temperature_c,
             hdd_base_c=config.hdd_base_c,
             design_temperature_c=config.design_temperature_c,
             base_load_fraction=config.base_load_fraction,
         )
+        dates = [start_date + dt.timedelta(days=k) for k in range(self.nights)]
+        months = np.array([d.month for d in dates], np.int64)
         hdd_design = config.hdd_base_c - config.design_temperature_c
         self.heat_frac = np.maximum(0.0, config.hdd_base_c - self.temperature_c) / hdd_design
-        self.blocks_h = np.array(config.load_block_hours, float)
-        self.blocks_f = np.array(config.load_block_factors, float)
+        if config.load_profile == "hourly":
+            shape = load_load_shape(config.load_shape_file)
+            self.blocks_h = np.ones(24)
+            self.blocks_f_night = shape[months - 1] if self.nights else np.ones((0, 24))
+            scale = scale * np.array(config.month_level, float)[months - 1]
+        else:
+            self.blocks_h = np.array(config.load_block_hours, float)
+            bf = np.array(config.load_block_factors, float)
+            self.blocks_f_night = np.tile(bf, (self.nights, 1))
+        self.demand_scale = scale
+        self.blocks_f = (self.blocks_f_night[0] if self.nights
+                         else np.array(config.load_block_factors, float))
         self.peak_block = int(np.argmax(self.blocks_f))
-        self.lam_season_max = float(self.demand_scale.max() * self.blocks_f.max()) if (
+        self.lam_season_max = float((self.demand_scale[:, None] * self.blocks_f_night).max()) if (
             self.nights) else 1.0
+        keys = [d.strftime("%Y-%m") for d in dates]
+        self.import_mw_night = np.array([config.import_capacity_mw_by_month.get(
+            k, config.import_capacity_mw) for k in keys], float)
+        self.dg_mw_night = np.array([config.distributed_generation_mw_by_month.get(
+            k, config.distributed_generation_mw) for k in keys], float)
+        self.ord_peak_total = float(self.node_peak_ord.sum())
 
     def node_demand(self, lam: float, water_node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Ordinary and critical demand per load node (MW) at demand scale ``lam``, with the
