@@ -461,6 +461,13 @@ class EnergyConfig(Strict):
         "interconnector nodes of grid_nodes.csv in these oblasts (Mukacheve, Zakhidnoukrainska, "
         "Dobrotvir, Usatove). An oblast without an interconnector node is an error.",
     )
+    availability_by_month: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Multipliers of availability_fraction by calendar month 'YYYY-MM' and "
+        "generation type (0-1; e.g. nuclear units in planned summer repair). Months and types "
+        "not listed: 1. Used by the energy fit's replays of 2024-25 "
+        "(sim/calibration/energy_fit.py).",
+    )
     import_capacity_mw_by_month: dict[str, float] = Field(
         default_factory=dict,
         description="Import capacity by calendar month 'YYYY-MM' (MW); months not listed use "
@@ -600,6 +607,20 @@ class EnergyConfig(Strict):
                 raise ValueError(f"{info.field_name}: {k!r} is not a month (YYYY-MM)") from None
             if not (math.isfinite(x) and x >= 0):
                 raise ValueError(f"{info.field_name}.{k}={x} must be a finite number >= 0")
+        return v
+
+    @field_validator("availability_by_month")
+    @classmethod
+    def _av_by_month(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for k, d in v.items():
+            try:
+                dt.date.fromisoformat(f"{k}-01")
+            except ValueError:
+                raise ValueError(f"availability_by_month: {k!r} is not a month (YYYY-MM)") from None
+            _check_type_keys(d, f"availability_by_month.{k}")
+            for t, x in d.items():
+                if not 0.0 <= x <= 1.0:
+                    raise ValueError(f"availability_by_month.{k}.{t}={x} must be in [0, 1]")
         return v
 
     @field_validator("month_level")

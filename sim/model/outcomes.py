@@ -352,7 +352,9 @@ OUTCOMES.add(
     Outcome("regions_deficit_gt_10pct", "Oblasts short by more than 10% at the peak", "oblasts",
             group=_E, over_nights="max"),
     Outcome("available_generation_mw", "Available generation with imports", "MW", kind="power",
-            group=_E, over_nights="min"),
+            group=_E, over_nights="min",
+            description="Domestic generation in service, import capacity, distributed "
+            "generation and grid batteries (MW)."),
     Outcome("domestic_generation_mw", "Available domestic generation", "MW", kind="power",
             group=_E, over_nights="min"),
     Outcome("capacity_down_mw", "Generation out of service from damage", "MW", kind="power",

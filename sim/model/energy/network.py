@@ -207,6 +207,13 @@ class EnergyNetwork:
         self.dg_mw_night = np.array([config.distributed_generation_mw_by_month.get(
             k, config.distributed_generation_mw) for k in keys], float)
         self.ord_peak_total = float(self.node_peak_ord.sum())
+        # availability multipliers of the generating rows by night (energy.availability_by_month)
+        gen_types = self.types[self.gen_rows]
+        self.gen_mult_night = np.ones((self.nights, len(self.gen_rows)))
+        for n, k in enumerate(keys):
+            d = config.availability_by_month.get(k)
+            if d:
+                self.gen_mult_night[n] = [d.get(t, 1.0) for t in gen_types]
 
     def node_demand(self, lam: float, water_node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Ordinary and critical demand per load node (MW) at demand scale ``lam``, with the

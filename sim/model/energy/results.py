@@ -161,7 +161,8 @@ def night_outcomes(system, night_index: int, lams: np.ndarray, served: np.ndarra
         "storage_used_mwh": float(h @ st),
         "deficit_gt_10pct": float(demand_peak - served_peak > DEFICIT_THRESHOLD * demand_peak),
         "regions_deficit_gt_10pct": regions_short,
-        "available_generation_mw": dom + system.import_mw,
+        "available_generation_mw": (dom + system.import_mw + float(net.dg_mw_night[night_index])
+                                    + net.config.storage_mw),
         "domestic_generation_mw": dom,
         "capacity_down_mw": float(lost_by_type[gen_types].sum()),
         "substation_capacity_down_mw": float(lost_by_type[sub_types].sum()),

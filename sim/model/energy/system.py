@@ -97,6 +97,7 @@ class EnergySystem:
         self.lp = net.new_lp()
         self.shedding = LoadShedding(net, self.lp)
         self._next_night = 0
+        self._night_now = 0
         self.history: list[dict[str, float]] = []
         self.lost_by_type = np.zeros(len(SITE_TYPES))
         self.ens_missiles = 0.0
@@ -127,6 +128,8 @@ class EnergySystem:
         frac = np.where(net.g_units > 0, up / np.maximum(net.g_units, 1), 1.0)
         self.group_fraction = frac
         w = net.base_mw[net.gen_rows] * frac[net.gen_group_of_row]
+        if self._night_now < self.nights:
+            w = w * net.gen_mult_night[self._night_now]
         if net.nuc_gen_k.size:
             # nuclear output limited by the substations that carry it
             w[net.nuc_gen_k] *= np.minimum(1.0, net.nuc_evac_mat @ frac)
@@ -227,13 +230,16 @@ class EnergySystem:
             )
         hits = self._check_hits(hits)
         self._next_night += 1
+        self._night_now = night_index
 
         net = self.network
         self.repairs.spares_left += self.config.spare_transformer_deliveries_per_30_days / 30.0
         repaired = self.repairs.advance()
         damaged = self.config.enabled and self.repairs.add_hits(hits, night_index)
         imp = float(net.import_mw_night[night_index])
-        if repaired or damaged or self._local_changed or imp != self.import_mw:
+        mult_changed = night_index > 0 and not np.array_equal(
+            net.gen_mult_night[night_index], net.gen_mult_night[night_index - 1])
+        if repaired or damaged or self._local_changed or imp != self.import_mw or mult_changed:
             self._local_changed = False
             self.import_mw = imp
             self._update_state()
