@@ -472,8 +472,8 @@ class EnergyConfig(Strict):
         default_factory=dict,
         description="Import capacity by calendar month 'YYYY-MM' (MW); months not listed use "
         "import_capacity_mw. ENTSO-E raised the limit on imports to Ukraine and Moldova from "
-        "1.7 GW to 2.1 GW from 1 Dec 2024 (ENTSO-E press release, Nov 2024, docs/sources.md "
-        "§E); what can be bought in a month is lower (EST).",
+        "1.7 GW to 2.1 GW from 1 Dec 2024 (European Commission, 29 Oct 2024, docs/sources.md, "
+        "Energy); what can be bought in a month is lower (EST).",
     )
     distributed_generation_mw: float = Field(
         0.0,
