@@ -74,6 +74,8 @@ CAMPAIGN_WEIGHTS = {"thermal": 3.0, "chp": 2.0, "hydro": 3.0, "pumped_storage": 
 """Targeting weights by type (EST): a campaign against generation, "all state TPPs destroyed,
 all HPPs damaged" (Ukrenergo, https://www.wipmagazines.com/posts/national-grid-in-ukraine-severely-affected-by-the-ongoing-effects-of-russian-attacks---nine-gigawatts-of-generating-capacity-lost),
 with some substations."""
+THERMAL_AVAILABILITY = 0.8
+"""Technical availability of thermal units (EST, as in scenarios/winter-2025-26.yaml)."""
 OTHER_AVAILABILITY = {"chp": 0.8, "hydro": 0.75, "pumped_storage": 0.6, "nuclear": 0.95,
                       "solar": 0.05}
 """Technical availability of the other types (EST, as in scenarios/winter-2025-26.yaml)."""
@@ -109,7 +111,8 @@ def _months(a: dt.date, b: dt.date) -> list[str]:
     return out
 
 
-def replay_config(k: float, thermal_availability: float) -> EnergyConfig:
+def replay_config(k: float, thermal_availability: float, repair_scale: float = 1.0
+                  ) -> EnergyConfig:
     """The energy settings of a replay: generation damage scaled by ``k``, thermal technical
     availability ``thermal_availability`` (see the module docstring for the rest)."""
     base = EnergyConfig()
@@ -124,6 +127,7 @@ def replay_config(k: float, thermal_availability: float) -> EnergyConfig:
     summer = {m: {"nuclear": NUCLEAR_SUMMER} for m in months if m[5:] in ("06", "07", "08")}
     return EnergyConfig(
         damage_fraction_per_hit=dmg,
+        repair_time_scale=repair_scale,
         availability_fraction={"thermal": thermal_availability, **OTHER_AVAILABILITY},
         availability_by_month=summer,
         state_as_of=STATE_AS_OF,
@@ -187,14 +191,14 @@ def replay_sites() -> pd.DataFrame:
 
 
 def replay(leak: pd.DataFrame, k: float, a: float, seed: int, sites: pd.DataFrame | None = None,
-           end: dt.date | None = None) -> dict[str, float]:
+           end: dt.date | None = None, r: float = 1.0) -> dict[str, float]:
     """One replay of the record from 1 Mar 2024 to ``end`` (default the last night of ``leak``)
     with generation damage scaled by ``k`` and thermal availability ``a``; returns the fit
     quantities and the hours without power a day by month (``hours_YYYY-MM``)."""
     sites = replay_sites() if sites is None else sites
     if end is not None:
         leak = leak.loc[[d for d in leak.index if d <= end]]
-    cfg = replay_config(k, a)
+    cfg = replay_config(k, a, r)
     rng = np.random.default_rng(seed)
     p = target_weights(sites, Targeting(weights_by_site_type=CAMPAIGN_WEIGHTS))
     n = len(sites)
@@ -232,9 +236,10 @@ def replay(leak: pd.DataFrame, k: float, a: float, seed: int, sites: pd.DataFram
     return out
 
 
-def summarise(leak, k, a, reps, sites=None, end=None, seed0: int = 0) -> pd.DataFrame:
+def summarise(leak, k, a, reps, sites=None, end=None, seed0: int = 0, r: float = 1.0
+              ) -> pd.DataFrame:
     sites = replay_sites() if sites is None else sites
-    return pd.DataFrame([replay(leak, k, a, seed0 + s, sites, end) for s in range(reps)])
+    return pd.DataFrame([replay(leak, k, a, seed0 + s, sites, end, r) for s in range(reps)])
 
 
 def _bracket(grid, vals, target) -> float:
@@ -257,12 +262,22 @@ def fit_k(leak, reps: int, target: float = 0.80, grid=(1, 2, 4, 6, 8, 12, 16), a
     return _bracket(grid, vals, target)
 
 
+def fit_repair(leak, k: float, reps: int, target: float = sum(JUNE_2024) / 2, a: float = 0.8,
+               grid=(0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)) -> float:
+    """Repair-time scale giving ``target`` hours without power a day in June 2024 with thermal
+    technical availability ``a`` (replays of Mar - Jun 2024 only)."""
+    sites = replay_sites()
+    vals = [summarise(leak, k, a, reps, sites, dt.date(2024, 6, 30), r=r)[
+        "june_outage_hours_per_day"].mean() for r in grid]
+    return _bracket(grid, vals, target)
+
+
 def fit_availability(leak, k: float, reps: int, target: float = sum(JUNE_2024) / 2,
-                     grid=(0.5, 0.6, 0.7, 0.8, 0.9, 1.0)) -> float:
+                     grid=(0.5, 0.6, 0.7, 0.8, 0.9, 1.0), r: float = 1.0) -> float:
     """Thermal technical availability giving ``target`` hours without power a day in June 2024
     (replays of Mar - Jun 2024 only)."""
     sites = replay_sites()
-    vals = [summarise(leak, k, a, reps, sites, dt.date(2024, 6, 30))[
+    vals = [summarise(leak, k, a, reps, sites, dt.date(2024, 6, 30), r=r)[
         "june_outage_hours_per_day"].mean() for a in grid]
     return _bracket(grid, vals, target)
 
@@ -272,7 +287,7 @@ def _q(x: pd.Series, fmt: str) -> str:
     return f"{fmt.format(q[0.5])} ({fmt.format(q[0.1])} - {fmt.format(q[0.9])})"
 
 
-def report(res: pd.DataFrame, k: float, a: float) -> str:
+def report(res: pd.DataFrame, k: float, a: float, r: float = 1.0) -> str:
     """Fit and check side by side (markdown): observed range, replay median (10-90 %), and the
     absolute error of the replay and of persistence against the middle of the observed range."""
     lines = ["| period | quantity | observed (source) | replay median (10-90 %) | used for |",
@@ -281,7 +296,8 @@ def report(res: pd.DataFrame, k: float, a: float) -> str:
                  f"(DTEK CEO, Interfax-Ukraine, 30 Mar 2024) | "
                  f"{_q(res['dtek_thermal_lost_share_30mar'], '{:.0%}')} | fit k = {k:.2f} |")
     lines.append(f"| Jun 2024 (fit) | hours without power a day | 4-6 h (Energy Research "
-                 f"Centre) | {_q(res['hours_2024-06'], '{:.1f} h')} | fit a = {a:.2f} |")
+                 f"Centre) | {_q(res['hours_2024-06'], '{:.1f} h')} | fit repair-time scale "
+                 f"r = {r:.2f} (a = {a:.2f}) |")
     lines.append(f"| 30 Jun 2024 (in-sample check) | generating capacity down | ~9 GW lost "
                  f"since March (Ministry of Economy) | "
                  f"{_q(res['generation_down_gw_30jun'], '{:.1f} GW')} | check |")
@@ -320,11 +336,12 @@ def main(argv=None) -> None:
     leak = nightly_leakers(args.record, START, END)
     fit_leak = leak.loc[[d for d in leak.index if d <= FIT_END]]
     k = fit_k(fit_leak, args.fit_reps)
-    a = fit_availability(fit_leak, k, args.fit_reps)
-    print(f"fitted on Mar - Aug 2024: generation damage factor k = {k:.2f}, thermal technical "
-          f"availability a = {a:.2f}\n")
-    res = summarise(leak, k, a, args.reps, seed0=1000)  # other seeds than the fit's
-    print(report(res, k, a))
+    a = THERMAL_AVAILABILITY
+    r = fit_repair(fit_leak, k, args.fit_reps, a=a)
+    print(f"fitted on Mar - Aug 2024: generation damage factor k = {k:.2f}, repair-time scale "
+          f"r = {r:.2f} (thermal technical availability a = {a:.2f}, EST, not fitted)\n")
+    res = summarise(leak, k, a, args.reps, seed0=1000, r=r)  # other seeds than the fit's
+    print(report(res, k, a, r))
 
 
 if __name__ == "__main__":
