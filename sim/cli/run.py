@@ -53,9 +53,11 @@ def summary_table(summary: dict) -> str:
     months = summary.get("by_month") or {}
     if len(months) > 1:
         lines.append("")
+        power = any("outage_hours_per_day" in d for d in months.values())
         lines.append(f"{'By month':<10}{'drones':>9}{'stopped*':>10}{'hits':>8}{'served':>9}"
                      + (f"{'missiles':>10}" if any("missiles_launched" in d
-                                                    for d in months.values()) else ""))
+                                                    for d in months.values()) else "")
+                     + (f"{'h off/day':>10}{'deficit':>9}{'imports':>10}" if power else ""))
         for m, d in months.items():
             row = (f"{m:<10}{d['launched']:>9,.0f}"
                    f"{format_value(d.get('kinetic_coverage'), 'share'):>10}"
@@ -63,9 +65,17 @@ def summary_table(summary: dict) -> str:
                    f"{format_value(d.get('demand_served_fraction'), 'share'):>9}")
             if "missiles_launched" in d:
                 row += f"{d['missiles_launched']:>10,.0f}"
+            if power:
+                row += (f"{d.get('outage_hours_per_day', float('nan')):>10.1f}"
+                        f"{d.get('peak_deficit_gw', float('nan')):>6.2f} GW"
+                        f"{d.get('imports_used_mwh', float('nan')) / 1e3:>6,.0f} GWh")
             lines.append(row)
         lines += _wrap("* share of drones aimed at energy sites that were stopped; served: "
-                       "energy demand served" + ("; means over replicates" if reps > 1 else ""))
+                       "energy demand served"
+                       + ("; h off/day: households' hours without power a day; deficit: the "
+                          "day's peak deficit (mean of days); imports: energy imported"
+                          if power else "")
+                       + ("; means over replicates" if reps > 1 else ""))
     top = list(summary.get("hits_by_site", {}).items())[:5]
     if top:
         lines.append("")

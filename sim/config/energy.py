@@ -6,6 +6,7 @@ per-type keys against them (:mod:`sim.config.data` reads the files).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Literal
 
@@ -48,6 +49,12 @@ GAS_TYPES: tuple[str, ...] = ("gas_production", "gas_storage")
 
 SITE_STATUSES: tuple[str, ...] = ("operational", "occupied", "destroyed")
 """Allowed values of the ``status`` column."""
+
+
+LEDGER_RECORD_START = dt.date(2022, 2, 24)
+"""First date of the damage ledger's record (the full-scale invasion)."""
+LEDGER_RECORD_END = dt.date(2025, 10, 1)
+"""Last date of the damage ledger's record: what could be known on 1 Oct 2025."""
 
 
 HOURS_PER_NIGHT = 24.0
@@ -407,6 +414,34 @@ class EnergyConfig(Strict):
         description="Order in which crews take site types (first = first); larger MW first "
         "within a type. Types not listed come last.",
     )
+    state_as_of: dt.date | None = Field(
+        None,
+        description="Knowledge date of the start state (YYYY-MM-DD): every entry of the damage "
+        "ledger (damage_ledger_file) dated on or before it puts its share of a component's "
+        "units out of service at night 0, less what was repaired by then; entries and repairs "
+        "dated later are not seen. None: no ledger (availability_fraction alone). With a "
+        "ledger, availability_fraction should hold only the technical availability (fuel, "
+        "maintenance, water), not the war damage (sim/data/README_energy.md).",
+    )
+    damage_ledger_file: str | None = Field(
+        None,
+        description="Damage ledger (CSV) read when state_as_of is set; default the packaged "
+        "sim/data/energy_damage_ledger.csv (dated, sourced rows 24 Feb 2022 - 1 Oct 2025).",
+    )
+    nuclear_evacuation: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "rivne_npp": ["zakhidnoukrainska_750", "kyivska_750"],
+            "khmelnytskyi_npp": ["zakhidnoukrainska_750", "kyivska_750"],
+            "south_ukraine_npp": ["vinnytska_750", "dniprovska_750"],
+        },
+        description="Substations that carry each nuclear plant's output (site ids): a plant "
+        "gives at most the mean availability of its substations times its own (a plant whose "
+        "750 kV substations are half out delivers half). Sources: the 750 kV lines of "
+        "docs/sources.md §D (Zakhidnoukrainska to Rivne and Khmelnytskyi NPPs, Kyivska to "
+        "Rivne and Khmelnytskyi, Vinnytsia and Dniprovska to South Ukraine NPP); NPP output cut "
+        "after substation strikes on 17 Nov 2024 (IAEA) and in Feb 2026. Ids not in the site "
+        "table are ignored; {} turns the rule off.",
+    )
     availability_fraction: dict[str, float] = Field(
         default_factory=_default_availability,
         description="Share of nameplate capacity (0-1) available at the start of the winter, "
@@ -425,6 +460,74 @@ class EnergyConfig(Strict):
         description="Oblasts where imports enter the grid (ids of regions.csv): at the "
         "interconnector nodes of grid_nodes.csv in these oblasts (Mukacheve, Zakhidnoukrainska, "
         "Dobrotvir, Usatove). An oblast without an interconnector node is an error.",
+    )
+    availability_by_month: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Multipliers of availability_fraction by calendar month 'YYYY-MM' and "
+        "generation type (0-1; e.g. nuclear units in planned summer repair). Months and types "
+        "not listed: 1. Used by the energy fit's replays of 2024-25 "
+        "(sim/calibration/energy_fit.py).",
+    )
+    import_capacity_mw_by_month: dict[str, float] = Field(
+        default_factory=dict,
+        description="Import capacity by calendar month 'YYYY-MM' (MW); months not listed use "
+        "import_capacity_mw. ENTSO-E raised the limit on imports to Ukraine and Moldova from "
+        "1.7 GW to 2.1 GW from 1 Dec 2024 (European Commission, 29 Oct 2024, docs/sources.md, "
+        "Energy); what can be bought in a month is lower (EST).",
+    )
+    distributed_generation_mw: float = Field(
+        0.0,
+        ge=0,
+        description="Distributed generation installed across the country (gas-piston and "
+        "gas-turbine units, cogeneration; MW available in a deficit), at every load node in "
+        "proportion to its demand; dispatched after the grid's generation and imports, before "
+        "shedding. EST (docs/energy.md).",
+    )
+    distributed_generation_mw_by_month: dict[str, float] = Field(
+        default_factory=dict,
+        description="distributed_generation_mw by calendar month 'YYYY-MM' (MW); months not "
+        "listed use distributed_generation_mw.",
+    )
+    storage_mw: float = Field(
+        0.0,
+        ge=0,
+        description="Grid batteries installed (MW), discharged into the hours with the most "
+        "load shed, up to storage_hours at full power a day, when some hour of the day had "
+        "nothing shed (recharge). EST (docs/energy.md).",
+    )
+    storage_hours: float = Field(
+        2.0, gt=0, le=24, description="Energy of the grid batteries at full power (h). EST."
+    )
+    household_share: float = Field(
+        0.35,
+        gt=0,
+        le=1,
+        description="Households' share of ordinary (non-critical) demand (dimensionless). "
+        "Households are shed first, by scheduled-outage queues, industry after them and "
+        "critical loads last, as the operator does; hours without power a day are the "
+        "households' (outage_hours_per_day). EST: households ~ a third of Ukraine's "
+        "electricity use, more in winter.",
+    )
+    load_profile: Literal["blocks", "hourly"] = Field(
+        "blocks",
+        description="Daily load curve: 'blocks' = load_block_hours / load_block_factors (the "
+        "same every day); 'hourly' = 24 hours shaped by month (load_shape_file) with "
+        "month_level (the seasonal fall in spring), shedding in the hours it happens.",
+    )
+    load_shape_file: str | None = Field(
+        None,
+        description="Hourly load shape by month (CSV: month, hour, factor); default the "
+        "packaged sim/data/load_shape.csv (EST shapes, sim/data/README_energy.md).",
+    )
+    month_level: list[float] = Field(
+        default_factory=lambda: [1.0, 0.98, 0.93, 0.9, 1.0, 1.12, 1.15, 1.15, 1.0, 0.92, 0.97,
+                                 1.0],
+        min_length=12,
+        max_length=12,
+        description="Demand level of each month January..December beyond heating (lighting, "
+        "daylight, cooling; multiplies the temperature-driven scale) with load_profile "
+        "'hourly' (dimensionless). EST: consumption falls from January to March faster than "
+        "heating alone (longer days); summer evening peaks ~70% of winter's (cooling).",
     )
     demand_scale_factor: float = Field(
         1.0, gt=0, description="Multiplies every oblast's winter peak demand (dimensionless)."
@@ -493,6 +596,47 @@ class EnergyConfig(Strict):
             else (_default_availability())
         )
         return {**default, **v}
+
+    @field_validator("import_capacity_mw_by_month", "distributed_generation_mw_by_month")
+    @classmethod
+    def _by_month(cls, v: dict[str, float], info) -> dict[str, float]:
+        for k, x in v.items():
+            try:
+                dt.date.fromisoformat(f"{k}-01")
+            except ValueError:
+                raise ValueError(f"{info.field_name}: {k!r} is not a month (YYYY-MM)") from None
+            if not (math.isfinite(x) and x >= 0):
+                raise ValueError(f"{info.field_name}.{k}={x} must be a finite number >= 0")
+        return v
+
+    @field_validator("availability_by_month")
+    @classmethod
+    def _av_by_month(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for k, d in v.items():
+            try:
+                dt.date.fromisoformat(f"{k}-01")
+            except ValueError:
+                raise ValueError(f"availability_by_month: {k!r} is not a month (YYYY-MM)") from None
+            _check_type_keys(d, f"availability_by_month.{k}")
+            for t, x in d.items():
+                if not 0.0 <= x <= 1.0:
+                    raise ValueError(f"availability_by_month.{k}.{t}={x} must be in [0, 1]")
+        return v
+
+    @field_validator("month_level")
+    @classmethod
+    def _levels(cls, v: list[float]) -> list[float]:
+        if any(not (math.isfinite(x) and x > 0) for x in v):
+            raise ValueError("month_level: every level must be a positive number")
+        return v
+
+    @field_validator("state_as_of")
+    @classmethod
+    def _as_of(cls, v):
+        if v is not None and not LEDGER_RECORD_START <= v <= LEDGER_RECORD_END:
+            raise ValueError(f"{v} is outside the damage ledger's record ({LEDGER_RECORD_START} "
+                             f"to {LEDGER_RECORD_END})")
+        return v
 
     @field_validator("grid_links_file")
     @classmethod

@@ -69,6 +69,11 @@ def outcomes_of(model: DefenseModel, nights: pd.DataFrame | None = None
     lost = {k[len(prefix):]: v for k, v in out.items() if k.startswith(prefix)}
     if lost:
         details["capacity_days_lost_by_type"] = lost
+    prefix = "outage_hours_per_day_by_region."
+    consts = model.constants()
+    by_reg = {k[len(prefix):]: v for k, v in consts.items() if k.startswith(prefix)}
+    if by_reg:
+        details["outage_hours_per_day_by_region"] = by_reg
     details["limits"] = limits_of(model, nights)
     return out, details
 

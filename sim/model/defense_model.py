@@ -249,6 +249,8 @@ class DefenseModel(mesa.Model):
             w = self.energy.winter_outcomes()
             out.update({f"capacity_days_lost_by_type.{t}": float(v)
                         for t, v in w["capacity_days_lost_by_type"].items()})
+            out.update({f"outage_hours_per_day_by_region.{r}": float(v)
+                        for r, v in w["outage_hours_per_day_by_region"].items()})
             out["grid_nodes"] = float(self.energy.grid_nodes)
             out["grid_links"] = float(self.energy.grid_links)
         return out

@@ -318,14 +318,43 @@ OUTCOMES.add(
     Outcome("energy_demand_mwh", "Energy demanded", "MWh", kind="energy", group=_E),
     Outcome("energy_served_mwh", "Energy served", "MWh", kind="energy", group=_E),
     Outcome("energy_not_served_mwh", "Energy not served", "MWh", kind="energy", group=_E,
-            direction=MINIMIZE, headline=20,
-            description="Shortfall against demand over the winter's load blocks."),
+            direction=MINIMIZE, headline=20, monthly=True,
+            description="Shortfall against demand over the winter's load blocks (hours)."),
+    Outcome("outage_hours_per_day", "Hours without power a day (households)", "hours",
+            kind="ratio", upper=24.0, group=_E, over_nights="mean", direction=MINIMIZE,
+            monthly=True, headline=11,
+            description="Scheduled-outage hours a household is without power, mean over the "
+            "days: in each hour of the daily load curve a share min(1, shed / household demand) "
+            "of households is off (households are shed first, industry after them, critical "
+            "loads last: energy.household_share); summed over the hours of the day (0-24). By "
+            "oblast in summary.json's details (outage_hours_per_day_by_region)."),
+    Outcome("peak_deficit_gw", "Peak deficit (mean of days)", "GW", kind="ratio", group=_E,
+            over_nights="mean", direction=MINIMIZE, monthly=True, headline=13,
+            description="The day's largest hourly shortfall of supply against demand (the "
+            "evening peak deficit), after imports, distributed generation and batteries; "
+            "mean over the days."),
+    Outcome("peak_deficit_gw_max", "Largest peak deficit", "GW", kind="ratio", group=_E,
+            nightly=False, over_nights="max", source="peak_deficit_gw", direction=MINIMIZE,
+            description="The largest daily peak deficit of the winter or month."),
+    Outcome("imports_used_mwh", "Imports used", "MWh", kind="energy", group=_E, monthly=True,
+            description="Energy imported from EU grids: what was served beyond domestic "
+            "generation, up to the month's import capacity (energy.import_capacity_mw_by_month); "
+            "dispatched after domestic generation, before distributed generation and batteries."),
+    Outcome("distributed_generation_used_mwh", "Distributed generation used", "MWh",
+            kind="energy", group=_E,
+            description="Energy from distributed generation (energy.distributed_generation_mw) "
+            "in the hours the grid and imports fell short."),
+    Outcome("storage_used_mwh", "Grid batteries discharged", "MWh", kind="energy", group=_E,
+            description="Energy the grid batteries (energy.storage_mw) gave in the hours with "
+            "most load shed."),
     Outcome("deficit_gt_10pct", "Nights with a deficit above 10% of peak demand", "nights",
             group=_E, nightly=True),
     Outcome("regions_deficit_gt_10pct", "Oblasts short by more than 10% at the peak", "oblasts",
             group=_E, over_nights="max"),
     Outcome("available_generation_mw", "Available generation with imports", "MW", kind="power",
-            group=_E, over_nights="min"),
+            group=_E, over_nights="min",
+            description="Domestic generation in service, import capacity, distributed "
+            "generation and grid batteries (MW)."),
     Outcome("domestic_generation_mw", "Available domestic generation", "MW", kind="power",
             group=_E, over_nights="min"),
     Outcome("capacity_down_mw", "Generation out of service from damage", "MW", kind="power",
@@ -334,7 +363,7 @@ OUTCOMES.add(
             kind="power", group=_E, over_nights="max"),
     Outcome("gas_output_mcm", "Gas output", "million m3", kind="level", group=_E),
     Outcome("gas_output_lost_mcm", "Gas output lost", "million m3", kind="level", group=_E,
-            direction=MINIMIZE),
+            direction=MINIMIZE, monthly=True),
     Outcome("gas_production_lost_mcm", "Gas production lost", "million m3", kind="level",
             group=_E),
     Outcome("gas_storage_lost_mcm", "Gas storage withdrawal lost", "million m3", kind="level",
@@ -396,7 +425,7 @@ OUTCOMES.add(
     Outcome("heat_demand_mwh_th", "Heat demand on CHPs", "MWh", kind="energy", group=_E,
             winter=False),
     Outcome("heat_not_served_mwh_th", "City heat not served by CHPs", "MWh", kind="energy",
-            group=_E, direction=MINIMIZE),
+            group=_E, direction=MINIMIZE, monthly=True),
     Outcome("lp_solves", "Load-shedding solves", "solves", group=_E, winter=False),
     _share("energy_loss_share_missiles", "Share of energy not served caused by missiles",
            ("energy_not_served_mwh_missiles", "energy_not_served_mwh"),

@@ -17,7 +17,15 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from sim.config.data import load_grid, load_monthly_normals, load_regions, row_no
+from sim.config.data import (
+    check_ledger_components,
+    load_damage_ledger,
+    load_grid,
+    load_load_shape,
+    load_monthly_normals,
+    load_regions,
+    row_no,
+)
 from sim.config.energy import (
     GAS_TYPES,
     GENERATION_TYPES,
@@ -28,6 +36,7 @@ from sim.config.energy import (
 from sim.config.errors import DataFileError
 from sim.model.energy.demand import daily_temperature_c, demand_scale
 from sim.model.energy.grid import GridLP
+from sim.model.energy.ledger import out_share_as_of, units_out
 
 UNIT_MW: dict[str, float] = {"thermal": 250.0, "chp": 150.0, "hydro": 60.0, "pumped_storage": 150.0,
                              "nuclear": 1000.0, "solar": 1e9}
@@ -106,10 +115,47 @@ class EnergyNetwork:
 
         lp = self._build_network(sites, nodes, lines, loads, regions)
         self._build_groups(sites, nodes, lp)
+        self._build_start_state(sites)
         self._build_demand(config, start_date)
         for value in vars(self).values():  # read only from here on
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
+
+    def _build_start_state(self, sites) -> None:
+        """Units out of service at night 0 by the damage ledger (``energy.state_as_of``;
+        :mod:`sim.model.energy.ledger`), and the substations that carry each nuclear plant."""
+        cfg = self.config
+        self.ledger_down = np.zeros(self.n_groups, np.int64)
+        self.ledger_out_share = np.zeros(self.n_sites)
+        if cfg.state_as_of is not None:
+            ledger = load_damage_ledger(cfg.damage_ledger_file)
+            check_ledger_components(ledger, sites["id"].tolist())
+            share = out_share_as_of(ledger, sites["id"].tolist(), cfg.state_as_of)
+            self.ledger_out_share = share
+            k_row = units_out(share, self.row_units)
+            down = self.ledger_down
+            for i in np.flatnonzero(k_row):
+                k = int(k_row[i])
+                for g in self.row_groups[int(i)]:
+                    take = min(k, int(self.g_units[g] - down[g]))
+                    down[g] += take
+                    k -= take
+                    if k <= 0:
+                        break
+        # nuclear output limited by the availability of the substations that carry it
+        ids = {sid: i for i, sid in enumerate(sites["id"].tolist())}
+        gen_pos = {int(r): k for k, r in enumerate(self.gen_rows)}
+        nuc_k, mats = [], []
+        for plant, subs in cfg.nuclear_evacuation.items():
+            i = ids.get(plant)
+            rows = [ids[s] for s in subs if s in ids and self.operational[ids[s]]
+                    and self.row_groups[ids[s]]]
+            if i is None or int(i) not in gen_pos or not rows:
+                continue
+            nuc_k.append(gen_pos[int(i)])
+            mats.append(self.row_av_mat[rows].mean(axis=0))
+        self.nuc_gen_k = np.array(nuc_k, np.int64)
+        self.nuc_evac_mat = np.array(mats).reshape(len(nuc_k), self.n_groups)
 
     def new_lp(self) -> GridLP:
         """A fresh load-shedding LP on this network (each run solves its own)."""
@@ -117,7 +163,9 @@ class EnergyNetwork:
         return GridLP(*args, **kwargs)
 
     def _build_demand(self, config, start_date) -> None:
-        """The winter's temperatures, demand levels, heat demand and load blocks."""
+        """The winter's temperatures, demand levels, heat demand, the daily load curve of each
+        night (load blocks, or 24 hours shaped by month), and imports, distributed generation
+        by night."""
         normals = load_monthly_normals(config.weather_file)
         self.temperature_c = daily_temperature_c(
             start_date,
@@ -128,19 +176,44 @@ class EnergyNetwork:
             cold_snap_nights=config.cold_snap_nights,
             cold_snap_delta_c=config.cold_snap_delta_c,
         )
-        self.demand_scale = demand_scale(
+        scale = demand_scale(
             self.temperature_c,
             hdd_base_c=config.hdd_base_c,
             design_temperature_c=config.design_temperature_c,
             base_load_fraction=config.base_load_fraction,
         )
+        dates = [start_date + dt.timedelta(days=k) for k in range(self.nights)]
+        months = np.array([d.month for d in dates], np.int64)
         hdd_design = config.hdd_base_c - config.design_temperature_c
         self.heat_frac = np.maximum(0.0, config.hdd_base_c - self.temperature_c) / hdd_design
-        self.blocks_h = np.array(config.load_block_hours, float)
-        self.blocks_f = np.array(config.load_block_factors, float)
+        if config.load_profile == "hourly":
+            shape = load_load_shape(config.load_shape_file)
+            self.blocks_h = np.ones(24)
+            self.blocks_f_night = shape[months - 1] if self.nights else np.ones((0, 24))
+            scale = scale * np.array(config.month_level, float)[months - 1]
+        else:
+            self.blocks_h = np.array(config.load_block_hours, float)
+            bf = np.array(config.load_block_factors, float)
+            self.blocks_f_night = np.tile(bf, (self.nights, 1))
+        self.demand_scale = scale
+        self.blocks_f = (self.blocks_f_night[0] if self.nights
+                         else np.array(config.load_block_factors, float))
         self.peak_block = int(np.argmax(self.blocks_f))
-        self.lam_season_max = float(self.demand_scale.max() * self.blocks_f.max()) if (
+        self.lam_season_max = float((self.demand_scale[:, None] * self.blocks_f_night).max()) if (
             self.nights) else 1.0
+        keys = [d.strftime("%Y-%m") for d in dates]
+        self.import_mw_night = np.array([config.import_capacity_mw_by_month.get(
+            k, config.import_capacity_mw) for k in keys], float)
+        self.dg_mw_night = np.array([config.distributed_generation_mw_by_month.get(
+            k, config.distributed_generation_mw) for k in keys], float)
+        self.ord_peak_total = float(self.node_peak_ord.sum())
+        # availability multipliers of the generating rows by night (energy.availability_by_month)
+        gen_types = self.types[self.gen_rows]
+        self.gen_mult_night = np.ones((self.nights, len(self.gen_rows)))
+        for n, k in enumerate(keys):
+            d = config.availability_by_month.get(k)
+            if d:
+                self.gen_mult_night[n] = [d.get(t, 1.0) for t in gen_types]
 
     def node_demand(self, lam: float, water_node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Ordinary and critical demand per load node (MW) at demand scale ``lam``, with the

@@ -22,6 +22,11 @@ NIGHT_KEYS: tuple[str, ...] = (
     "energy_not_served_mwh",
     "energy_not_served_mwh_drones",
     "energy_not_served_mwh_missiles",
+    "outage_hours_per_day",
+    "peak_deficit_gw",
+    "imports_used_mwh",
+    "distributed_generation_used_mwh",
+    "storage_used_mwh",
     "deficit_gt_10pct",
     "regions_deficit_gt_10pct",
     "available_generation_mw",
@@ -73,7 +78,7 @@ def night_outcomes(system, night_index: int, lams: np.ndarray, served: np.ndarra
         ens: energy not served tonight (MWh); ``share``: the part missile hits caused.
     """
     net = system.network
-    p = net.peak_block
+    p = int(np.argmax(lams))
     f = float(net.demand_scale[night_index])
     demand_peak = float(demand[p])
     served_peak = float(min(served[p], demand_peak))
@@ -89,6 +94,33 @@ def night_outcomes(system, night_index: int, lams: np.ndarray, served: np.ndarra
     reg_total = reg_dem.sum(axis=0)
     regions_short = float(np.sum(reg_total - reg_served > DEFICIT_THRESHOLD * reg_total + 0.1))
     del node_dem
+
+    # hours without power a day: households are shed first (scheduled-outage queues), then
+    # industry; critical loads last. In an hour with shed MW s and household demand H, a share
+    # min(1, s / H) of households is off.
+    h = net.blocks_h
+    shed = np.maximum(demand - served, 0.0)
+    hh = net.config.household_share * lams * net.ord_peak_total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off = np.where(hh > 0, np.minimum(shed / hh, 1.0), 0.0)
+    off[shed <= 1e-6 * np.maximum(demand, 1.0)] = 0.0
+    outage_hours = float(h @ off)
+    # by oblast: each oblast's share of the shed at the peak, in every hour
+    reg_shed = np.maximum(reg_total - reg_served, 0.0)
+    if outage_hours > 0 and reg_shed.sum() > 0:
+        r_shed = shed[:, None] * (reg_shed / reg_shed.sum())[None, :]
+        r_hh = net.config.household_share * reg_total[None, :] * (lams / lams[p])[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r_off = np.where(r_hh > 0, np.minimum(r_shed / r_hh, 1.0), 0.0)
+        system.region_hours.append(h @ r_off)
+    else:
+        system.region_hours.append(np.zeros(len(reg_total)))
+    # dispatch order: domestic generation, imports, distributed generation, batteries
+    dom_mw = float(system.gen_mw.sum())
+    st = system.storage_used
+    dg_need = np.minimum(system.dg_used, np.maximum(served - st - dom_mw - system.import_mw, 0.0))
+    dg_need = np.where(shed > 1e-9, system.dg_used, dg_need)
+    imp_used = np.clip(served - st - dg_need - dom_mw, 0.0, system.import_mw)
 
     # water service: own availability x power at its node
     if len(net.water_rows):
@@ -122,9 +154,15 @@ def night_outcomes(system, night_index: int, lams: np.ndarray, served: np.ndarra
         "energy_not_served_mwh": ens,
         "energy_not_served_mwh_drones": ens * (1.0 - share),
         "energy_not_served_mwh_missiles": ens * share,
+        "outage_hours_per_day": outage_hours,
+        "peak_deficit_gw": float(shed.max()) / 1000.0 if len(shed) else 0.0,
+        "imports_used_mwh": float(h @ imp_used),
+        "distributed_generation_used_mwh": float(h @ dg_need),
+        "storage_used_mwh": float(h @ st),
         "deficit_gt_10pct": float(demand_peak - served_peak > DEFICIT_THRESHOLD * demand_peak),
         "regions_deficit_gt_10pct": regions_short,
-        "available_generation_mw": dom + net.config.import_capacity_mw,
+        "available_generation_mw": (dom + system.import_mw + float(net.dg_mw_night[night_index])
+                                    + net.config.storage_mw),
         "domestic_generation_mw": dom,
         "capacity_down_mw": float(lost_by_type[gen_types].sum()),
         "substation_capacity_down_mw": float(lost_by_type[sub_types].sum()),
@@ -181,6 +219,7 @@ def winter_outcomes(system) -> dict[str, float | dict]:
             "gas_output_lost_mcm": 0.0,
             "water_outage_hours": 0.0,
             "heat_not_served_mwh_th": 0.0,
+            "outage_hours_per_day_by_region": {r: 0.0 for r in system.network.region_ids},
             **base,
             "nights": 0.0,
         }
@@ -203,6 +242,12 @@ def winter_outcomes(system) -> dict[str, float | dict]:
         "gas_output_lost_mcm": float(col["gas_output_lost_mcm"].sum()),
         "water_outage_hours": float(col["water_outage_hours"].sum()),
         "heat_not_served_mwh_th": float(col["heat_not_served_mwh_th"].sum()),
+        "outage_hours_per_day": float(col["outage_hours_per_day"].mean()),
+        "peak_deficit_gw_max": float(col["peak_deficit_gw"].max()),
+        "imports_used_mwh": float(col["imports_used_mwh"].sum()),
+        "outage_hours_per_day_by_region": dict(zip(
+            system.network.region_ids, np.mean(system.region_hours, axis=0).tolist(),
+            strict=True)),
         "max_sites_down": float(col["sites_down"].max()),
         "spare_transformers_left": float(system.repairs.spares_left),
         **base,

@@ -38,17 +38,20 @@ class LoadShedding:
 
     def set_state(self, gen_mw: np.ndarray, line_up: np.ndarray, at_up: np.ndarray,
                   lt_mw: np.ndarray, water_node: np.ndarray,
-                  local_mw: np.ndarray | None = None) -> None:
+                  local_mw: np.ndarray | None = None, import_mw: float | None = None) -> None:
         """A new state of damage: generation, line circuits, autotransformer groups and load
         transformers in service, and the water utilities' load (and distributed generation
-        per load node, ``defense.portfolio``); forgets what it knew."""
+        per load node, ``defense.portfolio``) and the import capacity tonight (MW; default
+        ``energy.import_capacity_mw``); forgets what it knew."""
         lp = self.lp
+        self.import_mw = float(self.config.import_capacity_mw if import_mw is None
+                               else import_mw)
         self.gen_mw = gen_mw
         self.lt_mw = lt_mw
         self.water_node = water_node
         # the closed form knows nothing of local generation: every block is solved
         self._local = local_mw is not None and bool(np.any(np.asarray(local_mw) > 0))
-        lp.set_network(gen_mw, self.config.import_capacity_mw, line_up, at_up, lt_mw, water_node,
+        lp.set_network(gen_mw, self.import_mw, line_up, at_up, lt_mw, water_node,
                        local_mw)
         self.branch_cap = np.concatenate([lp.line_rating_per_circuit * line_up,
                                           lp.at_mva_per_group * at_up])
@@ -85,7 +88,7 @@ class LoadShedding:
                                           minlength=lp.n_bus)
         imp_isl = np.unique(lab[self.net.imp_bus])
         if imp_isl.size >= 1:
-            self._island_supply[imp_isl[0]] += self.config.import_capacity_mw
+            self._island_supply[imp_isl[0]] += self.import_mw
         self._closed_form_ok = imp_isl.size <= 1
         self._islands_known = True
 
@@ -114,6 +117,19 @@ class LoadShedding:
         crit = wcap * fw[isl]
         node = crit + (cap - wcap) * rest[isl]
         return float(node.sum()), node, crit
+
+    def closed_form_total(self, lams: np.ndarray) -> np.ndarray:
+        """Served MW of :meth:`closed_form` at several demand scales at once (totals only)."""
+        if not self._islands_known:
+            self.islands()
+        d0 = self.net.node_peak_ord
+        w = self.water_node
+        cap = np.minimum(d0[:, None] * lams[None, :] + w[:, None], self.lt_mw[:, None])
+        isl = self._island_of_load
+        nb = self.lp.n_bus
+        need = np.zeros((nb, len(lams)))
+        np.add.at(need, isl, cap)
+        return np.minimum(need, self._island_supply[:, None]).sum(axis=0)
 
     def solve(self, lam: float):
         self.lp.set_scale(lam)
@@ -153,12 +169,9 @@ class LoadShedding:
         """
         self.solves_tonight = 0
         nbk = len(lams)
-        demand = np.empty(nbk)
+        demand = lams * self.net.ord_peak_total + float(self.water_node.sum())
         served = np.empty(nbk)
-        for b in range(nbk):
-            d, w = self.node_demand(float(lams[b]))
-            demand[b] = d.sum() + w.sum()
-        p = self.net.peak_block
+        p = int(np.argmax(lams))
         lam_p = float(lams[p])
         if lam_p > self._lam_ok and self._try_season_max:
             self._try_season_max = False
@@ -183,8 +196,14 @@ class LoadShedding:
                 # d(shed)/d(scale) = d(demand)/d(scale) - d(served)/d(scale)
                 slope = float(self.net.node_peak_ord.sum()) + self.lp.demand_slope()
         low = None  # exact solve at the lowest block, when the tangent rule needs it
+        ok = lams <= self._lam_ok
+        served[ok] = demand[ok]
+        cf = ~ok & (lams <= self._lam_nb)
+        cf[p] = False
+        if cf.any():
+            served[cf] = np.minimum(self.closed_form_total(lams[cf]), demand[cf])
         for b in sorted(range(nbk), key=lambda i: -float(lams[i])):
-            if b == p:
+            if b == p or ok[b] or cf[b]:
                 continue
             lam = float(lams[b])
             if lam <= self._lam_ok:

@@ -97,6 +97,7 @@ class EnergySystem:
         self.lp = net.new_lp()
         self.shedding = LoadShedding(net, self.lp)
         self._next_night = 0
+        self._night_now = 0
         self.history: list[dict[str, float]] = []
         self.lost_by_type = np.zeros(len(SITE_TYPES))
         self.ens_missiles = 0.0
@@ -106,6 +107,10 @@ class EnergySystem:
         self.battery_mw: np.ndarray | None = None
         self.battery_hours = 0.0
         self._local_changed = False
+        self.import_mw = float(net.import_mw_night[0]) if self.nights else float(
+            config.import_capacity_mw)
+        # hours without power a day by oblast (households), one row per night run
+        self.region_hours: list[np.ndarray] = []
         self._update_state()
 
     @property
@@ -117,13 +122,18 @@ class EnergySystem:
     def _update_state(self) -> None:
         """Units in service -> network capacities (for load shedding), availability per row."""
         net = self.network
-        down = self.repairs.units_down()
+        down = self.repairs.units_down() + net.ledger_down
         up = np.maximum(net.g_units - down, 0)
         self.group_up = up
         frac = np.where(net.g_units > 0, up / np.maximum(net.g_units, 1), 1.0)
         self.group_fraction = frac
-        gen_mw = np.bincount(net.gen_row_k, weights=net.base_mw[net.gen_rows]
-                             * frac[net.gen_group_of_row], minlength=len(self.lp.gen_nodes))
+        w = net.base_mw[net.gen_rows] * frac[net.gen_group_of_row]
+        if self._night_now < self.nights:
+            w = w * net.gen_mult_night[self._night_now]
+        if net.nuc_gen_k.size:
+            # nuclear output limited by the substations that carry it
+            w[net.nuc_gen_k] *= np.minimum(1.0, net.nuc_evac_mat @ frac)
+        gen_mw = np.bincount(net.gen_row_k, weights=w, minlength=len(self.lp.gen_nodes))
         self.gen_mw = gen_mw
         self.line_up = up[net.line_group_of].astype(float)
         self.at_up = up[net.at_group_of].astype(float) if net.at_group_of.size else np.zeros(0)
@@ -134,7 +144,8 @@ class EnergySystem:
         water_mw = net.water_nominal * frac[net.water_group] if len(
             net.water_rows) else np.zeros(0)
         water_node = np.bincount(net.water_k, weights=water_mw, minlength=len(net.load_nodes))
-        self.shedding.set_state(gen_mw, self.line_up, self.at_up, lt, water_node, self.local_mw)
+        self.shedding.set_state(gen_mw, self.line_up, self.at_up, lt, water_node, self.local_mw,
+                                self.import_mw)
         # availability per site row (capacity-weighted over its groups)
         self.availability = net.row_av_base + net.row_av_mat @ frac
         self._missile_share = self.repairs.missile_share()
@@ -163,7 +174,7 @@ class EnergySystem:
         b_lo = int(np.argmin(lams))
         if not served[b_lo] >= demand[b_lo] * (1 - 1e-9):
             return served, pnode
-        p = net.peak_block
+        p = int(np.argmax(lams))
         d, w = self.shedding.node_demand(float(lams[p]))
         shed = np.maximum(d + w - pnode, 0.0)
         usable = self.battery_mw * min(1.0, self.battery_hours / float(net.blocks_h[p]))
@@ -173,6 +184,25 @@ class EnergySystem:
         served = served.copy()
         served[p] = min(served[p] + float(add.sum()), demand[p])
         return served, pnode + add
+
+    def _storage(self, served: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Grid batteries (``energy.storage_mw`` for ``storage_hours``): when some hour of the
+        day had nothing shed (they recharge), they discharge into the hours with the most load
+        shed, at most their power in an hour and their energy over the day."""
+        cfg = self.config
+        used = np.zeros(len(served))
+        shed = np.maximum(demand - served, 0.0)
+        if cfg.storage_mw <= 0 or not shed.any() or not (shed <= 1e-9 * demand).any():
+            return served, used
+        h = self.network.blocks_h
+        left = cfg.storage_mw * cfg.storage_hours
+        for b in np.argsort(-shed, kind="stable"):
+            if shed[b] <= 0 or left <= 0:
+                break
+            mw = min(cfg.storage_mw, shed[b], left / h[b])
+            used[b] = mw
+            left -= mw * h[b]
+        return served + used, used
 
     # ------------------------------------------------------------------ public API
     def night(self, night_index: int, hits) -> dict[str, float]:
@@ -200,20 +230,40 @@ class EnergySystem:
             )
         hits = self._check_hits(hits)
         self._next_night += 1
+        self._night_now = night_index
 
         net = self.network
         self.repairs.spares_left += self.config.spare_transformer_deliveries_per_30_days / 30.0
         repaired = self.repairs.advance()
         damaged = self.config.enabled and self.repairs.add_hits(hits, night_index)
-        if repaired or damaged or self._local_changed:
+        imp = float(net.import_mw_night[night_index])
+        mult_changed = night_index > 0 and not np.array_equal(
+            net.gen_mult_night[night_index], net.gen_mult_night[night_index - 1])
+        if repaired or damaged or self._local_changed or imp != self.import_mw or mult_changed:
             self._local_changed = False
+            self.import_mw = imp
             self._update_state()
 
         f = float(net.demand_scale[night_index])
-        lams = f * net.blocks_f
-        served, demand, (pnode, pcrit) = self.shedding.served_blocks(lams)
+        lams = f * net.blocks_f_night[night_index]
+        # dispatch in a deficit: the grid's generation and imports (the LP), then distributed
+        # generation (at every load node in proportion to its demand: a lower demand scale),
+        # then batteries; what is left is shed (households first, critical loads last)
+        dg = float(net.dg_mw_night[night_index])
+        if dg > 0 and net.ord_peak_total > 0:
+            lams_g = np.maximum(lams - dg / net.ord_peak_total, 0.0)
+            served, demand, (pnode, pcrit) = self.shedding.served_blocks(lams_g)
+            add = (lams - lams_g) * net.ord_peak_total
+            served, demand = served + add, demand + add
+            p = int(np.argmax(lams))
+            pnode = pnode + net.node_peak_ord * (lams[p] - lams_g[p])
+            self.dg_used = add
+        else:
+            served, demand, (pnode, pcrit) = self.shedding.served_blocks(lams)
+            self.dg_used = np.zeros(len(lams))
         if self.battery_mw is not None and self.battery_mw.any():
             served, pnode = self._batteries(served, demand, pnode, lams)
+        served, self.storage_used = self._storage(served, demand)
         solves = self.shedding.solves_tonight
         energy_d = float(net.blocks_h @ demand)
         energy_s = float(net.blocks_h @ np.minimum(served, demand))
@@ -284,7 +334,7 @@ class EnergySystem:
         d, w = self.shedding.node_demand(lam)
         return {
             "gen_mw": self.gen_mw.copy(),
-            "import_mw": float(self.config.import_capacity_mw),
+            "import_mw": float(self.import_mw),
             "line_circuits_up": self.line_up.copy(),
             "at_groups_up": self.at_up.copy(),
             "lt_mw": self.lt_mw.copy(),
