@@ -199,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             for m in months}
         numbers[name] = {k2: month_runs[name].summary.get(k2) for k2 in (
             "demand_served_fraction", "energy_not_served_mwh", "energy_loss_share_missiles",
-            "hits_on_sites", "missile_hits_on_sites", "interception_rate")}
+            "hits_on_sites", "missile_hits_on_sites", "interception_rate",
+            "outage_hours_per_day", "peak_deficit_gw")}
         numbers[name]["limits"] = month_runs[name].summary.get("limits", {}).get("text")
     # the programme's net effect (each replicate paired with the same winter with no
     # programme) and the one account of what limits each force, as `sim run` prints them

@@ -189,10 +189,27 @@ def render(h: dict, crews_per_month: float) -> str:
         f"(`scenarios/nl-400m.yaml`, {_eur_m(big['spent_eur'] / 1e6)} spent), drone hits fall "
         f"from {prog['hits_on_sites']:.0f} to {big['hits_on_sites']:.0f} and demand served "
         f"rises by a further {g4[0]:.1f} points ({g4[1]:.2f} to {g4[2]:.2f}; `python -m sim "
-        "compare scenarios/nl-200m.yaml scenarios/nl-400m.yaml --replicates 10`). The model "
-        "credits interceptor drones with more than the 2025 record supports (see \"How far to "
-        "trust it\"), so these gains are upper bounds."
+        "compare scenarios/nl-200m.yaml scenarios/nl-400m.yaml --replicates 10`)."
+        + hours_sentence(base, prog)
+        + " The defence is fitted to the Air Force record up to 30 Sep 2025 (`python -m sim "
+        "calibrate defence --origin 2025-09-30`), and its month-ahead forecast of the share of "
+        "drones stopped does not beat last month's figure carried forward (see \"How far to "
+        "trust it\"): read these gains with that error in mind."
     )
+
+
+def hours_sentence(base: dict, prog: dict) -> str:
+    """Hours without power a day and the evening peak deficit, households' measure of the
+    winter (when ``headline.json`` has them)."""
+    hb, hp = base.get("outage_hours_per_day"), prog.get("outage_hours_per_day")
+    db, dp = base.get("peak_deficit_gw"), prog.get("peak_deficit_gw")
+    if hb is None or hp is None:
+        return ""
+    text = (f" In the units people live: households go without power {hb:.1f} hours a day on "
+            f"average over the winter without the programme and {hp:.1f} with it")
+    if db is not None and dp is not None:
+        text += f", and the evening peak deficit averages {db:.2f} GW and {dp:.2f} GW"
+    return text + " (`python scripts/power_headlines.py --replicates 20` gives them month by month)."
 
 
 def wrapped(text: str, width: int = 100) -> str:
