@@ -105,16 +105,16 @@ def cmd_calibrate_tactics(args) -> int:
     return 0
 
 
-def cmd_calibrate_defence(args) -> int:
+def cmd_calibrate_defense(args) -> int:
     """Handler of ``calibrate defence``: the whole drone defence fitted to the record up to
     ``--origin`` (sim/data/defence_fit.json); ``--rolling`` runs the rolling origin instead."""
-    from sim.calibration import defence_fit as F
+    from sim.calibration import defense_record_fit as F
     from sim.calibration.record import load_record
 
     record = load_record(args.record)
     tallies = F.load_tallies(args.tallies, record)
     if args.rolling:
-        from sim.calibration import defence_rolling as R
+        from sim.calibration import defense_rolling_origin as R
 
         out = Path(args.out or R.DEFAULT_PATH)
         res = R.rolling_origin(record, tallies=tallies, replicates=args.forecast_replicates,
@@ -126,7 +126,7 @@ def cmd_calibrate_defence(args) -> int:
         return 0
     origin = F.parse_origin(args.origin, record)
     out = Path(args.out) if args.out else F.DEFAULT_FIT_PATH
-    fit = F.fit_defence(origin, record, replicates=args.replicates, max_nfev=args.max_nfev,
+    fit = F.fit_defense(origin, record, replicates=args.replicates, max_nfev=args.max_nfev,
                         tallies=tallies, progress=None if args.quiet else print)
     F.write_fit(fit, out)
     for k, v in fit["parameters"].items():
@@ -178,7 +178,7 @@ def register(subparsers) -> None:
     cd.add_argument("--forecast-replicates", type=pos_int, default=10,
                     help="forecast replicates in the rolling origin (default 10)")
     cd.add_argument("--quiet", action="store_true")
-    cd.set_defaults(func=cmd_calibrate_defence)
+    cd.set_defaults(func=cmd_calibrate_defense)
     cm = csub.add_parser("missiles", help="fit the nightly missile model from the AF record CSV")
     cm.add_argument("path", help="missile_attacks_daily CSV (Ivaniuk dataset)")
     cm.add_argument("--out", default=None,

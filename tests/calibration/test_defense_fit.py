@@ -205,7 +205,7 @@ def test_the_winter_forecast_uses_the_shipped_defense_fit():
     """scenarios/winter-2025-26.yaml copies the whole-defence fit at origin Sep 2025
     (sim/data/defence_fit.json: EW loss, fire-group kill probability), not the older posture
     fit: a refit that is not carried over to the forecast fails here."""
-    from sim.calibration.defence_fit import load_fit
+    from sim.calibration.defense_record_fit import load_fit
     from sim.config.io import load_scenario
     from tests.helpers import ROOT
 

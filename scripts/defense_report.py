@@ -1,7 +1,7 @@
 """Markdown tables of the defence fit and its rolling origin (docs/validation.md, issue 19).
 
-    python scripts/defence_report.py                 # from the shipped JSON files
-    python scripts/defence_report.py --forecast 20   # and the winter-2025-26 forecast (20 runs)
+    python scripts/defense_report.py                 # from the shipped JSON files
+    python scripts/defense_report.py --forecast 20   # and the winter-2025-26 forecast (20 runs)
 
 Reads ``sim/data/defence_fit.json`` (``python -m sim calibrate defence --origin 2025-09-30``)
 and ``sim/data/defence_rolling.json`` (``python -m sim calibrate defence --rolling``).
@@ -67,7 +67,7 @@ def fit_tables(fit: dict) -> str:
 
 
 def rolling_tables(res: dict) -> str:
-    from sim.calibration.defence_rolling import markdown
+    from sim.calibration.defense_rolling_origin import markdown
 
     st = res["settings"]
     head = (f"Origins {res['origins'][0]} to {res['origins'][-1]}, horizons 1-{res['horizon']} "
@@ -78,8 +78,8 @@ def rolling_tables(res: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from sim.calibration.defence_fit import load_fit
-    from sim.calibration.defence_rolling import DEFAULT_PATH
+    from sim.calibration.defense_record_fit import load_fit
+    from sim.calibration.defense_rolling_origin import DEFAULT_PATH
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--forecast", type=int, default=0, help="winter forecast replicates")
