@@ -68,12 +68,16 @@ def _import_then(modules: tuple[str, ...], initializer: Callable | None, initarg
         initializer(*initargs)
 
 
-_TRIM = {"calls": 0, "libc": None}
+_TRIM = {"calls": 0, "libc": None, "work_s": 0.0}
 TRIM_EVERY = 8
 """Runs between two returns of freed memory to the system (:func:`release_memory`)."""
+TRIM_MIN_WORK_S = 2.0
+"""Seconds of runs between two returns at least: a full collection costs tens of milliseconds
+in a warm worker (more in a large process), so runs much cheaper than a winter (a test function
+of a sensitivity analysis) do not pay one every few runs."""
 
 
-def release_memory(every: int = TRIM_EVERY) -> bool:
+def release_memory(every: int = TRIM_EVERY, run_s: float | None = None) -> bool:
     """Free the finished runs' memory and give it back to the system, every ``every`` calls (a
     worker calls it after each run).
 
@@ -83,10 +87,17 @@ def release_memory(every: int = TRIM_EVERY) -> bool:
     for reuse instead of returning them. Over thousands of winters a worker's resident memory
     crept up by about a megabyte a winter. So: a full collection (cheap after the warm-up froze
     the imported modules' objects, :mod:`sim.experiments.warmup`), then ``malloc_trim(0)``
-    (Linux with glibc; elsewhere only the collection). Returns whether it ran."""
+    (Linux with glibc; elsewhere only the collection). ``run_s``: how long the run just
+    finished took; with it, a collection also waits for :data:`TRIM_MIN_WORK_S` of runs since
+    the last one. Returns whether it ran."""
     _TRIM["calls"] += 1
+    if run_s is not None:
+        _TRIM["work_s"] += float(run_s)
     if _TRIM["calls"] % max(int(every), 1):
         return False
+    if run_s is not None and _TRIM["work_s"] < TRIM_MIN_WORK_S:
+        return False
+    _TRIM["work_s"] = 0.0
     gc.collect()
     libc = _TRIM["libc"]
     if libc is None:

@@ -286,7 +286,7 @@ def run_chunk(ctx: RunContext, tasks: list[Task]) -> ChunkResult:
         results.append(res)
         total += dt
         cpu += dc
-        release_memory()
+        release_memory(run_s=dt)
     return ChunkResult(results, total, cpu)
 
 
