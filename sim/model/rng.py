@@ -21,7 +21,8 @@ import numpy as np
 from numpy.random.bit_generator import ISpawnableSeedSequence, _coerce_to_uint32_array
 
 STREAMS = ("model", "threat", "routing", "detection", "ew", "engagement", "layers", "strike",
-           "energy", "basing", "missiles")
+           "energy", "basing", "missiles", "cueing", "front", "noise_month", "noise_night",
+           "weather")
 
 
 def root_sequence(seed: int, replicate: int = 0) -> np.random.SeedSequence:

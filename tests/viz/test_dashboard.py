@@ -168,12 +168,13 @@ def _in_process(nights: int, **params):
 @pytest.mark.skipif(CHROMIUM is None, reason="the browser check needs Chromium (Debian/Ubuntu: "
                     "apt-get install chromium; or set CHROMIUM=/path/to/chrome)")
 def test_dashboard_in_headless_chromium_slider_reaches_totals_and_map(tmp_path):
-    """A person's session: step three nights at the default EUR 200M; drag the budget slider to
-    EUR 0 and press Reset; step three nights again. The totals and the map must be those of
+    """A person's session: step four nights at the default EUR 200M (the programme's few first
+    crews, cued on a share of nights, first fly on the fourth); drag the budget slider to
+    EUR 0 and press Reset; step four nights again. The totals and the map must be those of
     the model at each budget (built here, independently of the page), the programme's column
     must read 0 at EUR 0, and the map must lose the programme's green."""
     pytest.importorskip("websockets", reason="the DevTools client needs websockets")
-    nights = 3
+    nights = 4
     t0 = time.time()
     try:
         with ds.serve(tmp_path / "solara.log") as url, \
