@@ -38,7 +38,7 @@ import weakref
 import mesa
 import numpy as np
 
-from sim.model import air_defense, missile_defense, missile_threat, portfolio
+from sim.model import air_defense, missile_defense, missile_threat, portfolio_effects
 from sim.model.engagement import run_interceptors
 from sim.model.forces import ForceLedger
 from sim.model.geometry import position_at
@@ -373,7 +373,7 @@ class AirDefenseCommand(SimAgent):
         if self.portfolio is not None:  # the portfolio's EW stations and fire groups tonight
             guarded = self.portfolio.guarded(night.index)
             if guarded is not None:
-                lost, t_lost = portfolio.ew_station_losses(
+                lost, t_lost = portfolio_effects.ew_station_losses(
                     raid, guarded, self.portfolio.ew_p_extra, lost, t_lost,
                     night.stream("ew_stations"))
             fire_groups = self.portfolio.fire_group_config(fire_groups, night.index)

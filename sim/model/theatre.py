@@ -34,7 +34,7 @@ from sim.model.energy.network import EnergyNetwork
 from sim.model.engagement import Teams, envelope_radius_km
 from sim.model.forces import ForceSchedules, force_schedule
 from sim.model.geometry import within_reach
-from sim.model.portfolio import PortfolioLevels, buys_generation, portfolio_levels
+from sim.model.portfolio_effects import PortfolioLevels, buys_generation, portfolio_levels
 from sim.model.threat import TYPE_NAMES, area_weights, target_weights
 
 CACHE_SIZE = 16
@@ -74,7 +74,7 @@ class Theatre:
         energy_network: the energy system before the winter (sites on the grid, component
             groups, the winter's demand; ``None`` when the energy model is off).
         portfolio: what each option of ``defense.portfolio`` puts into the model each night
-            (:func:`sim.model.portfolio.portfolio_levels`; ``None`` without a portfolio).
+            (:func:`sim.model.portfolio_effects.portfolio_levels`; ``None`` without a portfolio).
     """
 
     scenario: object

@@ -33,7 +33,7 @@ from sim.model.energy.repairs import RepairBook
 from sim.model.energy.system import EnergySystem
 from sim.model.missile_threat import CLASSES, MissileRaid
 from sim.model.night import Night
-from sim.model.portfolio import ew_station_losses
+from sim.model.portfolio_effects import ew_station_losses
 from sim.model.theatre import theatre_for
 from sim.model.threat import TARGET_SITE
 from tests.model.energy.test_system import hits_for, small_config, small_system, write_grid
@@ -254,7 +254,7 @@ def test_fire_groups_kill_min_n_and_cap_times_g(nl200m, groups, cap, n):
                                  "defense.layers.mobile_fire_groups.engagements_per_night": cap})
     base = sc.defense.portfolio  # none: build the level by hand
     assert base is None
-    from sim.model.portfolio import PortfolioLevels
+    from sim.model.portfolio_effects import PortfolioLevels
 
     g = (900 + groups) / 900
     lv = PortfolioLevels.__new__(PortfolioLevels)
@@ -268,7 +268,7 @@ def test_fire_groups_kill_min_n_and_cap_times_g(nl200m, groups, cap, n):
 
 
 def test_fire_groups_meet_more_drones_as_one_minus_the_miss_chance_to_the_g():
-    from sim.model.portfolio import PortfolioLevels
+    from sim.model.portfolio_effects import PortfolioLevels
 
     lv = PortfolioLevels.__new__(PortfolioLevels)
     object.__setattr__(lv, "fire_group_factor", np.array([2.5]))

@@ -54,7 +54,7 @@ class RepairBook:
         self.job_rem = np.zeros(0, np.int64)
         self.job_mw = np.zeros(0, float)
         self.job_missile = np.zeros(0, bool)
-        # set each night by defense.portfolio (sim.model.portfolio.PortfolioLevels): repair
+        # set each night by defense.portfolio (sim.model.portfolio_effects.PortfolioLevels): repair
         # jobs its teams work at once, and per site row the share of a hit's damage that gets
         # through passive protection (drone, missile; None: every site unprotected)
         self.extra_crews = 0.0
