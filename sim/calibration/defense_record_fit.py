@@ -375,7 +375,7 @@ def residuals(sim: pd.DataFrame, t: Targets) -> np.ndarray:
 Progress = Callable[[str], None] | None
 
 
-def fit_defense(origin: str, record: Record | None = None, *, replicates: int = 2,
+def fit_defense_to_record(origin: str, record: Record | None = None, *, replicates: int = 2,
                 max_nfev: int = 12, seed: int = 20241001, tallies: pd.DataFrame | None = None,
                 scenario=None, noise: bool = True, fixed: dict[str, float] | None = None,
                 extra: dict[str, Any] | None = None, progress: Progress = None

@@ -3,7 +3,7 @@
 ``python -m sim calibrate defence --rolling`` (writes ``sim/data/defence_rolling.json``).
 
 At each origin (the end of every month from Mar to Aug 2025) the whole defence is refitted on
-the record up to it (:func:`sim.calibration.defense_record_fit.fit_defense`; nothing after the
+the record up to it (:func:`sim.calibration.defense_record_fit.fit_defense_to_record`; nothing after the
 origin is read), and the months after it (horizons 1 to 6, cut at the end of the record) are
 forecast:
 
@@ -130,7 +130,7 @@ def rolling_origin(record: Record, *, origins: Sequence[str] = ORIGINS, horizon:
             continue
         for name, v in variants.items():
             t1 = time.time()
-            fit = F.fit_defense(origin, record, replicates=fit_replicates, max_nfev=max_nfev,
+            fit = F.fit_defense_to_record(origin, record, replicates=fit_replicates, max_nfev=max_nfev,
                                 seed=seed, tallies=tallies, noise=v.get("noise", True),
                                 fixed=v.get("fixed"), extra=v.get("extra"))
             fc = forecast(fit, record, origin, months, replicates, seed + 100, v.get("extra"))

@@ -126,7 +126,7 @@ def cmd_calibrate_defense(args) -> int:
         return 0
     origin = F.parse_origin(args.origin, record)
     out = Path(args.out) if args.out else F.DEFAULT_FIT_PATH
-    fit = F.fit_defense(origin, record, replicates=args.replicates, max_nfev=args.max_nfev,
+    fit = F.fit_defense_to_record(origin, record, replicates=args.replicates, max_nfev=args.max_nfev,
                         tallies=tallies, progress=None if args.quiet else print)
     F.write_fit(fit, out)
     for k, v in fit["parameters"].items():

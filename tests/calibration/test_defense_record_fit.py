@@ -114,8 +114,8 @@ def test_no_look_ahead(record):
     kw = {"replicates": 1, "max_nfev": 1, "noise": False,
           "fixed": {"fire_groups": 0.8, "p_cued": 0.6, "crews_per_month": 8.0,
                     "front_s": 0.0, "high": 0.0}}
-    a = F.fit_defense("2024-12", record, **kw)
-    b = F.fit_defense("2024-12", other, **kw)
+    a = F.fit_defense_to_record("2024-12", record, **kw)
+    b = F.fit_defense_to_record("2024-12", other, **kw)
     assert a["parameters"] == b["parameters"]
     assert a["tables"]["monthly"] == b["tables"]["monthly"]
 
@@ -142,7 +142,7 @@ def test_recovers_ew_and_front_stream_from_synthetic_nights(monkeypatch):
     truth = dict(zip(F.NAMES, [0.40, 0.8, 0.6, 8.0, 12.0, 0.0, 0.0], strict=True))
     rec = _synthetic(list(truth.values()), seed=11, replicate=0)
     fixed = {k: v for k, v in truth.items() if k not in ("ew", "front_c")}
-    fit = F.fit_defense("2024-12", rec, replicates=1, max_nfev=6, noise=False, seed=12,
+    fit = F.fit_defense_to_record("2024-12", rec, replicates=1, max_nfev=6, noise=False, seed=12,
                         fixed=fixed, tallies=F.load_tallies().iloc[0:0])
     assert abs(fit["parameters"]["ew"]["value"] - 0.40) < 0.04
     assert abs(fit["parameters"]["front_c"]["value"] - 12.0) < 3.0
@@ -190,7 +190,7 @@ def test_recovers_night_noise_from_synthetic_nights():
         "night": [d.isoformat() for d in sim["date"]], "launched": sim["launched"],
         "destroyed": sim["destroyed"], "not_reach_goal": sim["lost_ew"],
         "neutralised": sim["neutralised"]}), "synthetic")
-    fit = F.fit_defense("2024-12", rec, replicates=2, max_nfev=1, seed=22, fixed=truth,
+    fit = F.fit_defense_to_record("2024-12", rec, replicates=2, max_nfev=1, seed=22, fixed=truth,
                         tallies=F.load_tallies().iloc[0:0])
     assert 0.5 < fit["noise"]["sigma_night"] < 1.1
 
