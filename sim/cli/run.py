@@ -187,9 +187,9 @@ def check_model_inputs(scenario, source: str) -> None:
     from sim.config.io import referenced_files
 
     files = referenced_files(scenario)
-    from sim.config.data import MAX_DATA_BYTES
-    from sim.config.files import check_regular_file
-
+    if files:
+        from sim.config.data import MAX_DATA_BYTES  # (imports pandas: only when there are files)
+        from sim.config.files import check_regular_file
     for key, value in files.items():  # never open a FIFO, a device or a huge file
         try:
             check_regular_file(value, MAX_DATA_BYTES, "data file")
