@@ -9,6 +9,11 @@ Pipeline (``python -m sim validate-model --refit --record CSV``)::
     write_calibration(...)                                 # sim/data/defense_calibration.json
     update_scenario_file(...)                              # fitted values into the YAML
 
+This module holds the parameters and the fit; the evaluation month by month and the whole run
+(:func:`~sim.calibration.defense_calibration.calibrate_defense`) are in
+:mod:`sim.calibration.defense_calibration`, the file handling in
+:mod:`sim.calibration.calibration_files`.
+
 **What is fitted.** A small set of uncertain defence parameters (:data:`DEFAULT_PARAMETERS`):
 the probability that a Shahed is lost to electronic warfare (decoys 1.5 times as likely) and
 the kill probability of the mobile-fire-group layer per tracked drone still flying
@@ -47,41 +52,42 @@ All randomness comes from seeded generators (:mod:`sim.model.rng` streams inside
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import json
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from sim.calibration.calibration_files import (  # noqa: F401 (part of this module's API)
+    DEFAULT_CALIBRATION_PATH,
+    REQUIRED_KEYS,
+    SIG_DIGITS,
+    clean_json,
+    load_calibration,
+    update_scenario_file,
+    write_calibration,
+)
 from sim.calibration.record import (
     EW_SHARE_LAST_MONTH,
-    interception_rate,
     observed_monthly,
-    sha256_of,
 )
-from sim.calibration.simulate import SIM_COUNTS, cut_period, pooled_monthly, simulate_months
+from sim.calibration.simulate import cut_period, pooled_monthly, simulate_months
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError, SimInputError
 
 __all__ = [
     "DEFAULT_PARAMETERS", "EW_SHARE_LAST_MONTH", "FIT_MONTHS", "TEST_MONTHS", "FitParameter",
-    "apply_parameters", "calibrate_defense", "evaluate_months", "fit_defense",
+    "apply_parameters", "fit_defense",
     "load_calibration", "observed_monthly", "parameter_overrides", "pooled_monthly",
-    "residuals_at", "simulate_months", "summarise_errors", "update_scenario_file",
+    "residuals_at", "simulate_months", "update_scenario_file",
     "write_calibration",
 ]
 
-DEFAULT_CALIBRATION_PATH = packaged_path("defense_calibration.json")
 DEFAULT_SCENARIO_PATH = packaged_path("scenarios/ukraine-posture-2024.yaml")
 
 FIT_MONTHS = ("2024-10", "2024-11", "2024-12", "2025-01", "2025-02", "2025-03")
@@ -96,7 +102,6 @@ FIT_COMMAND = (
     "path/to/missile_attacks_daily_to_2025-09-30.csv"
 )
 CALIBRATION_FORMAT = 2
-SIG_DIGITS = 6
 
 Progress = Callable[[str], None] | None
 
@@ -489,377 +494,3 @@ def parameters_from_fit(fit: dict[str, Any]) -> tuple[FitParameter, ...]:
         )
         for p in fit["parameters"]
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Evaluation: in-sample and out-of-sample, month by month
-# --------------------------------------------------------------------------------------------
-
-
-def evaluate_months(
-    scenario,
-    observed: pd.DataFrame,
-    fit_months: Sequence[str] = FIT_MONTHS,
-    test_months: Sequence[str] = TEST_MONTHS,
-    *,
-    seed: int,
-    replicates: int = 20,
-    predictive: dict[str, Any] | None = None,
-    executor: Executor | None = None,
-) -> pd.DataFrame:
-    """Simulate the scenario's whole period and compare it with the record month by month.
-
-    Args:
-        scenario: the fitted scenario (its period must cover both month sets).
-        observed: :func:`observed_monthly` output.
-        fit_months, test_months: in-sample and out-of-sample months.
-        seed: root seed of the evaluation runs (use one the fit did not use).
-        replicates: runs at the fitted values (point prediction and band).
-        predictive: optional ``{"parameters", "theta", "cov", "seed", "replicates",
-            "draw_seed"}``: extra runs, each with parameters drawn from N(theta, cov) (clipped
-            to the bounds), for a band that includes parameter uncertainty.
-        executor: optional executor for the replicates.
-
-    Returns:
-        One row per month with ``period`` (``fit`` or ``out_of_sample``), the record
-        (``obs_launched``, ``obs_rate``, ``obs_ew_share``), the replicate median, mean and
-        5-95 % of launches, neutralisation rate and EW share, the errors
-        (``launch_error_pct`` = median vs record, ``rate_error_pp``, ``ew_error_pp``), the kill
-        shares by layer and, with ``predictive``, ``pred_rate_p05``/``pred_rate_p95``.
-    """
-    months = list(fit_months) + list(test_months)
-    obs = _obs_for(observed, months)
-    sim = simulate_months(scenario, seed, replicates, executor=executor)
-    sim = sim[sim["month"].isin(months)]
-    launched = sim["launched"].to_numpy(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sim = sim.assign(
-            interception_rate=interception_rate(sim["destroyed"], sim["lost_ew"], launched),
-            ew_share=np.where(launched > 0, sim["lost_ew"] / launched, np.nan),
-        )
-    q = sim.groupby("month")
-    rows = []
-    for mo in months:
-        if mo not in q.groups:
-            raise SimInputError(f"scenario period does not cover month {mo}")
-        s = q.get_group(mo)
-        o = obs.loc[mo]
-        tot = s[list(SIM_COUNTS)].sum()
-        row = {
-            "month": mo,
-            "period": "fit" if mo in fit_months else "out_of_sample",
-            "obs_launched": int(o["launched"]),
-            "obs_rate": float(o["interception_rate"]),
-            "obs_ew_share": _nan_to_none(o["ew_share"]),
-        }
-        for col, name in (("launched", "launched"), ("interception_rate", "rate"),
-                          ("ew_share", "ew_share")):
-            v = s[col].to_numpy(float)
-            row[f"sim_{name}_median"] = float(np.median(v))
-            row[f"sim_{name}_mean"] = float(np.mean(v))
-            row[f"sim_{name}_p05"] = float(np.quantile(v, 0.05))
-            row[f"sim_{name}_p95"] = float(np.quantile(v, 0.95))
-        row["launch_error_pct"] = 100.0 * (row["sim_launched_median"] / row["obs_launched"] - 1)
-        row["rate_error_pp"] = 100.0 * (row["sim_rate_median"] - row["obs_rate"])
-        row["ew_error_pp"] = (None if row["obs_ew_share"] is None
-                              else 100.0 * (row["sim_ew_share_median"] - row["obs_ew_share"]))
-        n = float(tot["launched"]) or math.nan
-        row["share_fire_groups"] = float(tot["destroyed_fire_groups"]) / n
-        row["share_missiles"] = float(tot["destroyed_missiles"]) / n
-        row["share_existing_interceptors"] = float(tot["destroyed_existing_interceptors"]) / n
-        row["share_tracked"] = float(tot["tracked"]) / n
-        rows.append(row)
-    table = pd.DataFrame(rows)
-
-    if predictive:
-        pars = list(predictive["parameters"])
-        theta = np.asarray(predictive["theta"], float)
-        cov = np.asarray(predictive["cov"], float)
-        n_pred = int(predictive.get("replicates", replicates))
-        rng = np.random.default_rng(int(predictive["draw_seed"]))
-        lo = np.array([p.lower for p in pars])
-        hi = np.array([p.upper for p in pars])
-        draws = np.clip(rng.multivariate_normal(theta, cov, size=n_pred, method="svd"), lo, hi)
-        scs = [apply_parameters(scenario, pars, d) for d in draws]
-        ps = simulate_months(scenario, int(predictive["seed"]), n_pred, scenarios=scs,
-                             executor=executor)
-        ps = ps[ps["month"].isin(months)]
-        ps = ps.assign(interception_rate=interception_rate(ps["destroyed"], ps["lost_ew"],
-                                                           ps["launched"]))
-        pq = ps.groupby("month")["interception_rate"]
-        table["pred_rate_p05"] = [float(pq.get_group(mo).quantile(0.05)) for mo in months]
-        table["pred_rate_p95"] = [float(pq.get_group(mo).quantile(0.95)) for mo in months]
-    return table
-
-
-def out_of_sample(table: pd.DataFrame) -> dict[str, Any]:
-    """Out-of-sample errors month by month from an :func:`evaluate_months` table.
-
-    Returns:
-        ``{"months": [{"month", "obs_rate", "sim_rate_median", "rate_error_pp"}...],
-        "rate_mae_pp", "rate_bias_pp", "launch_mae_pct"}`` over the out-of-sample rows.
-    """
-    t = table[table["period"] == "out_of_sample"]
-    return {
-        "months": t[["month", "obs_rate", "sim_rate_median", "rate_error_pp"]].to_dict("records"),
-        "rate_mae_pp": float(np.mean(np.abs(t["rate_error_pp"]))) if len(t) else math.nan,
-        "rate_bias_pp": float(np.mean(t["rate_error_pp"])) if len(t) else math.nan,
-        "launch_mae_pct": float(np.mean(np.abs(t["launch_error_pct"]))) if len(t) else math.nan,
-    }
-
-
-def summarise_errors(table: pd.DataFrame) -> dict[str, Any]:
-    """Headline errors against the issue's targets."""
-    fit = table[table["period"] == "fit"]
-    oos = out_of_sample(table)
-    ew = fit["ew_error_pp"].dropna().astype(float)
-    s = {
-        "in_sample_rate_mae_pp": float(np.mean(np.abs(fit["rate_error_pp"]))),
-        "in_sample_rate_bias_pp": float(np.mean(fit["rate_error_pp"])),
-        "in_sample_ew_share_mae_pp": float(np.mean(np.abs(ew))) if len(ew) else math.nan,
-        "in_sample_launch_max_abs_error_pct": float(np.max(np.abs(fit["launch_error_pct"]))),
-        "in_sample_launch_mae_pct": float(np.mean(np.abs(fit["launch_error_pct"]))),
-        "out_of_sample_rate_mae_pp": oos["rate_mae_pp"],
-        "out_of_sample_rate_bias_pp": oos["rate_bias_pp"],
-        "out_of_sample_launch_max_abs_error_pct": float(
-            np.max(np.abs(table.loc[table["period"] == "out_of_sample", "launch_error_pct"]))
-        ) if (table["period"] == "out_of_sample").any() else math.nan,
-        "out_of_sample_launch_mae_pct": oos["launch_mae_pct"],
-        "targets": dict(TARGETS),
-    }
-    s["in_sample_rate_target_met"] = s["in_sample_rate_mae_pp"] <= TARGETS["in_sample_rate_mae_pp"]
-    s["in_sample_launch_target_met"] = (
-        s["in_sample_launch_max_abs_error_pct"] <= TARGETS["in_sample_launch_error_pct"]
-    )
-    return s
-
-
-# --------------------------------------------------------------------------------------------
-# Calibration file and scenario update
-# --------------------------------------------------------------------------------------------
-
-
-def clean_json(obj: Any, digits: int = SIG_DIGITS) -> Any:
-    """JSON-ready copy: numpy scalars to Python, floats to 6 significant digits, NaN to null."""
-    if isinstance(obj, dict):
-        return {str(k): clean_json(v, digits) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [clean_json(v, digits) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return clean_json(obj.tolist(), digits)
-    if isinstance(obj, bool | np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        f = float(obj)
-        if not math.isfinite(f):
-            return None
-        return f if f == 0.0 else float(f"{f:.{digits - 1}e}")
-    return obj
-
-
-def write_calibration(calibration: dict[str, Any], path: str | Path) -> None:
-    """Write the calibration JSON atomically (rounded, NaN as null, world-readable)."""
-    from sim.config.io import atomic_write_json
-
-    atomic_write_json(Path(path), clean_json(calibration))
-    os.chmod(path, 0o644)  # a shipped data file is world-readable (mkstemp creates 0600)
-
-
-REQUIRED_KEYS = ("fit", "evaluation", "months", "summary", "scenario")
-
-
-def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
-    """Read a calibration JSON (default: the shipped ``sim/data/defense_calibration.json``).
-
-    Raises:
-        DataFileError: missing file, invalid JSON or missing keys.
-    """
-    p = Path(path) if path is not None else DEFAULT_CALIBRATION_PATH
-    try:
-        cal = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataFileError(
-            f"{p}: file not found; run `python -m sim validate-model --refit --record CSV` to "
-            f"create it") from exc
-    except IsADirectoryError as exc:
-        raise DataFileError(f"{p}: is a directory, not a calibration JSON file") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataFileError(f"{p}: not a readable JSON file ({exc})") from exc
-    if not isinstance(cal, dict):
-        raise DataFileError(f"{p}: top level must be a JSON object")
-    missing = [k for k in REQUIRED_KEYS if k not in cal]
-    if missing:
-        raise DataFileError(f"{p}: missing key(s) {', '.join(missing)}")
-    if not isinstance(cal["months"], list) or not cal["months"]:
-        raise DataFileError(f"{p}: 'months' must be a non-empty list")
-    return cal
-
-
-def _round_trip_yaml():
-    from ruamel.yaml import YAML
-
-    y = YAML(typ="rt")
-    y.preserve_quotes = True
-    y.width = 4096  # never re-wrap long lines or folded text
-    y.indent(mapping=2, sequence=4, offset=2)
-    return y
-
-
-def update_scenario_file(path: str | Path, values: dict[str, float]) -> None:
-    """Write fitted values into a scenario YAML file at their key paths.
-
-    The file is read and written with a round-trip YAML library (``ruamel.yaml``): comments,
-    key order, quoting and layout are kept; only the values at the given key paths change
-    (rounded to 4 significant digits). Every key path must already be in the file (a fitted
-    value is never added silently). The file is rewritten atomically, keeps its permissions,
-    and is reloaded through the normal scenario loader to check the values.
-
-    Raises:
-        SimInputError: a key path not in the file, a file that is not a YAML mapping, or a
-            result that does not validate.
-    """
-    from ruamel.yaml.error import YAMLError
-
-    from sim.config.io import atomic_write_text, get_path, load_scenario
-
-    p = Path(path)
-    mode = p.stat().st_mode & 0o777
-    y = _round_trip_yaml()
-    try:
-        doc = y.load(p.read_text(encoding="utf-8"))
-    except YAMLError as exc:
-        raise SimInputError(f"{p}: not a readable YAML file ({exc})") from None
-    if not isinstance(doc, dict):
-        raise SimInputError(f"{p}: top level must be a mapping")
-    for key, v in values.items():
-        node = doc
-        parts = key.split(".")
-        for part in parts[:-1]:
-            nxt = node.get(part) if isinstance(node, dict) else None
-            if not isinstance(nxt, dict):
-                raise SimInputError(f"{p}: has no '{key}' to write the fitted value into")
-            node = nxt
-        if parts[-1] not in node:
-            raise SimInputError(f"{p}: has no '{key}' to write the fitted value into")
-        node[parts[-1]] = float(f"{float(v):.4g}")
-    buf = io.StringIO()
-    y.dump(doc, buf)
-    atomic_write_text(p, buf.getvalue())
-    os.chmod(p, mode)
-    sc = load_scenario(p)
-    for k, v in values.items():
-        got = float(get_path(sc, k))
-        if abs(got - v) > 1e-3 * max(1.0, abs(v)):
-            raise SimInputError(f"{p}: {k} reads back as {got}, expected {v}")
-
-
-def calibrate_defense(
-    record: str | Path,
-    scenario_path: str | Path = DEFAULT_SCENARIO_PATH,
-    out_path: str | Path = DEFAULT_CALIBRATION_PATH,
-    *,
-    update_scenario: bool = True,
-    fit_replicates: int = 4,
-    eval_replicates: int = 20,
-    maxfev: int = 80,
-    seed_sets: int = 4,
-    progress: Progress = None,
-    executor: Executor | None = None,
-) -> dict[str, Any]:
-    """The whole defence calibration: fit, evaluate, write the JSON (and the scenario).
-
-    Seeds: the fit uses the scenario's seed S (replicates 0..fit_replicates-1), the seed-set
-    spread S+1..S+seed_sets, the evaluation S+100 and the predictive band S+200, so in-sample
-    errors are measured on runs the fit never saw.
-
-    Args:
-        record: the Air Force record CSV (raw, nightly table or monthly aggregates).
-        scenario_path: the Ukraine-posture scenario to fit.
-        out_path: where the calibration JSON goes.
-        update_scenario: write the fitted values into the scenario file.
-        fit_replicates, eval_replicates, maxfev, seed_sets: sizes (see :func:`fit_defense`).
-        progress: optional callable receiving progress lines.
-        executor: optional executor for the replicates.
-
-    Returns:
-        The calibration dict as written.
-    """
-    from sim.config.io import load_scenario
-
-    record = Path(record)
-    observed = observed_monthly(record)
-    scenario_path = Path(scenario_path)
-    scenario = load_scenario(scenario_path)
-    say = progress or (lambda _msg: None)
-    say(f"Fitting {', '.join(p.name for p in DEFAULT_PARAMETERS)} to {FIT_MONTHS[0]}.."
-        f"{FIT_MONTHS[-1]} ({fit_replicates} replicates per trial point)")
-    fit = fit_defense(scenario, observed, FIT_MONTHS, DEFAULT_PARAMETERS,
-                      replicates=fit_replicates, maxfev=maxfev, seed_sets=seed_sets,
-                      progress=progress, executor=executor)
-    theta = estimates(fit)
-    fitted = apply_parameters(scenario, DEFAULT_PARAMETERS, theta)
-    seed = int(scenario.seed)
-    say(f"Evaluating Oct 2024 - Sep 2025 ({eval_replicates} replicates at the estimate and "
-        f"{eval_replicates} with parameter draws)")
-    table = evaluate_months(
-        fitted, observed, FIT_MONTHS, TEST_MONTHS, seed=seed + 100, replicates=eval_replicates,
-        predictive={"parameters": DEFAULT_PARAMETERS, "theta": theta,
-                    "cov": fit["covariance_total"], "seed": seed + 200,
-                    "replicates": eval_replicates, "draw_seed": seed + 300},
-        executor=executor,
-    )
-    values = parameter_overrides(DEFAULT_PARAMETERS, theta)
-    cal = {
-        "what": "Defence calibration of the Ukraine-posture scenario against the Ukrainian Air "
-                "Force record (monthly neutralisation rate), with an out-of-sample check.",
-        "format": CALIBRATION_FORMAT,
-        "created": dt.date.today().isoformat(),
-        "command": FIT_COMMAND,
-        "record": {
-            "file": record.name,
-            "sha256": sha256_of(record),
-            "source": "Petro Ivaniuk / Kaggle piterfm, 'Massive Missile Attacks on Ukraine', "
-                      "from Ukrainian Air Force reports",
-            "licence": "CC BY-NC-SA 4.0 (the monthly figures below are derived aggregates)",
-        },
-        "scenario": {
-            "file": _display_path(scenario_path),
-            "name": scenario.name,
-            "seed": seed,
-            "start_date": scenario.period.start_date.isoformat(),
-            "nights": scenario.period.nights,
-            "fitted_values": values,
-        },
-        "fit": fit,
-        "evaluation": {
-            "seed": seed + 100,
-            "replicates": int(eval_replicates),
-            "predictive_seed": seed + 200,
-            "predictive_draw_seed": seed + 300,
-            "predictive_replicates": int(eval_replicates),
-            "point": "median over replicates (launch_error_pct and rate_error_pp use it)",
-            "fit_months": list(FIT_MONTHS),
-            "test_months": list(TEST_MONTHS),
-        },
-        "months": table.to_dict("records"),
-        "summary": summarise_errors(table),
-    }
-    write_calibration(cal, out_path)
-    if update_scenario:
-        update_scenario_file(scenario_path, values)
-    return load_calibration(out_path)
-
-
-def _display_path(p: Path) -> str:
-    """A packaged scenario by its name in the repository, else the path as given."""
-    try:
-        if p.resolve().parent == DEFAULT_SCENARIO_PATH.resolve().parent:
-            return f"scenarios/{p.name}"
-    except OSError:
-        pass
-    try:
-        return str(p.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(p)

@@ -393,10 +393,10 @@ def write_report(out: Path, cal, rolling, oracles, overwrite: bool = False) -> P
 
 def cmd_validate_model(args) -> int:
     """Handler of ``validate-model``; returns the exit status."""
+    from sim.calibration.defense_calibration import calibrate_defense
     from sim.calibration.defense_fit import (
         DEFAULT_CALIBRATION_PATH,
         DEFAULT_SCENARIO_PATH,
-        calibrate_defense,
         load_calibration,
     )
     from sim.calibration.oracles import run_oracles

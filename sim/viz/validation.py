@@ -129,7 +129,8 @@ def plot_validation(months: pd.DataFrame, *, replicates: int | None = None,
     """Simulated against recorded monthly launches and neutralisation rates (two panels).
 
     Args:
-        months: one row per month, as :func:`sim.calibration.defense_fit.evaluate_months` returns it (and as
+        months: one row per month, as
+            :func:`sim.calibration.defense_calibration.evaluate_months` returns it (and as
             stored under ``months`` in ``sim/data/defense_calibration.json``): ``month``
             (``YYYY-MM``), optional ``period`` (``fit`` / ``out_of_sample``), the record
             ``obs_launched`` and ``obs_rate``, the simulated ``sim_launched_median`` and

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.calibration.defense_calibration import summarise_errors
 from sim.calibration.defense_fit import (
     DEFAULT_PARAMETERS,
     DEFAULT_SCENARIO_PATH,
@@ -27,7 +28,6 @@ from sim.calibration.defense_fit import (
     fit_defense,
     load_calibration,
     residuals_at,
-    summarise_errors,
     update_scenario_file,
 )
 from sim.calibration.record import observed_monthly, sha256_of

@@ -311,7 +311,7 @@ def test_output_paths_are_checked_before_the_simulation(work, capsys, monkeypatc
     (["calibrate", "missiles", "record.csv", "--out", "results/old/summary.json/p.json"],
      ["--out", "is a file, not a folder"], ("sim.calibration.missile_fit", "calibrate_missiles")),
     (["validate-model", "--out", "results/old/summary.json/report"],
-     ["--out", "is a file, not a folder"], ("sim.calibration.defense_fit", "calibrate_defense")),
+     ["--out", "is a file, not a folder"], ("sim.calibration.defense_calibration", "calibrate_defense")),
     (["optimise", NL, "--trials", "1", "--out", "results/" + "w" * 300],
      ["--out", "bytes"], ("sim.experiments.optimise", "optimise")),
 ])
