@@ -1,6 +1,6 @@
 """The start state from the damage ledger: what was out of service on the knowledge date.
 
-The ledger (:func:`sim.config.data.load_damage_ledger`, ``sim/data/energy_damage_ledger.csv``)
+The ledger (:func:`sim.config.power_data.load_damage_ledger`, ``sim/data/energy_damage_ledger.csv``)
 lists dated damage events on components of the site table, each with the share of the
 component's units it put out and the share of those repaired by a date. On a knowledge date
 ``D`` a component has out

@@ -17,15 +17,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from sim.config.data import (
-    check_ledger_components,
-    load_damage_ledger,
-    load_grid,
-    load_load_shape,
-    load_monthly_normals,
-    load_regions,
-    row_no,
-)
+from sim.config.data import load_grid, load_monthly_normals, load_regions, row_no
 from sim.config.energy import (
     GAS_TYPES,
     GENERATION_TYPES,
@@ -34,6 +26,7 @@ from sim.config.energy import (
     EnergyConfig,
 )
 from sim.config.errors import DataFileError
+from sim.config.power_data import check_ledger_components, load_damage_ledger, load_load_shape
 from sim.model.energy.demand import daily_temperature_c, demand_scale
 from sim.model.energy.grid import GridLP
 from sim.model.energy.ledger import out_share_as_of, units_out

@@ -7,9 +7,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from sim.config.data import load_damage_ledger, load_sites
+from sim.config.data import load_sites
 from sim.config.energy import EnergyConfig
 from sim.config.errors import DataFileError
+from sim.config.power_data import load_damage_ledger
 from sim.model.energy.system import EnergySystem
 
 HEAD = "date,component,event,out_share,repaired_share,repaired_date,estimate,source\n"

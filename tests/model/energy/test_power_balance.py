@@ -8,9 +8,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from sim.config.data import load_load_shape, load_sites
+from sim.config.data import load_sites
 from sim.config.energy import EnergyConfig
 from sim.config.errors import DataFileError
+from sim.config.power_data import load_load_shape
 from sim.model.energy.system import EnergySystem
 
 START = dt.date(2026, 1, 5)
