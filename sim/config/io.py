@@ -16,7 +16,6 @@ This module imports neither numpy nor pandas, so that checking a file starts fas
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import math
 import numbers
@@ -33,6 +32,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.config.base import did_you_mean  # noqa: F401 - part of this module's interface
 from sim.config.errors import ScenarioError, SimInputError
 from sim.config.files import (  # noqa: F401 - part of this module's interface
     FolderLock,
@@ -242,14 +242,6 @@ def read_yaml_file(path: str | Path, error: type[SimInputError] = ScenarioError)
 
 def _format_loc(loc) -> str:
     return ".".join(str(x) for x in loc) if loc else "(top level)"
-
-
-def did_you_mean(word: str, choices) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a misspelt ``word``, else
-    ``""`` (:func:`difflib.get_close_matches`)."""
-    close = difflib.get_close_matches(str(word), sorted({str(c) for c in choices}), n=1,
-                                      cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _model_of(ann):

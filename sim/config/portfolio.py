@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from sim.config.base import Strict
+from sim.config.base import Strict, did_you_mean
 
 OPTIONS: tuple[str, ...] = (
     "interceptor_drones",
@@ -99,15 +99,10 @@ no-op."""
 _STATUSES = ("SOURCED", "DERIVED", "EST")
 
 
-def _did_you_mean(word: str, choices) -> str:
-    # sim.config.io imports the schema, which imports this module: import it when needed
-    from sim.config.io import did_you_mean
-
-    return did_you_mean(word, choices)
 
 
 def _unknown(kind: str, name: str, known) -> str:
-    hint = _did_you_mean(name, known)
+    hint = did_you_mean(name, known)
     return f"unknown {kind} {name!r}{hint}; {kind}s: {', '.join(known)}"
 
 
