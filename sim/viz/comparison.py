@@ -18,14 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.experiments.stats import INTERVAL_METHOD
 from sim.model.outcomes import OUTCOMES
-from sim.viz.map import (  # noqa: F401
-    SITE_MARKERS,
-    animate_night,
-    pick_night,
-    plot_map,
-    site_states,
-    ukraine_outline_km,
-)
+from sim.viz.map import SITE_MARKERS
 from sim.viz.style import (
     CYCLE,
     LEVEL,
@@ -36,7 +29,6 @@ from sim.viz.style import (
     _styled,
     outcome_label,
 )
-from sim.viz.validation import plot_validation  # noqa: F401 (lives in sim.viz.validation)
 
 # --------------------------------------------------------------------------- comparisons
 COMPARE_DEFAULT = (

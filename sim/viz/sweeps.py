@@ -18,14 +18,6 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.experiments.stats import INTERVAL_METHOD
 from sim.model.outcomes import OUTCOMES
-from sim.viz.map import (  # noqa: F401
-    SITE_MARKERS,
-    animate_night,
-    pick_night,
-    plot_map,
-    site_states,
-    ukraine_outline_km,
-)
 from sim.viz.style import (
     CYCLE,
     LEVEL,
@@ -44,7 +36,6 @@ from sim.viz.style import (
     reference_level,
     summarize_by,
 )
-from sim.viz.validation import plot_validation  # noqa: F401 (lives in sim.viz.validation)
 
 
 def _numeric_levels(runs: pd.DataFrame, factor: str) -> bool:

@@ -12,14 +12,6 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from sim.viz.map import (  # noqa: F401
-    SITE_MARKERS,
-    animate_night,
-    pick_night,
-    plot_map,
-    site_states,
-    ukraine_outline_km,
-)
 from sim.viz.style import (
     CYCLE,
     OKABE_ITO,
@@ -29,7 +21,6 @@ from sim.viz.style import (
     nightly_label,
     outcome_label,
 )
-from sim.viz.validation import plot_validation  # noqa: F401 (lives in sim.viz.validation)
 
 
 # --------------------------------------------------------------------------- timelines
