@@ -225,8 +225,8 @@ def item_schedule(item, money_eur: float, decision: dt.date, dates, *, option: s
     """Deliveries of one item for its money (see the module text for the rules).
 
     Args:
-        item: the cost model (:class:`sim.config.portfolio.Item`, or a
-            :class:`~sim.config.portfolio.MissileItem` with ``unit_cost_eur`` given).
+        item: the cost model (:class:`sim.config.portfolio_options.Item`, or a
+            :class:`~sim.config.portfolio_options.MissileItem` with ``unit_cost_eur`` given).
         money_eur: the item's money (EUR).
         decision: the funding decision (day 0 of the lead time and of training).
         dates: the nights, strictly increasing.

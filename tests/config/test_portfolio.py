@@ -10,14 +10,12 @@ import pytest
 from sim.cli import main
 from sim.config.errors import ScenarioError
 from sim.config.io import load_scenario, scenario_from_dict, with_overrides
-from sim.config.portfolio import (
+from sim.config.portfolio import Portfolio, cost_rows, cost_table_markdown
+from sim.config.portfolio_options import (
     DATA_FILE,
     OPTIONS,
     Item,
     Options,
-    Portfolio,
-    cost_rows,
-    cost_table_markdown,
     option_defaults,
     table_rows,
 )

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.config.io import with_overrides
-from sim.config.portfolio import OPTIONS, Item, MissileItem, Options, Portfolio
+from sim.config.portfolio import Portfolio
+from sim.config.portfolio_options import OPTIONS, Item, MissileItem, Options
 from sim.config.schema import Scenario
 from sim.model.forces import force_schedule
 from sim.model.forces.schedule import DAYS_PER_MONTH

@@ -44,7 +44,7 @@ START = dt.date(2025, 11, 1)
 # --------------------------------------------------------------------------- scenarios
 def lead_free(option: str) -> dict:
     """Every item of an option arriving without lead time (so a short period sees it)."""
-    from sim.config.portfolio import option_defaults
+    from sim.config.portfolio_options import option_defaults
 
     if option == "interceptor_drones":
         return {}
