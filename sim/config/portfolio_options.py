@@ -157,7 +157,6 @@ def _merge(defaults: dict, given: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- cost models
-_Money = Field(ge=0, le=1e12, allow_inf_nan=False)
 
 
 class Item(Strict):

@@ -416,7 +416,7 @@ class Defense(Strict):
         None,
         description="Spread defense.budget_eur over ways of keeping the lights on (interceptor "
         "drones, missile interceptors, fire groups, EW, passive protection, spares and repair, "
-        "distributed generation), each with its cost model (sim/config/portfolio.py); null: the "
+        "distributed generation), each with its cost model (sim/config/portfolio_options.py); null: the "
         "whole budget is the interceptor-drone programme. Turned into deliveries night by "
         "night by sim.model.portfolio, each acting through its mechanism of the model "
         "(docs/portfolio.md).",

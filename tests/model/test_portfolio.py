@@ -240,7 +240,7 @@ def portfolios(draw):
         total = sum(weights)
         shares = ([w / total for w in weights] if total > 0
                   else [1.0 / len(names)] * len(names))
-        shares[-1] = 1.0 - sum(shares[:-1])
+        shares[-1] = max(0.0, 1.0 - sum(shares[:-1]))  # never -2e-16 from rounding
         return {"shares": dict(zip(names, shares, strict=True))}, 1.0
     return {"amounts_eur": dict(zip(names, weights, strict=True))}, sum(weights)
 
