@@ -133,7 +133,7 @@ def agent_share(sc, seed: int = 0) -> dict[str, float]:
     (their own code, not the kernels they call), from a profile of one winter: the time of
     every function defined in ``sim/model/agents.py``, in Mesa, or in the model's wiring
     (``sim/model/defense_model.py``, the night record ``sim/model/night.py`` and the outcome
-    readers of ``sim/model/outcomes.py``), excluding what they call. ``total`` is their sum."""
+    readers of ``sim/model/outcomes/``), excluding what they call. ``total`` is their sum."""
     import cProfile
     import pstats
 
@@ -150,8 +150,8 @@ def agent_share(sc, seed: int = 0) -> dict[str, float]:
             out["agents"] += v[2] / total
         elif "/mesa/" in path:
             out["mesa"] += v[2] / total
-        elif path.endswith(("sim/model/defense_model.py", "sim/model/night.py",
-                            "sim/model/outcomes.py")):
+        elif (path.endswith(("sim/model/defense_model.py", "sim/model/night.py"))
+              or "sim/model/outcomes/" in path):
             out["model"] += v[2] / total
     out["total"] = sum(out.values())
     return out

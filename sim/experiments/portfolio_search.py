@@ -10,7 +10,7 @@ alone (when ``min_share`` is 0), so the best single option is known on the searc
 and the chosen mix is never worse than it there.
 
 Evaluation: the chosen mix against the best single option (not against no spending) on fresh
-replicates ``R..R+E-1`` (:func:`sim.experiments.optimise.evaluate_gain`): the paired gain per
+replicates ``R..R+E-1`` (:func:`sim.experiments.racing.evaluate_gain`): the paired gain per
 attacker and, with several attackers, in the worst case, each with its BCa bootstrap interval.
 The verdict says plainly when no mix beats the best single option: the search chose a single
 option, or the interval of the (worst-case) gain on fresh replicates reaches zero.
@@ -29,11 +29,11 @@ from sim.config.portfolio import OPTIONS
 from sim.experiments.optimise import (
     ModelEvaluator,
     OptimiseResult,
-    evaluate_gain,
     optimise,
     outcome_sense,
 )
 from sim.experiments.plans import project_shares
+from sim.experiments.racing import evaluate_gain
 
 SHARE_DECIMALS = 3
 
@@ -174,7 +174,7 @@ class PortfolioSearchResult:
         best: the chosen mix; ``best_single``: the best option alone on the search
             replicates, ``singles``: each option alone, its objective and means.
         evaluation: the mix against the best single option on fresh replicates
-            (:func:`sim.experiments.optimise.evaluate_gain`; ``{}`` when the search chose a
+            (:func:`sim.experiments.racing.evaluate_gain`; ``{}`` when the search chose a
             single option or there are no fresh replicates).
         verdict: one plain sentence.
         settings: the search's settings.

@@ -165,7 +165,8 @@ def test_the_stopping_rule_stops_when_the_interval_is_narrow_and_goes_on_when_it
     resolution: with no noise in the paired difference (common random numbers cancel the
     winter's luck) it stops at the first replicates; with some noise it goes on while the
     interval is wider and stops as soon as it is narrow; with a lot it runs to the cap."""
-    from sim.experiments.optimise import Plan, sequential_gain
+    from sim.experiments.optimise import Plan
+    from sim.experiments.racing import sequential_gain
 
     plan = Plan(policy="cities")
     res = 0.002
@@ -194,7 +195,8 @@ def test_a_race_tells_apart_plans_a_resolution_apart_and_calls_equal_ones_equal(
     """Racing on common random numbers: a plan better by twice the resolution wins (its
     interval above 0), one worse by as much loses, an identical one is equal after the first
     replicates, and a very noisy one is left open at the cap."""
-    from sim.experiments.optimise import CachedEvaluate, Plan, race
+    from sim.experiments.optimise import Plan
+    from sim.experiments.racing import CachedEvaluate, race
 
     res = 0.002
     plan = Plan(policy="cities")
