@@ -11,6 +11,7 @@ runs the same check).
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -200,8 +201,12 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Write docs/outcomes.md from the outcome registry.")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if docs/outcomes.md differs from what would be written")
+    args = parser.parse_args(argv)
     text = render()
-    if "--check" in argv:
+    if args.check:
         if not OUT.is_file() or OUT.read_text(encoding="utf-8") != text:
             print(f"{OUT} is out of date: run python scripts/outcomes_doc.py", file=sys.stderr)
             return 1

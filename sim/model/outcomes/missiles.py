@@ -10,6 +10,7 @@ tonight's missile record (``night.missiles``) and recorded only when missiles fl
 
 from __future__ import annotations
 
+from sim.config.missiles import MISSILE_CLASSES
 from sim.model.outcomes.derived import share as _share
 from sim.model.registry import MAXIMIZE, MINIMIZE, Outcome, Registry, ratio
 
@@ -18,7 +19,6 @@ __all__ = ["GROUP", "register_missiles"]
 GROUP = "missiles"
 """The missile outcomes' group in the registry (``Outcome.group``)."""
 _M = GROUP
-MISSILE_CLASSES = ("cruise", "ballistic", "kh22", "kh59")
 _CLASS_LABEL = {"cruise": "cruise missiles", "ballistic": "ballistic missiles",
                 "kh22": "Kh-22/32 missiles", "kh59": "Kh-59/69 missiles"}
 _MISSILES = (
