@@ -18,8 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from sim.calibration.air_force_file import MISSILE_CLASS_NAMES, missile_column
 from sim.calibration.fitters import FULL
-from sim.calibration.record import MISSILE_CLASS_NAMES, Record, missile_column
+from sim.calibration.record import Record
 from sim.config.errors import SimInputError
 
 TARGETS = {"neutralised_share_mae_pp": 3.0, "launches_mae_pct": 15.0}

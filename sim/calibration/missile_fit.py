@@ -63,13 +63,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from sim.calibration.record import (
-    LICENCE,
+from sim.calibration.air_force_file import (
     NATIONAL_TARGET,
     _report_nights,
     _to_count,
     load_air_force_record,
 )
+from sim.calibration.record import LICENCE
 from sim.calibration.threat_fit import (
     _nb_logpmf_grad,
     load_threat_profile,
@@ -285,7 +285,7 @@ def salvo_weights(drone_nights: pd.DataFrame, threat_profile: Mapping[str, Any],
 
     Uses the drone threat profile's mixture (``p_salvo``, normal and salvo components, levels
     scaled by :func:`sim.model.threat.level_multiplier`) and each night's Shahed-type count from
-    :func:`sim.calibration.threat_fit.load_air_force_record`. Nights without drones get 0.
+    :func:`sim.calibration.air_force_file.load_air_force_record`. Nights without drones get 0.
 
     Args:
         drone_nights: columns ``night``, ``launched``.

@@ -56,9 +56,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.calibration.air_force_file import MISSILE_CLASS_NAMES, missile_column
 from sim.calibration.fitters import FULL, FitContext, FitResult, Fitter, Progress, as_fit_result
 from sim.calibration.forecast_scoring import TARGETS, _ablation, _summary, compare
-from sim.calibration.record import MISSILE_CLASS_NAMES, Record, missile_column
+from sim.calibration.record import Record
 from sim.calibration.rolling_origin_fitters import default_fitters
 from sim.calibration.simulate import months_between, simulate_months, window
 from sim.config.data import packaged_path
