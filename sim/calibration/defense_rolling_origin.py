@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration import defense_record_fit as F
+from sim.calibration import defense_record_targets as T
 from sim.calibration.record import Record
 from sim.config.data import packaged_path
 
@@ -81,7 +82,7 @@ def forecast(fit: dict[str, Any], record: Record, origin: str, months: Sequence[
     sc = F.fit_scenario(months[-1])
     if extra:
         sc = with_overrides(sc, extra, source="ablation")
-    all_months = F.month_list(f"{F.FIRST_NIGHT:%Y-%m}", months[-1])
+    all_months = T.month_list(f"{T.FIRST_NIGHT:%Y-%m}", months[-1])
     ov = dict(fit["overrides"])
     if extra:
         ov.update(extra)
@@ -91,8 +92,8 @@ def forecast(fit: dict[str, Any], record: Record, origin: str, months: Sequence[
     dates = sc.period.dates
     nights = record.until(origin).require_nights("the forecast")
     base = F.record_launches(nights, dates)
-    recent = F.month_list(str(pd.Period(origin, freq="M") - 2), origin)
-    pool = F.record_nights_table(record.until(origin))
+    recent = T.month_list(str(pd.Period(origin, freq="M") - 2), origin)
+    pool = T.record_nights_table(record.until(origin))
     pool = pool[pool["month"].isin(recent)]["launched"].to_numpy()
     after = np.array([f"{d:%Y-%m}" > origin for d in dates])
     rows = []
@@ -118,7 +119,7 @@ def rolling_origin(record: Record, *, origins: Sequence[str] = ORIGINS, horizon:
     """Fit at each origin, forecast, compare with the record and with persistence."""
     variants = VARIANTS if variants is None else variants
     t0 = time.time()
-    rn = F.record_nights_table(record)
+    rn = T.record_nights_table(record)
     mo = rn.groupby("month")[["launched", "neutralised"]].sum()
     share = mo["neutralised"] / mo["launched"]
     launched = mo["launched"].astype(float)

@@ -1,7 +1,7 @@
 """What a fit run at every origin of the rolling-origin validation is: a named function from
 what it may see (the record cut at the origin, the scenario so far) to scenario overrides.
 
-The fitters themselves live with their fits (:func:`sim.calibration.rolling_origin.
+The fitters themselves live with their fits (:func:`sim.calibration.rolling_origin_fitters.
 threat_fitter`, :func:`~sim.calibration.tactics_fit.tactics_fitter`, ...); the validation
 (:mod:`sim.calibration.rolling_origin`) runs them in order.
 """

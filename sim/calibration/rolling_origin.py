@@ -6,18 +6,18 @@ For each origin month *o* (default Mar 2025 and Jun 2025):
    visible to any fit.
 2. The **fitters** run in order. Each gets the cut record, the scenario with the overrides of
    the fitters before it, and a folder for files, and returns scenario overrides (key path ->
-   value). Built in: :func:`threat_fitter` (the launch profile refitted on the twelve months up
-   to *o*, written to a JSON file the scenario points at with ``threat.launches.profile_file``)
-   and :func:`defense_fitter` (the defence parameters of
-   :mod:`sim.calibration.defense_fit` refitted on the scenario's months up to *o*). The missile
-   profile and the tactics timeline are meant to be added as further fitters.
+   value). Built in (:mod:`sim.calibration.rolling_origin_fitters`): the launch profile
+   refitted on the twelve months up to *o* (written to a JSON file the scenario points at with
+   ``threat.launches.profile_file``), the missile profile (with the raw record), the defence
+   parameters of :mod:`sim.calibration.defense_fit` refitted on the scenario's months up to
+   *o*, and the tactics timeline (:mod:`sim.calibration.tactics_fit`).
 3. The fitted scenario is simulated (``replicates`` runs, a seed the fits never used) and each
    month after *o*, up to ``horizon`` months and the end of the record, is compared with the
    record: the neutralised share ((destroyed + not_reach_goal) / launched in the record,
    (destroyed + lost to EW) / launched in the model; comparable across the Aug 2025 definition
    change) in percentage points and launches in %, for drones, and for missiles by class when
    the model writes ``missiles_launched_<class>`` / ``missiles_destroyed_<class>`` nightly
-   columns and the record has that class.
+   columns and the record has that class (:mod:`sim.calibration.forecast_scoring`).
 4. **Ablations.** For each named mechanism (``{name: overrides that switch it off}``) the same
    is done with the mechanism off: with ``refit_ablations`` (default) the fitters run again
    on the scenario without it, so each variant is the model as it would be calibrated without
@@ -31,13 +31,17 @@ horizon, quantity, observed, simulated mean and 5-95 % over replicates, error), 
 3 points on average, launches within 15 % on average) and an ``ablation`` table (mean absolute
 error with the full model and with each mechanism off, and how much of the error the mechanism
 closes). Nothing is tuned to the forecast months: errors are reported as they come.
+
+This module holds the run, its sizes (:class:`Settings`), its result file and the mechanisms
+of the ablation (which key paths the scenario schema knows); the fitters are in
+:mod:`sim.calibration.rolling_origin_fitters`, the comparison with the record and the summary
+and ablation tables in :mod:`sim.calibration.forecast_scoring`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 import tempfile
 import time
@@ -52,17 +56,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.defense_fit import (
-    DEFAULT_PARAMETERS,
-    FitParameter,
-    fit_defense,
-    parameter_overrides,
-)
+from sim.calibration.air_force_file import MISSILE_CLASS_NAMES, missile_column
 from sim.calibration.fitters import FULL, FitContext, FitResult, Fitter, Progress, as_fit_result
-from sim.calibration.record import MISSILE_CLASS_NAMES, Record, missile_column
+from sim.calibration.forecast_scoring import TARGETS, _ablation, _summary, compare
+from sim.calibration.record import Record
+from sim.calibration.rolling_origin_fitters import default_fitters
 from sim.calibration.simulate import months_between, simulate_months, window
-from sim.calibration.tactics_fit import tactics_fitter
-from sim.calibration.threat_fit import TREND_FROM, fit_profile_until, write_threat_profile
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError, SimInputError
 from sim.config.io import with_overrides
@@ -70,7 +69,6 @@ from sim.config.io import with_overrides
 DEFAULT_RESULT_PATH = packaged_path("rolling_origin.json")
 ORIGINS = ("2025-03", "2025-06")
 HORIZON = 6
-TARGETS = {"neutralised_share_mae_pp": 3.0, "launches_mae_pct": 15.0}
 RESULT_FORMAT = 1
 
 # Mechanisms switched off in the ablation, by the overrides that switch them off. Keys the
@@ -86,113 +84,6 @@ DEFAULT_MECHANISMS: dict[str, dict[str, Any]] = {
     "tactics": {"threat.tactics.timeline": {}},
     "launch_trend": {"threat.launches.apply_trend": False},
 }
-
-# --------------------------------------------------------------------------------------------
-# Fitters
-# --------------------------------------------------------------------------------------------
-
-
-def threat_fitter(trend_from: str = TREND_FROM) -> Fitter:
-    """The launch profile refitted on the twelve months up to the origin.
-
-    The profile is written to ``<workdir>/threat_profile_<origin>.json`` and the scenario
-    points at it (``threat.launches.profile = fitted``, ``profile_file``); the scenario's own
-    ``apply_trend`` decides whether the refitted trend is followed into the forecast months.
-    """
-
-    def fit(ctx: FitContext) -> FitResult:
-        nights = ctx.record.require_nights("the threat fit")
-        prof = fit_profile_until(nights, ctx.origin, trend_from=trend_from)
-        path = ctx.workdir / f"threat_profile_{ctx.origin}.json"
-        write_threat_profile(prof, path)
-        return FitResult(
-            overrides={"threat.launches.profile": "fitted",
-                       "threat.launches.profile_file": str(path)},
-            info={"fit_from": prof["fit_from"], "fit_to": prof["fit_to"],
-                  "trend_per_year": prof["trend_per_year"],
-                  "reference_date": prof["reference_date"],
-                  "profile_file": path.name},
-        )
-
-    return Fitter("threat", fit, uses_scenario=False)
-
-
-def defense_fitter(parameters: Sequence[FitParameter] = DEFAULT_PARAMETERS, *,
-                   replicates: int = 4, maxfev: int = 80, first_month: str | None = None
-                   ) -> Fitter:
-    """The defence parameters refitted on the scenario's months up to the origin.
-
-    Fit months: from ``first_month`` (default: the scenario's first month) to the origin, those
-    the record has. Uses :func:`sim.calibration.defense_fit.fit_defense` (least squares on the
-    monthly neutralisation rate and EW share, common random numbers); the Monte Carlo and
-    bootstrap uncertainty parts are skipped here (they do not change the estimate).
-    """
-    parameters = tuple(parameters)
-
-    def fit(ctx: FitContext) -> FitResult:
-        first = first_month or f"{ctx.scenario.period.start_date:%Y-%m}"
-        months = [m for m in months_between(first, ctx.origin) if m in set(ctx.record.months)]
-        if len(months) < 1:
-            raise SimInputError(f"origin {ctx.origin}: no record months from {first} to fit "
-                                f"the defence parameters")
-        res = fit_defense(ctx.scenario, ctx.record.monthly, months, parameters,
-                          seed=ctx.seed, replicates=replicates, maxfev=maxfev, seed_sets=0,
-                          bootstrap=0, executor=ctx.executor)
-        theta = [p["estimate"] for p in res["parameters"]]
-        return FitResult(
-            overrides=parameter_overrides(parameters, theta),
-            info={"fit_months": f"{months[0]}..{months[-1]}",
-                  **{p["name"]: p["estimate"] for p in res["parameters"]},
-                  **{f"{p['name']}_se": p["se_curvature"] for p in res["parameters"]},
-                  "rate_mae_pp": float(np.mean([abs(x["residual_rate_pp"])
-                                                for x in res["monthly_fit"]])),
-                  "evaluations": res["evaluations_total"]},
-        )
-
-    return Fitter("defense", fit)
-
-
-def missile_fitter(record_csv: str | Path) -> Fitter:
-    """The missile profile refitted on the raw record up to the end of the origin month
-    (:func:`sim.calibration.missile_fit.calibrate_missiles` with ``fit_to``); the scenario
-    points at it and flies missiles. Needs the raw record (the classes Kh-22 and Kh-59 are not
-    in the shipped nightly table)."""
-
-    def fit(ctx: FitContext) -> FitResult:
-        from sim.calibration.missile_fit import calibrate_missiles
-
-        if ctx.variant == "missiles":
-            return FitResult({}, {"skipped": "mechanism off"})
-        end = pd.Period(ctx.origin, freq="M").end_time.date().isoformat()
-        path = ctx.workdir / f"missile_profile_{ctx.origin}.json"
-        prof = calibrate_missiles(record_csv, path, fit_to=end)
-        return FitResult(
-            overrides={"threat.missiles.enabled": True, "threat.missiles.profile": "fitted",
-                       "threat.missiles.profile_file": str(path)},
-            info={"fit_to": end, "profile_file": path.name,
-                  "fit_from": prof.get("fit_from", "")})
-
-    return Fitter("missiles", fit, uses_scenario=False)
-
-
-def default_fitters(*, replicates: int = 4, maxfev: int = 80,
-                    record_csv: str | Path | None = None) -> list[Fitter]:
-    """The fitters, in order: threat profile, missiles (with the raw record), defence
-    parameters, then tactics (the share of drones flying high, and decoys, month by month:
-    :mod:`sim.calibration.tactics_fit`)."""
-    out = [threat_fitter()]
-    if record_csv is not None:
-        out.append(missile_fitter(record_csv))
-    out += [defense_fitter(replicates=replicates, maxfev=maxfev),
-            tactics_fitter(replicates=max(1, replicates // 2))]
-    return out
-
-
-def fixed_fitter(name: str, overrides: Mapping[str, Any]) -> Fitter:
-    """A 'fitter' that returns fixed overrides (known parameters, or a deliberately wrong one)."""
-    ov = dict(overrides)
-    return Fitter(name, lambda ctx: FitResult(dict(ov), {"fixed": True}), uses_scenario=False)
-
 
 # --------------------------------------------------------------------------------------------
 # Mechanisms
@@ -248,97 +139,6 @@ def split_mechanisms(mechanisms: Mapping[str, Mapping[str, Any]]
 
 
 # --------------------------------------------------------------------------------------------
-# Comparing a forecast with the record
-# --------------------------------------------------------------------------------------------
-
-
-def _quantities(record: Record, sim: pd.DataFrame) -> tuple[list[tuple], list[str]]:
-    """(quantities to compare, notes). A quantity is (name, kind, unit, sim columns, record
-    frame and columns)."""
-    notes = []
-    qs = [("drones_neutralised_share", "share", "pp", ("launched", "neutralised"), None),
-          ("drones_launched", "count", "%", ("launched",), None)]
-    rec_missiles = record.missiles()
-    for c in MISSILE_CLASS_NAMES:
-        s_launch, s_destr = missile_column("launched", c), missile_column("destroyed", c)
-        in_sim = s_launch in sim.columns and s_destr in sim.columns
-        in_rec = (not rec_missiles.empty) and (rec_missiles["missile_class"] == c).any()
-        if in_sim and in_rec:
-            qs.append((f"missiles_{c}_neutralised_share", "share", "pp", (s_launch, s_destr), c))
-            qs.append((f"missiles_{c}_launched", "count", "%", (s_launch,), c))
-        elif in_rec and not in_sim:
-            notes.append(f"missiles ({c}): the variant with the missile stream switched off "
-                         f"writes no {s_launch}/{s_destr} columns; not compared there")
-        elif in_sim and not in_rec:
-            notes.append(f"missiles ({c}): the record has no {c} missiles; not compared")
-    return qs, notes
-
-
-def _sim_missile_neutralised(sim: pd.DataFrame, cls: str) -> pd.Series:
-    out = sim[missile_column("destroyed", cls)].astype(float)
-    lost = missile_column("lost_ew", cls)
-    if lost in sim.columns:
-        out = out + sim[lost].astype(float)
-    return out
-
-
-def compare(record: Record, sim: pd.DataFrame, months: Sequence[str]
-            ) -> tuple[pd.DataFrame, list[str]]:
-    """Compare simulated months (one row per replicate and month) with the record.
-
-    Returns:
-        (rows with ``month``, ``quantity``, ``unit``, ``observed``, ``sim_mean``, ``sim_p05``,
-        ``sim_p95``, ``error``; notes). Shares are compared in percentage points (error =
-        simulated mean - observed, x 100), launches in % (simulated mean / observed - 1).
-    """
-    qs, notes = _quantities(record, sim)
-    obs_d = record.monthly.set_index("month")
-    rec_m = record.missiles()
-    rec_m = rec_m.set_index(["missile_class", "month"]) if not rec_m.empty else rec_m
-    rows = []
-    for mo in months:
-        s = sim[sim["month"] == mo]
-        if s.empty:
-            raise SimInputError(f"the forecast run does not cover month {mo}")
-        for name, kind, unit, cols, cls in qs:
-            if cls is None:
-                if mo not in obs_d.index:
-                    continue
-                o_launch = float(obs_d.loc[mo, "launched"])
-                o_neut = float(obs_d.loc[mo, "neutralised"])
-                s_launch = s["launched"].to_numpy(float)
-                s_neut = s["neutralised"].to_numpy(float)
-            else:
-                if (cls, mo) not in rec_m.index:
-                    continue
-                o_launch = float(rec_m.loc[(cls, mo), "launched"])
-                o_neut = float(rec_m.loc[(cls, mo), "neutralised"])
-                s_launch = s[cols[0]].to_numpy(float)
-                s_neut = _sim_missile_neutralised(s, cls).to_numpy(float)
-            if kind == "share":
-                if o_launch <= 0:
-                    continue
-                obs = o_neut / o_launch
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    v = np.where(s_launch > 0, s_neut / np.where(s_launch > 0, s_launch, 1),
-                                 np.nan)
-                v = v[np.isfinite(v)]
-                if not len(v):
-                    continue
-                mean = float(np.mean(v))
-                err = 100.0 * (mean - obs)
-            else:
-                obs = o_launch
-                v = s_launch
-                mean = float(np.mean(v))
-                err = 100.0 * (mean / obs - 1.0) if obs > 0 else math.nan
-            rows.append({"month": mo, "quantity": name, "unit": unit, "observed": obs,
-                         "sim_mean": mean, "sim_p05": float(np.quantile(v, 0.05)),
-                         "sim_p95": float(np.quantile(v, 0.95)), "error": err})
-    return pd.DataFrame(rows), notes
-
-
-# --------------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------------
 
@@ -351,7 +151,8 @@ class Settings:
         origins: last months of the fits (``YYYY-MM``).
         horizon: months forecast after each origin (cut at the end of the record).
         replicates: forecast runs per variant and origin.
-        fit_replicates, fit_maxfev: sizes of the defence fit (see :func:`defense_fitter`).
+        fit_replicates, fit_maxfev: sizes of the defence fit (see
+            :func:`~sim.calibration.rolling_origin_fitters.defense_fitter`).
         refit_ablations: refit with each mechanism off (else reuse the full model's fit).
         warm_start: simulate from the scenario's start date (state carried into the forecast
             months) rather than from the first forecast month.
@@ -462,39 +263,6 @@ def _check_origins(record: Record, scenario, origins: Sequence[str]) -> list[str
     return sorted(out)
 
 
-def _summary(forecasts: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for (variant, q), g in forecasts.groupby(["variant", "quantity"], sort=False):
-        e = g["error"].to_numpy(float)
-        e = e[np.isfinite(e)]
-        unit = g["unit"].iloc[0]
-        target = TARGETS["neutralised_share_mae_pp"] if unit == "pp" else TARGETS[
-            "launches_mae_pct"]
-        mae = float(np.mean(np.abs(e))) if len(e) else math.nan
-        rows.append({"variant": variant, "quantity": q, "unit": unit, "n": int(len(e)),
-                     "mae": mae, "bias": float(np.mean(e)) if len(e) else math.nan,
-                     "max_abs": float(np.max(np.abs(e))) if len(e) else math.nan,
-                     "target_mae": target, "target_met": bool(mae <= target)})
-    return pd.DataFrame(rows)
-
-
-def _ablation(summary: pd.DataFrame, mechanisms: Sequence[str]) -> pd.DataFrame:
-    rows = []
-    full = summary[summary["variant"] == FULL].set_index("quantity")
-    for name in mechanisms:
-        off = summary[summary["variant"] == name].set_index("quantity")
-        for q in full.index:
-            if q not in off.index:
-                continue
-            m_full, m_off = float(full.loc[q, "mae"]), float(off.loc[q, "mae"])
-            closes = m_off - m_full
-            rows.append({"mechanism": name, "quantity": q, "unit": full.loc[q, "unit"],
-                         "mae_full": m_full, "mae_without": m_off, "closes": closes,
-                         "share_of_error_closed": closes / m_off if m_off > 0 else math.nan})
-    return pd.DataFrame(rows, columns=["mechanism", "quantity", "unit", "mae_full",
-                                       "mae_without", "closes", "share_of_error_closed"])
-
-
 def run_rolling_origin(
     record: Record,
     scenario,
@@ -512,7 +280,8 @@ def run_rolling_origin(
         record: the whole record (it is cut at each origin before any fit).
         scenario: the base scenario (e.g. ``scenarios/ukraine-posture-2024.yaml``); its period
             start is where the defence fit and (with ``warm_start``) the simulation begin.
-        fitters: run in order at each origin (default :func:`default_fitters`).
+        fitters: run in order at each origin (default
+            :func:`~sim.calibration.rolling_origin_fitters.default_fitters`).
         mechanisms: ``{name: overrides that switch it off}`` (default
             :data:`DEFAULT_MECHANISMS`); names whose keys the schema lacks are skipped.
         settings: sizes (default :class:`Settings`).

@@ -3,11 +3,11 @@
 Source: "Massive Missile Attacks on Ukraine" by Petro Ivaniuk (Kaggle ``piterfm``), digitised
 from Ukrainian Air Force reports, CC BY-NC-SA 4.0. The fitted profile is a derivative and is
 shared under the same licence (see ``sim/data/README_threat.md``). How report rows become
-nights is in :mod:`sim.calibration.record`.
+nights is in :mod:`sim.calibration.air_force_file`.
 
 Pipeline::
 
-    nights = load_air_force_record(csv)        # sim.calibration.record: one row per night
+    nights = load_air_force_record(csv)        # sim.calibration.air_force_file: a row a night
     profile = fit_threat_profile(nights)        # seasonal nightly launch model + trend
     counts = sample_nightly_launches(profile, dates, rng,       # sim.model.threat
                                      intensity_multiplier=level_multiplier(profile, dates))
@@ -28,13 +28,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from sim.calibration.air_force_file import load_air_force_record
 from sim.calibration.record import (
     LICENCE,
     MONTHLY_CSV_NAME,
     NIGHTS_CSV_NAME,
     SOURCE,
     check_nights,
-    load_air_force_record,
     monthly_aggregates,
     sha256_of,
     write_monthly_csv,

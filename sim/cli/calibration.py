@@ -354,7 +354,7 @@ def _rolling(args, scenario_path: Path, executor, progress):
     else:
         settings = Settings(fit_replicates=args.fit_replicates, fit_maxfev=args.maxfev, **kw)
     from sim.calibration.record import layout
-    from sim.calibration.rolling_origin import default_fitters
+    from sim.calibration.rolling_origin_fitters import default_fitters
 
     record = load_record(args.record)
     scenario = load_scenario(scenario_path)

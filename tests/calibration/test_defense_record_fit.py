@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from sim.calibration import defense_record_fit as F
+from sim.calibration import defense_record_targets as T
 from sim.calibration.defense_rolling_origin import persistence
 from sim.calibration.record import load_record, record_from_nights
 from sim.config.errors import DataFileError, SimInputError
@@ -123,7 +124,7 @@ def test_no_look_ahead(record):
 # ------------------------------------------------------------------ recovery
 def _synthetic(theta, seed, replicate, last="2024-12"):
     sc = F.fit_scenario(last)
-    months = F.month_list("2024-10", last)
+    months = T.month_list("2024-10", last)
     rec = load_record()
     launches = F.record_launches(rec.nights, sc.period.dates)
     sc = with_overrides(sc, F.parameter_overrides(theta, months, sc.threat.types["shahed"]),
@@ -158,7 +159,7 @@ def test_front_stream_makes_the_leak_share_fall_with_salvo_size():
     base = F.simulate_nights(sc, 5, 0, launches)
     on = with_overrides(sc, {"threat.front_stream.per_night": 15.0}, source="test")
     front = F.simulate_nights(on, 5, 0, launches)
-    tb, tf = F.leak_table(base), F.leak_table(front)
+    tb, tf = T.leak_table(base), T.leak_table(front)
     extra = ((front["launched"] - front["neutralised"]).mean()
              - (base["launched"] - base["neutralised"]).mean())
     assert 10 < extra < 16
@@ -212,7 +213,7 @@ def test_winter_scenario_carries_the_shipped_fit():
     for m in sc.threat.tactics.timeline.values():
         assert m.altitude_bands_m[1].share == pytest.approx(fit["high_share"], rel=2e-3)
     nf = sc.defense.national_force
-    assert nf.reference_date == F.FIRST_NIGHT
+    assert nf.reference_date == T.FIRST_NIGHT
 
 
 def test_mechanisms_off_by_default_draw_nothing():

@@ -1,4 +1,5 @@
-"""Missile calibration (sim/calibration/missile_fit.py) and the shipped missile profile.
+"""Missile calibration (sim/calibration/missile_fit.py, missile_record.py) and the shipped
+missile profile.
 
 Most tests use the aggregates shipped with the package (the nightly table
 sim/data/air_force_nights.csv, the monthly counts by class in sim/data/missile_profile.json) or
@@ -17,15 +18,13 @@ import pandas as pd
 import pytest
 
 from sim.calibration.missile_fit import (
-    ALL_CLASSES,
     DEFAULT_PROFILE_PATH,
     calibrate_missiles,
-    classify_label,
     expected_vs_observed,
     fit_missile_profile,
-    load_missile_record,
     salvo_weights,
 )
+from sim.calibration.missile_record import ALL_CLASSES, classify_label, load_missile_record
 from sim.calibration.threat_fit import load_threat_profile
 from sim.cli import main
 from sim.config.errors import DataFileError

@@ -1,4 +1,5 @@
-"""The Air Force record (sim/calibration/record.py): report rows to nights, months and rates.
+"""The Air Force record (sim/calibration/record.py, air_force_file.py): report rows to nights,
+months and rates.
 
 Most tests use a hand-made record or the shipped tables (``sim/data/air_force_nights.csv``,
 ``sim/data/air_force_monthly.csv``), so they run on a machine with only the repository. The
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.calibration import air_force_file as A
 from sim.calibration import record as R
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError, SimInputError
@@ -61,7 +63,7 @@ def test_shipped_nights_give_the_shipped_months():
 
 @needs_record
 def test_shipped_tables_equal_what_the_full_record_gives():
-    nights = R.load_air_force_record(RECORD_CSV)
+    nights = A.load_air_force_record(RECORD_CSV)
     shipped = R.load_nights(SHIPPED_NIGHTS)
     assert list(shipped.columns) == list(nights.columns)
     pd.testing.assert_frame_equal(shipped, nights, check_dtype=False)
@@ -106,11 +108,11 @@ def test_record_cut_at_a_month_hides_everything_later():
 
 
 def test_missile_classes():
-    assert R.missile_class("Kalibr") == "cruise"
-    assert R.missile_class("X-101/X-555 and Kalibr and Iskander-K") == "cruise"
-    assert R.missile_class("X-47 Kinzhal and Iskander-M") == "ballistic"
-    assert R.missile_class("X-101/X-555 and Kalibr and Iskander-M/KN-23") is None  # mixed
-    assert R.missile_class("Shahed-136/131") is None and R.missile_class(None) is None
+    assert A.missile_class("Kalibr") == "cruise"
+    assert A.missile_class("X-101/X-555 and Kalibr and Iskander-K") == "cruise"
+    assert A.missile_class("X-47 Kinzhal and Iskander-M") == "ballistic"
+    assert A.missile_class("X-101/X-555 and Kalibr and Iskander-M/KN-23") is None  # mixed
+    assert A.missile_class("Shahed-136/131") is None and A.missile_class(None) is None
     m = R.load_record().missiles().set_index(["missile_class", "month"])
     # Monthly sums of the shipped nights (Air Force record, Sep 2025).
     assert m.loc[("cruise", "2025-09"), "launched"] == 111
@@ -143,7 +145,7 @@ def test_night_assignment_rules(tmp_path):
         "2025-01-09 09:00,2025-01-10 09:00,Shahed-136/131,,Ukraine,,40,30,,,,25,h",
     ]
     p = _write(tmp_path, "r.csv", HEADER + "\n".join(rows) + "\n")
-    nights = R.load_air_force_record(p)
+    nights = A.load_air_force_record(p)
     got = dict(zip(nights["night"].astype(str), nights["launched"], strict=True))
     assert got == {
         "2025-01-09": 40, "2025-01-10": 120, "2025-01-11": 12, "2025-01-12": 30, "2025-01-13": 0,
@@ -169,15 +171,15 @@ def test_night_assignment_rules(tmp_path):
 def test_parsed_record_is_cached_by_path_and_mtime(tmp_path):
     row = "2025-01-10 19:00,2025-01-11 09:00,Shahed-136/131,,Ukraine,,100,60,30,,,,a\n"
     p = _write(tmp_path, "r.csv", HEADER + row)
-    a = R.load_air_force_record(p)
+    a = A.load_air_force_record(p)
     a.loc[0, "launched"] = -1  # callers get a copy: the cache is not touched
-    assert R.load_air_force_record(p)["launched"].iloc[0] == 100
+    assert A.load_air_force_record(p)["launched"].iloc[0] == 100
     import os
 
     p.write_text(HEADER + row.replace(",100,", ",7,"), encoding="utf-8")
     st = p.stat()
     os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a new modification time
-    assert R.load_air_force_record(p)["launched"].iloc[0] == 7
+    assert A.load_air_force_record(p)["launched"].iloc[0] == 7
 
 
 # ------------------------------------------------------------------------------------------
@@ -187,25 +189,25 @@ def test_parsed_record_is_cached_by_path_and_mtime(tmp_path):
 
 def test_missing_file_and_directory(tmp_path):
     with pytest.raises(DataFileError, match="not found"):
-        R.load_air_force_record(tmp_path / "nope.csv")
+        A.load_air_force_record(tmp_path / "nope.csv")
     with pytest.raises(DataFileError, match="not a regular file"):
-        R.load_air_force_record(tmp_path)
+        A.load_air_force_record(tmp_path)
 
 
 def test_missing_columns_raises(tmp_path):
     p = _write(tmp_path, "x.csv", "time_start,model,launched\n2025-01-01 20:00,Shahed-136/131,5\n")
     with pytest.raises(DataFileError, match=r"x\.csv: missing column\(s\) time_end, target"):
-        R.load_air_force_record(p)
+        A.load_air_force_record(p)
 
 
 def test_not_a_csv_raises(tmp_path):
     p = tmp_path / "x.csv"
     p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\x00binary")
     with pytest.raises(DataFileError, match=r"x\.csv"):
-        R.load_air_force_record(p)
+        A.load_air_force_record(p)
     empty = _write(tmp_path, "empty.csv", "")
     with pytest.raises(DataFileError, match=r"empty\.csv: cannot be read as a CSV"):
-        R.load_air_force_record(empty)
+        A.load_air_force_record(empty)
 
 
 def test_bad_values_raise(tmp_path):
@@ -214,18 +216,18 @@ def test_bad_values_raise(tmp_path):
         HEADER + "2025-01-01 20:00,2025-01-02 08:00,Shahed-136/131,,Ukraine,,many,1,,,,,s\n",
     )
     with pytest.raises(DataFileError, match="c.csv: column 'launched' has a non-numeric"):
-        R.load_air_force_record(bad_count)
+        A.load_air_force_record(bad_count)
     bad_time = _write(
         tmp_path, "t.csv",
         HEADER + "yesterday,2025-01-02 08:00,Shahed-136/131,,Ukraine,,5,1,,,,,s\n",
     )
     with pytest.raises(DataFileError, match="t.csv: data row 1: time_start 'yesterday'"):
-        R.load_air_force_record(bad_time)
+        A.load_air_force_record(bad_time)
     no_shahed = _write(
         tmp_path, "k.csv", HEADER + "2025-01-01 20:00,2025-01-02 08:00,Kalibr,,Ukraine,,5,1,,,,,s\n"
     )
     with pytest.raises(DataFileError, match="k.csv: no Shahed-type rows"):
-        R.load_air_force_record(no_shahed)
+        A.load_air_force_record(no_shahed)
     bad_nights = _write(tmp_path, "n.csv", "night,launched,destroyed,not_reach_goal\n"
                                            "2025-01-01,5,x,0\n")
     with pytest.raises(DataFileError, match="n.csv: row 2, column 'destroyed'"):

@@ -23,6 +23,7 @@ import pytest
 
 from sim.calibration import rolling_origin as ro
 from sim.calibration.defense_fit import DEFAULT_PARAMETERS, parameter_overrides
+from sim.calibration.rolling_origin_fitters import fixed_fitter
 from sim.calibration.threat_fit import write_threat_profile
 from sim.config.data import packaged_path
 from sim.config.errors import SimInputError
@@ -96,7 +97,7 @@ def test_true_values_forecast_well_and_a_wrong_value_is_detected(world):
 
     def run(overrides):
         res = ro.run_rolling_origin(world["record"], base, mechanisms={}, settings=settings,
-                                    fitters=[ro.fixed_fitter("known", overrides)])
+                                    fitters=[fixed_fitter("known", overrides)])
         return res.summary.set_index("quantity")["mae"]
 
     good = run(truth_ov)
@@ -116,7 +117,7 @@ def test_mechanisms_ablation_and_result_round_trip(world, tmp_path):
     settings = ro.Settings(origins=("2024-11",), horizon=2, replicates=2, refit_ablations=False)
     res = ro.run_rolling_origin(world["record"], world["base"], mechanisms=mech,
                                 settings=settings,
-                                fitters=[ro.fixed_fitter("known", world["truth_ov"])])
+                                fitters=[fixed_fitter("known", world["truth_ov"])])
     assert list(res.meta["mechanisms"]["used"]) == ["launch_trend"]
     assert "defense.national_force.enabled" in res.meta["mechanisms"]["skipped"]["national_force"]
     abl = res.ablation.set_index("quantity")
@@ -153,6 +154,7 @@ def test_missiles_by_class_are_compared_when_the_model_writes_them():
     a class the model lacks is named in the notes."""
     import pandas as pd
 
+    from sim.calibration.forecast_scoring import compare
     from sim.calibration.record import load_record
 
     record = load_record()  # shipped nightly record: cruise Apr 2025 = 92 launched, 56 stopped
@@ -161,7 +163,7 @@ def test_missiles_by_class_are_compared_when_the_model_writes_them():
         "launched": [2600, 2700], "neutralised": [2470, 2565],
         "missiles_launched_cruise": [90, 94], "missiles_destroyed_cruise": [54, 47],
     })
-    table, notes = ro.compare(record, sim, ["2025-04"])
+    table, notes = compare(record, sim, ["2025-04"])
     t = table.set_index("quantity")
     assert set(t.index) == {"drones_neutralised_share", "drones_launched",
                             "missiles_cruise_neutralised_share", "missiles_cruise_launched"}
