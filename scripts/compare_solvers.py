@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.config.data import load_grid
 from sim.config.energy import EnergyConfig
+from sim.config.grid_data import load_grid
 from sim.config.io import load_scenario
 from sim.model.defense_model import DefenseModel
 from sim.model.energy.grid import GridLP

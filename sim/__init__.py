@@ -32,7 +32,7 @@ _LAZY = {
     "run_one": ("sim.experiments.runs", "run_one"),
     "load_results": ("sim.experiments.sweep.api", "load_results"),
     "load_scenario": ("sim.config.io", "load_scenario"),
-    "with_overrides": ("sim.config.io", "with_overrides"),
+    "with_overrides": ("sim.config.overrides", "with_overrides"),
     "Scenario": ("sim.config.schema", "Scenario"),
     "DefenseModel": ("sim.model.defense_model", "DefenseModel"),
 }

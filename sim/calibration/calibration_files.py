@@ -43,7 +43,7 @@ def clean_json(obj: Any, digits: int = SIG_DIGITS) -> Any:
 
 def write_calibration(calibration: dict[str, Any], path: str | Path) -> None:
     """Write the calibration JSON atomically (rounded, NaN as null, world-readable)."""
-    from sim.config.io import atomic_write_json
+    from sim.config.files import atomic_write_json
 
     atomic_write_json(Path(path), clean_json(calibration))
     os.chmod(path, 0o644)  # a shipped data file is world-readable (mkstemp creates 0600)
@@ -104,7 +104,8 @@ def update_scenario_file(path: str | Path, values: dict[str, float]) -> None:
     """
     from ruamel.yaml.error import YAMLError
 
-    from sim.config.io import atomic_write_text, get_path, load_scenario
+    from sim.config.files import atomic_write_text
+    from sim.config.io import get_path, load_scenario
 
     p = Path(path)
     mode = p.stat().st_mode & 0o777

@@ -370,7 +370,7 @@ def _round_sig(x: float, digits: int = 6) -> float:
 
 def write_shared_text(path: str | os.PathLike, text: str) -> None:
     """Write text atomically and make it world-readable (a shipped data file or a report)."""
-    from sim.config.io import atomic_write_text
+    from sim.config.files import atomic_write_text
 
     atomic_write_text(Path(path), text)
     os.chmod(path, 0o644)  # mkstemp creates 0600

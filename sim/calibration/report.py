@@ -348,7 +348,7 @@ def write_report_files(folder: str | Path, cal: dict[str, Any],
     Returns:
         The path of ``validation.md``.
     """
-    from sim.config.io import atomic_write_json, atomic_write_text
+    from sim.config.files import atomic_write_json, atomic_write_text
 
     folder = Path(folder)
 

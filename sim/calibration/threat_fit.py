@@ -395,7 +395,7 @@ def round_all(obj: Any, digits: int = SIG_DIGITS) -> Any:
 def write_threat_profile(profile: Mapping[str, Any], path: str | os.PathLike) -> None:
     """Write the profile as JSON atomically: floats rounded to 6 significant digits, 2-space
     indent (same profile, same bytes)."""
-    from sim.config.io import atomic_write_json
+    from sim.config.files import atomic_write_json
 
     atomic_write_json(Path(path), round_all(dict(profile)))
     os.chmod(path, 0o644)  # a shipped data file is world-readable (mkstemp creates 0600)

@@ -26,7 +26,7 @@ MECHANISM_NAMES = ("missiles", "national_force", "tactics", "launch_trend")  # s
 def cmd_calibrate(args) -> int:
     """Handler of ``calibrate threat``."""
     from sim.calibration.threat_fit import DEFAULT_PROFILE_PATH, calibrate_threat
-    from sim.config.io import check_output_path
+    from sim.config.files import check_output_path
 
     if args.out:  # before the fit, not after (the tables are written beside it)
         check_output_path(args.out, "--out")
@@ -41,7 +41,7 @@ def cmd_calibrate(args) -> int:
 def cmd_calibrate_missiles(args) -> int:
     """Handler of ``calibrate missiles``."""
     from sim.calibration.missile_fit import DEFAULT_PROFILE_PATH, calibrate_missiles
-    from sim.config.io import check_output_path
+    from sim.config.files import check_output_path
 
     if args.out:  # before the fit, not after
         check_output_path(args.out, "--out")
@@ -370,7 +370,7 @@ def write_report(out: Path, cal, rolling, oracles, overwrite: bool = False) -> P
     """Draw the figures (viz layer) and write the page and tables (calibration layer) into a
     staged folder swapped in when complete."""
     from sim.calibration.report import FIGURES, check_report_dir, write_report_files
-    from sim.config.io import StagedDir
+    from sim.config.files import StagedDir
     from sim.viz.validation import plot_launches, plot_neutralisation, plot_rolling_origin
 
     check_report_dir(out, overwrite)
@@ -402,7 +402,7 @@ def cmd_validate_model(args) -> int:
     from sim.calibration.oracles import run_oracles
     from sim.calibration.report import check_report_dir
     from sim.calibration.rolling_origin import DEFAULT_RESULT_PATH, load_result, write_result
-    from sim.config.io import check_output_path
+    from sim.config.files import check_output_path
 
     check_output_path(args.out, "--out", folder=True)  # before minutes of fitting, not after
     check_report_dir(args.out, args.overwrite)

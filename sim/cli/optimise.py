@@ -243,14 +243,8 @@ def cmd_optimise(args) -> int:
         raise SimInputError(INSTALL_HINT) from None
     import yaml
 
-    from sim.config.io import (
-        StagedDir,
-        atomic_write_json,
-        check_out_dir,
-        load_scenario,
-        parse_set_args,
-        with_overrides,
-    )
+    from sim.config.files import StagedDir, atomic_write_json, check_out_dir
+    from sim.config.io import load_scenario, parse_set_args, with_overrides
     from sim.experiments.optimise import (
         ModelEvaluator,
         SearchSpace,

@@ -84,7 +84,8 @@ def cmd_portfolio(args) -> int:
     """Handler of ``sim portfolio``."""
     from sim.cli.run import check_model_inputs
     from sim.config.errors import ScenarioError
-    from sim.config.io import FolderLock, check_out_dir, load_scenario, parse_set_args, with_overrides
+    from sim.config.files import FolderLock, check_out_dir
+    from sim.config.io import load_scenario, parse_set_args, with_overrides
     from sim.config.portfolio import OPTIONS
     from sim.experiments import portfolio as P
 
@@ -164,15 +165,8 @@ def cmd_optimise_portfolio(args) -> int:
 
     import yaml
 
-    from sim.config.io import (
-        FolderLock,
-        StagedDir,
-        atomic_write_json,
-        check_out_dir,
-        load_scenario,
-        parse_set_args,
-        with_overrides,
-    )
+    from sim.config.files import FolderLock, StagedDir, atomic_write_json, check_out_dir
+    from sim.config.io import load_scenario, parse_set_args, with_overrides
     from sim.config.portfolio import OPTIONS
     from sim.experiments.portfolio_search import optimise_portfolio, report
 

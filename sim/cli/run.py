@@ -236,16 +236,14 @@ def print_warnings(scenario, source: str, path=None, overrides: dict | None = No
 
 
 def cmd_run(args) -> int:
-    from sim.config.io import (
+    from sim.config.files import (
         FolderLock,
         StagedDir,
         atomic_write_json,
         atomic_write_parquet,
         check_out_dir,
-        load_scenario,
-        parse_set_args,
-        with_overrides,
     )
+    from sim.config.io import load_scenario, parse_set_args, with_overrides
     from sim.experiments.runs import run
 
     scenario = load_scenario(args.scenario)
@@ -292,7 +290,8 @@ def _scenario_yaml(scenario) -> str:
 
 def cmd_validate(args) -> int:
     """Check a scenario file, or a sweep file, as ``run`` (``sweep``) would read it."""
-    from sim.config.io import file_kind, load_scenario, parse_set_args, read_yaml_file, with_overrides
+    from sim.config.io import file_kind, load_scenario, parse_set_args, with_overrides
+    from sim.config.safe_yaml import read_yaml_file
     from sim.model.outcomes import format_value
 
     path = args.scenario
@@ -316,7 +315,7 @@ def _validate_sweep(path, overrides) -> int:
     every factor's values on the base, and the size of the design."""
     import sys
 
-    from sim.config.io import read_yaml_file
+    from sim.config.safe_yaml import read_yaml_file
     from sim.experiments.sweep.designs import generate_design
     from sim.experiments.sweep.engine import check_inputs, factor_warnings, make_context, run_count
     from sim.experiments.sweep.model import SIM_MODEL, base_scenario, resolve_model

@@ -305,7 +305,7 @@ def _check_outcome_names(names: list[str] | None, model: str | None) -> None:
 
 def cmd_compare(args) -> int:
     """Handler of ``sim compare``."""
-    from sim.config.io import atomic_write_text, check_output_path
+    from sim.config.files import atomic_write_text, check_output_path
     from sim.experiments.sweep import api
     from sim.experiments.sweep.compare import format_comparison, to_json
 
@@ -382,7 +382,7 @@ def cmd_sensitivity(args) -> int:
 def _check_sweep_out(out: Path) -> None:
     """A sweep's results folder: a usable path, not the folder one works in (checked before
     anything runs; the folder's contents are checked by the sweep engine)."""
-    from sim.config.io import check_output_path
+    from sim.config.files import check_output_path
 
     check_output_path(out, "--out", folder=True)
     here = Path.cwd().resolve()

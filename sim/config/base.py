@@ -2,7 +2,7 @@
 of its messages.
 
 A typo in a scenario file (``budget_euro``) never falls back silently to a default: pydantic
-refuses the key and :mod:`sim.config.io` names it with its path.
+refuses the key and :mod:`sim.config.validation` names it with its path.
 """
 
 from __future__ import annotations

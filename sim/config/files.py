@@ -14,6 +14,10 @@ folders that are never confused with other folders, and a lock while a run write
 * :class:`FolderLock`: while a run or a sweep writes a results folder, a lock (an exclusive
   ``flock`` on ``.NAME.lock`` next to the folder, removed when done) keeps a second run out:
   it exits with status 2 naming the first.
+* :func:`atomic_path` / ``atomic_write_*`` and :class:`StagedDir`: a file is written to a
+  temporary name in the same folder and renamed into place (``os.replace`` is atomic on one
+  file system); a run's folder is assembled in a temporary sibling folder and swapped in only
+  when complete. A crash leaves the old file or folder, never half of a new one.
 
 This module imports neither numpy nor pandas.
 """
@@ -22,9 +26,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
+import math
+import numbers
 import os
+import shutil
 import stat
+import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sim.config.errors import SimInputError
 
@@ -279,3 +291,95 @@ class FolderLock:
             os.unlink(self.path)  # before unlocking: a waiter then locks a fresh file
         os.close(self.fd)  # closing releases the flock
         self.fd = None
+
+
+# ------------------------------------------------------------------------------ atomic writes
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, bool | str) or obj is None:
+        return obj
+    if isinstance(obj, numbers.Integral):  # numpy integers too
+        return int(obj)
+    if isinstance(obj, numbers.Real):  # numpy floats too
+        f = float(obj)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if hasattr(obj, "tolist"):  # numpy arrays
+        return _jsonable(obj.tolist())
+    if hasattr(obj, "isoformat"):  # dates
+        return obj.isoformat()
+    return obj
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary file name next to ``path``: write to it inside the ``with`` block; on success
+    it is flushed to disk and renamed onto ``path`` (atomic on one file system), on failure it
+    is removed. Temporary names start with ``.tmp-`` (a crashed writer leaves nothing else)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write text to ``path`` atomically (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    """Write JSON (NaN and inf become null, dates ISO strings) atomically."""
+    atomic_write_text(path, json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n")
+
+
+def atomic_write_parquet(path: str | Path, df) -> None:
+    """Write a DataFrame (or a pyarrow Table) as Parquet atomically."""
+    with atomic_path(path) as tmp:
+        if hasattr(df, "to_parquet"):
+            df.to_parquet(tmp, index=False)
+        else:
+            import pyarrow.parquet as pq
+
+            pq.write_table(df, tmp)
+
+
+class StagedDir:
+    """Assemble a results folder next to its destination and swap it in on success.
+
+    Usage::
+
+        with StagedDir(out) as stage:
+            atomic_write_json(stage / "summary.json", ...)
+        # now `out` holds exactly the new files; on an exception it is untouched.
+    """
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.path: Path | None = None
+
+    def __enter__(self) -> Path:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
+        return self.path
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.path is not None
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        old = None
+        if self.out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old.", dir=self.out.parent))
+            os.replace(self.out, old / "x")
+        os.replace(self.path, self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

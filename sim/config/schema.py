@@ -5,8 +5,9 @@ A scenario is data. Every key carries its unit in its name (``speed_kmh``, ``cos
 Defaults describe winter 2025-26 as far as public sources allow; the source of each default is
 in the field description (see also ``docs/sources.md`` and ``sim/data/README.md``).
 
-Reading a file, key paths and ``--set`` live in :mod:`sim.config.io`; the threat section in
-:mod:`sim.config.threat`, the energy section in :mod:`sim.config.energy`.
+Reading a file lives in :mod:`sim.config.io`, key paths and ``--set`` in
+:mod:`sim.config.overrides`; the threat section in :mod:`sim.config.threat`, the energy section
+in :mod:`sim.config.energy`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from sim.config.threat import (  # noqa: F401 (the threat section, part of the s
 # --------------------------------------------------------------------------- period
 FIRST_DATE = dt.date(2000, 1, 1)
 LAST_DATE = dt.date(2099, 12, 31)
-"""Dates a scenario may name (sim.config.io checks every date of a file against them)."""
+"""Dates a scenario may name (sim.config.validation checks every date of a file against them)."""
 
 
 class Period(Strict):

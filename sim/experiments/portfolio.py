@@ -22,7 +22,7 @@ avoided, then by less money spent).
 
 The report (:func:`format_report`) fits 100 columns; :func:`write_results` writes a results
 folder (``runs.parquet``, ``gains.csv``, ``schedules.json``, ``table.txt``, ``manifest.json``)
-through :class:`sim.config.io.StagedDir`: nothing half-written.
+through :class:`sim.config.files.StagedDir`: nothing half-written.
 """
 
 from __future__ import annotations
@@ -520,7 +520,7 @@ def write_results(comp: PortfolioComparison, out: str | Path,
     """Write the results folder (module docstring) through a staged folder: the old folder
     stays until every file is written. ``extra(stage)`` writes more files into it (the
     command line's figure). Returns the files."""
-    from sim.config.io import StagedDir, atomic_write_json, atomic_write_parquet, atomic_write_text
+    from sim.config.files import StagedDir, atomic_write_json, atomic_write_parquet, atomic_write_text
 
     out = Path(out)
     with StagedDir(out) as stage:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from sim.config.io import atomic_path
+from sim.config.files import atomic_path
 from sim.experiments.stats import mean_ci, paired_stats
 from sim.model.outcomes import OUTCOMES
 

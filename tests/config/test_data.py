@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config.data import SITE_COLUMNS, load_grid, load_monthly_normals, load_regions, load_sites
+from sim.config.data import SITE_COLUMNS, load_monthly_normals, load_regions, load_sites
 from sim.config.energy import SITE_STATUSES, SITE_TYPES
 from sim.config.errors import DataFileError
+from sim.config.grid_data import load_grid
 from tests.helpers import DATA
 
 PACKAGED = DATA / "energy_sites.csv"

@@ -13,12 +13,12 @@ from sim.config.io import (
     file_kind,
     load_scenario,
     parse_set_args,
-    parse_yaml_text,
     referenced_files,
-    schema_keys_at,
     with_overrides,
 )
+from sim.config.safe_yaml import parse_yaml_text
 from sim.config.schema import Scenario
+from sim.config.validation import schema_keys_at
 from tests.helpers import ROOT, SCENARIOS
 
 

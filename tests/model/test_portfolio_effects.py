@@ -428,7 +428,8 @@ def local_grid(tmp_path, **cfg):
              "plant_p,Plant P,thermal,50.0,30.0,1000,0,x,A,reg_a,operational,False,test,pp_p,2\n")
     p = write_grid(tmp_path, sites=sites, regions=regions, nodes=nodes, lines=lines,
                    loads=loads)
-    from sim.config.data import load_grid, load_regions, load_sites
+    from sim.config.data import load_regions, load_sites
+    from sim.config.grid_data import load_grid
 
     s = load_sites(p["sites"])
     r = load_regions(p["regions"])

@@ -40,7 +40,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.config.io import did_you_mean as _did_you_mean
-from sim.config.io import file_kind, read_yaml_file, schema_keys_at
+from sim.config.io import file_kind
+from sim.config.safe_yaml import read_yaml_file
+from sim.config.validation import schema_keys_at
 from sim.experiments.sweep.errors import SweepSpecError
 
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"

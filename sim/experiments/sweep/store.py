@@ -33,8 +33,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.config.files import MB, read_bounded_bytes
-from sim.config.io import atomic_path, atomic_write_parquet
+from sim.config.files import MB, atomic_path, atomic_write_parquet, read_bounded_bytes
 from sim.experiments.sweep.errors import ResultsFolderError
 
 ROW_GROUP_ROWS = 65_536

@@ -108,7 +108,7 @@ class GridLP:
     ``-sum(u) + critical_load_weight x sum(c)``.
 
     Args:
-        nodes: grid nodes (:func:`sim.config.data.load_grid`).
+        nodes: grid nodes (:func:`sim.config.grid_data.load_grid`).
         lines: grid lines.
         load_nodes: ids of the nodes that carry demand (each once), in the order used for
             demand vectors.

@@ -17,7 +17,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from sim.config.data import load_grid, load_monthly_normals, load_regions, row_no
+from sim.config.data import load_monthly_normals, load_regions, row_no
 from sim.config.energy import (
     GAS_TYPES,
     GENERATION_TYPES,
@@ -26,6 +26,7 @@ from sim.config.energy import (
     EnergyConfig,
 )
 from sim.config.errors import DataFileError
+from sim.config.grid_data import load_grid
 from sim.config.power_data import check_ledger_components, load_damage_ledger, load_load_shape
 from sim.model.energy.demand import daily_temperature_c, demand_scale
 from sim.model.energy.grid import GridLP
@@ -59,7 +60,7 @@ class EnergyNetwork:
         nights: number of nights in the scenario.
         regions: optional oblast table (default: ``config.regions_file`` or the packaged one).
         grid: optional ``(nodes, lines, loads)`` frames (default: the config's grid files or
-            the packaged grid, :func:`sim.config.data.load_grid`).
+            the packaged grid, :func:`sim.config.grid_data.load_grid`).
         local_generation: give every load node a column for distributed generation on the
             load side of its transformers (``defense.portfolio``'s distributed generation).
 

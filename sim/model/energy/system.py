@@ -53,7 +53,7 @@ class EnergySystem:
             common random numbers across defenses).
         regions: optional oblast table (default: ``config.regions_file`` or the packaged one).
         grid: optional ``(nodes, lines, loads)`` frames (default: the config's grid files or
-            the packaged grid, :func:`sim.config.data.load_grid`).
+            the packaged grid, :func:`sim.config.grid_data.load_grid`).
         network: the network already built for these sites, settings and nights (shared, read
             only; :mod:`sim.model.theatre`); default: build it.
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.config.errors import ScenarioError, SimInputError
-from sim.config.io import parse_set_args, parse_yaml_text
+from sim.config.io import parse_set_args
+from sim.config.safe_yaml import parse_yaml_text
 from sim.experiments.sweep.designs import design_size, generate_design
 from sim.experiments.sweep.errors import SweepSpecError
 from sim.experiments.sweep.spec import Factor, load_sweep

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.config.data import load_grid, load_regions, load_sites
+from sim.config.data import load_regions, load_sites
 from sim.config.energy import SITE_TYPES, EnergyConfig
 from sim.config.errors import DataFileError
+from sim.config.grid_data import load_grid
 from sim.model.energy.demand import daily_temperature_c, demand_scale
 from sim.model.energy.system import NIGHT_KEYS, EnergySystem
 
