@@ -26,11 +26,13 @@ def test_one_version():
     assert "version" in project["project"]["dynamic"]
     assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "sim.__version__"}
     assert re.fullmatch(r"\d+\.\d+\.\d+", sim.__version__)
-    try:
-        dist = metadata.distribution("sim")
-    except metadata.PackageNotFoundError:
+    # the installed distribution (pip writes direct_url.json), not the sim.egg-info that an
+    # editable install leaves in the source tree, which comes first on sys.path from the root
+    installed = [d for d in metadata.distributions(name="sim") if d.read_text("direct_url.json")]
+    if not installed:
         pytest.skip("sim is not installed")
-    url = json.loads(dist.read_text("direct_url.json") or "{}").get("url", "")
+    dist = installed[0]
+    url = json.loads(dist.read_text("direct_url.json")).get("url", "")
     if url.rstrip("/") != ROOT.as_uri():
         pytest.skip(f"the installed sim is another tree ({url or 'not a local install'})")
     assert dist.version == sim.__version__
