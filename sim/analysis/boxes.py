@@ -37,8 +37,8 @@ class Restriction:
         """``name: [lo, hi] (full range [a, b])`` or ``name: {a, b} (of {a, b, c})``."""
         if self.kind == "set":
             return (f"{self.name}: {_fmt_set(self.values)} (of {_fmt_set(self.full_values)})")
-        return (f"{self.name}: [{_fmt(self.low)}, {_fmt(self.high)}] "
-                f"(full range [{_fmt(self.full_low)}, {_fmt(self.full_high)}])")
+        return (f"{self.name}: [{format_bound(self.low)}, {format_bound(self.high)}] "
+                f"(full range [{format_bound(self.full_low)}, {format_bound(self.full_high)}])")
 
     def condition(self) -> str:
         """The restriction in words: ``above a``, ``below b``, ``between a and b`` or
@@ -46,10 +46,10 @@ class Restriction:
         if self.kind == "set":
             return f"one of {_fmt_set(self.values)}"
         if self.low_restricted and self.high_restricted:
-            return f"between {_fmt(self.low)} and {_fmt(self.high)}"
+            return f"between {format_bound(self.low)} and {format_bound(self.high)}"
         if self.low_restricted:
-            return f"above {_fmt(self.low)}"
-        return f"below {_fmt(self.high)}"
+            return f"above {format_bound(self.low)}"
+        return f"below {format_bound(self.high)}"
 
     def normalised(self) -> tuple[float, float]:
         """The range as a fraction of the full range (log scale for log factors)."""
@@ -144,7 +144,7 @@ class DiscoveryResult:
 
     @property
     def criterion(self) -> str:
-        return f"{self.outcome} {'<' if self.direction == 'below' else '>'} {_fmt(self.value)}"
+        return f"{self.outcome} {'<' if self.direction == 'below' else '>'} {format_bound(self.value)}"
 
     def table(self, width: int = 100) -> str:
         """The boxes as text, at most ``width`` columns wide."""
@@ -195,7 +195,7 @@ def write_result(res: DiscoveryResult, out: str | Path) -> list[Path]:
 
 
 # ------------------------------------------------------------------------------ printing
-def _fmt(v: Any) -> str:
+def format_bound(v: Any) -> str:
     if v is None:
         return "-"
     try:
@@ -235,8 +235,8 @@ def format_result(res: DiscoveryResult, width: int = 100) -> str:
         lines.append(f"{b.label}: coverage {b.coverage:.2f}, density {b.density:.2f}, "
                      f"mass {b.mass:.2f}, {b.n_fail} failing of {b.n} points")
         if not b.meets_threshold:
-            lines.append(f"  (its density is below the threshold {_fmt(res.options.get('threshold'))}: "
-                         f"a weak box)")
+            threshold = format_bound(res.options.get("threshold"))
+            lines.append(f"  (its density is below the threshold {threshold}: a weak box)")
         if not b.restrictions:
             lines.append("  (no input restricted: the failures are spread over the whole space)")
         for r in b.restrictions:

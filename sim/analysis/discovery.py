@@ -49,7 +49,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.analysis.boxes import Box, DiscoveryResult, Restriction, _fmt, format_result, write_result
+from sim.analysis.boxes import Box, DiscoveryResult, Restriction, format_bound, format_result, write_result
 from sim.analysis.sweep_data import (
     ID_COLUMNS,
     INSTALL_HINT,
@@ -181,17 +181,17 @@ def prepare(
         raise DiscoveryError("no input varies across the runs; nothing to discover")
     y = yv < value if below is not None else yv > value
     what = "design points" if per == "point" else "runs"
-    crit = f"{outcome} {'<' if below is not None else '>'} {_fmt(value)}"
+    crit = f"{outcome} {'<' if below is not None else '>'} {format_bound(value)}"
     if not y.any():
         raise DiscoveryError(
             f"none of the {len(y)} {what} fails ({crit} never holds; {outcome} ranges "
-            f"{_fmt(np.nanmin(yv))} to {_fmt(np.nanmax(yv))}): nothing to discover; choose "
+            f"{format_bound(np.nanmin(yv))} to {format_bound(np.nanmax(yv))}): nothing to discover; choose "
             f"another threshold"
         )
     if y.all():
         raise DiscoveryError(
             f"all {len(y)} {what} fail ({crit} always holds; {outcome} ranges "
-            f"{_fmt(np.nanmin(yv))} to {_fmt(np.nanmax(yv))}): nothing to discover; choose "
+            f"{format_bound(np.nanmin(yv))} to {format_bound(np.nanmax(yv))}): nothing to discover; choose "
             f"another threshold"
         )
     return x, y.astype(bool), value, notes

@@ -139,7 +139,7 @@ def _night_of(start: dt.datetime, end: dt.datetime) -> dt.date:
     return (mid - dt.timedelta(hours=NIGHT_CUTOFF_HOURS)).date()
 
 
-def _to_count(series: pd.Series, column: str, path: Path, *, blank_is_zero: bool) -> np.ndarray:
+def to_count(series: pd.Series, column: str, path: Path, *, blank_is_zero: bool) -> np.ndarray:
     values = pd.to_numeric(series, errors="coerce")
     bad = values.isna() & series.notna() & (series.astype(str).str.strip() != "")
     if bad.any():
@@ -172,7 +172,7 @@ def _read_csv(path: Path, **kw) -> pd.DataFrame:
         raise DataFileError(f"{path}: cannot be read as a CSV file ({exc})") from exc
 
 
-def _report_nights(rows: pd.DataFrame, path: Path) -> list[dt.date]:
+def report_nights(rows: pd.DataFrame, path: Path) -> list[dt.date]:
     nights = []
     for idx, start_s, end_s in zip(rows.index, rows["time_start"], rows["time_end"], strict=True):
         start = _parse_time(start_s, is_end=False)
@@ -195,12 +195,12 @@ def _group_rows(rows: pd.DataFrame, path: Path, *, blank_launched_is_zero: bool 
                 ) -> pd.DataFrame:
     """Rows of one weapon group -> one row per night (national reports first)."""
     df = pd.DataFrame({
-        "night": _report_nights(rows, path),
+        "night": report_nights(rows, path),
         "national": (rows["target"].fillna("").str.strip() == NATIONAL_TARGET).to_numpy(),
-        "launched": _to_count(rows["launched"], "launched", path,
+        "launched": to_count(rows["launched"], "launched", path,
                               blank_is_zero=blank_launched_is_zero),
-        "destroyed": _to_count(rows["destroyed"], "destroyed", path, blank_is_zero=True),
-        "not_reach_goal": _to_count(rows["not_reach_goal"], "not_reach_goal", path,
+        "destroyed": to_count(rows["destroyed"], "destroyed", path, blank_is_zero=True),
+        "not_reach_goal": to_count(rows["not_reach_goal"], "not_reach_goal", path,
                                     blank_is_zero=True),
     })
     if "is_shahed" in rows.columns:

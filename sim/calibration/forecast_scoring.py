@@ -112,7 +112,7 @@ def compare(record: Record, sim: pd.DataFrame, months: Sequence[str]
     return pd.DataFrame(rows), notes
 
 
-def _summary(forecasts: pd.DataFrame) -> pd.DataFrame:
+def error_summary(forecasts: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (variant, q), g in forecasts.groupby(["variant", "quantity"], sort=False):
         e = g["error"].to_numpy(float)
@@ -128,7 +128,7 @@ def _summary(forecasts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _ablation(summary: pd.DataFrame, mechanisms: Sequence[str]) -> pd.DataFrame:
+def ablation_table(summary: pd.DataFrame, mechanisms: Sequence[str]) -> pd.DataFrame:
     rows = []
     full = summary[summary["variant"] == FULL].set_index("quantity")
     for name in mechanisms:

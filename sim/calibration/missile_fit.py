@@ -49,7 +49,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from sim.calibration.air_force_file import load_air_force_record
-from sim.calibration.missile_record import ALL_CLASSES, _counts, load_missile_record
+from sim.calibration.missile_record import ALL_CLASSES, class_counts, load_missile_record
 from sim.calibration.record import LICENCE
 from sim.calibration.threat_fit import (
     _nb_logpmf_grad,
@@ -67,7 +67,7 @@ from sim.model.missile_threat import (
     expected_nightly_missiles,
     profile_arrays,
 )
-from sim.model.threat import MONTH_KEYS, _as_datetime_index, _month_table, level_multiplier
+from sim.model.threat import MONTH_KEYS, as_datetime_index, level_multiplier, month_table
 
 DEFAULT_PROFILE_PATH = packaged_path(PROFILE_NAME)
 SOURCE = (
@@ -102,8 +102,8 @@ def salvo_weights(drone_nights: pd.DataFrame, threat_profile: Mapping[str, Any],
     Returns:
         float array, one weight per night.
     """
-    table = _month_table(threat_profile)
-    d_idx = _as_datetime_index(drone_nights["night"])
+    table = month_table(threat_profile)
+    d_idx = as_datetime_index(drone_nights["night"])
     y = drone_nights["launched"].to_numpy(dtype=float)
     m = d_idx.month.to_numpy() - 1
     g = level_multiplier(threat_profile, d_idx)
@@ -121,7 +121,7 @@ def salvo_weights(drone_nights: pd.DataFrame, threat_profile: Mapping[str, Any],
     if dates is None:
         return w
     s = pd.Series(w, index=d_idx.normalize())
-    return s.reindex(_as_datetime_index(dates).normalize()).fillna(0.0).to_numpy()
+    return s.reindex(as_datetime_index(dates).normalize()).fillna(0.0).to_numpy()
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def fit_missile_profile(
             f"fit window {lo.date()} to {hi.date()}: no nights in calendar month(s) {absent}; "
             f"the window must cover all 12 months"
         )
-    x = _counts(win)
+    x = class_counts(win)
     if x.sum() == 0:
         raise DataFileError(f"fit window {lo.date()} to {hi.date()}: no missile launches")
     w = w_all[sel]
@@ -279,8 +279,8 @@ def fit_missile_profile(
                              for j, c in enumerate(CLASSES)},
     })
 
-    dest = _counts(win, "destroyed")
-    nrg = _counts(win, "not_reach_goal")
+    dest = class_counts(win, "destroyed")
+    nrg = class_counts(win, "not_reach_goal")
     kill, neut = {}, {}
     for j, c in enumerate(CLASSES):
         lau = x[:, j].sum()
@@ -335,7 +335,7 @@ def monthly_aggregates(nights_df: pd.DataFrame) -> pd.DataFrame:
     """
     df = nights_df.copy()
     df["month"] = pd.to_datetime(df["night"]).dt.strftime("%Y-%m")
-    df["_comb"] = _counts(df).sum(axis=1) >= COMBINED_MIN_MISSILES
+    df["_comb"] = class_counts(df).sum(axis=1) >= COMBINED_MIN_MISSILES
     g = df.groupby("month", sort=True)
     rows = []
     for month, grp in g:
@@ -354,8 +354,8 @@ def monthly_aggregates(nights_df: pd.DataFrame) -> pd.DataFrame:
 
 def drone_salvo_probability(threat_profile: Mapping[str, Any], dates) -> np.ndarray:
     """P(a night is a drone big-salvo night) under the drone profile: p_attack * p_salvo."""
-    table = _month_table(threat_profile)
-    m = _as_datetime_index(dates).month.to_numpy() - 1
+    table = month_table(threat_profile)
+    m = as_datetime_index(dates).month.to_numpy() - 1
     i = {k: j for j, k in enumerate(MONTH_KEYS)}
     return table[m, i["p_attack_night"]] * table[m, i["p_salvo"]]
 
@@ -374,7 +374,7 @@ def expected_vs_observed(profile: Mapping[str, Any], nights_df: pd.DataFrame,
     dates = pd.to_datetime(nights_df["night"])
     ps = None if threat_profile is None else drone_salvo_probability(threat_profile, dates)
     e = expected_nightly_missiles(profile, dates, p_salvo_night=ps, use_recent=use_recent)
-    x = _counts(nights_df)
+    x = class_counts(nights_df)
     month = dates.dt.strftime("%Y-%m").to_numpy()
     labels, inv = np.unique(month, return_inverse=True)
     rows = []

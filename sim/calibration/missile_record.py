@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.air_force_file import NATIONAL_TARGET, _report_nights, _to_count
+from sim.calibration.air_force_file import NATIONAL_TARGET, report_nights, to_count
 from sim.config.errors import DataFileError
 from sim.model.missile_threat import CLASSES
 
@@ -173,7 +173,7 @@ def load_missile_record(csv_path: str | os.PathLike,
     labels = sorted(set(raw["model"].dropna()))
     label_class = {lab: classify_label(lab, catalogue) for lab in labels}
 
-    nights = _report_nights(raw, path)  # the record's rule for the night of a report
+    nights = report_nights(raw, path)  # the record's rule for the night of a report
     first, last = min(nights), max(nights)
 
     cls = raw["model"].map(label_class)
@@ -182,10 +182,10 @@ def load_missile_record(csv_path: str | os.PathLike,
         "night": [nights[i] for i in rows.index],
         "cls": cls[rows.index].to_numpy(),
         "national": (rows["target"].fillna("").str.strip() == NATIONAL_TARGET).to_numpy(),
-        "launched": _to_count(rows["launched"], "launched", path, blank_is_zero=True),
-        "destroyed": (_to_count(rows["destroyed"], "destroyed", path, blank_is_zero=True)
+        "launched": to_count(rows["launched"], "launched", path, blank_is_zero=True),
+        "destroyed": (to_count(rows["destroyed"], "destroyed", path, blank_is_zero=True)
                       if "destroyed" in rows else 0.0),
-        "not_reach_goal": (_to_count(rows["not_reach_goal"], "not_reach_goal", path,
+        "not_reach_goal": (to_count(rows["not_reach_goal"], "not_reach_goal", path,
                                      blank_is_zero=True) if "not_reach_goal" in rows else 0.0),
     })
     has_nat = df.groupby(["night", "cls"])["national"].transform("any")
@@ -212,5 +212,5 @@ def load_missile_record(csv_path: str | os.PathLike,
     return out
 
 
-def _counts(nights_df: pd.DataFrame, col: str = "launched") -> np.ndarray:
+def class_counts(nights_df: pd.DataFrame, col: str = "launched") -> np.ndarray:
     return nights_df[[f"{col}_{c}" for c in CLASSES]].to_numpy(dtype=float)

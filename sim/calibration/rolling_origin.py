@@ -58,7 +58,7 @@ import pandas as pd
 
 from sim.calibration.air_force_file import MISSILE_CLASS_NAMES, missile_column
 from sim.calibration.fitters import FULL, FitContext, FitResult, Fitter, Progress, as_fit_result
-from sim.calibration.forecast_scoring import TARGETS, _ablation, _summary, compare
+from sim.calibration.forecast_scoring import TARGETS, ablation_table, compare, error_summary
 from sim.calibration.record import Record
 from sim.calibration.rolling_origin_fitters import default_fitters
 from sim.calibration.simulate import months_between, simulate_months, window
@@ -366,8 +366,8 @@ def run_rolling_origin(
         if tmp is not None:
             tmp.cleanup()
     forecasts = pd.concat(frames, ignore_index=True)
-    summary = _summary(forecasts)
-    ablation = _ablation(summary, list(used))
+    summary = error_summary(forecasts)
+    ablation = ablation_table(summary, list(used))
     fits = pd.DataFrame(fit_rows)
     for o in origins:
         avail = len(months_between(str(pd.Period(o, freq="M") + 1),

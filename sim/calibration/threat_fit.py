@@ -44,9 +44,9 @@ from sim.calibration.simulate import one_blas_thread
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError
 from sim.model.threat import (
-    _month_table,
     _years_between,
     level_multiplier,
+    month_table,
     sample_nightly_launches,
 )
 
@@ -421,7 +421,7 @@ def load_threat_profile(path: str | os.PathLike | None = None) -> dict[str, Any]
     for key in ("reference_date", "trend_per_year", "months"):
         if key not in profile:
             raise DataFileError(f"{p}: missing key '{key}'")
-    _month_table(profile, where=str(p))
+    month_table(profile, where=str(p))
     return profile
 
 

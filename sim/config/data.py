@@ -139,12 +139,12 @@ def to_float(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
     return out
 
 
-def _strip(df: pd.DataFrame, cols) -> None:
+def strip_text(df: pd.DataFrame, cols) -> None:
     for c in cols:
         df[c] = df[c].astype(str).str.strip()
 
 
-def _file_cached(default_name: str):
+def file_cached(default_name: str):
     """Cache a loader's validated result per file (path, modification time and size), so a
     sweep that builds a model per run reads and checks each file once per process. Callers
     get a copy; a file that fails to load is not cached (the error is raised every time)."""
@@ -170,7 +170,7 @@ def _file_cached(default_name: str):
     return wrap
 
 
-@_file_cached("energy_sites.csv")
+@file_cached("energy_sites.csv")
 def load_sites(path: str | Path | None = None) -> pd.DataFrame:
     """Load and validate an energy site list.
 
@@ -289,7 +289,7 @@ def _bool_col(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
     return np.array(out, dtype=bool)
 
 
-@_file_cached("regions.csv")
+@file_cached("regions.csv")
 def load_regions(path: str | Path | None = None) -> pd.DataFrame:
     """Load and validate the demand regions (oblasts).
 
@@ -334,7 +334,7 @@ def load_regions(path: str | Path | None = None) -> pd.DataFrame:
 WEATHER_COLUMNS = ("month", "mean_temp_c", "estimate", "source")
 
 
-@_file_cached("weather.csv")
+@file_cached("weather.csv")
 def load_monthly_normals(path: str | Path | None = None) -> np.ndarray:
     """Load twelve monthly mean temperatures.
 

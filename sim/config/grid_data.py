@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config.data import _strip, load_regions, packaged_path, read_csv_checked, row_no, to_float
+from sim.config.data import load_regions, packaged_path, read_csv_checked, row_no, strip_text, to_float
 from sim.config.energy import SITE_STATUSES
 from sim.config.errors import DataFileError
 from sim.config.geo import in_theatre
@@ -115,7 +115,7 @@ def _load_grid(npath: Path, lpath: Path, dpath: Path, regions: pd.DataFrame):
     region_ids = set(regions["id"])
 
     nodes = read_csv_checked(npath, GRID_NODE_COLUMNS)
-    _strip(nodes, ("id", "name", "kind", "region_id", "status", "interconnector",
+    strip_text(nodes, ("id", "name", "kind", "region_id", "status", "interconnector",
                    "islanded_reason"))
     _unique_ids(nodes, "id", npath)
     _choice(nodes, "kind", NODE_KINDS, npath)
@@ -144,7 +144,7 @@ def _load_grid(npath: Path, lpath: Path, dpath: Path, regions: pd.DataFrame):
     node_row = {n: i for i, n in enumerate(nodes["id"].tolist())}
 
     lines = read_csv_checked(lpath, GRID_LINE_COLUMNS)
-    _strip(lines, ("id", "from_node", "to_node", "status"))
+    strip_text(lines, ("id", "from_node", "to_node", "status"))
     _unique_ids(lines, "id", lpath)
     _choice(lines, "status", SITE_STATUSES, lpath)
     _nonneg(lines, ("voltage_kv", "circuits", "x_ohm", "rating_mw"), lpath)
@@ -164,7 +164,7 @@ def _load_grid(npath: Path, lpath: Path, dpath: Path, regions: pd.DataFrame):
                                 "number >= 1")
 
     loads = read_csv_checked(dpath, GRID_LOAD_COLUMNS)
-    _strip(loads, ("node", "region_id"))
+    strip_text(loads, ("node", "region_id"))
     _nonneg(loads, ("share_of_region",), dpath)
     seen: dict[tuple[str, str], int] = {}
     for i, (n, r) in enumerate(zip(loads["node"], loads["region_id"], strict=True)):

@@ -25,13 +25,13 @@ from pydantic import BaseModel, ValidationError
 
 from sim.config.base import did_you_mean  # noqa: F401 - part of this module's interface
 from sim.config.errors import ScenarioError
-from sim.config.overrides import _timeline_to_period
 from sim.config.overrides import get_path as get_path
 from sim.config.overrides import parse_set_args as parse_set_args
+from sim.config.overrides import timeline_to_period
 from sim.config.overrides import with_overrides as with_overrides
 from sim.config.safe_yaml import read_yaml_file
 from sim.config.schema import Scenario
-from sim.config.validation import _checked, check_plain_values, validation_message
+from sim.config.validation import check_plain_values, checked_site_types, validation_message
 
 
 def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
@@ -43,7 +43,7 @@ def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
         )
     check_plain_values(data, source)
     try:
-        return _checked(Scenario.model_validate(data), source)
+        return checked_site_types(Scenario.model_validate(data), source)
     except ValidationError as exc:
         raise ScenarioError(validation_message(source, exc)) from None
 
@@ -128,7 +128,7 @@ def _with_bases(path: Path, seen: tuple, data: Any = None) -> Any:
     merged = _merge(_with_bases(base_path, (*seen, path.resolve())), data)
     merged["base"] = base
     if "period" in data and "timeline" not in ((data.get("threat") or {}).get("tactics") or {}):
-        _timeline_to_period(merged)  # a file that shortens its base's winter keeps its months
+        timeline_to_period(merged)  # a file that shortens its base's winter keeps its months
     return merged
 
 

@@ -4,7 +4,7 @@
 * :func:`with_overrides` returns a validated copy of a scenario with key paths replaced; a key
   path must exist in the schema (a misspelt one names the closest key), except the last key of
   a free-form mapping. A what-if that changes the period keeps the months of the tactics
-  timeline the new period uses (:func:`_timeline_to_period`; files with a ``base`` too).
+  timeline the new period uses (:func:`timeline_to_period`; files with a ``base`` too).
 * :func:`parse_set_args` reads ``key.path=value`` options from the command line, the values as
   YAML scalars.
 
@@ -24,7 +24,7 @@ from sim.config.base import did_you_mean
 from sim.config.errors import ScenarioError
 from sim.config.safe_yaml import parse_yaml_text
 from sim.config.schema import Scenario
-from sim.config.validation import _checked, check_plain_values, validation_message
+from sim.config.validation import check_plain_values, checked_site_types, validation_message
 
 
 def get_path(scenario: BaseModel, key_path: str) -> Any:
@@ -108,10 +108,10 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = 
         node[k if k is not None else last] = value
     if any(p.startswith("period.") or p == "period" for p in overrides) and not any(
             p.startswith("threat.tactics") for p in overrides):
-        _timeline_to_period(data)
+        timeline_to_period(data)
     check_plain_values({k: v for k, v in _nested(overrides).items()}, source)
     try:
-        return _checked(Scenario.model_validate(data), source)
+        return checked_site_types(Scenario.model_validate(data), source)
     except ValidationError as exc:
         raise ScenarioError(validation_message(source, exc)) from None
 
@@ -135,7 +135,7 @@ def _nested(overrides: dict[str, Any]) -> dict:
     return out
 
 
-def _timeline_to_period(data: dict) -> None:
+def timeline_to_period(data: dict) -> None:
     """A what-if (``--set``, or a file with a ``base``) that changes the period keeps the months
     of the tactics timeline that the new period uses (a timeline must cover exactly the
     period); missing months stay missing and are refused with the usual message."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config.data import _file_cached, _strip, packaged_path, read_csv_checked, row_no, to_float
+from sim.config.data import file_cached, packaged_path, read_csv_checked, row_no, strip_text, to_float
 from sim.config.energy import (
     LEDGER_RECORD_END,
     LEDGER_RECORD_START,
@@ -39,7 +39,7 @@ def _ledger_date(v: str, path: Path, i: int, col: str):
     return d
 
 
-@_file_cached("energy_damage_ledger.csv")
+@file_cached("energy_damage_ledger.csv")
 def load_damage_ledger(path: str | Path | None = None) -> pd.DataFrame:
     """Load and validate the energy damage ledger (``sim/data/energy_damage_ledger.csv``).
 
@@ -62,7 +62,7 @@ def load_damage_ledger(path: str | Path | None = None) -> pd.DataFrame:
     """
     path = packaged_path("energy_damage_ledger.csv") if path is None else Path(path)
     df = read_csv_checked(path, LEDGER_COLUMNS)
-    _strip(df, ("date", "component", "event", "out_share", "repaired_share", "repaired_date"))
+    strip_text(df, ("date", "component", "event", "out_share", "repaired_share", "repaired_date"))
     dates, rdates, outs, reps = [], [], [], []
     for i, row in enumerate(df.itertuples(index=False)):
         d = _ledger_date(row.date, path, i, "date")
@@ -114,7 +114,7 @@ def check_ledger_components(ledger: pd.DataFrame, site_ids) -> None:
                                 f"{c!r} (not a site id of the component table)")
 
 
-@_file_cached("load_shape.csv")
+@file_cached("load_shape.csv")
 def load_load_shape(path: str | Path | None = None) -> np.ndarray:
     """Load the hourly load shape by month (``sim/data/load_shape.csv``).
 

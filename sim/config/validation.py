@@ -170,7 +170,7 @@ def check_plain_values(data: Any, source: str, root: type[BaseModel] | None = No
         raise ScenarioError("\n".join(f"{source}: {p}" for p in problems))
 
 
-def _checked(sc: Scenario, source: str) -> Scenario:
+def checked_site_types(sc: Scenario, source: str) -> Scenario:
     """A validated scenario whose free-form site-type names are all site types."""
     problems = sc.site_type_problems()
     if problems:

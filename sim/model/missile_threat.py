@@ -53,7 +53,7 @@ import pandas as pd
 from sim.config.data import city_targets, packaged_path
 from sim.config.errors import DataFileError
 from sim.config.missiles import MISSILE_CLASSES
-from sim.model.threat import _as_datetime_index
+from sim.model.threat import as_datetime_index
 
 CLASSES = MISSILE_CLASSES
 N_CLASSES = len(CLASSES)
@@ -245,7 +245,7 @@ class MissileNights(NamedTuple):
 
 
 def _month_index(dates) -> np.ndarray:
-    return _as_datetime_index(dates).month.to_numpy() - 1
+    return as_datetime_index(dates).month.to_numpy() - 1
 
 
 def _p_combined(arr: ProfileArrays, m: np.ndarray, salvo: np.ndarray | None,
@@ -329,7 +329,7 @@ def sample_nightly_missiles(
     u = rng.random((n, 1 + N_CLASSES))
     cal = None
     if salvo is not None and keep_monthly_rate:
-        idx = _as_datetime_index(dates)
+        idx = as_datetime_index(dates)
         cal = idx.year.to_numpy() * 12 + idx.month.to_numpy()
     combined = u[:, 0] < _p_combined(arr, m, salvo, cal)
     cm = combined[:, None]

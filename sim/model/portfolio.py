@@ -53,9 +53,9 @@ import numpy as np
 
 from sim.config.portfolio import OPTION_NAMES, OPTIONS, Portfolio
 from sim.model.forces import ForceSchedule, force_schedule
-from sim.model.forces.limits import _month_name
+from sim.model.forces.limits import month_name
 from sim.model.forces.report import limited_by_text as force_text
-from sim.model.forces.schedule import DAYS_PER_MONTH, _month_labels
+from sim.model.forces.schedule import DAYS_PER_MONTH, month_labels
 from sim.model.forces.schedule import training_pipeline as _pipeline
 
 LIMITS = ("time", "money", "production", "crews", "sites")
@@ -415,7 +415,7 @@ def _detail(label: str, k: int, f: dict) -> str:
 
 
 def _months(dates, labels, info) -> tuple[tuple, tuple, tuple]:
-    months, mlab, masks = _month_labels(dates, labels)
+    months, mlab, masks = month_labels(dates, labels)
     details = tuple(_detail(lab, int(np.nonzero(m)[0][-1]), info)
                     for lab, m in zip(mlab, masks, strict=True))
     return months, mlab, details
@@ -497,7 +497,7 @@ def limited_by_text(item: ItemSchedule) -> str:
             runs[-1] = (lab, runs[-1][1], m)
         else:
             runs.append((lab, m, m))
-    parts = [f"{lab} ({_month_name(a)}" + (f" - {_month_name(b)})" if a != b else ")")
+    parts = [f"{lab} ({month_name(a)}" + (f" - {month_name(b)})" if a != b else ")")
              for lab, a, b in runs]
     last = int(item.active[-1]) if len(item.dates) else 0
     text = (f"{item.item}: {item.bought:,} {_plural(item.bought, item.unit)} bought, {last:,} "

@@ -112,8 +112,8 @@ def expected_nightly_launches(profile, dates, mult, p_salvo_by_night=None,
                               salvo_mean_by_night=None) -> np.ndarray:
     """Expected launches of each night under the profile (the model of
     :func:`sample_nightly_launches`: attack nights, salvo mixture, ``max(1, X)``)."""
-    table = _month_table(profile)
-    idx = _as_datetime_index(dates)
+    table = month_table(profile)
+    idx = as_datetime_index(dates)
     par = table[idx.month.to_numpy() - 1]
     p_attack, mean, disp, p_salvo, s_mean, s_disp = (par[:, i] for i in range(6))
     if p_salvo_by_night is not None:
@@ -403,7 +403,7 @@ DAYS_PER_YEAR = 365.25
 MONTH_KEYS = ("p_attack_night", "mean", "dispersion", "p_salvo", "salvo_mean", "salvo_dispersion")
 
 
-def _as_datetime_index(dates) -> pd.DatetimeIndex:
+def as_datetime_index(dates) -> pd.DatetimeIndex:
     """Dates (DatetimeIndex, datetime64 array, list of date/str, scalar) as a DatetimeIndex."""
     if isinstance(dates, pd.DatetimeIndex):
         return dates
@@ -428,11 +428,11 @@ def level_multiplier(profile: Mapping[str, Any], dates) -> np.ndarray:
     ``intensity_multiplier`` to :func:`sample_nightly_launches` to follow the fitted trend.
     """
     ref = pd.Timestamp(profile["reference_date"])
-    idx = _as_datetime_index(dates)
+    idx = as_datetime_index(dates)
     return np.exp(float(profile["trend_per_year"]) * _years_between(idx, ref))
 
 
-def _month_table(profile: Mapping[str, Any], where: str = "threat profile") -> np.ndarray:
+def month_table(profile: Mapping[str, Any], where: str = "threat profile") -> np.ndarray:
     """12 x 6 array of the month parameters in MONTH_KEYS order; validates them."""
     months = profile.get("months") if isinstance(profile, Mapping) else None
     if not isinstance(months, Mapping):
@@ -495,8 +495,8 @@ def sample_nightly_launches(
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator")
-    table = _month_table(profile)
-    idx = _as_datetime_index(dates)
+    table = month_table(profile)
+    idx = as_datetime_index(dates)
     n = len(idx)
     mult = np.broadcast_to(np.asarray(intensity_multiplier, dtype=float), (n,))
     if np.any(~np.isfinite(mult)) or np.any(mult < 0):

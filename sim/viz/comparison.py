@@ -23,11 +23,11 @@ from sim.viz.style import (
     CYCLE,
     LEVEL,
     OKABE_ITO,
-    _finish_axes,
     _kind,
     _new,
-    _styled,
+    finish_axes,
     outcome_label,
+    styled,
 )
 
 # --------------------------------------------------------------------------- comparisons
@@ -60,7 +60,7 @@ def _fmt_diff(name: str, d: float, lo: float, hi: float) -> str:
             f"{_fmt_value(name, hi, False)}]")
 
 
-@_styled
+@styled
 def plot_comparison(table: pd.DataFrame, *, outcomes: Sequence[str] | None = None,
                     labels: tuple[str, str] = ("A", "B"), ax=None, level: float | None = None,
                     title: str | None = None, figsize=None):
@@ -126,7 +126,7 @@ def plot_comparison(table: pd.DataFrame, *, outcomes: Sequence[str] | None = Non
         ax.set_xlim(-lim * 1.5, lim * 1.5)
         ax.set_xlabel(ax.get_xlabel() + "; log scale beyond ±10%")
     ax.set_ylim(-0.7, n - 0.3)
-    _finish_axes(ax, grid="x")
+    finish_axes(ax, grid="x")
     if tax is not None:
         tax.set_axis_off()
         for i in range(n):
@@ -172,7 +172,7 @@ def scenario_label(path_or_name: str) -> str:
 
 
 # --------------------------------------------------------------------------- runs
-@_styled
+@styled
 def plot_hits_by_site(hits: dict | pd.Series, *, top: int = 15, replicates: int | None = None,
                       ax=None, title: str | None = None, figsize=None):
     """The most-hit energy sites over the winter (mean hits per replicate), by site type.
@@ -206,7 +206,7 @@ def plot_hits_by_site(hits: dict | pd.Series, *, top: int = 15, replicates: int 
     mean = (f"mean of {int(replicates)} replicates" if replicates and int(replicates) > 1
             else "one replicate" if replicates else "mean over the replicates")
     ax.set_xlabel(f"{OUTCOMES['hits_on_sites'].label} over the winter, per site\n({mean})")
-    _finish_axes(ax, grid="x")
+    finish_axes(ax, grid="x")
     present = [g for g in SITE_MARKERS if any(group_of.get(t) == g for t in types)]
     ax.legend(handles=[Patch(color=gcol[g], label=g) for g in present], loc="lower right")
     ax.set_title(title or f"The {len(s)} most-hit energy sites", loc="left")

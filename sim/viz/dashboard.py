@@ -401,7 +401,7 @@ def history_png(model: DefenseModel) -> bytes:
         ax2.xaxis.set_major_locator(loc)
         ax2.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(loc))
         for ax in (ax1, ax2):
-            style._finish_axes(ax)
+            style.finish_axes(ax)
     return _png(fig)
 
 

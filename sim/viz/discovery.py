@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from sim.analysis.discovery import Box, DiscoveryResult, Restriction
-from sim.viz.style import CYCLE, OKABE_ITO, _finish_axes, _styled, factor_label, outcome_label
+from sim.viz.style import CYCLE, OKABE_ITO, factor_label, finish_axes, outcome_label, styled
 
 _MARKERS = {"prim": "o", "cart": "s"}
 
@@ -67,7 +67,7 @@ def _trajectory(ax, res: DiscoveryResult, colours: dict[tuple[str, int], str]) -
     if handles:
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.18),
                   ncol=min(4, len(handles)), fontsize=8)
-    _finish_axes(ax, grid="both")
+    finish_axes(ax, grid="both")
 
 
 def _limits(ax, res: DiscoveryResult, boxes: list[Box], colours: dict[tuple[str, int], str]) -> None:
@@ -129,10 +129,10 @@ def _limits(ax, res: DiscoveryResult, boxes: list[Box], colours: dict[tuple[str,
                       markersize=5, label=b.label) for b in boxes]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(4, len(boxes)),
               fontsize=8)
-    _finish_axes(ax, grid=None)
+    finish_axes(ax, grid=None)
 
 
-@_styled
+@styled
 def plot_discovery(res: DiscoveryResult, *, max_boxes: int = 4, title: str | None = None):
     """The peeling trajectory and the limits of the boxes found (at most ``max_boxes``, PRIM
     first). Returns ``(fig, axes)`` with two panels."""
@@ -149,7 +149,7 @@ def plot_discovery(res: DiscoveryResult, *, max_boxes: int = 4, title: str | Non
     return fig, axes
 
 
-@_styled
+@styled
 def plot_cart_tree(res: DiscoveryResult, *, ax=None, fontsize: int = 7):
     """The CART tree of a discovery (each node: its split, points, and failing share)."""
     from sklearn.tree import plot_tree

@@ -22,9 +22,9 @@ from matplotlib.patches import Circle, Patch, Polygon
 from sim.config.energy import GENERATION_TYPES, SUBSTATION_TYPES
 from sim.viz.style import (
     OKABE_ITO,
-    _finish_axes,
     _new,
-    _styled,
+    finish_axes,
+    styled,
 )
 
 
@@ -162,7 +162,7 @@ def _truncate(pts: np.ndarray, times: np.ndarray, t_end: float) -> np.ndarray:
     return np.array([*keep, position_at(pts, times, t_end)])
 
 
-@_styled
+@styled
 def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True,
              launch_areas: bool = True, cities: bool = True, legend: bool = True,
              radars: bool = True, title: str | None = None, note: str | None = None,
@@ -341,7 +341,7 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
     _map_extent(ax)
     ax.set_xlabel("km east of 31.5°E")
     ax.set_ylabel("km north of 48.5°N")
-    _finish_axes(ax, grid=None)
+    finish_axes(ax, grid=None)
     ax.spines["top"].set_visible(True)
     ax.spines["right"].set_visible(True)
 
@@ -459,7 +459,7 @@ def pick_night(nights: pd.DataFrame, night: int | None = None) -> tuple[int, str
     return int(row["night"]), why
 
 
-@_styled
+@styled
 def animate_night(model, path: str | Path | None = None, *, frames: int = 60, fps: int = 10,
                   dpi: int = 90, figsize=(8.0, 6.0)):
     """Animate the model's last night: drones and interceptors moving over the map.

@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 
 from sim.experiments.portfolio import SHORT
 from sim.experiments.stats import INTERVAL_METHOD
-from sim.viz.style import CYCLE, _finish_axes, _styled
+from sim.viz.style import CYCLE, finish_axes, styled
 
 DEMAND = "demand_served_fraction"
 PANELS = (
@@ -24,7 +24,7 @@ PANELS = (
 MARKERS = ("o", "s", "D")
 
 
-@_styled
+@styled
 def plot_portfolio(table: pd.DataFrame, settings: dict, *, figsize=None):
     """One row per candidate (ordered by its gain in demand served against the first
     attacker), one panel per outcome (demand served in percentage points, drone and missile
@@ -64,7 +64,7 @@ def plot_portfolio(table: pd.DataFrame, settings: dict, *, figsize=None):
                         markerfacecolor=col if sig else "white", markeredgewidth=1.4)
         ax.axvline(0, color="black", lw=0.8)
         ax.set_title(title, loc="left", fontsize=9)
-        _finish_axes(ax, grid="x")
+        finish_axes(ax, grid="x")
     axes[0].set_yticks([y[c] for c in order], [labels[c] for c in order])
     axes[0].set_ylim(-0.7, n - 0.3)
     handles = [Line2D([], [], color=CYCLE[j % len(CYCLE)], marker=MARKERS[j % len(MARKERS)],

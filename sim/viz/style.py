@@ -55,7 +55,7 @@ PNG_DPI = 200
 LEVEL = 0.95
 
 
-def _styled(func):
+def styled(func):
     """Draw inside :data:`RC` (the figure keeps its look wherever it is displayed)."""
 
     @functools.wraps(func)
@@ -66,7 +66,7 @@ def _styled(func):
     return wrapper
 
 
-def _finish_axes(ax, grid: str | None = "y") -> None:
+def finish_axes(ax, grid: str | None = "y") -> None:
     """Styling that must survive outside the rc context (ticks and grid are drawn lazily)."""
     ax.tick_params(labelsize=RC["xtick.labelsize"])
     for side in ("top", "right"):

@@ -23,17 +23,17 @@ from sim.viz.style import (
     LEVEL,
     OKABE_ITO,
     _eur_m_axis,
-    _finish_axes,
     _format_axis,
     _frac_label,
     _kind,
     _new,
     _scale,
-    _styled,
     factor_label,
+    finish_axes,
     outcome_label,
     paired_by,
     reference_level,
+    styled,
     summarize_by,
 )
 
@@ -48,7 +48,7 @@ def _band(ax, x, stats: pd.DataFrame, colour, label, scale=1.0, marker="o"):
     ax.plot(x, stats["mean"] * scale, color=colour, marker=marker, markersize=4, label=label)
 
 
-@_styled
+@styled
 def plot_outcome_vs_factor(runs: pd.DataFrame, factor: str, outcomes: str | Sequence[str],
                            *, ax=None, level: float = LEVEL, by: str | None = None,
                            show_replicates: bool = True, title: str | None = None,
@@ -91,7 +91,7 @@ def plot_outcome_vs_factor(runs: pd.DataFrame, factor: str, outcomes: str | Sequ
     if _kind(outcomes[0]) == "frac":
         lo, hi = ax.get_ylim()
         ax.set_ylim(max(lo, 0.0) if lo > -0.05 else lo, min(max(hi, 0.1), 1.0) if hi < 1.05 else hi)
-    _finish_axes(ax)
+    finish_axes(ax)
     n = int(runs.groupby(factor).size().min()) if len(runs) else 0
     _stats_legend(ax, n, level, show_replicates, loc="best")
     if title:
@@ -120,7 +120,7 @@ def _shared_ylabel(outcomes: Sequence[str]) -> str:
     return "Value"
 
 
-@_styled
+@styled
 def plot_coverage_vs_budget(runs: pd.DataFrame, *, ax=None, level: float = LEVEL,
                             outcomes: Sequence[str] = ("kinetic_coverage",
                                                        "geometric_coverage_capacity_fraction"),
@@ -158,7 +158,7 @@ def plot_coverage_vs_budget(runs: pd.DataFrame, *, ax=None, level: float = LEVEL
     return fig, ax
 
 
-@_styled
+@styled
 def plot_cost_effectiveness(runs: pd.DataFrame, *, factor: str = "defense.budget_eur",
                             level: float = LEVEL, figsize=(10.0, 4.0)):
     """Cost-exchange ratio and programme cost per kill against the budget (two panels).
@@ -188,7 +188,7 @@ def plot_cost_effectiveness(runs: pd.DataFrame, *, factor: str = "defense.budget
         ax.set_ylabel({"cost_exchange_ratio": "Attacker EUR destroyed per EUR spent",
                        "cost_per_kill_eur": "EUR thousand per kill"}[o])
         ax.set_ylim(bottom=0)
-        _finish_axes(ax)
+        finish_axes(ax)
     if "cost_exchange_ratio" in runs:
         axes[0].axhline(1.0, color="#555555", lw=0.9, ls=(0, (4, 3)))
         axes[0].annotate("break-even", (0.99, 1.0), xycoords=("axes fraction", "data"),
@@ -223,7 +223,7 @@ def pairing_columns(runs: pd.DataFrame, factor: str) -> list[str]:
     return ["replicate", *others] if "replicate" in runs else others
 
 
-@_styled
+@styled
 def plot_outcomes_grid(runs: pd.DataFrame, factor: str,
                        outcomes: Sequence[str] = FUNDING_PANELS, *, level: float = LEVEL,
                        ncols: int = 2, title: str | None = None, figsize=None,
@@ -287,7 +287,7 @@ def plot_outcomes_grid(runs: pd.DataFrame, factor: str,
         if factor == "defense.budget_eur":
             _eur_m_axis(ax.xaxis)
         ax.set_xlabel(factor_label(factor))
-        _finish_axes(ax)
+        finish_axes(ax)
     n = int(runs.groupby(factor).size().min()) if len(runs) else 0
     what = factor_label(factor).split(" (")[0].lower()
     if paired:
@@ -312,7 +312,7 @@ def _unit_suffix(o: str) -> str:
     return lab[len(outcome_label(o)):] if lab.startswith(outcome_label(o)) else ""
 
 
-@_styled
+@styled
 def plot_outcomes_by_group(runs: pd.DataFrame, by: str,
                            outcomes: Sequence[str] = ("kinetic_coverage", "demand_served_fraction",
                                                       "hits_on_sites", "cost_exchange_ratio"),
@@ -340,7 +340,7 @@ def plot_outcomes_by_group(runs: pd.DataFrame, by: str,
         ax.set_xticks(x, [str(v) for v in s[by]])
         ax.set_title(_frac_label(o), loc="left", fontsize=10)
         _format_axis(ax.yaxis, o)
-        _finish_axes(ax)
+        finish_axes(ax)
     n = int(runs.groupby(by).size().min()) if len(runs) else 0
     fig.suptitle(title or f"Outcomes by {factor_label(by).lower()}", x=0.01, ha="left",
                  fontsize=11)
@@ -363,7 +363,7 @@ def _pick_outcome(available: Iterable[str], preferred: Sequence[str]) -> str:
     return available[0]
 
 
-@_styled
+@styled
 def plot_sensitivity(table: pd.DataFrame, *, outcome: str | None = None,
                      policy_col: str | None = None, title: str | None = None, figsize=None):
     """Sensitivity indices of one outcome as horizontal bars, most influential factor on top.
@@ -423,7 +423,7 @@ def plot_sensitivity(table: pd.DataFrame, *, outcome: str | None = None,
         ax.set_xlabel(xlabel)
         if gval is not None:
             ax.set_title(f"{factor_label(policy_col)}: {gval}", loc="left", fontsize=10)
-        _finish_axes(ax, grid="x")
+        finish_axes(ax, grid="x")
         if cols[0] != "mu_star":
             ax.set_xlim(left=min(0.0, ax.get_xlim()[0]))
     axes[0].set_yticks(np.arange(nf), [factor_label(f) for f in order])
@@ -438,7 +438,7 @@ def _unit_of(outcome: str) -> str:
             "count": "units", "ratio": "ratio", "gw": "GW"}.get(_kind(outcome), "units")
 
 
-@_styled
+@styled
 def plot_tornado(runs: pd.DataFrame, factors: Sequence[str], outcome: str, *,
                  quantile: float = 0.2, ax=None, title: str | None = None, figsize=None):
     """Tornado chart from a sampled sweep (Latin hypercube, Sobol', Morris).
@@ -475,7 +475,7 @@ def plot_tornado(runs: pd.DataFrame, factors: Sequence[str], outcome: str, *,
     ax.set_yticks(y, [factor_label(r[0]) for r in rows])
     ax.set_xlabel(_frac_label(outcome) + "\n(bar ends: mean outcome; line: mean of all runs)")
     _format_axis(ax.xaxis, outcome)
-    _finish_axes(ax, grid="x")
+    finish_axes(ax, grid="x")
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(title or f"Swing of the outcome across each factor's range\n"
                  f"({outcome_label(outcome).lower()})", loc="left")

@@ -15,11 +15,11 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from sim.viz.style import (
     CYCLE,
     OKABE_ITO,
-    _finish_axes,
-    _styled,
     factor_label,
+    finish_axes,
     nightly_label,
     outcome_label,
+    styled,
 )
 
 
@@ -63,7 +63,7 @@ def _replicates(nights: pd.DataFrame) -> str:
     return f"{lo}" if lo == hi else f"{lo}-{hi}"
 
 
-@_styled
+@styled
 def plot_winter_timeline(nights: pd.DataFrame, *, by: str | None = None,
                          labels: dict | None = None, band: tuple[float, float] = (0.1, 0.9),
                          delivery: bool = True, title: str | None = None,
@@ -138,7 +138,7 @@ def plot_winter_timeline(nights: pd.DataFrame, *, by: str | None = None,
                          if nights["demand_served_fraction"].notna().any() else 0, 1.02)
         axes[1].legend(loc="best", ncols=2 if multi else 1)
     for ax in axes:
-        _finish_axes(ax)
+        finish_axes(ax)
     loc = mpl.dates.AutoDateLocator(minticks=4, maxticks=8)
     axes[-1].xaxis.set_major_locator(loc)
     axes[-1].xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))

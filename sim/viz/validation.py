@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from sim.viz.style import CYCLE, _finish_axes, _styled
+from sim.viz.style import CYCLE, finish_axes, styled
 
 
 def _months_frame(cal: dict[str, Any]) -> pd.DataFrame:
@@ -123,7 +123,7 @@ def plot_neutralisation(cal: dict[str, Any]):
 
 
 # --------------------------------------------------------------------------- validation
-@_styled
+@styled
 def plot_validation(months: pd.DataFrame, *, replicates: int | None = None,
                     title: str | None = None, figsize=(10.0, 4.4)):
     """Simulated against recorded monthly launches and neutralisation rates (two panels).
@@ -179,7 +179,7 @@ def plot_validation(months: pd.DataFrame, *, replicates: int | None = None,
         loc = mpl.dates.AutoDateLocator(minticks=4, maxticks=7)
         ax.xaxis.set_major_locator(loc)
         ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
-        _finish_axes(ax)
+        finish_axes(ax)
     handles, labels = axes[1].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=min(2, len(handles)),
                fontsize=8)
@@ -188,7 +188,7 @@ def plot_validation(months: pd.DataFrame, *, replicates: int | None = None,
     return fig, axes
 
 
-@_styled
+@styled
 def plot_rolling_origin(forecasts: pd.DataFrame, *, variant: str = "full",
                         replicates: int | None = None, title: str | None = None,
                         figsize=(10.0, 4.4)):
@@ -230,7 +230,7 @@ def plot_rolling_origin(forecasts: pd.DataFrame, *, variant: str = "full",
         loc = mpl.dates.AutoDateLocator(minticks=3, maxticks=7)
         ax.xaxis.set_major_locator(loc)
         ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
-        _finish_axes(ax)
+        finish_axes(ax)
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncols=min(2, len(handles)),

@@ -68,7 +68,7 @@ def meaning(label: str) -> str:
     return MEANINGS.get(label, label)
 
 
-def _month_name(key: str) -> str:
+def month_name(key: str) -> str:
     y, m = key.split("-")
     return dt.date(int(y), int(m), 1).strftime("%b %Y")
 
@@ -85,7 +85,7 @@ def _spans(months, labels) -> list[tuple[str, str, str]]:
 
 
 def _when(a: str, b: str) -> str:
-    return _month_name(a) if a == b else f"{_month_name(a)} - {_month_name(b)}"
+    return month_name(a) if a == b else f"{month_name(a)} - {month_name(b)}"
 
 
 # --------------------------------------------------------------------------- run evidence

@@ -246,7 +246,7 @@ def nightly_labels(a: dict, unl: dict | None, before_ready: np.ndarray | None,
     return out
 
 
-def _month_labels(dates, nightly) -> tuple[tuple, tuple, list[np.ndarray]]:
+def month_labels(dates, nightly) -> tuple[tuple, tuple, list[np.ndarray]]:
     months, label, masks = [], [], []
     keys = np.array([month_key(d) for d in dates])
     for m in dict.fromkeys(keys.tolist()):
@@ -291,7 +291,7 @@ def _detail(label: str, k: int, f: dict) -> str:
 
 
 def finish_schedule(name, dates, arr: dict, labels: np.ndarray, info: dict) -> ForceSchedule:
-    months, mlab, masks = _month_labels(dates, labels) if len(dates) else ((), (), [])
+    months, mlab, masks = month_labels(dates, labels) if len(dates) else ((), (), [])
     details = []
     for lab, mask in zip(mlab, masks, strict=True):
         k = int(np.nonzero(mask)[0][-1])
