@@ -57,10 +57,10 @@ from sim.analysis.sweep_data import (
     FactorInfo,
     MissingExtraError,
     SweepData,
-    _import_prim,
-    _import_tree,
     ema_available,
     export_ema,
+    import_prim,
+    import_tree,
     load_sweep_folder,
     to_ema,
 )
@@ -276,7 +276,7 @@ def run_prim(
     point removed), ``lenient2`` (Friedman & Fisher's eq. 14.6) or ``original`` (the density of
     the peeled box; less prone to stop early on noisy data).
     """
-    prim = _import_prim()
+    prim = import_prim()
     if objective not in OBJECTIVES:
         raise DiscoveryError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     kwargs: dict[str, Any] = dict(peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min,
@@ -384,7 +384,7 @@ def run_cart(
     ``min_samples_leaf`` defaults to ``mass_min`` of the points (at least 1). Coverage, density
     and mass of each leaf are counted here from the training points.
     """
-    tree_mod = _import_tree()
+    tree_mod = import_tree()
     enc, meta = _encode(x, full)
     n = len(y)
     leaf_min = int(min_samples_leaf) if min_samples_leaf else max(1, int(math.ceil(mass_min * n)))
@@ -524,9 +524,9 @@ def discover(
     if not (isinstance(max_boxes, int) and max_boxes >= 1):
         raise DiscoveryError(f"--boxes must be an integer >= 1, got {max_boxes!r}")
     if method in ("prim", "both"):
-        _import_prim()
+        import_prim()
     if method in ("cart", "both"):
-        _import_tree()
+        import_tree()
     data = folder if isinstance(folder, SweepData) else load_sweep_folder(folder)
     x, y, value, notes = prepare(data, outcome, below=below, above=above, per=per, levers=levers,
                                  where=where)

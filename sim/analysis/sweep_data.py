@@ -28,7 +28,7 @@ class MissingExtraError(DiscoveryError):
 
 
 # ------------------------------------------------------------------------------ optional imports
-def _import_prim():
+def import_prim():
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -41,7 +41,7 @@ def _import_prim():
     return prim
 
 
-def _import_tree():
+def import_tree():
     try:
         from sklearn import tree
     except ImportError as exc:
@@ -55,7 +55,7 @@ def _import_tree():
 def ema_available() -> bool:
     """Whether the EMA Workbench can be imported."""
     try:
-        _import_prim()
+        import_prim()
     except MissingExtraError:
         return False
     return True

@@ -164,7 +164,7 @@ def _check_file(path: Path) -> None:
         raise DataFileError(f"{path}: not a regular file")
 
 
-def _read_csv(path: Path, **kw) -> pd.DataFrame:
+def read_record_csv(path: Path, **kw) -> pd.DataFrame:
     _check_file(path)
     try:
         return pd.read_csv(path, **kw)
@@ -232,7 +232,7 @@ def _nights_cached(key: tuple[str, int, int]) -> pd.DataFrame:
 
 
 def _parse_record(path: Path) -> pd.DataFrame:
-    raw = _read_csv(path, dtype=str, keep_default_na=True)
+    raw = read_record_csv(path, dtype=str, keep_default_na=True)
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         raise DataFileError(

@@ -27,11 +27,11 @@ from sim.calibration.defense_fit import (
     TARGETS,
     TEST_MONTHS,
     Progress,
-    _nan_to_none,
-    _obs_for,
     apply_parameters,
     estimates,
     fit_defense,
+    nan_to_none,
+    observed_months,
     parameter_overrides,
 )
 from sim.calibration.record import (
@@ -75,7 +75,7 @@ def evaluate_months(
         shares by layer and, with ``predictive``, ``pred_rate_p05``/``pred_rate_p95``.
     """
     months = list(fit_months) + list(test_months)
-    obs = _obs_for(observed, months)
+    obs = observed_months(observed, months)
     sim = simulate_months(scenario, seed, replicates, executor=executor)
     sim = sim[sim["month"].isin(months)]
     launched = sim["launched"].to_numpy(float)
@@ -97,7 +97,7 @@ def evaluate_months(
             "period": "fit" if mo in fit_months else "out_of_sample",
             "obs_launched": int(o["launched"]),
             "obs_rate": float(o["interception_rate"]),
-            "obs_ew_share": _nan_to_none(o["ew_share"]),
+            "obs_ew_share": nan_to_none(o["ew_share"]),
         }
         for col, name in (("launched", "launched"), ("interception_rate", "rate"),
                           ("ew_share", "ew_share")):

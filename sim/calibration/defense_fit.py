@@ -181,7 +181,7 @@ def apply_parameters(scenario, parameters: Sequence[FitParameter], theta: Sequen
     return with_overrides(scenario, parameter_overrides(parameters, theta), source="fit")
 
 
-def _obs_for(observed: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
+def observed_months(observed: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
     obs = observed.set_index("month") if "month" in observed.columns else observed
     missing = [m for m in months if m not in obs.index]
     if missing:
@@ -330,7 +330,7 @@ def fit_defense(
     parameters = list(parameters)
     seed = int(scenario.seed if seed is None else seed)
     months = list(fit_months)
-    obs = _obs_for(observed, months)[["interception_rate", "ew_share"]].astype(float)
+    obs = observed_months(observed, months)[["interception_rate", "ew_share"]].astype(float)
     sc = cut_period(scenario, months[-1])
     obj = _Objective(sc, parameters, obs, seed, replicates, ew_weight, progress, executor)
     n_par = len(parameters)
@@ -410,9 +410,9 @@ def fit_defense(
         })
     monthly_fit = [
         {"month": mo, "observed_rate": float(obs["interception_rate"].iloc[i]),
-         "observed_ew_share": _nan_to_none(obs["ew_share"].iloc[i]),
+         "observed_ew_share": nan_to_none(obs["ew_share"].iloc[i]),
          "residual_rate_pp": float(r_rate[i]),
-         "residual_ew_share_pp": _nan_to_none(r_ew[i] / ew_weight if ew_weight else math.nan)}
+         "residual_ew_share_pp": nan_to_none(r_ew[i] / ew_weight if ew_weight else math.nan)}
         for i, mo in enumerate(months)
     ]
     return {
@@ -466,7 +466,7 @@ def residuals_at(
         (NaN where the record has no EW share).
     """
     months = list(fit_months)
-    obs = _obs_for(observed, months)[["interception_rate", "ew_share"]].astype(float)
+    obs = observed_months(observed, months)[["interception_rate", "ew_share"]].astype(float)
     obj = _Objective(cut_period(scenario, months[-1]), list(parameters), obs, int(seed),
                      int(replicates), 1.0, None)
     r_rate, r_ew = obj.monthly(np.asarray(theta, float))
@@ -474,7 +474,7 @@ def residuals_at(
                          "residual_ew_share_pp": r_ew})
 
 
-def _nan_to_none(x):
+def nan_to_none(x):
     x = float(x)
     return None if not math.isfinite(x) else x
 

@@ -48,8 +48,8 @@ import pandas as pd
 from sim.calibration.defense_record_targets import (
     FIRST_NIGHT,
     HALF_LIFE_MONTHS,
-    _monthly,
     month_list,
+    monthly_shares,
     record_nights_table,
     residuals,
     tables,
@@ -398,8 +398,8 @@ def estimate_noise(fitted, sim, rec: Record, origin: str, seed: int, replicates:
     first = f"{FIRST_NIGHT:%Y-%m}"
     rn = record_nights_table(rec)
     rn = rn[(rn["month"] >= first) & (rn["month"] <= origin)]
-    rec_m = _monthly(rn)["share"]
-    mod_m = _monthly(sim)["share"].reindex(rec_m.index)
+    rec_m = monthly_shares(rn)["share"]
+    mod_m = monthly_shares(sim)["share"].reindex(rec_m.index)
     resid_rec = (rec_m - mod_m).to_numpy()
     resid_rec = resid_rec - resid_rec.mean()
     sd_rec = float(np.sqrt(np.mean(resid_rec ** 2)))

@@ -58,7 +58,7 @@ def leak_table(nights: pd.DataFrame) -> pd.DataFrame:
     return g.reset_index()
 
 
-def _monthly(nights: pd.DataFrame) -> pd.DataFrame:
+def monthly_shares(nights: pd.DataFrame) -> pd.DataFrame:
     g = nights.groupby("month")[["launched", "neutralised", "lost_ew"]].sum()
     g["share"] = g["neutralised"] / g["launched"]
     g["ew_share"] = g["lost_ew"] / g["launched"]
@@ -91,7 +91,7 @@ def targets(record: Record, origin: str, tallies: pd.DataFrame | None) -> Target
     first = f"{FIRST_NIGHT:%Y-%m}"
     months = month_list(first, origin)
     rn = rn[(rn["month"] >= first) & (rn["month"] <= origin)]
-    mo = _monthly(rn)
+    mo = monthly_shares(rn)
     share = np.array([mo.loc[m, "share"] for m in months])
     age = np.arange(len(months))[::-1]
     weight = 0.5 ** (age / HALF_LIFE_MONTHS)
@@ -114,7 +114,7 @@ def targets(record: Record, origin: str, tallies: pd.DataFrame | None) -> Target
 
 def residuals(sim: pd.DataFrame, t: Targets) -> np.ndarray:
     """Residuals (percentage points) of a simulation (replicates pooled) against the targets."""
-    mo = _monthly(sim)
+    mo = monthly_shares(sim)
     r = [100 * (mo.reindex(t.months)["share"].to_numpy() - t.share) * np.sqrt(t.weight)]
     r.append(100 * (mo.reindex(t.ew_months)["ew_share"].to_numpy() - t.ew_share)
              * math.sqrt(0.5))
@@ -135,7 +135,7 @@ def tables(sim: pd.DataFrame, rec: Record, origin: str, tallies) -> dict[str, An
     first = f"{FIRST_NIGHT:%Y-%m}"
     rn = record_nights_table(rec)
     rn = rn[(rn["month"] >= first) & (rn["month"] <= origin)]
-    rm, sm = _monthly(rn), _monthly(sim)
+    rm, sm = monthly_shares(rn), monthly_shares(sim)
     nat = sim.groupby("month")[["national_kills", "launched"]].sum()
     monthly = [{"month": m, "record_share": float(rm.loc[m, "share"]),
                 "model_share": float(sm.loc[m, "share"]),

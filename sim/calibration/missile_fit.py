@@ -52,8 +52,8 @@ from sim.calibration.air_force_file import load_air_force_record
 from sim.calibration.missile_record import ALL_CLASSES, class_counts, load_missile_record
 from sim.calibration.record import LICENCE
 from sim.calibration.threat_fit import (
-    _nb_logpmf_grad,
     load_threat_profile,
+    nb_logpmf_grad,
     round_all,
     write_threat_profile,
 )
@@ -113,8 +113,8 @@ def salvo_weights(drone_nights: pd.DataFrame, threat_profile: Mapping[str, Any],
     att = (y > 0) & (par[:, i["p_salvo"]] > 0)
     if att.any():
         ya = y[att]
-        ln, _, _ = _nb_logpmf_grad(ya, par[att, i["mean"]] * g[att], par[att, i["dispersion"]])
-        ls, _, _ = _nb_logpmf_grad(ya, par[att, i["salvo_mean"]] * g[att],
+        ln, _, _ = nb_logpmf_grad(ya, par[att, i["mean"]] * g[att], par[att, i["dispersion"]])
+        ls, _, _ = nb_logpmf_grad(ya, par[att, i["salvo_mean"]] * g[att],
                                    par[att, i["salvo_dispersion"]])
         ps = par[att, i["p_salvo"]]
         w[att] = special.expit(np.log(ps) + ls - np.log1p(-np.minimum(ps, 1 - 1e-12)) - ln)

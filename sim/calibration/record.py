@@ -38,9 +38,9 @@ from sim.calibration.air_force_file import (
     MISSILE_CLASS_NAMES,
     MISSILE_FIELDS,
     REQUIRED_COLUMNS,
-    _read_csv,
     load_air_force_record,
     missile_column,
+    read_record_csv,
 )
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError
@@ -200,7 +200,7 @@ def observed_rates(monthly: pd.DataFrame, where: str = "record") -> pd.DataFrame
 
 def layout(path: Path) -> str:
     """``raw``, ``nights`` or ``monthly``: which layout of the record a CSV file has."""
-    head = _read_csv(path, nrows=0)
+    head = read_record_csv(path, nrows=0)
     cols = set(head.columns)
     if set(REQUIRED_COLUMNS) <= cols:
         return "raw"
@@ -217,7 +217,7 @@ def layout(path: Path) -> str:
 def read_nights_csv(path: str | os.PathLike) -> pd.DataFrame:
     """Read a nightly table written by :func:`write_nights_csv` (the shipped one by default)."""
     p = Path(path)
-    df = _read_csv(p, dtype={"night": str})
+    df = read_record_csv(p, dtype={"night": str})
     try:
         df["night"] = pd.to_datetime(df["night"], format="%Y-%m-%d").dt.date
     except (ValueError, TypeError) as exc:
@@ -267,7 +267,7 @@ def observed_monthly(path: str | os.PathLike | None = None) -> pd.DataFrame:
         raise DataFileError(f"{p}: file not found (the Air Force record CSV is needed to refit)")
     kind = layout(p)
     if kind == "monthly":
-        return observed_rates(_read_csv(p, dtype={"month": str}), str(p))
+        return observed_rates(read_record_csv(p, dtype={"month": str}), str(p))
     return observed_rates(monthly_aggregates(load_nights(p)), str(p))
 
 
@@ -351,7 +351,7 @@ def load_record(path: str | os.PathLike | None = None) -> Record:
     kind = layout(p)
     digest = sha256_of(p)
     if kind == "monthly":
-        return Record(monthly=observed_rates(_read_csv(p, dtype={"month": str}), str(p)),
+        return Record(monthly=observed_rates(read_record_csv(p, dtype={"month": str}), str(p)),
                       nights=None, source=p.name, sha256=digest)
     return record_from_nights(load_nights(p), p.name, digest)
 

@@ -44,10 +44,10 @@ from sim.calibration.simulate import one_blas_thread
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError
 from sim.model.threat import (
-    _years_between,
     level_multiplier,
     month_table,
     sample_nightly_launches,
+    years_between,
 )
 
 DEFAULT_PROFILE_PATH = packaged_path("threat_profile.json")
@@ -94,7 +94,7 @@ def fit_trend(
             f"{hi.date()}"
         )
     mid = pd.DatetimeIndex([p.start_time + (p.end_time - p.start_time) / 2 for p in g.index])
-    t = _years_between(mid, lo)
+    t = years_between(mid, lo)
     y = np.log(g["sum"].to_numpy(dtype=float) / g["size"].to_numpy(dtype=float))
     slope, intercept = np.polyfit(t, y, 1)
     return {
@@ -112,7 +112,7 @@ def fit_trend(
 # --------------------------------------------------------------------------------------------
 
 
-def _nb_logpmf_grad(y: np.ndarray, m: np.ndarray, k: np.ndarray):
+def nb_logpmf_grad(y: np.ndarray, m: np.ndarray, k: np.ndarray):
     """Log-probability of the clipped NB count ``max(1, X)``, X ~ NB(mean m, size k).
 
     Returns ``(logp, d logp / d log m, d logp / d log k)``. ``y == 1`` is censored: P(X <= 1).
@@ -150,8 +150,8 @@ def _mixture_negloglik(theta, y, month, offset_log, n_months):
     m_s = np.exp(d + offset_log)
     k_s = np.full_like(m_s, math.exp(e))
     p = special.expit(c[month])
-    ln, gm_n, gk_n = _nb_logpmf_grad(y, m_n, k_n)
-    ls, gm_s, gk_s = _nb_logpmf_grad(y, m_s, k_s)
+    ln, gm_n, gk_n = nb_logpmf_grad(y, m_n, k_n)
+    ls, gm_s, gk_s = nb_logpmf_grad(y, m_s, k_s)
     log1mp = -np.logaddexp(0.0, c[month])  # log(1 - p)
     logp = -np.logaddexp(0.0, -c[month])  # log(p)
     ll = np.logaddexp(log1mp + ln, logp + ls)
@@ -286,7 +286,7 @@ def fit_threat_profile(
 
     y = launched[attack]
     month = win["m"].to_numpy()[attack]
-    offset_log = rate * _years_between(win["_night"][attack], ref)
+    offset_log = rate * years_between(win["_night"][attack], ref)
     with one_blas_thread():  # L-BFGS-B on 38 parameters: BLAS threads only cost time
         res = _fit_mixture(y, month, offset_log, 12)
     a, b, c, d, e = _unpack(res.x, 12)
@@ -294,8 +294,8 @@ def fit_threat_profile(
     p_salvo = np.where(p_salvo < _P_SNAP, 0.0, p_salvo)
 
     # Posterior salvo probability of each attack night, for the diagnostics.
-    ln, _, _ = _nb_logpmf_grad(y, np.exp(a[month] + offset_log), np.exp(b[month]))
-    ls, _, _ = _nb_logpmf_grad(y, np.exp(d + offset_log), np.full_like(y, math.exp(e)))
+    ln, _, _ = nb_logpmf_grad(y, np.exp(a[month] + offset_log), np.exp(b[month]))
+    ls, _, _ = nb_logpmf_grad(y, np.exp(d + offset_log), np.full_like(y, math.exp(e)))
     pm = special.expit(c[month])
     post = pm * np.exp(ls) / (pm * np.exp(ls) + (1 - pm) * np.exp(ln))
 
@@ -322,7 +322,7 @@ def fit_threat_profile(
             "observed_max_night": int(nights_j["launched"].max()),
             "expected_salvo_nights": round(float(post[sel_att].sum()), 3),
             "level_multiplier_at_fit_month": float(
-                np.mean(np.exp(rate * _years_between(mid_dates, ref)))
+                np.mean(np.exp(rate * years_between(mid_dates, ref)))
             ),
         }
 

@@ -16,14 +16,14 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.config.base import Strict
 from sim.config.energy_defaults import (
-    _DEFAULT_PRIORITY,
-    _E_TRANSF,
-    _WEAPON_SOURCE,
+    DEFAULT_PRIORITY,
+    E_TRANSFORMER_SOURCE,
+    WEAPON_SOURCE,
     RepairDistribution,
-    _default_availability,
-    _default_damage,
-    _default_repair_days,
-    _default_weapon_weights,
+    default_availability,
+    default_damage,
+    default_repair_days,
+    default_weapon_weights,
 )
 
 SITE_TYPES: tuple[str, ...] = (
@@ -135,9 +135,9 @@ class EnergyConfig(Strict):
         "are shed last.",
     )
     damage_weight_by_weapon: dict[str, float] = Field(
-        default_factory=_default_weapon_weights,
+        default_factory=default_weapon_weights,
         description="Damage of one hit by weapon class relative to a Shahed-type drone hit "
-        "(dimensionless; multiplies damage_fraction_per_hit). " + _WEAPON_SOURCE,
+        "(dimensionless; multiplies damage_fraction_per_hit). " + WEAPON_SOURCE,
     )
     line_bay_damage_per_hit: float = Field(
         0.1,
@@ -193,34 +193,34 @@ class EnergyConfig(Strict):
         "spare. EST.",
     )
     damage_fraction_per_hit: dict[str, float] = Field(
-        default_factory=_default_damage,
+        default_factory=default_damage,
         description="Share of a site's capacity (0-1) that one warhead hit takes out, by site "
         "type (expected value per hit). EST, no public per-hit figure: calibrated on docs/sources.md §E "
         "(fall 2025: ~440 strikes on energy facilities damaged ~8,000 MW, ~18 MW per strike; "
         ">2,000 strikes on the grid knocked out ~60 transformers a month).",
     )
     repair_days: dict[str, RepairDistribution] = Field(
-        default_factory=_default_repair_days,
+        default_factory=default_repair_days,
         description="Repair time of one damage job by site type (days, lognormal). For "
         "substations: with a spare transformer on hand. Sources in each entry.",
     )
     substation_repair_without_spare: RepairDistribution = Field(
         default_factory=lambda: RepairDistribution(
-            median_days=210, sigma=0.35, min_days=120, max_days=730, source=_E_TRANSF
+            median_days=210, sigma=0.35, min_days=120, max_days=730, source=E_TRANSFORMER_SOURCE
         ),
         description="Repair time of a transformer of 330 kV and below when no spare is left "
         "(days): a new unit's lead time.",
     )
     substation_repair_without_spare_750: RepairDistribution = Field(
         default_factory=lambda: RepairDistribution(
-            median_days=300, sigma=0.35, min_days=180, max_days=730, source=_E_TRANSF
+            median_days=300, sigma=0.35, min_days=180, max_days=730, source=E_TRANSFORMER_SOURCE
             + "; 750 kV units are the scarcest (up to 200 t, 6-18 months)"
         ),
         description="Repair time of a 750/330 kV autotransformer group when no spare is left "
         "(days).",
     )
     repair_priority: list[str] = Field(
-        default_factory=lambda: list(_DEFAULT_PRIORITY),
+        default_factory=lambda: list(DEFAULT_PRIORITY),
         description="Order in which crews take site types (first = first); larger MW first "
         "within a type. Types not listed come last.",
     )
@@ -253,7 +253,7 @@ class EnergyConfig(Strict):
         "table are ignored; {} turns the rule off.",
     )
     availability_fraction: dict[str, float] = Field(
-        default_factory=_default_availability,
+        default_factory=default_availability,
         description="Share of nameplate capacity (0-1) available at the start of the winter, "
         "by type, before any hit of the scenario. EST: docs/sources.md §E (9 GW lost in spring 2024; "
         "'all state TPPs destroyed'; DTEK >50% damaged); nuclear: 7,880 MW of 9 units "
@@ -401,9 +401,9 @@ class EnergyConfig(Strict):
             if not 0.0 <= x <= 1.0:
                 raise ValueError(f"{info.field_name}.{k}={x} must be in [0, 1]")
         default = (
-            _default_damage()
+            default_damage()
             if info.field_name == "damage_fraction_per_hit"
-            else (_default_availability())
+            else (default_availability())
         )
         return {**default, **v}
 
@@ -470,19 +470,19 @@ class EnergyConfig(Strict):
         for k, x in v.items():
             if not (x >= 0 and math.isfinite(x)):
                 raise ValueError(f"damage_weight_by_weapon.{k}={x} must be a finite number >= 0")
-        return {**_default_weapon_weights(), **v}
+        return {**default_weapon_weights(), **v}
 
     @field_validator("repair_days")
     @classmethod
     def _repair_by_type(cls, v: dict[str, RepairDistribution]) -> dict[str, RepairDistribution]:
         _check_type_keys(v, "repair_days")
-        return {**_default_repair_days(), **v}
+        return {**default_repair_days(), **v}
 
     @field_validator("repair_priority")
     @classmethod
     def _priority(cls, v: list[str]) -> list[str]:
         _check_type_keys(dict.fromkeys(v), "repair_priority")
-        return list(dict.fromkeys(v)) + [t for t in _DEFAULT_PRIORITY if t not in v]
+        return list(dict.fromkeys(v)) + [t for t in DEFAULT_PRIORITY if t not in v]
 
     @model_validator(mode="after")
     def _blocks(self) -> EnergyConfig:

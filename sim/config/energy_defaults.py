@@ -51,13 +51,13 @@ _E_750 = (
 )
 
 
-_E_TRANSF = (
+E_TRANSFORMER_SOURCE = (
     "new transformer 6-8 months (DTEK), 6-18 months (2022); rebuild 1-2 years "
     "(docs/sources.md §E)"
 )
 
 
-def _default_repair_days() -> dict[str, RepairDistribution]:
+def default_repair_days() -> dict[str, RepairDistribution]:
     R = RepairDistribution
     return {
         "thermal": R(
@@ -145,7 +145,7 @@ def _default_repair_days() -> dict[str, RepairDistribution]:
     }
 
 
-def _default_damage() -> dict[str, float]:
+def default_damage() -> dict[str, float]:
     # Calibrated on docs/sources.md §E (fall 2025, Nekrasov): ~440 strikes on energy facilities damaged
     # ~8,000 MW, i.e. ~18 MW per strike (about 0.02-0.05 of a derated large plant), and >2,000
     # strikes on the grid knocked out ~60 transformers a month (~9 % of strikes). Gas: the
@@ -167,7 +167,7 @@ def _default_damage() -> dict[str, float]:
     }
 
 
-def _default_availability() -> dict[str, float]:
+def default_availability() -> dict[str, float]:
     return {
         "thermal": 0.5,
         "chp": 0.6,
@@ -185,7 +185,7 @@ def _default_availability() -> dict[str, float]:
     }
 
 
-_DEFAULT_PRIORITY = (
+DEFAULT_PRIORITY = (
     "water_utility",
     "substation_750",
     "line",
@@ -202,11 +202,11 @@ _DEFAULT_PRIORITY = (
 )
 
 
-def _default_weapon_weights() -> dict[str, float]:
+def default_weapon_weights() -> dict[str, float]:
     return {"drone": 1.0, "cruise": 8.0, "ballistic": 8.0, "kh22": 15.0, "kh59": 6.0}
 
 
-_WEAPON_SOURCE = (
+WEAPON_SOURCE = (
     "EST: warhead mass relative to a Shahed-136/Geran-2 (~50 kg): Kh-101 ~400-450 kg and "
     "Kalibr 3M14 ~450-500 kg (cruise, x8); Iskander-M ~480-700 kg (ballistic, x8, the low end "
     "since the lighter cluster/penetrator variants are used against the grid); Kh-22 ~900-1,000 "

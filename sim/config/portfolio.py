@@ -32,8 +32,8 @@ from sim.config.portfolio_options import (
     OPTIONS,
     SHARE_TOLERANCE,
     Options,
-    _unknown,
     table_rows,
+    unknown_name,
 )
 
 WIRED: frozenset[str] = frozenset(OPTIONS)
@@ -46,7 +46,7 @@ no-op."""
 def _check_names(v: dict[str, float], what: str) -> dict[str, float]:
     for k, x in v.items():
         if k not in OPTIONS:
-            raise ValueError(_unknown("option", str(k), OPTIONS))
+            raise ValueError(unknown_name("option", str(k), OPTIONS))
         if not math.isfinite(x):
             raise ValueError(f"{k}: {what} must be a finite number (got {x})")
         if x < 0:
@@ -83,7 +83,7 @@ class Portfolio(Strict):
     @classmethod
     def _option(cls, v):
         if v is not None and v not in OPTIONS:
-            raise ValueError(_unknown("option", str(v), OPTIONS))
+            raise ValueError(unknown_name("option", str(v), OPTIONS))
         return v
 
     @field_validator("shares")
@@ -232,7 +232,7 @@ def check_scenario(scenario) -> None:
     for name, item in p.options.missile_interceptors.items.items():
         loc = root + ("options", "missile_interceptors", "items", name)
         if name not in systems:
-            raise _error_at(loc, _unknown("missile-defence system", name, list(systems))
+            raise _error_at(loc, unknown_name("missile-defence system", name, list(systems))
                             + " (defense.missile_defense.systems)", None)
         s = systems[name]
         if not (funded and item.share > 0):

@@ -89,7 +89,7 @@ SHARE_TOLERANCE = 1e-6
 _STATUSES = ("SOURCED", "DERIVED", "EST")
 
 
-def _unknown(kind: str, name: str, known) -> str:
+def unknown_name(kind: str, name: str, known) -> str:
     hint = did_you_mean(name, known)
     return f"unknown {kind} {name!r}{hint}; {kind}s: {', '.join(known)}"
 
@@ -264,7 +264,7 @@ class _Option(Strict):
         if isinstance(items, dict) and cls.FIXED_ITEMS:
             for name in items:
                 if name not in defaults["items"]:
-                    raise ValueError(_unknown("item", str(name), list(defaults["items"])))
+                    raise ValueError(unknown_name("item", str(name), list(defaults["items"])))
         return _merge(defaults, data)
 
     @model_validator(mode="after")
@@ -301,7 +301,7 @@ class MissileInterceptorsOption(_Option):
             missing = [k for k in ("share", "lead_time_days") if k not in entry]
             if missing:
                 raise ValueError(
-                    f"{_unknown('item', str(name), known)}; an item for another system of "
+                    f"{unknown_name('item', str(name), known)}; an item for another system of "
                     f"defense.missile_defense.systems must give {', '.join(missing)}")
         return data
 
@@ -356,7 +356,7 @@ class PassiveProtectionOption(_Option):
 
         for t in v:
             if t not in SITE_TYPES:
-                raise ValueError(_unknown("site type", t, SITE_TYPES))
+                raise ValueError(unknown_name("site type", t, SITE_TYPES))
         if not v:
             raise ValueError("give at least one site type")
         return list(dict.fromkeys(v))

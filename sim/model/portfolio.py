@@ -55,13 +55,11 @@ from sim.config.portfolio import OPTION_NAMES, OPTIONS, Portfolio
 from sim.model.forces import ForceSchedule, force_schedule
 from sim.model.forces.limits import month_name
 from sim.model.forces.report import limited_by_text as force_text
-from sim.model.forces.schedule import DAYS_PER_MONTH, month_labels
+from sim.model.forces.schedule import DAYS_PER_MONTH, EPS, month_labels
 from sim.model.forces.schedule import training_pipeline as _pipeline
 
 LIMITS = ("time", "money", "production", "crews", "sites")
 """What can limit an item (the programme's labels are those of :mod:`sim.model.forces`)."""
-
-_EPS = 1e-9
 
 
 # --------------------------------------------------------------------------- results
@@ -262,7 +260,7 @@ def item_schedule(item, money_eur: float, decision: dt.date, dates, *, option: s
     if math.isinf(rate):
         possible = np.where(t >= t1, math.inf, 0.0)
     else:
-        possible = np.where(t >= t1, np.floor(rate * np.maximum(t - t1 + 1, 0) + _EPS), 0.0)
+        possible = np.where(t >= t1, np.floor(rate * np.maximum(t - t1 + 1, 0) + EPS), 0.0)
     n_prod = float(possible[last]) if t1 <= last else 0.0
 
     # crews trained by the last night (no limit for items without crews)
@@ -270,7 +268,7 @@ def item_schedule(item, money_eur: float, decision: dt.date, dates, *, option: s
     cap = _crew_capacity(ng, t_dec, q, getattr(item, "crews_per_month", None))
     if cpu > 0:
         offered = float(np.sum(cap)) if not np.isinf(cap).any() else math.inf
-        n_crews = math.floor(offered / cpu + _EPS) if math.isfinite(offered) else math.inf
+        n_crews = math.floor(offered / cpu + EPS) if math.isfinite(offered) else math.inf
         if not (cap > 0).any():
             n_crews = 0
     else:
@@ -281,16 +279,16 @@ def item_schedule(item, money_eur: float, decision: dt.date, dates, *, option: s
 
     # the most units the money buys within the caps: units arrive in daily batches, each unit
     # of day t costing its price and its running cost for the days t..last
-    n_afford = math.floor((money - fixed) / cost + _EPS) if money > fixed else 0
+    n_afford = math.floor((money - fixed) / cost + EPS) if money > fixed else 0
     n_hi = int(min(n_cap, n_afford))
     n = _units_for(money, fixed, cost, run_day, possible, t1, last, n_hi)
     n_money = _money_limit(n, n_hi, n_cap, n_afford)
 
     delivered = np.minimum(possible, n).astype(np.int64) if n else np.zeros(ng, np.int64)
     if cpu > 0 and n:
-        crews, _, _ = _pipeline(cap, q, 0.0, 0.0, 0.0, float(math.ceil(n * cpu - _EPS)))
-        crews_i = np.floor(crews + _EPS).astype(np.int64)
-        active = np.minimum(delivered, np.floor(crews_i / cpu + _EPS).astype(np.int64))
+        crews, _, _ = _pipeline(cap, q, 0.0, 0.0, 0.0, float(math.ceil(n * cpu - EPS)))
+        crews_i = np.floor(crews + EPS).astype(np.int64)
+        active = np.minimum(delivered, np.floor(crews_i / cpu + EPS).astype(np.int64))
     else:
         crews_i = np.zeros(ng, np.int64)
         active = delivered.copy()
@@ -332,7 +330,7 @@ def _units_for(money: float, fixed: float, cost: float, run_day: float, possible
     n = float(arrived[j - 1]) if j else 0.0
     if j < len(batch):
         left = room - (spent[j - 1] if j else 0.0)
-        n += min(float(batch[j]), math.floor(left / per_unit[j] + _EPS))
+        n += min(float(batch[j]), math.floor(left / per_unit[j] + EPS))
     return int(min(n, n_hi))
 
 

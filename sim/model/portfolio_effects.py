@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model.portfolio import _EPS, PortfolioSchedule, portfolio_schedule
+from sim.model.forces.schedule import EPS
+from sim.model.portfolio import PortfolioSchedule, portfolio_schedule
 
 
 # --------------------------------------------------------------------------- effects in the model
@@ -108,7 +109,7 @@ class PortfolioLevels:
         if out is None:
             out = self._cache[key] = cfg.model_copy(update={
                 "p_engage": 1.0 - (1.0 - cfg.p_engage) ** g,
-                "engagements_per_night": int(math.floor(cfg.engagements_per_night * g + _EPS))})
+                "engagements_per_night": int(math.floor(cfg.engagements_per_night * g + EPS))})
         return out
 
     def guarded(self, k: int) -> np.ndarray | None:

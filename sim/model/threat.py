@@ -417,7 +417,7 @@ def as_datetime_index(dates) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(pd.to_datetime(arr))
 
 
-def _years_between(dates: pd.DatetimeIndex | pd.Series, reference: pd.Timestamp) -> np.ndarray:
+def years_between(dates: pd.DatetimeIndex | pd.Series, reference: pd.Timestamp) -> np.ndarray:
     return np.asarray((pd.DatetimeIndex(dates) - reference).days, dtype=float) / DAYS_PER_YEAR
 
 
@@ -429,7 +429,7 @@ def level_multiplier(profile: Mapping[str, Any], dates) -> np.ndarray:
     """
     ref = pd.Timestamp(profile["reference_date"])
     idx = as_datetime_index(dates)
-    return np.exp(float(profile["trend_per_year"]) * _years_between(idx, ref))
+    return np.exp(float(profile["trend_per_year"]) * years_between(idx, ref))
 
 
 def month_table(profile: Mapping[str, Any], where: str = "threat profile") -> np.ndarray:

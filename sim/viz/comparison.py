@@ -23,10 +23,10 @@ from sim.viz.style import (
     CYCLE,
     LEVEL,
     OKABE_ITO,
-    _kind,
-    _new,
     finish_axes,
+    new_axes,
     outcome_label,
+    plot_kind,
     styled,
 )
 
@@ -43,7 +43,7 @@ def _fmt_value(name: str, v: float, unit: bool = True) -> str:
     """A signed value in the outcome's plotted unit (percentage points for shares)."""
     if v is None or not np.isfinite(v):
         return "n/a"
-    kind = _kind(name)
+    kind = plot_kind(name)
     num, u = {
         "frac": (f"{100 * v:+.1f}", " pp"),
         "eur_k": (f"{v / 1e3:+,.1f}", " EUR k"),
@@ -199,7 +199,7 @@ def plot_hits_by_site(hits: dict | pd.Series, *, top: int = 15, replicates: int 
     types = [sites["type"].get(i, "") for i in s.index]
     group_of = {t: g for g, (_m, ts) in SITE_MARKERS.items() for t in ts}
     gcol = {g: CYCLE[k] for k, g in enumerate(SITE_MARKERS)}
-    fig, ax = _new(ax, figsize)
+    fig, ax = new_axes(ax, figsize)
     colours = [gcol.get(group_of.get(t), OKABE_ITO["grey"]) for t in types]
     ax.barh(np.arange(len(s)), s.to_numpy(), color=colours)
     ax.set_yticks(np.arange(len(s)), names, fontsize=8)

@@ -22,8 +22,8 @@ from matplotlib.patches import Circle, Patch, Polygon
 from sim.config.energy import GENERATION_TYPES, SUBSTATION_TYPES
 from sim.viz.style import (
     OKABE_ITO,
-    _new,
     finish_axes,
+    new_axes,
     styled,
 )
 
@@ -215,7 +215,7 @@ def plot_map(model=None, *, ax=None, tracks: bool = True, envelopes: bool = True
     elif ax is None and fig is not None:
         ax = fig.add_subplot()
     else:
-        fig, ax = _new(ax, figsize)
+        fig, ax = new_axes(ax, figsize)
     sites = model.sites if model is not None else load_sites()
 
     # Outline.

@@ -76,7 +76,7 @@ def finish_axes(ax, grid: str | None = "y") -> None:
         ax.set_axisbelow(True)
 
 
-def _new(ax=None, figsize=(6.5, 4.0)):
+def new_axes(ax=None, figsize=(6.5, 4.0)):
     if ax is not None:
         return ax.figure, ax
     fig, ax = plt.subplots(figsize=figsize)
@@ -173,7 +173,7 @@ def nightly_label(column: str) -> str:
     o = OUTCOMES.get(column)
     if o is not None and _plot_kind(column)[0] == "count":
         return o.label
-    return _frac_label(column)
+    return frac_label(column)
 
 
 def factor_label(key: str) -> str:
@@ -188,30 +188,30 @@ def factor_label(key: str) -> str:
     return last.replace("_", " ").capitalize()
 
 
-def _kind(name: str) -> str:
+def plot_kind(name: str) -> str:
     return _plot_kind(name)[0]
 
 
-def _scale(name: str) -> float:
+def plot_scale(name: str) -> float:
     """Multiplier from the outcome's stored unit to its plotted unit."""
     return _plot_kind(name)[1]
 
 
-def _format_axis(axis, name: str) -> None:
-    kind = _kind(name)
+def format_axis(axis, name: str) -> None:
+    kind = plot_kind(name)
     if kind == "frac":
         axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     elif kind in ("count", "gwh", "eur_m", "eur_k", "gw"):
         axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
-def _eur_m_axis(axis) -> None:
+def eur_m_axis(axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.0f}"))
 
 
-def _frac_label(name: str) -> str:
+def frac_label(name: str) -> str:
     lab = outcome_label(name)
-    return lab + " (%)" if _kind(name) == "frac" else lab
+    return lab + " (%)" if plot_kind(name) == "frac" else lab
 
 
 # --------------------------------------------------------------------------- statistics helpers

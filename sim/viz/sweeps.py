@@ -22,16 +22,16 @@ from sim.viz.style import (
     CYCLE,
     LEVEL,
     OKABE_ITO,
-    _eur_m_axis,
-    _format_axis,
-    _frac_label,
-    _kind,
-    _new,
-    _scale,
+    eur_m_axis,
     factor_label,
     finish_axes,
+    format_axis,
+    frac_label,
+    new_axes,
     outcome_label,
     paired_by,
+    plot_kind,
+    plot_scale,
     reference_level,
     styled,
     summarize_by,
@@ -63,7 +63,7 @@ def plot_outcome_vs_factor(runs: pd.DataFrame, factor: str, outcomes: str | Sequ
         show_replicates: also draw each replicate as a faint dot.
     """
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    fig, ax = _new(ax, figsize)
+    fig, ax = new_axes(ax, figsize)
     groups = [(None, runs)] if by is None else list(runs.groupby(by, sort=True))
     k = 0
     for gval, g in groups:
@@ -75,7 +75,7 @@ def plot_outcome_vs_factor(runs: pd.DataFrame, factor: str, outcomes: str | Sequ
                 continue
             colour = CYCLE[k % len(CYCLE)]
             k += 1
-            scale = _scale(o)
+            scale = plot_scale(o)
             label = outcome_label(o) if len(outcomes) > 1 else None
             if gval is not None:
                 label = f"{gval}" if label is None else f"{label}, {gval}"
@@ -84,11 +84,11 @@ def plot_outcome_vs_factor(runs: pd.DataFrame, factor: str, outcomes: str | Sequ
                 ax.scatter(v[factor], v[o] * scale, s=5, color=colour, alpha=0.25, linewidth=0)
             _band(ax, s[factor].to_numpy(float), s, colour, label, scale)
     if factor == "defense.budget_eur":
-        _eur_m_axis(ax.xaxis)
+        eur_m_axis(ax.xaxis)
     ax.set_xlabel(factor_label(factor))
-    ax.set_ylabel(_frac_label(outcomes[0]) if len(outcomes) == 1 else _shared_ylabel(outcomes))
-    _format_axis(ax.yaxis, outcomes[0])
-    if _kind(outcomes[0]) == "frac":
+    ax.set_ylabel(frac_label(outcomes[0]) if len(outcomes) == 1 else _shared_ylabel(outcomes))
+    format_axis(ax.yaxis, outcomes[0])
+    if plot_kind(outcomes[0]) == "frac":
         lo, hi = ax.get_ylim()
         ax.set_ylim(max(lo, 0.0) if lo > -0.05 else lo, min(max(hi, 0.1), 1.0) if hi < 1.05 else hi)
     finish_axes(ax)
@@ -114,7 +114,7 @@ def _stats_legend(ax, n: int, level: float, show_replicates: bool, loc="best", *
 
 
 def _shared_ylabel(outcomes: Sequence[str]) -> str:
-    kinds = {_kind(o) for o in outcomes}
+    kinds = {plot_kind(o) for o in outcomes}
     if kinds == {"frac"}:
         return "Share (%)"
     return "Value"
@@ -178,12 +178,12 @@ def plot_cost_effectiveness(runs: pd.DataFrame, *, factor: str = "defense.budget
             ax.text(0.5, 0.5, "no programme kills at any level", ha="center",
                     transform=ax.transAxes)
         else:
-            scale = _scale(o)
+            scale = plot_scale(o)
             v = runs[[factor, o]].replace([np.inf, -np.inf], np.nan).dropna()
             ax.scatter(v[factor], v[o] * scale, s=5, color=colour, alpha=0.25, linewidth=0)
             _band(ax, s[factor].to_numpy(float), s, colour, None, scale)
         if factor == "defense.budget_eur":
-            _eur_m_axis(ax.xaxis)
+            eur_m_axis(ax.xaxis)
         ax.set_xlabel(factor_label(factor))
         ax.set_ylabel({"cost_exchange_ratio": "Attacker EUR destroyed per EUR spent",
                        "cost_per_kill_eur": "EUR thousand per kill"}[o])
@@ -252,7 +252,7 @@ def plot_outcomes_grid(runs: pd.DataFrame, factor: str,
             ax.set_visible(False)
             continue
         o = outcomes[k]
-        scale = _scale(o)
+        scale = plot_scale(o)
         colour = CYCLE[k % 4]
         if paired:
             s = paired_by(runs, factor, o, ref, keys, level)
@@ -260,7 +260,7 @@ def plot_outcomes_grid(runs: pd.DataFrame, factor: str,
             m = runs[[*keys, factor, o]].merge(base, on=keys, suffixes=("", "_ref"))
             d = (m[o] - m[f"{o}_ref"]).replace([np.inf, -np.inf], np.nan)
             ok = d.notna()
-            dscale = 100.0 if _kind(o) == "frac" else scale
+            dscale = 100.0 if plot_kind(o) == "frac" else scale
             ax.scatter(m.loc[ok, factor], d[ok] * dscale, s=5, color=colour, alpha=0.25,
                        linewidth=0)
             s = s.dropna(subset=["diff"])
@@ -270,22 +270,22 @@ def plot_outcomes_grid(runs: pd.DataFrame, factor: str,
             ax.plot(x, s["diff"] * dscale, color=colour, marker="o", markersize=4)
             ax.axhline(0.0, color="#777777", lw=0.8, zorder=0)
             npairs = int(s.loc[s[factor] != ref, "n"].min()) if (s[factor] != ref).any() else 0
-            unit = " (points)" if _kind(o) == "frac" else ""
+            unit = " (points)" if plot_kind(o) == "frac" else ""
             ax.set_title(f"{outcome_label(o)}{unit or _unit_suffix(o)}: change", loc="left",
                          fontsize=10)
-            if _kind(o) == "frac":
+            if plot_kind(o) == "frac":
                 ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.1f}"))
             else:
-                _format_axis(ax.yaxis, o)
+                format_axis(ax.yaxis, o)
         else:
             s = summarize_by(runs, factor, o, level)
             v = runs[[factor, o]].replace([np.inf, -np.inf], np.nan).dropna()
             ax.scatter(v[factor], v[o] * scale, s=5, color=colour, alpha=0.25, linewidth=0)
             _band(ax, s[factor].to_numpy(float), s, colour, None, scale)
-            ax.set_title(_frac_label(o), loc="left", fontsize=10)
-            _format_axis(ax.yaxis, o)
+            ax.set_title(frac_label(o), loc="left", fontsize=10)
+            format_axis(ax.yaxis, o)
         if factor == "defense.budget_eur":
-            _eur_m_axis(ax.xaxis)
+            eur_m_axis(ax.xaxis)
         ax.set_xlabel(factor_label(factor))
         finish_axes(ax)
     n = int(runs.groupby(factor).size().min()) if len(runs) else 0
@@ -308,7 +308,7 @@ def plot_outcomes_grid(runs: pd.DataFrame, factor: str,
 
 
 def _unit_suffix(o: str) -> str:
-    lab = _frac_label(o)
+    lab = frac_label(o)
     return lab[len(outcome_label(o)):] if lab.startswith(outcome_label(o)) else ""
 
 
@@ -332,14 +332,14 @@ def plot_outcomes_by_group(runs: pd.DataFrame, by: str,
             continue
         o = outcomes[k]
         s = summarize_by(runs, by, o, level)
-        scale = _scale(o)
+        scale = plot_scale(o)
         x = np.arange(len(s))
         ax.bar(x, s["mean"] * scale, color=CYCLE[: len(s)], width=0.6,
                yerr=[(s["mean"] - s["ci_low"]) * scale, (s["ci_high"] - s["mean"]) * scale],
                error_kw={"elinewidth": 1, "capsize": 3})
         ax.set_xticks(x, [str(v) for v in s[by]])
-        ax.set_title(_frac_label(o), loc="left", fontsize=10)
-        _format_axis(ax.yaxis, o)
+        ax.set_title(frac_label(o), loc="left", fontsize=10)
+        format_axis(ax.yaxis, o)
         finish_axes(ax)
     n = int(runs.groupby(by).size().min()) if len(runs) else 0
     fig.suptitle(title or f"Outcomes by {factor_label(by).lower()}", x=0.01, ha="left",
@@ -383,7 +383,7 @@ def plot_sensitivity(table: pd.DataFrame, *, outcome: str | None = None,
         raise ValueError(f"no sensitivity indices for outcome {outcome!r}")
     t = t[(t["outcome"] == outcome) & valid]
     if t.empty:  # the outcome did not vary over the sampled futures (the analysis noted it)
-        fig, ax = _new(None, figsize or (7.0, 2.0))
+        fig, ax = new_axes(None, figsize or (7.0, 2.0))
         ax.set_axis_off()
         ax.text(0.5, 0.5, f"{outcome_label(outcome)}: the same in every sampled run,\n"
                 "so no factor explains any of its variation", ha="center", va="center")
@@ -435,7 +435,7 @@ def plot_sensitivity(table: pd.DataFrame, *, outcome: str | None = None,
 
 def _unit_of(outcome: str) -> str:
     return {"frac": "share", "gwh": "GWh", "eur_m": "EUR M", "eur_k": "EUR k",
-            "count": "units", "ratio": "ratio", "gw": "GW"}.get(_kind(outcome), "units")
+            "count": "units", "ratio": "ratio", "gw": "GW"}.get(plot_kind(outcome), "units")
 
 
 @styled
@@ -462,8 +462,8 @@ def plot_tornado(runs: pd.DataFrame, factors: Sequence[str], outcome: str, *,
         hi = float(v[ok & (x >= hi_cut)].mean())
         rows.append((f, lo, hi, abs(hi - lo)))
     rows.sort(key=lambda r: r[3])
-    fig, ax = _new(ax, figsize or (8.0, 0.55 * len(rows) + 1.8))
-    scale = _scale(outcome)
+    fig, ax = new_axes(ax, figsize or (8.0, 0.55 * len(rows) + 1.8))
+    scale = plot_scale(outcome)
     y = np.arange(len(rows))
     q = int(round(100 * quantile))
     for i, (_f, lo, hi, _s) in enumerate(rows):
@@ -473,8 +473,8 @@ def plot_tornado(runs: pd.DataFrame, factors: Sequence[str], outcome: str, *,
                 height=0.6, label=f"highest {q}% of the factor's range" if i == 0 else None)
     ax.axvline(base * scale, color="black", lw=0.9)
     ax.set_yticks(y, [factor_label(r[0]) for r in rows])
-    ax.set_xlabel(_frac_label(outcome) + "\n(bar ends: mean outcome; line: mean of all runs)")
-    _format_axis(ax.xaxis, outcome)
+    ax.set_xlabel(frac_label(outcome) + "\n(bar ends: mean outcome; line: mean of all runs)")
+    format_axis(ax.xaxis, outcome)
     finish_axes(ax, grid="x")
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(title or f"Swing of the outcome across each factor's range\n"
