@@ -3,6 +3,7 @@ of ``docs/architecture.md`` names every module of every layer (and only modules 
 
 from __future__ import annotations
 
+import ast
 import re
 
 import pytest
@@ -47,3 +48,17 @@ def test_the_module_table_names_every_module_and_only_modules_that_exist():
         missing, stale = sorted(present - listed[layer]), sorted(listed[layer] - present)
         assert not missing, f"sim/{layer}: {missing} not in docs/architecture.md's table"
         assert not stale, f"sim/{layer}: {stale} named in docs/architecture.md, not found"
+
+
+def test_no_private_name_is_imported_from_another_module():
+    """A name another module imports is part of its module's interface: it has a public name
+    (the import linter sees the layers; this sees the modules' boundaries)."""
+    crossing = []
+    for path in _modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim"):
+                crossing += [f"{path.relative_to(ROOT)}: {node.module}.{a.name}"
+                             for a in node.names
+                             if a.name.startswith("_") and not a.name.startswith("__")]
+    assert not crossing, "private names imported across modules:\n" + "\n".join(crossing)

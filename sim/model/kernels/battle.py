@@ -10,7 +10,13 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.model.kernels.geometry import _near, _pair_entry_exit, _sorted_x, intercept, position_at
+from sim.model.kernels.geometry import (
+    circles_near_route,
+    intercept,
+    pair_entry_exit,
+    position_at,
+    sorted_centres_x,
+)
 
 # The battle's state ``S`` is one tuple of arrays (positions below); the sortie log ``lg`` is a
 # separate tuple because it grows: ``(ints (L, 4): drone, team, programme, attacks; floats
@@ -48,16 +54,16 @@ def candidates(pts, times, drones, teams_xy, radius, lead_s):
     site = np.empty(cap, np.int64)
     t_in = np.empty(cap)
     t_out = np.empty(cap)
-    xs, order = _sorted_x(teams_xy)
+    xs, order = sorted_centres_x(teams_xy)
     mark = np.full(m, -1, np.int64)
     near = np.empty(m, np.int64)
     p = 0
     for d in range(nd):
         i = drones[d]
         start[d] = p
-        for q in range(_near(pts, i, xs, order, teams_xy, radius, mark, d, near)):
+        for q in range(circles_near_route(pts, i, xs, order, teams_xy, radius, mark, d, near)):
             j = near[q]
-            te, tx = _pair_entry_exit(pts, times, i, teams_xy[j, 0], teams_xy[j, 1], radius,
+            te, tx = pair_entry_exit(pts, times, i, teams_xy[j, 0], teams_xy[j, 1], radius,
                                       radius)
             if not math.isfinite(te):
                 continue

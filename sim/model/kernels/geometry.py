@@ -50,7 +50,7 @@ def _leg_entry_exit(pts, times, i, k, cx, cy, r):
 
 
 @njit(cache=True)
-def _pair_entry_exit(pts, times, i, cx, cy, r, rmax):
+def pair_entry_exit(pts, times, i, cx, cy, r, rmax):
     """First entry into one circle, and the end of that visit, for route ``i``
     (``inf, inf`` if it never enters). Only legs whose bounding box, grown by ``rmax``, holds
     the centre are solved (the filter of the vectorised kernel it replaced)."""
@@ -71,7 +71,7 @@ def _pair_entry_exit(pts, times, i, cx, cy, r, rmax):
 
 
 @njit(cache=True)
-def _sorted_x(centers):
+def sorted_centres_x(centers):
     """Centres' x in increasing order, and the order."""
     order = np.argsort(centers[:, 0], kind="mergesort")
     return centers[order, 0].copy(), order
@@ -106,10 +106,10 @@ def _upper(xs, v):
 
 
 @njit(cache=True)
-def _near(pts, i, xs, order, centers, rmax, mark, stamp, out):
+def circles_near_route(pts, i, xs, order, centers, rmax, mark, stamp, out):
     """The circles (in increasing index order, written to ``out``; returns their number)
     whose centre lies in the bounding box of a leg of route i grown by ``rmax``: the only ones
-    that :func:`_pair_entry_exit` solves. ``xs``/``order``: :func:`_sorted_x`; ``mark`` holds
+    that :func:`pair_entry_exit` solves. ``xs``/``order``: :func:`sorted_centres_x`; ``mark`` holds
     ``stamp`` for circles already taken."""
     n_out = 0
     for k in range(pts.shape[1] - 1):
@@ -140,15 +140,15 @@ def circle_entry_exit(pts, times, centers, rad, rmax):
     t_exit = np.full((n, m), np.inf)
     per_route = rad.shape[0] > 1
     per_circle = rad.shape[1] > 1
-    xs, order = _sorted_x(centers)
+    xs, order = sorted_centres_x(centers)
     mark = np.full(m, -1, np.int64)
     near = np.empty(m, np.int64)
     for i in range(n):
         ri = i if per_route else 0
-        for q in range(_near(pts, i, xs, order, centers, rmax, mark, i, near)):
+        for q in range(circles_near_route(pts, i, xs, order, centers, rmax, mark, i, near)):
             j = near[q]
             r = rad[ri, j if per_circle else 0]
-            te, tx = _pair_entry_exit(pts, times, i, centers[j, 0], centers[j, 1], r, rmax)
+            te, tx = pair_entry_exit(pts, times, i, centers[j, 0], centers[j, 1], r, rmax)
             t_enter[i, j] = te
             t_exit[i, j] = tx
     return t_enter, t_exit
@@ -165,7 +165,7 @@ def first_entry(pts, times, centers, reach, detects):
     rmax = 0.0
     for i in range(n):
         rmax = max(rmax, reach[i])
-    xs, order = _sorted_x(centers)
+    xs, order = sorted_centres_x(centers)
     for i in range(n):
         best = np.inf
         for k in range(pts.shape[1] - 1):
@@ -192,7 +192,7 @@ def within_reach(points, centers, radius):
     out = np.zeros(n, np.bool_)
     if centers.shape[0] == 0:
         return out
-    xs, order = _sorted_x(centers)
+    xs, order = sorted_centres_x(centers)
     pad = radius * (1.0 + 1e-9) + 1e-9  # wider than any rounding of |dx| <= radius
     for i in range(n):
         px = points[i, 0]
