@@ -62,3 +62,17 @@ def test_no_private_name_is_imported_from_another_module():
                              for a in node.names
                              if a.name.startswith("_") and not a.name.startswith("__")]
     assert not crossing, "private names imported across modules:\n" + "\n".join(crossing)
+
+
+def test_every_module_path_named_in_the_repository_exists():
+    """A path like ``sim/model/forces/programme.py`` in the docs, scenario comments, notebooks
+    or the code's own text names a file that exists (test_names checks the dotted names)."""
+    path = re.compile(r"(?<![\w./-])sim/[a-z_/]+\.py\b")
+    texts = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "sim" / "data").glob("*.md"),
+             *(ROOT / "scenarios").glob("*.yaml"), *(ROOT / "sweeps").glob("*.yaml"),
+             *(ROOT / "notebooks").glob("*.ipynb"), *_modules(),
+             *(ROOT / "scripts").glob("*.py"), *(ROOT / "benchmarks").glob("*.py")]
+    missing = sorted({f"{p.relative_to(ROOT)}: {m}" for p in texts
+                      for m in path.findall(p.read_text(encoding="utf-8"))
+                      if not (ROOT / m).is_file()})
+    assert not missing, "paths to files that do not exist:\n" + "\n".join(missing)

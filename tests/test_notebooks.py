@@ -22,7 +22,7 @@ nbclient = pytest.importorskip("nbclient", reason='the notebook tests need nbcli
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["01_quickstart.ipynb", "02_funding_sweep.ipynb", "03_policy_comparison.ipynb",
             "04_sensitivity.ipynb", "05_validation.ipynb", "06_when_does_the_programme_fail.ipynb",
-            "08_what_should_200m_buy.ipynb"]
+            "07_hours_without_power.ipynb", "08_what_should_200m_buy.ipynb"]
 
 
 def _code(nb) -> list[str]:

@@ -20,6 +20,7 @@ from sim.viz.figures import (
 )
 from sim.viz.map import animate_night, pick_night, plot_map, site_states, ukraine_outline_km
 from sim.viz.portfolio import plot_portfolio
+from sim.viz.power import plot_outage_by_month, plot_outage_by_region
 from sim.viz.style import (
     OKABE_ITO,
     factor_label,
@@ -51,6 +52,8 @@ __all__ = [
     "plot_launches",
     "plot_map",
     "plot_neutralisation",
+    "plot_outage_by_month",
+    "plot_outage_by_region",
     "plot_outcome_vs_factor",
     "plot_outcomes_by_group",
     "plot_outcomes_grid",

@@ -204,6 +204,8 @@ FORCE_ROWS = (
     ("Crews", "national_crews", "programme_crews"),
 )
 NATIONAL, PROGRAMME = "Ukraine's own units", "Programme"
+#: The power system as people live it: the winter so far (mean over the nights) and tonight.
+POWER_ROWS = ("outage_hours_per_day", "peak_deficit_gw")
 #: The net effect so far (net outcomes of the registry, against the counterfactual).
 NET_ROWS = ("net_drones_stopped", "displacement", "net_hits_avoided",
             "net_energy_not_served_avoided_mwh", "net_cost_per_drone_stopped_eur")
@@ -254,19 +256,22 @@ def net_rows(model: DefenseModel) -> list[tuple[str, str]]:
 
 def totals(model: DefenseModel) -> dict[str, float]:
     """Running totals of the winter so far, aggregated from the model's DataCollector by the
-    outcome registry (sums, last values, maxima as each outcome says), plus tonight's limits
-    and demand served."""
+    outcome registry (sums, last values, maxima as each outcome says), plus tonight's limits,
+    demand served, hours without power and peak deficit (``<name>_tonight``; ``None`` with the
+    energy model off)."""
     df = model.datacollector.get_model_vars_dataframe()
     if not len(df):
         v: dict = {}
     else:
         v = OUTCOMES.aggregate({c: df[c].to_numpy() for c in df.columns}, everything=True)
-    out = {"nights": len(df)}
-    names = {*DRONE_ROWS, "programme_cost_eur", "interception_rate"}
+    out: dict = {"nights": len(df)}
+    names = {*DRONE_ROWS, "programme_cost_eur", "interception_rate", *POWER_ROWS}
     names |= {n for _lab, a, b in FORCE_ROWS for n in (a, b)}
     for name in names:
         out[name] = float(v.get(name, 0.0)) if name in v or not len(df) else float("nan")
     last = df.iloc[-1] if len(df) else None
+    for name in POWER_ROWS:
+        out[f"{name}_tonight"] = last[name] if last is not None and name in df else None
     for col in ("national_limit", "programme_limit", "demand_served_fraction"):
         out[col] = last[col] if last is not None and col in df else None
     return out
@@ -299,6 +304,13 @@ def totals_rows(model: DefenseModel) -> tuple[list[tuple[str, str]], list[tuple[
     served = t["demand_served_fraction"]
     rows.append((OUTCOMES["served_mw"].label + " tonight",
                  "-" if served is None else _fmt("demand_served_fraction", served)))
+    for name in POWER_ROWS:  # the winter so far (means over the nights) and tonight
+        tonight = t[f"{name}_tonight"]
+        if tonight is None:  # the energy model is off
+            continue
+        unit = {"hours": "h"}.get(OUTCOMES[name].unit, OUTCOMES[name].unit)
+        rows.append((OUTCOMES[name].label + ", so far",
+                     f"{_fmt(name, t[name])} {unit} (tonight {_fmt(name, tonight)} {unit})"))
     frows = [(lab, _fmt(a, t[a]), _fmt(b, t[b])) for lab, a, b in FORCE_ROWS]
     frows.append((OUTCOMES["programme_cost_eur"].label + " so far", "-",
                   _fmt("programme_cost_eur", t["programme_cost_eur"])))
@@ -372,11 +384,12 @@ def headline_html(model: DefenseModel) -> str:
 
 
 def history_png(model: DefenseModel) -> bytes:
-    """Nightly launches and leakers, and demand served, for the nights so far."""
+    """Nightly launches and leakers, demand served, and households' hours without power, for
+    the nights so far."""
     import pandas as pd
 
-    fig = Figure(figsize=(6.0, 4.2), layout="constrained")
-    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    fig = Figure(figsize=(6.0, 5.6), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(3, 1, sharex=True)
     with matplotlib.rc_context(style.RC):
         df = model.datacollector.get_model_vars_dataframe()
         if len(df):
@@ -389,6 +402,9 @@ def history_png(model: DefenseModel) -> bytes:
             if "demand_served_fraction" in df:
                 ax2.plot(d, df["demand_served_fraction"], color=style.OKABE_ITO["blue"],
                          marker="o" if len(df) < 20 else None, markersize=3)
+            if "outage_hours_per_day" in df:
+                ax3.bar(d, df["outage_hours_per_day"], width=1.0,
+                        color=style.OKABE_ITO["vermillion"])
         if len(model.dates):  # the whole winter on the axis, so the nights so far sit in it
             ax2.set_xlim(pd.Timestamp(model.dates[0]) - pd.Timedelta(days=1),
                          pd.Timestamp(model.dates[-1]) + pd.Timedelta(days=1))
@@ -397,10 +413,12 @@ def history_png(model: DefenseModel) -> bytes:
                                                                              "\nserved"))
         ax2.set_ylim(0, 1.02)
         ax2.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1.0, decimals=0))
+        ax3.set_ylabel("Hours without\npower a day")
+        ax3.set_ylim(0, 24)
         loc = matplotlib.dates.AutoDateLocator(minticks=3, maxticks=6)
-        ax2.xaxis.set_major_locator(loc)
-        ax2.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(loc))
-        for ax in (ax1, ax2):
+        ax3.xaxis.set_major_locator(loc)
+        ax3.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(loc))
+        for ax in (ax1, ax2, ax3):
             style.finish_axes(ax)
     return _png(fig)
 

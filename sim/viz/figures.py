@@ -21,11 +21,14 @@ Functions:
     plot_sensitivity(table): Sobol', Morris or RBD-FAST indices as bars.
     plot_tornado(runs, factors, outcome): swing of an outcome across each factor's range.
     plot_hits_by_site(hits): the most-hit energy sites.
+    plot_outage_by_month(runs): households' hours without power a day and the peak deficit,
+        month by month, runs side by side (in sim.viz.power).
+    plot_outage_by_region(summary): hours without power a day by oblast (in sim.viz.power).
     plot_validation (in sim.viz.validation): simulated against the Air Force record.
 
 No model logic lives here: the functions only read results. The figures live in modules by
 concept (sim.viz.sweeps, sim.viz.timeline, sim.viz.comparison, sim.viz.map,
-sim.viz.validation); this module gathers them under one name for scripts and notebooks.
+sim.viz.power, sim.viz.validation); this module gathers them under one name for scripts and notebooks.
 """
 
 from sim.viz.comparison import (  # noqa: F401
@@ -43,6 +46,7 @@ from sim.viz.map import (  # noqa: F401
     site_states,
     ukraine_outline_km,
 )
+from sim.viz.power import plot_outage_by_month, plot_outage_by_region  # noqa: F401
 from sim.viz.style import (  # noqa: F401
     OKABE_ITO,
     factor_label,

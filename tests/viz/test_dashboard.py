@@ -111,6 +111,13 @@ def test_same_seed_same_winter_and_totals_add_up():
                                                f"{int(t['interceptors_launched']):,}")
     html = app.totals_html(a)
     assert "Ukraine&#x27;s own units" in html and "<th" in html
+    # the power system as people live it: the mean over the nights so far, and tonight
+    labels = dict(rows)
+    for name, unit in (("outage_hours_per_day", "h"), ("peak_deficit_gw", "GW")):
+        assert t[name] == pytest.approx(rows_a[name].mean())
+        assert t[f"{name}_tonight"] == rows_a[name].iloc[-1]
+        text = labels[app.OUTCOMES[name].label + ", so far"]
+        assert text.startswith(app._fmt(name, t[name]) + f" {unit} (tonight ")
 
 
 def test_headline_names_both_forces():
