@@ -34,9 +34,9 @@ def shift_p(p, e: float):
     if e == 0.0:
         return p
     a = np.clip(np.asarray(p, float), 0.0, 1.0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # p = 0 gives exp(inf): kept as 0 below
         lo = np.log(a) - np.log1p(-a)
-    out = 1.0 / (1.0 + np.exp(-(lo + e)))
+        out = 1.0 / (1.0 + np.exp(-(lo + e)))
     out = np.where((a <= 0.0) | (a >= 1.0), a, out)
     return float(out) if np.ndim(out) == 0 else out
 
