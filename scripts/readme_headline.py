@@ -190,7 +190,7 @@ def render(h: dict, crews_per_month: float) -> str:
         f"from {prog['hits_on_sites']:.0f} to {big['hits_on_sites']:.0f} and demand served "
         f"rises by a further {g4[0]:.1f} points ({g4[1]:.2f} to {g4[2]:.2f}; `python -m sim "
         "compare scenarios/nl-200m.yaml scenarios/nl-400m.yaml --replicates 10`)."
-        + hours_sentence(base, prog)
+        + hours_sentence(base, prog, h.get("month_replicates"))
         + " The defence is fitted to the Air Force record up to 30 Sep 2025 (`python -m sim "
         "calibrate defence --origin 2025-09-30`), and its month-ahead forecast of the share of "
         "drones stopped does not beat last month's figure carried forward (see \"How far to "
@@ -198,9 +198,11 @@ def render(h: dict, crews_per_month: float) -> str:
     )
 
 
-def hours_sentence(base: dict, prog: dict) -> str:
+def hours_sentence(base: dict, prog: dict, winters: int | None = None) -> str:
     """Hours without power a day and the evening peak deficit, households' measure of the
-    winter (when ``headline.json`` has them)."""
+    winter (when ``headline.json`` has them), over the headline's ``winters`` replicate
+    winters. The level moves with the set of winters (a winter serves between about 60 % and
+    98 % of demand), the paired change much less: the sentence says so."""
     hb, hp = base.get("outage_hours_per_day"), prog.get("outage_hours_per_day")
     db, dp = base.get("peak_deficit_gw"), prog.get("peak_deficit_gw")
     if hb is None or hp is None:
@@ -209,7 +211,10 @@ def hours_sentence(base: dict, prog: dict) -> str:
             f"average over the winter without the programme and {hp:.1f} with it")
     if db is not None and dp is not None:
         text += f", and the evening peak deficit averages {db:.2f} GW and {dp:.2f} GW"
-    return text + " (`python scripts/power_headlines.py --replicates 20` gives them month by month)."
+    over = f" over the same {winters} winters" if winters else ""
+    return text + (f"{over}. The level depends on which winters are drawn far more than the "
+                   "programme's change does (`python scripts/power_headlines.py --replicates 20` "
+                   "gives both month by month over 20 winters, with the spread of the winters).")
 
 
 def wrapped(text: str, width: int = 100) -> str:
