@@ -190,6 +190,8 @@ def plot_cost_effectiveness(runs: pd.DataFrame, *, factor: str = "defense.budget
         ax.set_ylim(bottom=0)
         finish_axes(ax)
     if "cost_exchange_ratio" in runs:
+        # the break-even line stays in view when every ratio is below it
+        axes[0].set_ylim(top=max(axes[0].get_ylim()[1], 1.15))
         axes[0].axhline(1.0, color="#555555", lw=0.9, ls=(0, (4, 3)))
         axes[0].annotate("break-even", (0.99, 1.0), xycoords=("axes fraction", "data"),
                          xytext=(0, 3), textcoords="offset points", ha="right", fontsize=8)
