@@ -149,6 +149,39 @@ def test_recovers_ew_and_front_stream_from_synthetic_nights(monkeypatch):
     assert abs(fit["parameters"]["front_c"]["value"] - 12.0) < 3.0
 
 
+STALLS = ("known defect of the record fit: it stays near its start value (cueing 0.6, 8 crews "
+          "a month) when the truth lies away from it in these directions; cause not yet found "
+          "(suspected: under common random numbers the national force's kills move the targets "
+          "in steps that the finite-difference least squares cannot follow); drop the mark when "
+          "a fit recovers it")
+
+
+@pytest.mark.parametrize("p_true", [0.8, pytest.param(0.3, marks=pytest.mark.xfail(
+    strict=True, reason=STALLS))])
+def test_recovers_cueing_from_synthetic_nights(p_true):
+    """Nights the model generated with a known C2 cueing probability (Oct 2024 - Jun 2025, when
+    Ukraine's own force stops a tenth of the drones or more), every other parameter fixed at
+    its truth and the same random numbers (the most favourable case): the fit finds the
+    cueing again, from the start value (0.6) up and down."""
+    truth = dict(zip(F.NAMES, [0.30, 0.8, p_true, 30.0, 0.0, 0.0, 0.0], strict=True))
+    rec = _synthetic(list(truth.values()), seed=11, replicate=0, last="2025-06")
+    fixed = {k: v for k, v in truth.items() if k != "p_cued"}
+    fit = F.fit_defense_to_record("2025-06", rec, replicates=1, max_nfev=6, noise=False,
+                                  seed=11, fixed=fixed, tallies=F.load_tallies().iloc[0:0])
+    assert abs(fit["parameters"]["p_cued"]["value"] - p_true) < 0.08
+
+
+@pytest.mark.xfail(strict=True, reason=STALLS)
+def test_recovers_the_training_rate_from_synthetic_nights():
+    """The same for the national crews entering training a month (truth 20, start 8)."""
+    truth = dict(zip(F.NAMES, [0.30, 0.8, 0.6, 20.0, 0.0, 0.0, 0.0], strict=True))
+    rec = _synthetic(list(truth.values()), seed=11, replicate=0, last="2025-06")
+    fixed = {k: v for k, v in truth.items() if k != "crews_per_month"}
+    fit = F.fit_defense_to_record("2025-06", rec, replicates=1, max_nfev=12, noise=False,
+                                  seed=11, fixed=fixed, tallies=F.load_tallies().iloc[0:0])
+    assert abs(fit["parameters"]["crews_per_month"]["value"] - 20.0) < 5.0
+
+
 def test_front_stream_makes_the_leak_share_fall_with_salvo_size():
     """c drones a night that no layer reaches: the leak share falls with the salvo size as
     c / n + base (the record's shape), and the leakers grow by about c a night."""
