@@ -150,7 +150,7 @@ def test_recovers_ew_and_front_stream_from_synthetic_nights(monkeypatch):
 
 
 CUEING_FLAT = ("known defect of the record fit: in this window the national force's kills "
-               "hardly change with cueing above about 0.45 (its sorties bind there), so a fit "
+               "hardly change with cueing above about 0.45 (another limit binds there), so a fit "
                "started at 0.6 sees a flat loss and does not move; a start below the flat part "
                "or several starts would find it; drop the mark when a fit recovers it")
 STEP_TOO_SMALL = ("known defect of the record fit: its finite-difference step (5 % of the value, "
