@@ -47,10 +47,10 @@ def _new_highs() -> highspy.Highs:
     """A silent HiGHS instance.
 
     The library prints a banner on stdout, from C++, when its first instance is made; that one
-    instance is made with stdout sent to /dev/null so that command-line output stays clean. The
-    redirection swaps file descriptor 1 for the whole process, so it is done once, under a lock:
-    runs in threads (a Dask cluster in one process) must not swap and close descriptors at the
-    same time.
+    instance is made with file descriptor 1 sent to /dev/null so that command-line and notebook
+    output stay clean. The redirection swaps descriptor 1 for the whole process, so it is done
+    once, under a lock: runs in threads (a Dask cluster in one process) must not swap and close
+    descriptors at the same time.
     """
     global _banner_shown
     with _BANNER_LOCK:
@@ -60,8 +60,11 @@ def _new_highs() -> highspy.Highs:
             return h
         try:
             sys.stdout.flush()
-            fd = sys.stdout.fileno()
-        except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured)
+            # the library writes to the process's descriptor 1, whatever sys.stdout is (a
+            # notebook kernel keeps its own copy of the old stdout and pipes descriptor 1)
+            os.fstat(1)
+            fd = 1
+        except (AttributeError, OSError, ValueError):  # no descriptor 1 (a detached process)
             fd = None
         saved = os.dup(fd) if fd is not None else None
         try:
