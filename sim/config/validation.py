@@ -57,20 +57,29 @@ def _container_item(ann):
 def schema_keys_at(root: type[BaseModel], loc) -> list[str] | None:
     """The keys a schema allows at a key path (``loc``: the parts above the key), or ``None``
     when the path leads to a free-form mapping or a plain value."""
+    node = _annotation_at(root, loc, union_names=True)
+    model = _model_of(node) if node is not None else None
+    return list(model.model_fields) if model is not None else None
+
+
+def _annotation_at(root, loc, *, union_names: bool = False) -> Any:
+    """The annotation reached from model ``root`` along key path ``loc`` (``None`` where the
+    path leaves the schema). ``union_names``: skip a part that names the model reached (pydantic
+    names the member of a union it tried in an error's location)."""
     node: Any = root
     for part in loc:
         model = _model_of(node)
         if isinstance(part, str) and model is not None and part in model.model_fields:
             node = model.model_fields[part].annotation
             continue
-        if isinstance(part, str) and model is not None and part == model.__name__:
-            continue  # pydantic names the member of a union it tried
+        if union_names and isinstance(part, str) and model is not None \
+                and part == model.__name__:
+            continue
         inner = _container_item(node)
         if inner is None:
             return None
         node = inner
-    model = _model_of(node)
-    return list(model.model_fields) if model is not None else None
+    return node
 
 
 def validation_message(source: str, exc: ValidationError,
@@ -105,17 +114,7 @@ slip, and past the calendar's end the nights cannot even be counted; ``schema.FI
 def _leaf_annotation(root, loc) -> Any:
     """The annotation of the value at key path ``loc`` under model ``root`` (``None`` where
     the path leaves the schema)."""
-    node: Any = root
-    for part in loc:
-        model = _model_of(node)
-        if isinstance(part, str) and model is not None and part in model.model_fields:
-            node = model.model_fields[part].annotation
-            continue
-        inner = _container_item(node)
-        if inner is None:
-            return None
-        node = inner
-    return node
+    return _annotation_at(root, loc)
 
 
 def _admits(ann, kind: type) -> bool:
