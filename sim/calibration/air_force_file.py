@@ -231,15 +231,21 @@ def _nights_cached(key: tuple[str, int, int]) -> pd.DataFrame:
     return _parse_record(Path(key[0]))
 
 
-def _parse_record(path: Path) -> pd.DataFrame:
+def read_daily_file(path: Path, required: tuple[str, ...] = REQUIRED_COLUMNS) -> pd.DataFrame:
+    """The Air Force's daily file as text columns, after checking that it is a readable CSV
+    with the ``required`` columns (DataFileError naming the file and what is missing)."""
     raw = read_record_csv(path, dtype=str, keep_default_na=True)
-    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    missing = [c for c in required if c not in raw.columns]
     if missing:
         raise DataFileError(
             f"{path}: missing column(s) {', '.join(missing)}; expected the Ivaniuk/Kaggle "
-            f"missile_attacks_daily.csv layout with columns {', '.join(REQUIRED_COLUMNS)}"
+            f"missile_attacks_daily.csv layout with columns {', '.join(required)}"
         )
-    raw = raw.reset_index(drop=True)
+    return raw.reset_index(drop=True)
+
+
+def _parse_record(path: Path) -> pd.DataFrame:
+    raw = read_daily_file(path)
 
     # Range of nights covered by the whole file (any weapon model).
     all_nights = []

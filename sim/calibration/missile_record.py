@@ -36,7 +36,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.air_force_file import NATIONAL_TARGET, report_nights, to_count
+from sim.calibration.air_force_file import (
+    NATIONAL_TARGET,
+    read_daily_file,
+    report_nights,
+    to_count,
+)
 from sim.config.errors import DataFileError
 from sim.model.missile_threat import CLASSES
 
@@ -159,17 +164,7 @@ def load_missile_record(csv_path: str | os.PathLike,
     if catalogue_path is None and (path.parent / CATALOGUE_NAME).is_file():
         catalogue_path = path.parent / CATALOGUE_NAME
     catalogue = load_catalogue(catalogue_path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=True)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
-        raise DataFileError(f"{path}: cannot be read as a CSV file ({exc})") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
-    if missing:
-        raise DataFileError(
-            f"{path}: missing column(s) {', '.join(missing)}; expected the Ivaniuk/Kaggle "
-            f"missile_attacks_daily.csv layout"
-        )
-    raw = raw.reset_index(drop=True)
+    raw = read_daily_file(path, REQUIRED_COLUMNS)
     labels = sorted(set(raw["model"].dropna()))
     label_class = {lab: classify_label(lab, catalogue) for lab in labels}
 
