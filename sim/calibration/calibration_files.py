@@ -6,7 +6,6 @@ file with its comments and layout kept (:func:`update_scenario_file`).
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError, SimInputError
+from sim.config.files import read_json_object
 
 DEFAULT_CALIBRATION_PATH = packaged_path("defense_calibration.json")
 SIG_DIGITS = 6
@@ -59,18 +59,8 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
         DataFileError: missing file, invalid JSON or missing keys.
     """
     p = Path(path) if path is not None else DEFAULT_CALIBRATION_PATH
-    try:
-        cal = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataFileError(
-            f"{p}: file not found; run `python -m sim validate-model --refit --record CSV` to "
-            f"create it") from exc
-    except IsADirectoryError as exc:
-        raise DataFileError(f"{p}: is a directory, not a calibration JSON file") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataFileError(f"{p}: not a readable JSON file ({exc})") from exc
-    if not isinstance(cal, dict):
-        raise DataFileError(f"{p}: top level must be a JSON object")
+    cal = read_json_object(p, what="calibration JSON file", not_found_hint=(
+        "; run `python -m sim validate-model --refit --record CSV` to create it"))
     missing = [k for k in REQUIRED_KEYS if k not in cal]
     if missing:
         raise DataFileError(f"{p}: missing key(s) {', '.join(missing)}")

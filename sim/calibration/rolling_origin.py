@@ -41,7 +41,6 @@ and ablation tables in :mod:`sim.calibration.forecast_scoring`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import tempfile
 import time
@@ -64,6 +63,7 @@ from sim.calibration.rolling_origin_fitters import default_fitters
 from sim.calibration.simulate import months_between, simulate_months, window
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError, SimInputError
+from sim.config.files import read_json_object
 from sim.config.io import with_overrides
 
 DEFAULT_RESULT_PATH = packaged_path("rolling_origin.json")
@@ -225,14 +225,7 @@ def load_result(path: str | Path) -> RollingOriginResult:
         DataFileError: missing or unreadable file, or missing keys.
     """
     p = Path(path)
-    try:
-        d = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataFileError(f"{p}: file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataFileError(f"{p}: not a readable JSON file ({exc})") from None
-    if not isinstance(d, dict):
-        raise DataFileError(f"{p}: top level must be a JSON object")
+    d = read_json_object(p, what="rolling-origin result")
     return RollingOriginResult.from_dict(d, str(p))
 
 

@@ -43,6 +43,7 @@ from sim.calibration.record import (
 from sim.calibration.simulate import one_blas_thread
 from sim.config.data import packaged_path
 from sim.config.errors import DataFileError
+from sim.config.files import read_json_object
 from sim.model.threat import (
     level_multiplier,
     month_table,
@@ -407,17 +408,9 @@ def load_threat_profile(path: str | os.PathLike | None = None) -> dict[str, Any]
     Raises:
         DataFileError: missing file, invalid JSON, or missing/invalid keys.
     """
-    import json
 
     p = Path(path) if path is not None else DEFAULT_PROFILE_PATH
-    try:
-        profile = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataFileError(f"{p}: file not found") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataFileError(f"{p}: not a readable JSON file ({exc})") from exc
-    if not isinstance(profile, dict):
-        raise DataFileError(f"{p}: top level must be a JSON object")
+    profile = read_json_object(p, what="threat profile")
     for key in ("reference_date", "trend_per_year", "months"):
         if key not in profile:
             raise DataFileError(f"{p}: missing key '{key}'")

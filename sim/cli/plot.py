@@ -29,6 +29,7 @@ from pathlib import Path
 
 from sim.cli.common import nonneg_int, pos_int
 from sim.config.errors import SimInputError
+from sim.config.files import read_json_object
 
 HEADLINE_OUTCOMES = ("kinetic_coverage", "demand_served_fraction")
 
@@ -178,11 +179,7 @@ def _read_parquet(path: Path):
 def _plot_run(folder: Path, w: _Writer, night: int | None, map_: bool) -> None:
     from sim.viz import figures as plots
 
-    try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SimInputError(
-            f"{folder / 'summary.json'}: not a readable JSON file ({exc})") from None
+    summary = read_json_object(folder / "summary.json", what="run summary", error=SimInputError)
     nights = _read_parquet(folder / "nights.parquet")
     if not len(nights):
         raise SimInputError(f"{folder / 'nights.parquet'}: no nights")

@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sim.config.errors import SimInputError
+from sim.config.errors import DataFileError, SimInputError
 
 MB = 1_000_000
 
@@ -328,6 +328,25 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def read_json_object(path: str | Path, *, what: str = "JSON file", error: type = DataFileError,
+                     not_found_hint: str = "") -> dict:
+    """A JSON file whose top level is an object, or ``error`` naming the file and the reason:
+    not found (with ``not_found_hint``, e.g. the command that makes it), a folder, not readable
+    as JSON, or not an object."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{p}: file not found{not_found_hint}") from None
+    except IsADirectoryError:
+        raise error(f"{p}: is a directory, not a {what}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{p}: not a readable JSON file ({exc})") from None
+    if not isinstance(data, dict):
+        raise error(f"{p}: top level must be a JSON object")
+    return data
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

@@ -39,7 +39,6 @@ is drawn and the drone model is unchanged.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ import pandas as pd
 
 from sim.config.data import city_targets, packaged_path
 from sim.config.errors import DataFileError
+from sim.config.files import read_json_object
 from sim.config.missiles import MISSILE_CLASSES
 from sim.model.threat import as_datetime_index
 
@@ -174,12 +174,7 @@ def load_missile_profile(path: str | Path | None = None) -> dict:
         DataFileError: missing file, invalid JSON or a bad key (named).
     """
     p = Path(path) if path is not None else packaged_path(PROFILE_NAME)
-    try:
-        profile = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataFileError(f"{p}: file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataFileError(f"{p}: not a readable JSON file ({exc})") from None
+    profile = read_json_object(p, what="missile profile")
     profile_arrays(profile, where=str(p))
     if "recent" in profile:
         profile_arrays(profile, use_recent=True, where=str(p))

@@ -83,3 +83,25 @@ def test_a_file_that_shortens_its_bases_winter_keeps_the_timeline_months_it_uses
                     "  nights: 60\n")
     with pytest.raises(ScenarioError, match="timeline"):
         load_scenario(late)
+
+
+def test_read_json_object_names_the_file_and_the_reason(tmp_path):
+    from sim.config.errors import DataFileError, SimInputError
+    from sim.config.files import read_json_object
+
+    good = tmp_path / "good.json"
+    good.write_text('{"a": 1}')
+    assert read_json_object(good) == {"a": 1}
+    cases = {
+        tmp_path / "absent.json": "absent.json: file not found; make it",
+        tmp_path: "is a directory, not a profile",
+        tmp_path / "bad.json": "bad.json: not a readable JSON file",
+        tmp_path / "list.json": "list.json: top level must be a JSON object",
+    }
+    (tmp_path / "bad.json").write_text("{nope")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    for path, message in cases.items():
+        with pytest.raises(DataFileError, match=message):
+            read_json_object(path, what="profile", not_found_hint="; make it")
+    with pytest.raises(SimInputError, match="not a readable JSON"):
+        read_json_object(tmp_path / "bad.json", error=SimInputError)
