@@ -69,12 +69,14 @@ def plot_outage_by_month(runs: Mapping[str, pd.DataFrame], *, figsize=(7.5, 5.2)
             raise ValueError(f"{label}: the nights table has no {', '.join(missing)} "
                              "(is energy.enabled on?)")
     fig, axes = plt.subplots(2, 1, sharex=True, figsize=figsize, layout="constrained")
-    months = sorted(set().union(*(monthly_by_replicate(n, HOURS).index for n in runs.values())))
+    summary = {(label, column): monthly_summary(nights, column)
+               for label, nights in runs.items() for column in (HOURS, DEFICIT)}
+    months = sorted(set().union(*(summary[label, HOURS].index for label in runs)))
     x = np.arange(len(months))
     width = 0.8 / len(runs)
     for ax, column in ((axes[0], HOURS), (axes[1], DEFICIT)):
-        for j, (label, nights) in enumerate(runs.items()):
-            s = monthly_summary(nights, column).reindex(months)
+        for j, label in enumerate(runs):
+            s = summary[label, column].reindex(months)
             xs = x - 0.4 + width * (j + 0.5)
             col = CYCLE[j % len(CYCLE)]
             ax.bar(xs, s["mean"], width=width * 0.92, color=col, label=label)
@@ -85,7 +87,7 @@ def plot_outage_by_month(runs: Mapping[str, pd.DataFrame], *, figsize=(7.5, 5.2)
     axes[0].set_ylim(0, 24)
     axes[0].legend(loc="upper left", fontsize=8)
     axes[1].set_xticks(x, [pd.Timestamp(m + "-01").strftime("%b %Y") for m in months])
-    reps = sorted({int(monthly_summary(n, HOURS)["n"].max()) for n in runs.values()})
+    reps = sorted({int(summary[label, HOURS]["n"].max()) for label in runs})
     fig.suptitle("Hours without power and the evening peak deficit, month by month\n"
                  f"bars: mean over {'/'.join(map(str, reps))} replicate winters; whiskers: "
                  "lowest and highest replicate", x=0.01, ha="left", fontsize=9.5)
